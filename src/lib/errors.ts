@@ -1,0 +1,219 @@
+/**
+ * Every failure a user can meet, with a stable code, a documented exit status and the next step to take.
+ * Commands never build error text inline; they throw one of these (or receive one per device).
+ *
+ * Exit statuses (documented in the README):
+ *   0  success (every device answered; `get` reports the flag whatever its value)
+ *   1  unexpected internal error (a bug: please report it with DEBUG=* output)
+ *   2  bad input: unknown flag, malformed device ID, malformed devices file
+ *   3  no device: nothing connected, the named device is not connected, several and none chosen
+ *   4  no USB access at all: no USB subsystem on this machine
+ *   5  USB permission denied (udev rules missing on Linux)
+ *   6  the device did not answer properly: stall, timeout, unplugged mid-way, unexpected reply
+ *   7  the Particle Cloud failed (not logged in, bad token, unknown name, unreachable)
+ *   8  the write did not take: the device reported an error or the read-back differs
+ *   9  Device Protection refuses the operation
+ */
+export const EXIT = {
+  OK: 0,
+  UNEXPECTED: 1,
+  USAGE: 2,
+  NO_DEVICE: 3,
+  USB_UNAVAILABLE: 4,
+  USB_ACCESS: 5,
+  DEVICE: 6,
+  CLOUD: 7,
+  WRITE: 8,
+  PROTECTED: 9,
+} as const
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT]
+
+export interface ErrorDetails {
+  cause?: unknown
+  exit?: ExitCode
+  suggestions?: string[]
+}
+
+export class SetupFlagError extends Error {
+  readonly exit: ExitCode
+  readonly suggestions: string[]
+
+  constructor(
+    readonly code: string,
+    message: string,
+    details: ErrorDetails = {},
+  ) {
+    super(message, details.cause === undefined ? undefined : {cause: details.cause})
+    this.name = 'SetupFlagError'
+    this.exit = details.exit ?? EXIT.UNEXPECTED
+    this.suggestions = details.suggestions ?? []
+  }
+
+  toJSON(): {code: string; exit: number; message: string; suggestions: string[]} {
+    return {code: this.code, exit: this.exit, message: this.message, suggestions: this.suggestions}
+  }
+}
+
+/** The exact udev rule for Particle's vendor ID; `particle usb configure` installs an equivalent file. */
+export const UDEV_RULE =
+  'SUBSYSTEMS=="usb", ATTRS{idVendor}=="2b04", ATTRS{idProduct}=="[cd]0??", GROUP="plugdev", MODE="0666", ENV{ID_MM_DEVICE_IGNORE}="1"'
+
+export const errors = {
+  badDeviceId: (arg: string) =>
+    new SetupFlagError('SETUP_FLAG_BAD_DEVICE_ID', `"${arg}" is not a device ID: a device ID is 24 hexadecimal digits.`, {
+      exit: EXIT.USAGE,
+      suggestions: ['Run `particle-setup-flag get` with no argument to list the connected devices and their IDs.'],
+    }),
+
+  devicesFile: (file: string, problem: string, cause?: unknown) =>
+    new SetupFlagError('SETUP_FLAG_DEVICES_FILE', `The virtual devices file ${file} is not usable: ${problem}.`, {
+      cause,
+      exit: EXIT.USAGE,
+      suggestions: [
+        'Fix the file, or unset PARTICLE_VIRTUAL_DEVICES to use real USB.',
+        'Its shape: {"devices": [{"id": "<24 hex>", "platform": "argon", "deviceOs": "3.3.1", "mode": "listening", "setupDone": 255, "faults": {}}]}',
+      ],
+    }),
+
+  noDevices: () =>
+    new SetupFlagError('SETUP_FLAG_NO_DEVICE', 'No Particle device is connected over USB.', {
+      exit: EXIT.NO_DEVICE,
+      suggestions: [
+        'Connect the device with a USB data cable (some cables carry power only) and run the command again.',
+        'On Linux, if `lsusb` lists a 2b04 device, check the udev rules (`particle usb configure`).',
+      ],
+    }),
+
+  notConnected: (id: string) =>
+    new SetupFlagError('SETUP_FLAG_NOT_CONNECTED', `Device ${id} is not connected over USB.`, {
+      exit: EXIT.NO_DEVICE,
+      suggestions: ['Connect it with a USB data cable, or run `particle-setup-flag get` to see what is connected.'],
+    }),
+
+  multipleDevices: (list: string[]) =>
+    new SetupFlagError(
+      'SETUP_FLAG_MULTIPLE_DEVICES',
+      `Found ${list.length} Particle devices; name the one you mean:\n${list.map((l) => `  ${l}`).join('\n')}`,
+      {
+        exit: EXIT.NO_DEVICE,
+        suggestions: ['Pass a device ID (or name), or --all for every connected device.'],
+      },
+    ),
+
+  noUsbSubsystem: (cause?: unknown) =>
+    new SetupFlagError(
+      'SETUP_FLAG_NO_USB',
+      'This machine has no USB subsystem that Node can reach (no /sys/bus/usb), so no device can be seen.',
+      {
+        cause,
+        exit: EXIT.USB_UNAVAILABLE,
+        suggestions: [
+          'Run this on a machine with the device plugged in; in a container or VM, pass the USB bus through.',
+          'To try the tool without hardware: PARTICLE_VIRTUAL_DEVICES=examples/stuck-argon.json particle-setup-flag get',
+        ],
+      },
+    ),
+
+  accessDenied: (id: string | undefined, cause?: unknown) =>
+    new SetupFlagError(
+      'SETUP_FLAG_USB_ACCESS',
+      `Permission denied opening ${id ? `device ${id}` : 'the USB device'}: this user may not access Particle USB devices.`,
+      {
+        cause,
+        exit: EXIT.USB_ACCESS,
+        suggestions: [
+          'Install the udev rule with `particle usb configure` (official CLI), or write it yourself:',
+          `echo '${UDEV_RULE}' | sudo tee /etc/udev/rules.d/50-particle.rules && sudo udevadm control --reload-rules`,
+          'Then unplug the device and plug it in again.',
+        ],
+      },
+    ),
+
+  stall: (what: string, cause?: unknown) =>
+    new SetupFlagError('SETUP_FLAG_USB_STALL', `The device refused ${what} (USB stall).`, {
+      cause,
+      exit: EXIT.DEVICE,
+      suggestions: ['Reset the device (tap RESET) and run the command again.'],
+    }),
+
+  timeout: (what: string, cause?: unknown) =>
+    new SetupFlagError('SETUP_FLAG_TIMEOUT', `The device did not answer ${what} in time.`, {
+      cause,
+      exit: EXIT.DEVICE,
+      suggestions: [
+        'If its application keeps the system busy, put it in Safe Mode: hold MODE and RESET, release RESET, release MODE when the LED blinks magenta, then run the command again.',
+      ],
+    }),
+
+  disconnected: (id: string | undefined, cause?: unknown) =>
+    new SetupFlagError(
+      'SETUP_FLAG_DISCONNECTED',
+      `Device ${id ?? ''} disconnected during the operation.`.replace('  ', ' '),
+      {
+        cause,
+        exit: EXIT.DEVICE,
+        suggestions: ['Check the cable and connection, plug the device in again and rerun the command.'],
+      },
+    ),
+
+  protocol: (what: string, cause?: unknown) =>
+    new SetupFlagError('SETUP_FLAG_PROTOCOL', `The device sent an unexpected reply to ${what}.`, {
+      cause,
+      exit: EXIT.DEVICE,
+      suggestions: ['Reset the device and try again; if it persists, run with DEBUG=setup-flag:* and report it.'],
+    }),
+
+  deviceResult: (what: string, result: number) =>
+    new SetupFlagError('SETUP_FLAG_DEVICE_ERROR', `The device answered ${what} with error ${result} (${resultName(result)}).`, {
+      exit: EXIT.DEVICE,
+      suggestions: ['Reset the device and try again.'],
+    }),
+
+  protectedDevice: (id: string | undefined) =>
+    new SetupFlagError(
+      'SETUP_FLAG_PROTECTED',
+      `Device ${id ?? ''} is protected (Device Protection): it refuses this over USB.`.replace('  ', ' '),
+      {
+        exit: EXIT.PROTECTED,
+        suggestions: [
+          'Protected devices run Device OS 6 or later, where the setup-done flag no longer exists; nothing needs fixing.',
+        ],
+      },
+    ),
+
+  dfu: (what: string, detail: string, cause?: unknown) =>
+    new SetupFlagError('SETUP_FLAG_DFU', `DFU ${what} failed: ${detail}.`, {
+      cause,
+      exit: EXIT.DEVICE,
+      suggestions: ['Tap RESET to leave DFU mode, then run the command again.'],
+    }),
+}
+
+/** Device OS `system_error_t` names for the codes we may meet (device-protocol.md §2.12). */
+const RESULT_NAMES: Record<number, string> = {
+  [-100]: 'UNKNOWN',
+  [-110]: 'BUSY',
+  [-120]: 'NOT_SUPPORTED',
+  [-130]: 'NOT_ALLOWED',
+  [-140]: 'CANCELLED',
+  [-150]: 'ABORTED',
+  [-160]: 'TIMEOUT',
+  [-170]: 'NOT_FOUND',
+  [-210]: 'INVALID_STATE',
+  [-219]: 'FLASH_IO',
+  [-220]: 'IO',
+  [-260]: 'NO_MEMORY',
+  [-270]: 'INVALID_ARGUMENT',
+  [-280]: 'BAD_DATA',
+  [-1801]: 'PROTECTED',
+  0: 'NONE',
+}
+
+export function resultName(result: number): string {
+  return RESULT_NAMES[result] ?? 'error'
+}
+
+export function isSetupFlagError(e: unknown): e is SetupFlagError {
+  return e instanceof SetupFlagError
+}
