@@ -1,0 +1,117 @@
+/**
+ * What every setup-flag command shares: --json and --timeout, error rendering with stable codes and exit
+ * statuses, a spinner that stays quiet under --json or off a TTY, and the seams tests replace (clock, USB
+ * backend, interactivity).
+ */
+import {Command, Flags, type Interfaces, ux} from '@oclif/core'
+
+import {type Clock, realClock} from './clock.js'
+import {EXIT, isSetupFlagError, SetupFlagError} from './errors.js'
+import {openUsbBackend, type UsbBackend} from './usb/backend.js'
+
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
+export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
+
+export abstract class BaseCommand<T extends typeof Command> extends Command {
+  static override baseFlags = {
+    timeout: Flags.integer({
+      default: 10,
+      helpGroup: 'GLOBAL',
+      max: 3600,
+      min: 1,
+      summary: 'Seconds to wait for a device to answer one request before giving up.',
+    }),
+  }
+
+  /** Seams for tests and embedding: time, where devices come from, whether a person is at a terminal. */
+  static clock: Clock = realClock
+  static override enableJsonFlag = true
+  static isInteractive = (): boolean => Boolean(process.stdin.isTTY && process.stderr.isTTY)
+  static openBackend: (env: NodeJS.ProcessEnv, clock: Clock) => Promise<UsbBackend> = openUsbBackend
+
+  protected args!: BaseArgs<T>
+  protected flags!: BaseFlags<T>
+  /** Every positional argument (commands that take DEVICE... are not strict). */
+  protected positionals: string[] = []
+  private backend?: UsbBackend
+
+  protected get clock(): Clock {
+    return BaseCommand.clock
+  }
+
+  /** Render our errors ourselves: one clear sentence, what to do next, the documented exit status, no stack. */
+  protected override async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
+    ux.action.stop('failed')
+    if (!isSetupFlagError(err) && err.oclif?.exit !== undefined) {
+      // oclif's own errors (bad flags, parse errors): keep its rendering; core 4 loses the exit code under --json.
+      process.exitCode = err.oclif.exit
+      return super.catch(err)
+    }
+    const e = isSetupFlagError(err)
+      ? err
+      : new SetupFlagError('SETUP_FLAG_UNEXPECTED', `Unexpected error: ${err.message}`, {
+          cause: err,
+          exit: EXIT.UNEXPECTED,
+          suggestions: ['This is a bug: please report it with the output of the same command run with DEBUG=*.'],
+        })
+    process.exitCode = e.exit
+    if (this.jsonEnabled()) {
+      this.logJson({error: e.toJSON()})
+    } else {
+      this.logToStderr(renderError(e))
+    }
+    if (process.env.DEBUG && err.stack) this.logToStderr(err.stack)
+    return undefined
+  }
+
+  protected override async finally(err: Error | undefined): Promise<unknown> {
+    this.backend?.close()
+    return super.finally(err)
+  }
+
+  protected override async init(): Promise<void> {
+    await super.init()
+    const {args, argv, flags} = await this.parse({
+      args: this.ctor.args,
+      baseFlags: (super.ctor as typeof BaseCommand).baseFlags,
+      enableJsonFlag: this.ctor.enableJsonFlag,
+      flags: this.ctor.flags,
+      strict: this.ctor.strict,
+    })
+    this.flags = flags as BaseFlags<T>
+    this.args = args as BaseArgs<T>
+    this.positionals = argv.map(String)
+  }
+
+  /** True when progress may be drawn: a person at a terminal, not --json. */
+  protected get showProgress(): boolean {
+    return !this.jsonEnabled() && Boolean(process.stderr.isTTY)
+  }
+
+  /** The USB backend, opened once per run. */
+  protected async usb(): Promise<UsbBackend> {
+    this.backend ??= await BaseCommand.openBackend(process.env, this.clock)
+    return this.backend
+  }
+
+  /** Run `fn` under a spinner when a person is watching; silent otherwise. */
+  protected async withSpinner<R>(title: string, fn: () => Promise<R>): Promise<R> {
+    if (!this.showProgress) return fn()
+    ux.action.start(title)
+    try {
+      const r = await fn()
+      ux.action.stop()
+      return r
+    } catch (error) {
+      ux.action.stop('failed')
+      throw error
+    }
+  }
+}
+
+export function renderError(e: SetupFlagError): string {
+  const lines = [`Error: ${e.message}`]
+  for (const s of e.suggestions) lines.push(`  → ${s}`)
+  lines.push(`  (${e.code}, exit status ${e.exit})`)
+  return lines.join('\n')
+}

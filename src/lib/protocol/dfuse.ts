@@ -1,0 +1,255 @@
+/**
+ * A DfuSe client (ST AN3156 with the Particle Gen3 bootloader's behaviour, device-protocol.md §4) over WebUSB:
+ * GETSTATUS, CLRSTATUS, ABORT, SET_ADDRESS, UPLOAD, DNLOAD and leave, with the state recovery dfu-util does.
+ * Only what the setup flag needs: reading and writing a few bytes at an address on one alt setting. It never
+ * erases, and refuses to write to or read from a segment whose layout says it may not.
+ *
+ * Written here because no maintained library speaks DfuSe over WebUSB in Node with an injectable clock.
+ */
+import type {Clock} from '../clock.js'
+
+import {errors, SetupFlagError} from '../errors.js'
+import {mapUsbError} from '../usb/errors.js'
+import {type Setup, STALL, type UsbIo} from '../usb/io.js'
+import {Dfu, DFU_TRANSFER_SIZE, DfuseCommand, DfuState, DfuStatus} from './constants.js'
+
+export interface DfuStatusReply {
+  pollTimeout: number
+  state: number
+  status: number
+  stringIndex: number
+}
+
+export function parseDfuStatus(data: Uint8Array): DfuStatusReply {
+  if (data.length !== 6) throw new RangeError(`GETSTATUS returned ${data.length} bytes, expected 6`)
+  return {
+    pollTimeout: data[1] | (data[2] << 8) | (data[3] << 16),
+    state: data[4],
+    status: data[0],
+    stringIndex: data[5],
+  }
+}
+
+export interface Segment {
+  end: number
+  erasable: boolean
+  readable: boolean
+  start: number
+  writable: boolean
+}
+
+/**
+ * Parse a DfuSe memory layout string such as `@DCT Flash   /0x00000000/1*016Ke` (several `/addr/list` groups may
+ * follow each other). Type letter: (letter - 'a' + 1) & 7, bit 1 readable, bit 2 erasable, bit 4 writable.
+ */
+export function parseLayout(name: string): Segment[] {
+  const segments: Segment[] = []
+  const groups = name.split('/').slice(1)
+  if (groups.length < 2 || groups.length % 2 !== 0) throw new RangeError(`not a DfuSe layout: ${JSON.stringify(name)}`)
+  for (let g = 0; g < groups.length; g += 2) {
+    let addr = Number.parseInt(groups[g], 16)
+    if (!/^0x[\da-f]+$/i.test(groups[g].trim()) || !Number.isFinite(addr)) throw new RangeError(`bad layout address ${groups[g]}`)
+    for (const item of groups[g + 1].split(',')) {
+      const m = /^\s*(\d+)\*(\d+)\s*([ BKM ])\s*([a-g])\s*$/i.exec(item)
+      if (!m) throw new RangeError(`bad layout segment ${JSON.stringify(item)}`)
+      const unit = {' ': 1, B: 1, K: 1024, M: 1024 * 1024}[m[3].toUpperCase() as ' ' | 'B' | 'K' | 'M']
+      const count = Number(m[1])
+      const size = Number(m[2]) * unit
+      const type = (m[4].toLowerCase().charCodeAt(0) - 96) & 7
+      for (let i = 0; i < count; i++) {
+        segments.push({end: addr + size, erasable: (type & 2) !== 0, readable: (type & 1) !== 0, start: addr, writable: (type & 4) !== 0})
+        addr += size
+      }
+    }
+  }
+  return segments
+}
+
+function segmentFor(segments: Segment[], addr: number, length: number): Segment | undefined {
+  const s = segments.find((x) => addr >= x.start && addr < x.end)
+  return s && addr + length <= s.end ? s : undefined
+}
+
+const MAX_BUSY_POLLS = 100 // dfu-util gives up after 100 consecutive zero-timeout DNBUSY answers
+
+export class DfuseClient {
+  private alt = -1
+  private claimed = false
+  private segments: Segment[] = []
+
+  constructor(
+    private readonly device: USBDevice,
+    private readonly io: UsbIo,
+    private readonly clock: Clock,
+    private readonly interfaceNumber = 0,
+  ) {}
+
+  async abort(): Promise<void> {
+    await this.classOut(Dfu.ABORT, 0, undefined, 'DFU abort')
+  }
+
+  async clearStatus(): Promise<void> {
+    await this.classOut(Dfu.CLRSTATUS, 0, undefined, 'DFU clear status')
+  }
+
+  async close(): Promise<void> {
+    if (this.claimed) await this.device.releaseInterface(this.interfaceNumber).catch(() => {})
+    this.claimed = false
+  }
+
+  /** Bring the device to dfuIDLE the way dfu-util does before a transfer. */
+  async ensureIdle(): Promise<void> {
+    for (let i = 0; i < 3; i++) {
+      const st = await this.getStatus()
+      if (st.state === DfuState.dfuIDLE && st.status === DfuStatus.OK) return
+      if (st.state === DfuState.dfuERROR || st.status !== DfuStatus.OK) await this.clearStatus()
+      else if (st.state === DfuState.dfuDNLOAD_IDLE || st.state === DfuState.dfuUPLOAD_IDLE || st.state === DfuState.dfuDNLOAD_SYNC) await this.abort()
+      else throw errors.dfu('recovery', `the bootloader is in state ${st.state}`)
+    }
+    throw errors.dfu('recovery', 'the bootloader would not return to dfuIDLE')
+  }
+
+  async getStatus(): Promise<DfuStatusReply> {
+    const data = await this.io.in(this.classSetup(Dfu.GETSTATUS, 0), 6, 'DFU status')
+    if (data === STALL) throw errors.dfu('status', 'the bootloader stalled GETSTATUS')
+    try {
+      return parseDfuStatus(data)
+    } catch (error) {
+      throw errors.protocol('DFU GETSTATUS', error)
+    }
+  }
+
+  /** Leave DFU mode: the device resets about 500 ms later and comes back in normal mode (§4.4 / §4.5 step 14-16). */
+  async leave(address: number): Promise<void> {
+    await this.setAddress(address)
+    if ((await this.classOut(Dfu.DNLOAD, 2, new Uint8Array(0), 'DFU leave')) === STALL) throw errors.dfu('leave', 'the bootloader refused to leave')
+    const st = await this.getStatus()
+    if (st.state !== DfuState.dfuMANIFEST && st.state !== DfuState.dfuMANIFEST_WAIT_RESET && st.state !== DfuState.dfuDNLOAD_IDLE) {
+      throw errors.dfu('leave', `the bootloader answered state ${st.state}, status ${st.status}`)
+    }
+  }
+
+  /** Claim the DFU interface and select an alt setting; reads its memory layout from the alt's name. */
+  async open(alt: number): Promise<Segment[]> {
+    try {
+      if (!this.claimed) {
+        await this.device.claimInterface(this.interfaceNumber)
+        this.claimed = true
+      }
+      await this.device.selectAlternateInterface(this.interfaceNumber, alt)
+    } catch (error) {
+      throw mapUsbError(error, 'selecting the DFU alt setting', this.io.deviceId)
+    }
+    this.alt = alt
+    const name = this.device.configuration?.interfaces
+      .find((i) => i.interfaceNumber === this.interfaceNumber)
+      ?.alternates.find((a) => a.alternateSetting === alt)?.interfaceName
+    if (!name) throw errors.dfu('open', `alt setting ${alt} has no memory layout`)
+    try {
+      this.segments = parseLayout(name)
+    } catch (error) {
+      throw errors.protocol(`the layout of DFU alt setting ${alt}`, error)
+    }
+    return this.segments
+  }
+
+  /** Read `length` bytes at `address` of the open alt setting (§4.6). */
+  async read(address: number, length: number): Promise<Uint8Array> {
+    const seg = this.requireSegment(address, length)
+    if (!seg.readable) throw new DfuNotPermitted(`reading 0x${address.toString(16)}`, this.alt)
+    await this.ensureIdle()
+    await this.setAddress(address)
+    await this.abortToIdle()
+    const data = await this.io.in(this.classSetup(Dfu.UPLOAD, 2), length, 'DFU upload')
+    if (data === STALL) throw errors.dfu('upload', 'the bootloader stalled')
+    if (data.length !== length) {
+      const st = await this.getStatus().catch(() => undefined)
+      if (st?.status === DfuStatus.errVENDOR) throw new DfuNotPermitted(`reading 0x${address.toString(16)}`, this.alt)
+      throw errors.dfu('upload', `asked for ${length} bytes, got ${data.length}`)
+    }
+    await this.abortToIdle()
+    return data
+  }
+
+  /** Write `data` at `address` of the open alt setting without erasing (§4.5 steps 6-13). */
+  async write(address: number, data: Uint8Array): Promise<void> {
+    const seg = this.requireSegment(address, data.length)
+    if (!seg.writable) throw new DfuNotPermitted(`writing 0x${address.toString(16)}`, this.alt)
+    if (data.length === 0 || data.length > DFU_TRANSFER_SIZE) throw new RangeError('write 1..4096 bytes')
+    await this.ensureIdle()
+    await this.setAddress(address)
+    if ((await this.classOut(Dfu.DNLOAD, 2, data, 'DFU download')) === STALL) {
+      await this.recover()
+      throw errors.dfu('write', 'the bootloader refused the data')
+    }
+    await this.pollCommand('write')
+    await this.abortToIdle()
+  }
+
+  private async abortToIdle(): Promise<void> {
+    await this.abort()
+    const st = await this.getStatus()
+    if (st.state !== DfuState.dfuIDLE) throw errors.dfu('abort', `the bootloader stayed in state ${st.state}`)
+  }
+
+  private classSetup(request: number, value: number): Setup {
+    return {index: this.interfaceNumber, recipient: 'interface', request, requestType: 'class', value}
+  }
+
+  private async classOut(request: number, value: number, data: Uint8Array | undefined, what: string) {
+    return this.io.out(this.classSetup(request, value), data, what)
+  }
+
+  /** After a DNLOAD: the first GETSTATUS shows dfuDNBUSY, a later one the outcome (§4.4). */
+  private async pollCommand(what: string): Promise<void> {
+    for (let i = 0; i < MAX_BUSY_POLLS; i++) {
+      const st = await this.getStatus()
+      if (st.state === DfuState.dfuDNBUSY) {
+        if (st.pollTimeout > 0) await this.clock.sleep(st.pollTimeout)
+        continue
+      }
+      if (st.state === DfuState.dfuDNLOAD_IDLE && st.status === DfuStatus.OK) return
+      await this.recover()
+      if (st.status === DfuStatus.errVENDOR) throw new DfuNotPermitted(what, this.alt)
+      throw errors.dfu(what, `the bootloader reported status ${st.status} in state ${st.state}`)
+    }
+    await this.recover()
+    throw errors.dfu(what, 'the bootloader stayed busy')
+  }
+
+  /** Leave the bootloader usable after a failure: CLRSTATUS out of dfuERROR, ABORT otherwise (no retries). */
+  private async recover(): Promise<void> {
+    try {
+      await this.ensureIdle()
+    } catch {
+      // best effort: the error being reported matters more
+    }
+  }
+
+  private requireSegment(address: number, length: number): Segment {
+    const seg = segmentFor(this.segments, address, length)
+    if (!seg) throw errors.dfu('addressing', `0x${address.toString(16)}+${length} is outside alt setting ${this.alt}'s memory`)
+    return seg
+  }
+
+  /** DfuSe SET_ADDRESS_POINTER command: DNLOAD block 0 with `21 <u32 LE>`, then DNBUSY, then DNLOAD_IDLE. */
+  private async setAddress(address: number): Promise<void> {
+    const cmd = Uint8Array.of(DfuseCommand.SET_ADDRESS, address & 0xff, (address >>> 8) & 0xff, (address >>> 16) & 0xff, (address >>> 24) & 0xff)
+    if ((await this.classOut(Dfu.DNLOAD, 0, cmd, 'DFU set address')) === STALL) {
+      await this.recover()
+      throw errors.dfu('set address', 'the bootloader refused the command')
+    }
+    await this.pollCommand('set address')
+  }
+}
+
+/** The memory layout (or the bootloader) forbids the operation: Device Protection, or a read-only segment. */
+export class DfuNotPermitted extends SetupFlagError {
+  constructor(what: string, alt: number) {
+    const p = errors.protectedDevice(undefined)
+    super('SETUP_FLAG_PROTECTED', `The bootloader does not permit ${what} on alt setting ${alt} (Device Protection or a read-only region).`, {
+      exit: p.exit,
+      suggestions: p.suggestions,
+    })
+  }
+}

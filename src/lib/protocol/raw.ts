@@ -1,0 +1,37 @@
+/**
+ * The raw 'P' (0x50) vendor requests (device-protocol.md §2.8): one control transfer each, no id, no polling,
+ * served even while the system thread is busy. They stall in DFU mode, and on Device OS that lacks them.
+ */
+import {STALL, type UsbIo} from '../usb/io.js'
+import {RAW_REQUEST, Raw} from './constants.js'
+
+const ascii = new TextDecoder('latin1')
+
+async function rawIn(io: UsbIo, index: number, what: string): Promise<string | undefined> {
+  const data = await io.in({index, recipient: 'device', request: RAW_REQUEST, requestType: 'vendor', value: 0}, 64, what)
+  if (data === STALL) return undefined
+  return ascii.decode(data).replace(/\0+$/, '')
+}
+
+/** The device ID as the device reports it (uppercase there), normalised to lowercase; undefined if refused. */
+export async function rawDeviceId(io: UsbIo): Promise<string | undefined> {
+  return (await rawIn(io, Raw.DEVICE_ID, 'the device ID request'))?.toLowerCase()
+}
+
+/** The Device OS version string, e.g. "3.3.1"; undefined if refused. */
+export async function rawSystemVersion(io: UsbIo): Promise<string | undefined> {
+  return rawIn(io, Raw.SYSTEM_VERSION, 'the Device OS version request')
+}
+
+/**
+ * Reset the device now (Device OS 2.0+). Realtek devices need a 1-byte data stage on OUT requests without data
+ * (device-constants quirk controlOutTransfersRequireDataStage), or the transfer times out.
+ */
+export async function rawReset(io: UsbIo, outNeedsDataStage: boolean): Promise<boolean> {
+  const r = await io.out(
+    {index: Raw.RESET, recipient: 'device', request: RAW_REQUEST, requestType: 'vendor', value: 0},
+    outNeedsDataStage ? Uint8Array.of(0) : undefined,
+    'the reset request',
+  )
+  return r !== STALL
+}

@@ -1,0 +1,56 @@
+/** Text rendering of reports for people: a table read at a glance, then one line of advice per device. */
+import type {FlagReport} from './setup-flag/read.js'
+
+const FLAG_TEXT: Record<FlagReport['flag'], string> = {
+  done: 'done',
+  'not-applicable': 'n/a',
+  'not-done': 'NOT DONE',
+  unknown: 'unknown',
+}
+
+function hex(v: null | number): string {
+  return v === null ? '' : ` (0x${v.toString(16).padStart(2, '0')})`
+}
+
+function versionCell(r: FlagReport): string {
+  if (r.deviceOsVersion) return `${r.deviceOsVersion} (${r.deviceOsVersionSource})`
+  if (r.systemModuleVersion !== undefined) return `module ${r.systemModuleVersion} (dfu)`
+  return '?'
+}
+
+export function table(rows: string[][]): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)))
+  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]))).join('  ')).join('\n')
+}
+
+export function deviceLabel(r: {id: string; name: null | string}): string {
+  return r.name ? `${r.name} [${r.id}]` : r.id
+}
+
+/** What a person should do about one report, or undefined when nothing is needed. */
+export function advice(r: FlagReport, bin: string): string | undefined {
+  if (r.error) return `${r.error.message}${r.error.suggestions.length > 0 ? ` ${r.error.suggestions[0]}` : ''}`
+  switch (r.flag) {
+    case 'not-done': {
+      return `The setup-done flag is not set, so this ${r.platformName} boots into Listening Mode (blinking dark blue). Fix it: ${bin} set ${r.id}`
+    }
+    case 'done': {
+      return r.reason ?? (r.mode === 'listening' ? 'The flag is set; something else keeps the device in Listening Mode (Wi-Fi credentials or cellular settings missing, or the application asked for it).' : undefined)
+    }
+    default: {
+      return r.reason ?? undefined
+    }
+  }
+}
+
+export function renderReports(reports: FlagReport[], bin: string): string {
+  const rows = [['DEVICE', 'PLATFORM', 'MODE', 'DEVICE OS', 'SETUP FLAG']]
+  for (const r of reports) {
+    rows.push([deviceLabel(r), r.platformName, r.mode, versionCell(r), `${FLAG_TEXT[r.flag]}${r.flag === 'not-applicable' ? '' : hex(r.value)}`])
+  }
+  const notes = reports.flatMap((r) => {
+    const a = advice(r, bin)
+    return a ? [`${r.id}: ${a}`] : []
+  })
+  return [table(rows), ...(notes.length > 0 ? ['', ...notes] : [])].join('\n')
+}

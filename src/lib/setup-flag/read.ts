@@ -1,0 +1,175 @@
+/**
+ * Reading one device's setup-done flag, in whatever mode it is: over control requests when Device OS runs
+ * (normal, listening, safe), over DfuSe in DFU mode. Returns a report; never writes anything.
+ */
+import type {Clock} from '../clock.js'
+
+import {openDevice, openUsb, type OpenDevice} from '../device/particle-device.js'
+import {isSystemPartHeader, parseModuleHeader} from '../device/module-header.js'
+import {versionOfModule} from '../device/versions.js'
+import {isSetupFlagError, SetupFlagError} from '../errors.js'
+import {DfuAlt, SETUP_DONE_OFFSET, SYSTEM_MODULE_HEADER} from '../protocol/constants.js'
+import {DfuNotPermitted, DfuseClient} from '../protocol/dfuse.js'
+import {type FoundDevice} from '../usb/discovery.js'
+import {flagApplies, type FlagReading, type FlagState, interpretFlag, type VersionInfo} from './policy.js'
+
+export type ReportedMode = 'dfu' | 'listening' | 'normal' | 'unknown'
+export type VersionSource = 'cloud' | 'dfu' | 'usb'
+
+export interface FlagReport {
+  deviceOsVersion: null | string
+  deviceOsVersionSource: null | VersionSource
+  error?: {code: string; exit: number; message: string; suggestions: string[]}
+  flag: FlagState
+  id: string
+  mode: ReportedMode
+  name: null | string
+  platform: string
+  platformId: number
+  platformName: string
+  protected?: boolean
+  reason: null | string
+  /** Module version number of the system part, when read from its header in DFU mode. */
+  systemModuleVersion?: number
+  value: null | number
+}
+
+export interface ReadContext {
+  clock: Clock
+  /** Per-request deadline for control requests, ms. */
+  timeoutMs: number
+}
+
+export function baseReport(found: FoundDevice): FlagReport {
+  return {
+    deviceOsVersion: null,
+    deviceOsVersionSource: null,
+    flag: 'unknown',
+    id: found.id,
+    mode: found.mode === 'dfu' ? 'dfu' : 'unknown',
+    name: null,
+    platform: found.platform.name,
+    platformId: found.platform.id,
+    platformName: found.platform.displayName,
+    reason: null,
+    value: null,
+  }
+}
+
+/** Record a failure in a report: the flag is unknown and the error says why and what to do. */
+export function withError(report: FlagReport, error: unknown): FlagReport {
+  const e = isSetupFlagError(error) ? error : new SetupFlagError('SETUP_FLAG_UNEXPECTED', String((error as Error)?.message ?? error))
+  report.error = e.toJSON()
+  if (report.flag !== 'not-applicable') {
+    report.flag = 'unknown'
+    report.value = null
+    report.reason = e.message
+  }
+  return report
+}
+
+export async function readSetupFlag(found: FoundDevice, ctx: ReadContext): Promise<FlagReport> {
+  const report = baseReport(found)
+  try {
+    if (found.mode === 'dfu') await readOverDfu(found, ctx, report)
+    else await readOverControl(found, ctx, report)
+  } catch (error) {
+    withError(report, error)
+  } finally {
+    try {
+      if (found.usbDevice.opened) await found.usbDevice.close()
+    } catch {
+      // a device that went away cannot be closed; the error above already says so
+    }
+  }
+  return report
+}
+
+async function readOverControl(found: FoundDevice, ctx: ReadContext, report: FlagReport): Promise<void> {
+  const dev: OpenDevice = await openDevice(found, ctx.clock)
+  const opts = {timeoutMs: ctx.timeoutMs}
+  // The raw version request needs no request slot and is answered even when the system thread is busy.
+  const version = await dev.systemVersion(opts)
+  report.deviceOsVersion = version
+  report.deviceOsVersionSource = 'usb'
+  const applicability = flagApplies(found.platform, {version})
+  if (applicability.applies === false) {
+    report.flag = 'not-applicable'
+    report.reason = applicability.reason
+  }
+
+  await dev.resetPending()
+  try {
+    report.mode = (await dev.isListening(opts)) ? 'listening' : 'normal'
+  } catch (error) {
+    if (isSetupFlagError(error) && error.code === 'SETUP_FLAG_PROTECTED') {
+      report.protected = true
+      if (applicability.applies !== false) throw error
+      return
+    }
+    throw error
+  }
+  if (applicability.applies !== true) {
+    Object.assign(report, interpretFlag(applicability, undefined))
+    return
+  }
+
+  const reading: FlagReading = {done: await dev.isSetupDone(opts), kind: 'request'}
+  Object.assign(report, interpretFlag(applicability, reading))
+}
+
+async function readOverDfu(found: FoundDevice, ctx: ReadContext, report: FlagReport): Promise<void> {
+  // Platforms that never had the flag need no DFU traffic at all.
+  const byPlatform = flagApplies(found.platform, {})
+  if (byPlatform.applies === false) {
+    Object.assign(report, interpretFlag(byPlatform, undefined))
+    return
+  }
+
+  const io = await openUsb(found)
+  const dfu = new DfuseClient(found.usbDevice, io, ctx.clock)
+  try {
+    const version = await readSystemVersionOverDfu(dfu, found.platform.id)
+    if (version.moduleVersion !== undefined) {
+      report.systemModuleVersion = version.moduleVersion
+      report.deviceOsVersion = version.version ?? null
+      report.deviceOsVersionSource = 'dfu'
+    }
+
+    let reading: FlagReading | undefined
+    try {
+      await dfu.open(DfuAlt.DCT)
+      const [byte] = await dfu.read(SETUP_DONE_OFFSET, 1)
+      reading = {byte, kind: 'byte'}
+    } catch (error) {
+      if (!(error instanceof DfuNotPermitted)) throw error
+      // Device Protection (Device OS 6+): the DCT cannot be read, and the flag does not exist there anyway.
+      report.protected = true
+    }
+
+    const applicability = report.protected
+      ? {applies: false as const, reason: 'The device is protected (Device Protection, Device OS 6 or later), where the setup-done flag no longer exists.'}
+      : flagApplies(found.platform, version)
+    Object.assign(report, interpretFlag(applicability, reading))
+  } finally {
+    await dfu.close()
+  }
+}
+
+/**
+ * The Device OS version from the system part's module header in internal flash: 0x28200 on 6.2.0+ (preferred),
+ * 0x30200 before. A header counts only if it names this platform, function "system part" and its own address.
+ */
+export async function readSystemVersionOverDfu(dfu: DfuseClient, platformId: number): Promise<VersionInfo> {
+  try {
+    await dfu.open(DfuAlt.INTERNAL_FLASH)
+    for (const addr of [SYSTEM_MODULE_HEADER.v620, SYSTEM_MODULE_HEADER.legacy]) {
+      const header = parseModuleHeader(await dfu.read(addr, SYSTEM_MODULE_HEADER.length))
+      if (isSystemPartHeader(header, platformId, addr)) return {moduleVersion: header.version, version: versionOfModule(header.version)}
+    }
+  } catch (error) {
+    // A protected device refuses internal-flash reads; the version then stays unknown.
+    if (!(error instanceof DfuNotPermitted)) throw error
+  }
+  return {}
+}

@@ -1,0 +1,33 @@
+/** Finding Particle devices on a bus: platform and mode from the USB IDs, device ID from the serial string. */
+import {identifyUsb, type Platform, type UsbMode} from '../device/platforms.js'
+import {type UsbBackend, listUsbDevices} from './backend.js'
+
+export const DEVICE_ID_PATTERN = /^[\da-f]{24}$/i
+
+export interface FoundDevice {
+  /** 24 lowercase hex digits, from the USB serial number string. */
+  id: string
+  mode: UsbMode
+  platform: Platform
+  usbDevice: USBDevice
+}
+
+export function describeFound(d: FoundDevice): string {
+  return `${d.id} (${d.platform.displayName}${d.mode === 'dfu' ? ', DFU' : ''})`
+}
+
+/**
+ * Every Particle device on the bus, sorted by ID so output is stable. Devices whose serial string is not a
+ * device ID (very old Gen2 bootloaders) are left out: nothing this tool does applies to them.
+ */
+export async function findParticleDevices(backend: UsbBackend): Promise<FoundDevice[]> {
+  const found: FoundDevice[] = []
+  for (const usbDevice of await listUsbDevices(backend)) {
+    const match = identifyUsb(usbDevice.vendorId, usbDevice.productId)
+    if (!match) continue
+    const serial = usbDevice.serialNumber ?? ''
+    if (!DEVICE_ID_PATTERN.test(serial)) continue
+    found.push({id: serial.toLowerCase(), mode: match.mode, platform: match.platform, usbDevice})
+  }
+  return found.sort((a, b) => a.id.localeCompare(b.id))
+}

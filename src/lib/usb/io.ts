@@ -1,0 +1,59 @@
+/**
+ * Control transfers on one WebUSB device, with a per-transfer timeout and our error mapping. A stall is a
+ * normal answer in the Particle protocols (it is how a device refuses), so it is returned, not thrown.
+ */
+import {mapUsbError} from './errors.js'
+
+/** A control transfer's setup, as WebUSB spells it. */
+export type Setup = USBControlTransferParameters
+
+/** The `usb` package and our virtual device take a per-transfer timeout as a third argument (WebUSB has none). */
+interface TimedUsbDevice extends USBDevice {
+  controlTransferIn(setup: USBControlTransferParameters, length: number, timeout?: number): Promise<USBInTransferResult>
+  controlTransferOut(setup: USBControlTransferParameters, data?: BufferSource, timeout?: number): Promise<USBOutTransferResult>
+}
+
+export const STALL = Symbol('stall')
+export type Stall = typeof STALL
+
+/** Default per-transfer timeout (particle-usb and dfu-util use 5000 ms). */
+export const TRANSFER_TIMEOUT_MS = 5000
+
+export class UsbIo {
+  /** Number of control transfers issued (for wire-efficiency checks). */
+  transfers = 0
+
+  constructor(
+    readonly device: USBDevice,
+    readonly deviceId: string | undefined,
+    readonly timeoutMs = TRANSFER_TIMEOUT_MS,
+  ) {}
+
+  async in(setup: Setup, length: number, what: string): Promise<Stall | Uint8Array> {
+    this.transfers++
+    let res: USBInTransferResult
+    try {
+      res = await (this.device as TimedUsbDevice).controlTransferIn(setup, length, this.timeoutMs)
+    } catch (error) {
+      throw mapUsbError(error, what, this.deviceId)
+    }
+    if (res.status === 'stall') return STALL
+    if (res.status !== 'ok') throw mapUsbError(new Error(`transfer status ${res.status}`), what, this.deviceId)
+    const view = res.data
+    // Copy out of the DataView: some implementations lend a view into a larger buffer.
+    return view ? new Uint8Array(view.buffer, view.byteOffset, view.byteLength).slice() : new Uint8Array(0)
+  }
+
+  async out(setup: Setup, data: Uint8Array | undefined, what: string): Promise<Stall | 'ok'> {
+    this.transfers++
+    let res: USBOutTransferResult
+    try {
+      res = await (this.device as TimedUsbDevice).controlTransferOut(setup, (data ?? new Uint8Array(0)) as BufferSource, this.timeoutMs)
+    } catch (error) {
+      throw mapUsbError(error, what, this.deviceId)
+    }
+    if (res.status === 'stall') return STALL
+    if (res.status !== 'ok') throw mapUsbError(new Error(`transfer status ${res.status}`), what, this.deviceId)
+    return 'ok'
+  }
+}
