@@ -6,6 +6,8 @@
 import {Command, Flags, type Interfaces, ux} from '@oclif/core'
 
 import {type Clock, realClock} from './clock.js'
+import {Cloud} from './cloud/cloud.js'
+import {loadSettings} from './cloud/settings.js'
 import {EXIT, isSetupFlagError, SetupFlagError} from './errors.js'
 import {openUsbBackend, type UsbBackend} from './usb/backend.js'
 
@@ -14,6 +16,11 @@ export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args
 
 export abstract class BaseCommand<T extends typeof Command> extends Command {
   static override baseFlags = {
+    offline: Flags.boolean({
+      default: false,
+      helpGroup: 'GLOBAL',
+      summary: 'Never call the Particle Cloud: no names, Device OS version from the device only (also PARTICLE_OFFLINE=1).',
+    }),
     timeout: Flags.integer({
       default: 10,
       helpGroup: 'GLOBAL',
@@ -33,7 +40,10 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected flags!: BaseFlags<T>
   /** Every positional argument (commands that take DEVICE... are not strict). */
   protected positionals: string[] = []
+  /** Warnings for this run: printed to stderr, and returned as `warnings` under --json. */
+  protected readonly warnings: string[] = []
   private backend?: UsbBackend
+  private cloudClient?: Cloud
 
   protected get clock(): Clock {
     return BaseCommand.clock
@@ -86,6 +96,22 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   /** True when progress may be drawn: a person at a terminal, not --json. */
   protected get showProgress(): boolean {
     return !this.jsonEnabled() && Boolean(process.stderr.isTTY)
+  }
+
+  /** The Particle Cloud client for this run (the official CLI's active profile; nothing loaded until used). */
+  protected cloud(): Cloud {
+    if (!this.cloudClient) {
+      const settings = loadSettings(process.env)
+      if (this.flags.offline) settings.offline = true
+      this.cloudClient = new Cloud(settings, this.clock, (m) => this.warning(m))
+    }
+    return this.cloudClient
+  }
+
+  /** Record a warning; shown at once on stderr unless --json. */
+  protected warning(message: string): void {
+    this.warnings.push(message)
+    if (!this.jsonEnabled()) this.logToStderr(`Warning: ${message}`)
   }
 
   /** The USB backend, opened once per run. */

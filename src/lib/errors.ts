@@ -182,6 +182,33 @@ export const errors = {
       },
     ),
 
+  notLoggedIn: (name: string) =>
+    new SetupFlagError('SETUP_FLAG_NOT_LOGGED_IN', `"${name}" looks like a device name, and names need the Particle Cloud, but you are not logged in.`, {
+      exit: EXIT.CLOUD,
+      suggestions: ['Log in with `particle login`, or use the device ID (`particle-setup-flag get` lists the connected IDs).'],
+    }),
+
+  invalidToken: (cause?: unknown) =>
+    new SetupFlagError('SETUP_FLAG_INVALID_TOKEN', 'The Particle Cloud rejected your access token: it is invalid or has expired.', {
+      cause,
+      exit: EXIT.CLOUD,
+      suggestions: ['Log in again with `particle login`.'],
+    }),
+
+  cloudDeviceNotFound: (arg: string, cause?: unknown) =>
+    new SetupFlagError('SETUP_FLAG_UNKNOWN_DEVICE', `The Particle Cloud knows no device "${arg}" in your account (an unknown name, or someone else's device).`, {
+      cause,
+      exit: EXIT.CLOUD,
+      suggestions: ['Check the name with `particle list`, or use the device ID.', 'Logged in to the right account? `particle whoami`'],
+    }),
+
+  cloudUnavailable: (detail: string, cause?: unknown) =>
+    new SetupFlagError('SETUP_FLAG_CLOUD_UNAVAILABLE', `The Particle Cloud is unavailable (${detail}).`, {
+      cause,
+      exit: EXIT.CLOUD,
+      suggestions: ['Check the network connection (and HTTPS_PROXY), or use the device ID and --offline.'],
+    }),
+
   dfu: (what: string, detail: string, cause?: unknown) =>
     new SetupFlagError('SETUP_FLAG_DFU', `DFU ${what} failed: ${detail}.`, {
       cause,

@@ -29,7 +29,7 @@ export function deviceLabel(r: {id: string; name: null | string}): string {
 
 /** What a person should do about one report, or undefined when nothing is needed. */
 export function advice(r: FlagReport, bin: string): string | undefined {
-  if (r.error) return `${r.error.message}${r.error.suggestions.length > 0 ? ` ${r.error.suggestions[0]}` : ''}`
+  if (r.error) return [r.error.message, ...r.error.suggestions.map((x) => `  → ${x}`)].join('\n')
   switch (r.flag) {
     case 'not-done': {
       return `The setup-done flag is not set, so this ${r.platformName} boots into Listening Mode (blinking dark blue). Fix it: ${bin} set ${r.id}`

@@ -4,15 +4,16 @@ import {BaseCommand} from '../../lib/base-command.js'
 import {mapLimit} from '../../lib/concurrency.js'
 import {parseDeviceArgs, selectDevices} from '../../lib/device/select.js'
 import {renderReports} from '../../lib/render.js'
-import {type FlagReport, readSetupFlag} from '../../lib/setup-flag/read.js'
+import {applyCloud, type FlagReport, readSetupFlag} from '../../lib/setup-flag/read.js'
 
 export interface GetResult {
   devices: FlagReport[]
+  warnings: string[]
 }
 
 export default class Get extends BaseCommand<typeof Get> {
   static override args = {
-    device: Args.string({description: 'Device ID (24 hex digits). Omit to read every connected Particle device.'}),
+    device: Args.string({description: 'Device ID (24 hex digits) or cloud device name; several may be given. Omit to read every connected Particle device.'}),
   }
 
   static override description = `Reads the one-byte "setup done" flag that Gen3 devices (Argon, Boron, B SoM, B5 SoM, Tracker, Xenon) on Device OS below 4.0 keep in their configuration flash (DCT offset 8134). While it is not set, the device boots into Listening Mode and blinks dark blue.
@@ -36,16 +37,24 @@ Exit status: 0 when every device was read (whatever the flag's value); 2 bad inp
   static override summary = 'Read the setup-done flag of connected devices.'
 
   async run(): Promise<GetResult> {
-    const ids = parseDeviceArgs(this.positionals)
+    const args = parseDeviceArgs(this.positionals)
     const backend = await this.usb()
-    const found = await selectDevices(backend, ids)
-    const reports = await this.withSpinner(`Reading ${found.length === 1 ? 'the device' : `${found.length} devices`}`, () =>
-      mapLimit(found, 8, (d) => readSetupFlag(d, {clock: this.clock, timeoutMs: this.flags.timeout * 1000})),
+    const cloud = this.cloud()
+    const found = await selectDevices(backend, args, cloud)
+    const [reports, known] = await this.withSpinner(`Reading ${found.length === 1 ? 'the device' : `${found.length} devices`}`, () =>
+      Promise.all([
+        mapLimit(found, 8, (d) => readSetupFlag(d, {clock: this.clock, timeoutMs: this.flags.timeout * 1000})),
+        cloud.tryDevices(found.map((d) => d.id)),
+      ]),
     )
+    for (const r of reports) {
+      const note = applyCloud(r, known.get(r.id))
+      if (note) this.warning(note)
+    }
 
     const failed = reports.find((r) => r.error)
     if (failed) process.exitCode = failed.error!.exit
     if (!this.jsonEnabled()) this.log(renderReports(reports, this.config.bin))
-    return {devices: reports}
+    return {devices: reports, warnings: this.warnings}
   }
 }

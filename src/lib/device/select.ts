@@ -1,32 +1,78 @@
-/** Which connected devices a command means, from its DEVICE arguments (IDs; names come through the cloud). */
-import {errors} from '../errors.js'
+/**
+ * Which connected devices a command means, from its DEVICE arguments: 24-hex device IDs, or cloud device
+ * names (resolved with one request for one name, one `GET /v1/devices` for several), as `particle usb` does.
+ */
+import type {Cloud} from '../cloud/cloud.js'
+
+import {errors, EXIT, SetupFlagError} from '../errors.js'
 import {type UsbBackend} from '../usb/backend.js'
 import {DEVICE_ID_PATTERN, findParticleDevices, type FoundDevice} from '../usb/discovery.js'
 
-/** Validate and normalise DEVICE arguments before touching USB, so bad input fails fast (exit 2). */
-export function parseDeviceArgs(args: string[]): string[] {
-  return args.map((a) => {
-    const id = a.trim()
-    if (!DEVICE_ID_PATTERN.test(id)) throw errors.badDeviceId(a)
-    return id.toLowerCase()
+export interface DeviceArg {
+  /** What the user typed. */
+  arg: string
+  /** Lowercase device ID when the argument is one. */
+  id?: string
+  /** Device name, to resolve through the cloud. */
+  name?: string
+}
+
+const NAME_PATTERN = /^[\w-]{1,64}$/
+
+/** Validate DEVICE arguments before touching USB or the cloud, so bad input fails fast (exit 2). */
+export function parseDeviceArgs(args: string[]): DeviceArg[] {
+  return args.map((arg) => {
+    const s = arg.trim()
+    if (DEVICE_ID_PATTERN.test(s)) return {arg, id: s.toLowerCase()}
+    // Something that looks like a mistyped ID is reported as such rather than sent to the cloud as a name.
+    if (/^[\da-f]{16,32}$/i.test(s) || !NAME_PATTERN.test(s)) throw errors.badDeviceId(arg)
+    return {arg, name: s}
   })
 }
 
+/** Resolve names to IDs through the cloud. */
+export async function resolveDeviceArgs(args: DeviceArg[], cloud: Cloud): Promise<Map<string, string>> {
+  const names = args.filter((a) => a.name).map((a) => a.name!)
+  const resolved = new Map<string, string>()
+  if (names.length === 0) return resolved
+  if (!cloud.settings.accessToken) throw errors.notLoggedIn(names[0])
+  if (cloud.settings.offline) {
+    throw new SetupFlagError('SETUP_FLAG_OFFLINE', `"${names[0]}" is a device name, and names need the Particle Cloud, which --offline turns off.`, {
+      exit: EXIT.USAGE,
+      suggestions: ['Use the device ID instead, or drop --offline.'],
+    })
+  }
+  if (names.length === 1) {
+    resolved.set(names[0], (await cloud.device(names[0])).id)
+    return resolved
+  }
+  const list = await cloud.devices()
+  for (const name of names) {
+    const d = list.find((x) => x.name?.toLowerCase() === name.toLowerCase())
+    if (!d) throw errors.cloudDeviceNotFound(name)
+    resolved.set(name, d.id)
+  }
+  return resolved
+}
+
 /**
- * The devices meant: every connected one when no ID is given, else exactly those IDs (each must be connected).
- * Duplicated IDs are taken once.
+ * The devices meant: every connected one when no argument is given, else exactly those (each must be
+ * connected). Duplicates are taken once.
  */
-export async function selectDevices(backend: UsbBackend, ids: string[]): Promise<FoundDevice[]> {
+export async function selectDevices(backend: UsbBackend, args: DeviceArg[], cloud?: Cloud): Promise<FoundDevice[]> {
+  const names = cloud ? await resolveDeviceArgs(args, cloud) : new Map<string, string>()
   const all = await findParticleDevices(backend)
-  if (ids.length === 0) {
+  if (args.length === 0) {
     if (all.length === 0) throw errors.noDevices()
     return all
   }
-  const chosen: FoundDevice[] = []
-  for (const id of new Set(ids)) {
+  const chosen = new Map<string, FoundDevice>()
+  for (const a of args) {
+    const id = a.id ?? names.get(a.name!)
+    if (!id) throw errors.notLoggedIn(a.arg)
     const d = all.find((x) => x.id === id)
-    if (!d) throw errors.notConnected(id)
-    chosen.push(d)
+    if (!d) throw errors.notConnected(a.name ? `${a.name} (${id})` : id)
+    chosen.set(id, d)
   }
-  return chosen
+  return [...chosen.values()]
 }

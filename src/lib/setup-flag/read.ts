@@ -10,6 +10,8 @@ import {versionOfModule} from '../device/versions.js'
 import {isSetupFlagError, SetupFlagError} from '../errors.js'
 import {DfuAlt, SETUP_DONE_OFFSET, SYSTEM_MODULE_HEADER} from '../protocol/constants.js'
 import {DfuNotPermitted, DfuseClient} from '../protocol/dfuse.js'
+import {type CloudDevice} from '../cloud/cloud.js'
+import {platformById} from '../device/platforms.js'
 import {type FoundDevice} from '../usb/discovery.js'
 import {flagApplies, type FlagReading, type FlagState, interpretFlag, type VersionInfo} from './policy.js'
 
@@ -17,6 +19,8 @@ export type ReportedMode = 'dfu' | 'listening' | 'normal' | 'unknown'
 export type VersionSource = 'cloud' | 'dfu' | 'usb'
 
 export interface FlagReport {
+  /** What the cloud last heard the device report, when the cloud was asked and knows it. */
+  cloudDeviceOsVersion?: null | string
   deviceOsVersion: null | string
   deviceOsVersionSource: null | VersionSource
   error?: {code: string; exit: number; message: string; suggestions: string[]}
@@ -172,4 +176,31 @@ export async function readSystemVersionOverDfu(dfu: DfuseClient, platformId: num
     if (!(error instanceof DfuNotPermitted)) throw error
   }
   return {}
+}
+
+/**
+ * Merge what the cloud knows into a report read over USB: the device's name, and its Device OS version. The
+ * device's own report wins; the cloud decides only when the device gave no version (DFU mode without a
+ * readable system-part header). A disagreement is said in `reason`-free terms through cloudDeviceOsVersion and
+ * a note returned to the caller.
+ */
+export function applyCloud(report: FlagReport, cloud: CloudDevice | undefined): string | undefined {
+  if (!cloud) return undefined
+  report.name = cloud.name
+  const cloudVersion = cloud.system_firmware_version ?? null
+  report.cloudDeviceOsVersion = cloudVersion
+  if (!cloudVersion) return undefined
+  if (report.deviceOsVersionSource === null && report.systemModuleVersion === undefined && !report.error) {
+    const platform = platformById(report.platformId)
+    if (!platform) return undefined
+    report.deviceOsVersion = cloudVersion
+    report.deviceOsVersionSource = 'cloud'
+    const reading: FlagReading | undefined = report.value === null ? undefined : {byte: report.value, kind: 'byte'}
+    Object.assign(report, interpretFlag(flagApplies(platform, {version: cloudVersion}), reading))
+    return undefined
+  }
+  if (report.deviceOsVersion && report.deviceOsVersion !== cloudVersion) {
+    return `${report.id}: the device runs Device OS ${report.deviceOsVersion}, but the cloud last saw ${cloudVersion}; using what the device reports.`
+  }
+  return undefined
 }

@@ -1,0 +1,177 @@
+/**
+ * The Particle Cloud, through particle-api-js (loaded lazily: commands that need no cloud never pay for it).
+ * At most one request per device per run, one `GET /v1/devices` when several devices are looked up, answers
+ * cached for the run, and HTTP failures turned into our errors. The access token goes only into the
+ * Authorization header; it never appears in a message, an error or debug output.
+ */
+import type {Clock} from '../clock.js'
+
+import {errors, SetupFlagError} from '../errors.js'
+import {type CloudSettings} from './settings.js'
+
+/** The fields of a cloud device we use. particle-api-js's DeviceInfo lacks `system_firmware_version`. */
+export interface CloudDevice {
+  connected?: boolean
+  id: string
+  name: null | string
+  online?: boolean
+  platform_id?: number
+  system_firmware_version?: string
+}
+
+interface ApiError {
+  body?: unknown
+  code?: string
+  message?: string
+  shortErrorDescription?: string
+  statusCode?: number
+}
+
+interface ParticleApi {
+  getDevice(o: {auth: string; deviceId: string}): Promise<{body: unknown}>
+  listDevices(o: {auth: string}): Promise<{body: unknown}>
+}
+
+const RETRIES_429 = 3
+
+export class Cloud {
+  private api?: Promise<ParticleApi>
+  private readonly byId = new Map<string, CloudDevice>()
+  private readonly byName = new Map<string, CloudDevice>()
+  private listed?: Promise<CloudDevice[]>
+  private unavailable?: SetupFlagError
+
+  constructor(
+    readonly settings: CloudSettings,
+    private readonly clock: Clock,
+    private readonly warn: (message: string) => void = () => {},
+  ) {}
+
+  /** Whether the cloud may be asked at all: logged in and not offline. */
+  get usable(): boolean {
+    return Boolean(this.settings.accessToken) && !this.settings.offline && !this.unavailable
+  }
+
+  /** One device by ID or name (`GET /v1/devices/:idOrName`), or from an earlier list. */
+  async device(idOrName: string): Promise<CloudDevice> {
+    const key = idOrName.toLowerCase()
+    const cached = this.byId.get(key) ?? this.byName.get(key)
+    if (cached) return cached
+    if (this.listed) {
+      const list = await this.listed
+      const hit = list.find((d) => d.id === key || d.name?.toLowerCase() === key)
+      if (hit) return hit
+    }
+    const body = await this.call((api, auth) => api.getDevice({auth, deviceId: idOrName}), idOrName)
+    return this.remember(toDevice(body))
+  }
+
+  /** Every device of the account, one request per run (`GET /v1/devices`). */
+  async devices(): Promise<CloudDevice[]> {
+    this.listed ??= this.call((api, auth) => api.listDevices({auth}), 'your devices').then((body) => {
+      const list = Array.isArray(body) ? body : ((body as {devices?: unknown[]})?.devices ?? [])
+      return list.map((d) => this.remember(toDevice(d)))
+    })
+    return this.listed
+  }
+
+  /**
+   * Best-effort lookups for display (names, versions): failures of reachability are warned about once and
+   * then the cloud is left alone for the rest of the run; auth failures are warned about too.
+   */
+  async tryDevices(ids: string[]): Promise<Map<string, CloudDevice>> {
+    const out = new Map<string, CloudDevice>()
+    if (!this.usable || ids.length === 0) return out
+    try {
+      if (ids.length === 1) {
+        out.set(ids[0], await this.device(ids[0]))
+      } else {
+        for (const d of await this.devices()) if (ids.includes(d.id)) out.set(d.id, d)
+      }
+    } catch (error) {
+      if (error instanceof SetupFlagError && error.code === 'SETUP_FLAG_UNKNOWN_DEVICE') return out // not in this account
+      this.degrade(error)
+    }
+    return out
+  }
+
+  /** After a failure that makes the cloud useless for this run: warn once, then stop asking. */
+  degrade(error: unknown): void {
+    if (this.unavailable) return
+    const e = error instanceof SetupFlagError ? error : errors.cloudUnavailable(String((error as Error)?.message ?? error))
+    this.unavailable = e
+    this.warn(`${e.message} Carrying on from what the device reports over USB.${e.suggestions[0] ? ` ${e.suggestions[0]}` : ''}`)
+  }
+
+  private async call(fn: (api: ParticleApi, auth: string) => Promise<{body: unknown}>, what: string): Promise<unknown> {
+    if (this.unavailable) throw this.unavailable
+    const auth = this.settings.accessToken
+    if (!auth) throw errors.notLoggedIn(what)
+    const api = await this.client()
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return (await fn(api, auth)).body
+      } catch (error) {
+        const e = error as ApiError
+        if (e.statusCode === 429 && attempt < RETRIES_429) {
+          await this.clock.sleep(retryAfterMs(e) ?? 1000 * 2 ** attempt)
+          continue
+        }
+        throw this.mapError(e, what)
+      }
+    }
+  }
+
+  private async client(): Promise<ParticleApi> {
+    this.api ??= (async () => {
+      const {default: Particle} = await import('particle-api-js')
+      let httpAgent
+      if (this.settings.proxyUrl) {
+        const {HttpsProxyAgent} = await import('https-proxy-agent')
+        httpAgent = new HttpsProxyAgent(this.settings.proxyUrl)
+      }
+      return new Particle({baseUrl: this.settings.apiUrl, httpAgent}) as unknown as ParticleApi
+    })()
+    return this.api
+  }
+
+  private mapError(e: ApiError, what: string): SetupFlagError {
+    const status = e.statusCode
+    if (status === 401) return errors.invalidToken()
+    if (status === 403 || status === 404) return errors.cloudDeviceNotFound(what)
+    if (status === 429) return errors.cloudUnavailable('rate limited: too many requests; try again in a minute')
+    if (status !== undefined && status >= 500) return errors.cloudUnavailable(`HTTP ${status} from ${this.settings.apiUrl}`)
+    if (status === undefined) {
+      const code = e.code ?? (e.body as {code?: string} | undefined)?.code
+      return errors.cloudUnavailable(`no answer from ${this.settings.apiUrl}${code ? `: ${code}` : ''}`)
+    }
+    return errors.cloudUnavailable(`HTTP ${status}${e.shortErrorDescription ? `: ${e.shortErrorDescription}` : ''}`)
+  }
+
+  private remember(d: CloudDevice): CloudDevice {
+    this.byId.set(d.id, d)
+    if (d.name) this.byName.set(d.name.toLowerCase(), d)
+    return d
+  }
+}
+
+function retryAfterMs(e: ApiError): number | undefined {
+  const headers = (e.body as {response?: {headers?: {get?: (k: string) => null | string}}})?.response?.headers
+  const v = headers?.get?.('retry-after')
+  const n = v ? Number(v) : Number.NaN
+  return Number.isFinite(n) ? Math.min(n, 10) * 1000 : undefined
+}
+
+function toDevice(raw: unknown): CloudDevice {
+  const o = (raw ?? {}) as Record<string, unknown>
+  const id = typeof o.id === 'string' ? o.id.toLowerCase() : ''
+  if (!/^[\da-f]{24}$/.test(id)) throw errors.cloudUnavailable('an unexpected answer (no device ID)')
+  return {
+    connected: typeof o.connected === 'boolean' ? o.connected : undefined,
+    id,
+    name: typeof o.name === 'string' && o.name !== '' ? o.name : null,
+    online: typeof o.online === 'boolean' ? o.online : undefined,
+    platform_id: typeof o.platform_id === 'number' ? o.platform_id : undefined,
+    system_firmware_version: typeof o.system_firmware_version === 'string' && o.system_firmware_version !== '' ? o.system_firmware_version : undefined,
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * A real HTTP server on 127.0.0.1 standing in for the Particle Cloud, reached by particle-api-js through its
+ * normal base URL. It serves the endpoints we call with the real response and error shapes
+ * (cli-and-cloud.md §4.3-4.5) and records every request so tests can count them and check headers.
+ */
+import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
+import {type AddressInfo} from 'node:net'
+
+export interface FakeCloudDevice {
+  connected?: boolean
+  id: string
+  name: null | string
+  platform_id: number
+  system_firmware_version?: string
+}
+
+export interface RecordedRequest {
+  authorization?: string
+  body: string
+  method: string
+  path: string
+}
+
+export class FakeCloud {
+  devices: FakeCloudDevice[] = []
+  /** Answer every request with this status and body instead (e.g. 500, or 429 for the next N requests). */
+  failWith?: {body?: unknown; count?: number; status: number}
+  readonly requests: RecordedRequest[] = []
+  token = 'tok-3f1c9a2b7d'
+  private server?: Server
+
+  get url(): string {
+    const addr = this.server!.address() as AddressInfo
+    return `http://127.0.0.1:${addr.port}`
+  }
+
+  async close(): Promise<void> {
+    if (!this.server) return
+    this.server.closeAllConnections()
+    await new Promise<void>((r) => this.server!.close(() => r()))
+    this.server = undefined
+  }
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => void this.handle(req, res))
+    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', () => r()))
+    return this
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let body = ''
+    for await (const chunk of req) body += chunk
+    const url = new URL(req.url ?? '/', 'http://x')
+    this.requests.push({authorization: req.headers.authorization, body, method: req.method ?? '', path: url.pathname})
+    const send = (status: number, json: unknown) => {
+      res.writeHead(status, {'content-type': 'application/json'})
+      res.end(JSON.stringify(json))
+    }
+
+    if (this.failWith) {
+      const f = this.failWith
+      if (f.count === undefined || f.count > 0) {
+        if (f.count !== undefined) f.count--
+        if (f.status === 429) res.setHeader('retry-after', '0')
+        return send(f.status, f.body ?? {error: 'failure', error_description: `status ${f.status}`})
+      }
+    }
+
+    const auth = req.headers.authorization
+    if (!auth) return send(400, {error: 'invalid_request', error_description: 'The access token was not found'})
+    if (auth !== `Bearer ${this.token}`) return send(401, {error: 'invalid_token', error_description: 'The access token provided is invalid.'})
+
+    if (req.method === 'GET' && url.pathname === '/v1/devices') return send(200, this.devices.map((d) => this.deviceJson(d)))
+    const m = /^\/v1\/devices\/([^/]+)$/.exec(url.pathname)
+    if (req.method === 'GET' && m) {
+      const key = decodeURIComponent(m[1])
+      const d = this.devices.find((x) => x.id === key.toLowerCase() || x.name === key)
+      if (!d) return send(403, {error: 'Permission Denied', info: "I didn't recognize that device name or ID, try opening https://api.particle.io/v1/devices?access_token=" + this.token})
+      return send(200, this.deviceJson(d))
+    }
+    if (req.method === 'GET' && url.pathname === '/v1/user') return send(200, {username: 'tester@example.com'})
+    return send(404, {error: 'Not Found'})
+  }
+
+  private deviceJson(d: FakeCloudDevice) {
+    return {
+      cellular: false,
+      connected: d.connected ?? false,
+      id: d.id,
+      last_heard: '2026-11-20T10:00:00.000Z',
+      name: d.name,
+      notes: null,
+      online: d.connected ?? false,
+      platform_id: d.platform_id,
+      product_id: d.platform_id,
+      status: 'normal',
+      system_firmware_version: d.system_firmware_version,
+    }
+  }
+}
