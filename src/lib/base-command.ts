@@ -9,6 +9,7 @@ import {type Clock, realClock} from './clock.js'
 import {Cloud} from './cloud/cloud.js'
 import {loadSettings} from './cloud/settings.js'
 import {EXIT, isSetupFlagError, SetupFlagError} from './errors.js'
+import {inquirerPrompter, type Prompter} from './prompts.js'
 import {openUsbBackend, type UsbBackend} from './usb/backend.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
@@ -35,6 +36,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   static override enableJsonFlag = true
   static isInteractive = (): boolean => Boolean(process.stdin.isTTY && process.stderr.isTTY)
   static openBackend: (env: NodeJS.ProcessEnv, clock: Clock) => Promise<UsbBackend> = openUsbBackend
+  static prompter: Prompter = inquirerPrompter
 
   protected args!: BaseArgs<T>
   protected flags!: BaseFlags<T>
@@ -106,6 +108,16 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       this.cloudClient = new Cloud(settings, this.clock, (m) => this.warning(m))
     }
     return this.cloudClient
+  }
+
+  /** A person can be asked: a terminal on both ends and not --json. */
+  protected get interactive(): boolean {
+    return !this.jsonEnabled() && BaseCommand.isInteractive()
+  }
+
+  /** Ask, pausing any spinner while the prompt owns the terminal. */
+  protected async ask<R>(fn: (p: Prompter) => Promise<R>): Promise<R> {
+    return ux.action.pauseAsync(() => fn(BaseCommand.prompter))
   }
 
   /** Record a warning; shown at once on stderr unless --json. */

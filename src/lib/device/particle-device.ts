@@ -80,6 +80,11 @@ export class OpenDevice {
     return this.decode(() => decodeIsDeviceSetupDoneReply(reply), 'the setup-done read (74)')
   }
 
+  /** Restart the device (request 40); it resets about a second after answering. */
+  async reset(opts?: RequestOptions): Promise<void> {
+    await this.expectOk(RequestType.RESET, undefined, {what: 'the reset request (40)', ...opts})
+  }
+
   /** RESET(0) on the control-request channel. */
   async resetPending(): Promise<void> {
     await this.channel.resetAll()

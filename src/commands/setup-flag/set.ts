@@ -1,0 +1,127 @@
+import {Args, Flags, ux} from '@oclif/core'
+
+import {BaseCommand} from '../../lib/base-command.js'
+import {mapLimit} from '../../lib/concurrency.js'
+import {parseDeviceArgs, selectDevices} from '../../lib/device/select.js'
+import {errors, EXIT, SetupFlagError} from '../../lib/errors.js'
+import {deviceLabel} from '../../lib/render.js'
+import {applyCloud} from '../../lib/setup-flag/read.js'
+import {type Method, setSetupFlag, type SetReport} from '../../lib/setup-flag/write.js'
+import {describeFound, findParticleDevices, type FoundDevice} from '../../lib/usb/discovery.js'
+
+export interface SetResult {
+  devices: SetReport[]
+  warnings: string[]
+}
+
+/** Devices worked on at once: a 32-port hub takes about as long as one device. */
+const PARALLEL = 32
+
+export default class Set extends BaseCommand<typeof Set> {
+  static override args = {
+    device: Args.string({description: 'Device ID (24 hex digits) or cloud device name; several may be given.'}),
+  }
+
+  static override description = `Fixes a Gen3 device (Argon, Boron, B SoM, B5 SoM, Tracker, Xenon) on Device OS below 4.0 that blinks dark blue because its setup-done flag is not set. Exactly one byte is written, the setup-done byte at DCT offset 8134, and read back; nothing is written when it already holds the wanted value or where the flag does not apply (Device OS 4.0+, P2 / Photon 2 / M SoM, Gen2).
+
+Methods: "usb" sends control request 73 and then leaves Listening Mode (request 71), like \`particle usb setup-done\`; when the firmware does not answer it asks for Safe Mode (request 60) itself and writes there. "dfu" restarts the device in DFU mode (request 50), writes the byte with DfuSe as dfu-util does (no erase), reads it back and restarts the device. "auto" (default) picks dfu for a device in DFU mode, else usb.
+
+Exit status: 0 when every device is as asked; 2 bad input, 3 no device or several without a choice, 4 no USB, 5 USB permission, 6 a device did not answer, 7 cloud, 8 the write did not take, 9 Device Protection.`
+
+  static override examples = [
+    {command: '<%= config.bin %> <%= command.id %>', description: 'Fix the one connected device'},
+    {command: '<%= config.bin %> <%= command.id %> my-boron --method dfu', description: 'Fix a named device over DFU'},
+    {command: '<%= config.bin %> <%= command.id %> --all --json', description: 'Fix every connected device, for a production line'},
+    {command: '<%= config.bin %> <%= command.id %> --dry-run', description: 'Say what would be done, touch nothing'},
+    {command: '<%= config.bin %> <%= command.id %> e00fce681a2b3c4d5e6f7a8b --not-done', description: 'Clear the flag again (the device listens after its next reset)'},
+  ]
+
+  static override flags = {
+    all: Flags.boolean({description: 'Every connected Particle device, each decided on its own.', exclusive: ['device']}),
+    'dry-run': Flags.boolean({description: 'Read the devices and say what would be done; write nothing, restart nothing.'}),
+    force: Flags.boolean({description: 'Write even where the flag does not apply or already holds the wanted value (it then has no effect).'}),
+    method: Flags.option({default: 'auto', description: 'How to write the flag.', options: ['auto', 'usb', 'dfu', 'firmware'] as const})(),
+    'not-done': Flags.boolean({description: 'Clear the flag (write 0xFF) instead of setting it.'}),
+    yes: Flags.boolean({char: 'y', description: 'Answer yes to every question (for scripts).'}),
+  }
+
+  static override strict = false
+
+  static override summary = 'Set the setup-done flag so the device stops blinking dark blue.'
+
+  async run(): Promise<SetResult> {
+    const method = this.flags.method as Method
+    if (method === 'firmware') {
+      throw new SetupFlagError('SETUP_FLAG_UNSUPPORTED', 'The firmware method is not available yet.', {exit: EXIT.USAGE})
+    }
+    const args = parseDeviceArgs(this.positionals)
+    const backend = await this.usb()
+    const cloud = this.cloud()
+    const found = await this.chooseDevices(args)
+
+    const reports = await mapLimit(found, PARALLEL, async (d) => {
+      const r = await setSetupFlag(d, {
+        backend,
+        clock: this.clock,
+        done: !this.flags['not-done'],
+        dryRun: this.flags['dry-run'],
+        force: this.flags.force,
+        method,
+        onWaiting: (what) => this.waiting(what),
+        timeoutMs: this.flags.timeout * 1000,
+      })
+      this.progress(r)
+      return r
+    })
+    ux.action.stop()
+
+    const known = await cloud.tryDevices(found.map((d) => d.id))
+    for (const r of reports) applyCloud(r, known.get(r.id))
+
+    const failed = reports.find((r) => r.error)
+    if (failed) process.exitCode = failed.error!.exit
+    if (!this.jsonEnabled() && reports.length > 1) this.log(summary(reports))
+    return {devices: reports, warnings: this.warnings}
+  }
+
+  /** DEVICE arguments, --all, the only device, or (interactively) the one the user picks. */
+  private async chooseDevices(args: ReturnType<typeof parseDeviceArgs>): Promise<FoundDevice[]> {
+    const backend = await this.usb()
+    if (args.length > 0) return selectDevices(backend, args, this.cloud())
+    const all = await findParticleDevices(backend)
+    if (all.length === 0) throw errors.noDevices()
+    if (this.flags.all || all.length === 1) return all
+    const known = await this.cloud().tryDevices(all.map((d) => d.id))
+    const label = (d: FoundDevice) => `${known.get(d.id)?.name ? `${known.get(d.id)!.name} ` : ''}${describeFound(d)}`
+    if (!this.interactive) throw errors.multipleDevices(all.map((d) => label(d)))
+    const id = await this.ask((p) => p.select('Which device?', all.map((d) => ({name: label(d), value: d.id}))))
+    return all.filter((d) => d.id === id)
+  }
+
+  private progress(r: SetReport): void {
+    if (this.jsonEnabled()) return
+    const line = progressLine(r)
+    if (ux.action.running) ux.action.pauseAsync(async () => this.log(line)).catch(() => {})
+    else this.log(line)
+  }
+
+  private waiting(what: string): void {
+    if (this.showProgress) ux.action.start(what)
+  }
+}
+
+const hex = (v: null | number) => (v === null ? '?' : `0x${v.toString(16).padStart(2, '0').toUpperCase()}`)
+
+export function progressLine(r: SetReport): string {
+  const who = `${deviceLabel(r)} (${r.platformName})`
+  if (r.error) return `✖ ${who}: ${r.error.message}${r.error.suggestions.map((s) => `\n    → ${s}`).join('')}`
+  if (r.changed) return `✔ ${who}: flag ${r.flag === 'not-done' ? 'cleared' : 'set'} by ${r.method} (${hex(r.before)} → ${hex(r.after)}). ${r.steps.filter((s) => /Stopped|restarted|Restarted|Listening/.test(s)).join(' ')}`.trim()
+  if (r.flag === 'not-applicable') return `– ${who}: nothing to do. ${r.reason}`
+  return `– ${who}: ${r.steps.at(-1) ?? 'nothing to do.'}`
+}
+
+function summary(reports: SetReport[]): string {
+  const changed = reports.filter((r) => r.changed && !r.error).length
+  const failed = reports.filter((r) => r.error).length
+  return `\n${reports.length} devices: ${changed} fixed, ${reports.length - changed - failed} unchanged, ${failed} failed.`
+}

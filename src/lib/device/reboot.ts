@@ -1,0 +1,45 @@
+/**
+ * Mode changes are re-enumerations: the device resets, its USBDevice goes away, and a new one appears with the
+ * same serial number and (for DFU) another product ID. We wait for that new object on the bus's events.
+ */
+import type {Clock} from '../clock.js'
+import type {UsbBackend} from '../usb/backend.js'
+import type {FoundDevice} from '../usb/discovery.js'
+
+import {errors, SetupFlagError} from '../errors.js'
+import {waitForDevice, WaitTimeout} from '../usb/wait.js'
+
+export interface RebootWait {
+  backend: UsbBackend
+  clock: Clock
+  onWaiting?: () => void
+  timeoutMs: number
+}
+
+/**
+ * Wait until device `id` is back as a new USB device in `mode` ('normal' also covers safe and listening,
+ * which share the normal product ID).
+ */
+export async function waitForReturn(old: FoundDevice, mode: 'dfu' | 'normal', w: RebootWait, what: string): Promise<FoundDevice> {
+  try {
+    return await waitForDevice(w.backend, (d) => d.id === old.id && d.mode === mode && d.usbDevice !== old.usbDevice, {
+      clock: w.clock,
+      onWaiting: w.onWaiting,
+      timeoutMs: w.timeoutMs,
+    })
+  } catch (error) {
+    if (error instanceof WaitTimeout) {
+      return Promise.reject(
+        new SetupFlagError('SETUP_FLAG_NO_RETURN', `Device ${old.id} did not come back ${what} within ${Math.round(w.timeoutMs / 1000)} s.`, {
+          exit: errors.timeout('').exit,
+          suggestions: [
+            mode === 'dfu'
+              ? 'Put it in DFU mode by hand: hold MODE, tap RESET, release MODE when the LED blinks yellow; then run the command again.'
+              : 'Check the cable, tap RESET, and run the command again.',
+          ],
+        }),
+      )
+    }
+    throw error
+  }
+}

@@ -1,0 +1,323 @@
+/**
+ * Writing the setup-done flag: exactly one byte, read before and read back after, by control request 73 or by
+ * DfuSe at DCT 8134 on alt 1. Never erases, never writes where the flag does not apply (unless forced), never
+ * writes a byte that already holds the wanted value (unless forced).
+ */
+import type {Clock} from '../clock.js'
+
+import {openDevice, openUsb, type OpenDevice} from '../device/particle-device.js'
+import {waitForReturn} from '../device/reboot.js'
+import {EXIT, SetupFlagError} from '../errors.js'
+import {DfuAlt, SETUP_DONE, SETUP_DONE_OFFSET, SETUP_NOT_DONE} from '../protocol/constants.js'
+import {RequestPendingTimeout} from '../protocol/control-request.js'
+import {DfuseClient} from '../protocol/dfuse.js'
+import {type UsbBackend} from '../usb/backend.js'
+import {type FoundDevice} from '../usb/discovery.js'
+import {type Applicability, flagApplies, interpretFlag, verdictOfByte} from './policy.js'
+import {baseReport, type FlagReport, readSystemVersionOverDfu, withError} from './read.js'
+
+export type Method = 'auto' | 'dfu' | 'firmware' | 'usb'
+
+export interface SetReport extends FlagReport {
+  /** The byte before, when known (raw over DFU; 1 when request 74 said done). */
+  after: null | number
+  before: null | number
+  changed: boolean
+  method: 'dfu' | 'firmware' | 'usb' | null
+  /** What was done, step by step, in words. */
+  steps: string[]
+}
+
+export interface SetOptions {
+  backend: UsbBackend
+  clock: Clock
+  /** Set the flag (true) or clear it (--not-done). */
+  done: boolean
+  dryRun: boolean
+  force: boolean
+  method: Exclude<Method, 'firmware'>
+  /** Called when the device is about to be waited on (e.g. to show a spinner line). */
+  onWaiting?: (what: string) => void
+  /** Per-request deadline, ms. */
+  timeoutMs: number
+}
+
+const hex = (b: number) => `0x${b.toString(16).padStart(2, '0').toUpperCase()}`
+
+export function setReport(found: FoundDevice): SetReport {
+  return {...baseReport(found), after: null, before: null, changed: false, method: null, steps: []}
+}
+
+/** Time allowed for a device to reset and enumerate again after a mode change. */
+export function rebootTimeoutMs(timeoutMs: number): number {
+  return Math.max(15_000, 3 * timeoutMs)
+}
+
+export async function setSetupFlag(found: FoundDevice, opts: SetOptions): Promise<SetReport> {
+  const report = setReport(found)
+  try {
+    const method = opts.method === 'auto' ? (found.mode === 'dfu' ? 'dfu' : 'usb') : opts.method
+    if (method === 'usb' && found.mode === 'dfu') {
+      throw new SetupFlagError('SETUP_FLAG_WRONG_MODE', `Device ${found.id} is in DFU mode, where control requests are not served.`, {
+        exit: EXIT.USAGE,
+        suggestions: ['Use --method dfu (or auto), or tap RESET to leave DFU mode and run the command again.'],
+      })
+    }
+    await (method === 'dfu' ? setOverDfu(found, opts, report) : setOverControl(found, opts, report, true))
+  } catch (error) {
+    withError(report, error)
+    if (report.changed && report.after === null) report.reason = `${report.reason} The byte's state after the write is unknown.`
+  } finally {
+    await found.usbDevice.close().catch(() => {})
+  }
+  return report
+}
+
+/** Decide whether to write; fills the report when nothing will be written. Returns true to write. */
+function decide(report: SetReport, applicability: Applicability, current: null | number | undefined, opts: SetOptions): boolean {
+  const wanted = opts.done ? SETUP_DONE : SETUP_NOT_DONE
+  if (applicability.applies !== true) {
+    if (!opts.force) {
+      report.steps.push('Nothing written: the flag does not apply here.')
+      return false
+    }
+    report.steps.push(`--force: writing although ${applicability.applies === false ? 'the flag has no effect on this device' : 'the Device OS version is unknown'}.`)
+    return true
+  }
+  const alreadyThere = current !== undefined && (opts.done ? current === SETUP_DONE : current === null || current === 0xff || current === 0x00)
+  if (alreadyThere && !opts.force) {
+    report.steps.push(`Nothing written: the flag is already ${opts.done ? 'set' : 'not set'}.`)
+    return false
+  }
+  if (opts.dryRun) return true
+  report.steps.push(`Writing ${hex(wanted)} to the setup-done byte (DCT offset 8134).`)
+  return true
+}
+
+/**
+ * Normal, listening or safe mode: request 73, read back with 74, then STOP_LISTENING (71) when the device is
+ * listening, as `particle usb setup-done` does. When the firmware does not serve requests, try Safe Mode (60)
+ * once ourselves; if that does not answer either, fail with the button steps.
+ */
+async function setOverControl(found: FoundDevice, opts: SetOptions, report: SetReport, maySafeMode: boolean): Promise<void> {
+  const dev = await openDevice(found, opts.clock)
+  const ro = {timeoutMs: opts.timeoutMs}
+  const version = await dev.systemVersion(ro)
+  report.deviceOsVersion = version
+  report.deviceOsVersionSource = 'usb'
+  const applicability = flagApplies(found.platform, {version})
+  await dev.resetPending()
+
+  let listening: boolean
+  let current: null | number | undefined
+  try {
+    listening = await dev.isListening(ro)
+    report.mode = listening ? 'listening' : 'normal'
+    if (applicability.applies === true) {
+      const done = await dev.isSetupDone(ro)
+      current = done ? SETUP_DONE : null
+      report.before = current
+      Object.assign(report, interpretFlag(applicability, {done, kind: 'request'}))
+    } else {
+      Object.assign(report, interpretFlag(applicability, undefined))
+    }
+
+    if (!decide(report, applicability, current, opts)) {
+      report.after = report.before
+      return
+    }
+    if (opts.dryRun) {
+      report.steps.push(`Would write ${hex(opts.done ? SETUP_DONE : SETUP_NOT_DONE)} with control request 73${opts.done && listening ? ', then stop Listening Mode (request 71)' : ''}.`)
+      return
+    }
+    report.method = 'usb'
+    await dev.setSetupDone(opts.done, ro)
+    report.changed = true
+  } catch (error) {
+    if (error instanceof RequestPendingTimeout && maySafeMode && !opts.dryRun) {
+      await viaSafeMode(dev, found, opts, report, error)
+      return
+    }
+    throw error
+  }
+
+  // Read back. On 4.0+ request 74 always says done, so there is nothing to verify.
+  if (applicability.applies === true) {
+    const done = await dev.isSetupDone(ro)
+    if (done !== opts.done) {
+      throw new SetupFlagError('SETUP_FLAG_VERIFY', `Device ${found.id} accepted the write, but reading the flag back says it is ${done ? 'set' : 'not set'}.`, {
+        exit: EXIT.WRITE,
+        suggestions: ['Try --method dfu: hold MODE, tap RESET, release MODE when the LED blinks yellow, then run the command again.'],
+      })
+    }
+    report.after = opts.done ? SETUP_DONE : SETUP_NOT_DONE
+    Object.assign(report, interpretFlag(applicability, {done, kind: 'request'}))
+    report.value = report.after
+    report.steps.push(`Read back: the flag is ${done ? 'set' : 'not set'}.`)
+  } else {
+    report.steps.push('Request 73 accepted; on this device it has no effect.')
+  }
+
+  if (opts.done && listening) {
+    await dev.stopListening(ro)
+    report.mode = 'normal'
+    report.steps.push('Stopped Listening Mode (request 71).')
+  } else if (!opts.done) {
+    report.steps.push('The device will enter Listening Mode at its next reset.')
+  }
+}
+
+/** The firmware did not complete a request: ask for Safe Mode (60) and redo the write there. */
+async function viaSafeMode(dev: OpenDevice, found: FoundDevice, opts: SetOptions, report: SetReport, cause: RequestPendingTimeout): Promise<void> {
+  report.steps.push('The device firmware does not complete USB requests; asking it to restart in Safe Mode (request 60).')
+  try {
+    await dev.enterSafeMode({timeoutMs: opts.timeoutMs})
+  } catch (error) {
+    if (error instanceof RequestPendingTimeout) throw safeModeByHand(found.id, cause)
+    throw error
+  }
+  await dev.close()
+  opts.onWaiting?.(`Waiting for ${found.id} to restart in Safe Mode`)
+  const back = await waitForReturn(found, 'normal', {backend: opts.backend, clock: opts.clock, timeoutMs: rebootTimeoutMs(opts.timeoutMs)}, 'in Safe Mode')
+  report.steps.push('The device restarted in Safe Mode.')
+  const safe = await openDevice(back, opts.clock)
+  try {
+    await setOverControl(back, opts, report, false)
+    // Back to the application (the boot check now finds the flag set).
+    await safe.reset({timeoutMs: opts.timeoutMs})
+  } finally {
+    await safe.close()
+  }
+  opts.onWaiting?.(`Waiting for ${found.id} to restart its application`)
+  await waitForReturn(back, 'normal', {backend: opts.backend, clock: opts.clock, timeoutMs: rebootTimeoutMs(opts.timeoutMs)}, 'from Safe Mode')
+  report.mode = 'normal'
+  report.steps.push('Restarted the device to leave Safe Mode (request 40).')
+}
+
+function safeModeByHand(id: string, cause: RequestPendingTimeout): SetupFlagError {
+  return new SetupFlagError('SETUP_FLAG_NOT_RESPONDING', `Device ${id} does not answer USB requests, not even the request to enter Safe Mode: its application is blocking the system.`, {
+    cause,
+    exit: EXIT.DEVICE,
+    suggestions: [
+      'Put it in Safe Mode by hand: hold MODE and RESET, release RESET, release MODE when the LED blinks magenta, then run the command again.',
+    ],
+  })
+}
+
+/**
+ * DFU: from normal mode send DFU_MODE (50) and wait for the DFU product ID; then read the byte, write it if
+ * needed (one byte at DCT 8134 on alt 1, no erase), read it back, leave, and wait for normal mode.
+ */
+async function setOverDfu(found: FoundDevice, opts: SetOptions, report: SetReport): Promise<void> {
+  let dfuDevice = found
+  if (found.mode !== 'dfu') {
+    const dev = await openDevice(found, opts.clock)
+    const version = await dev.systemVersion({timeoutMs: opts.timeoutMs})
+    report.deviceOsVersion = version
+    report.deviceOsVersionSource = 'usb'
+    const applicability = flagApplies(found.platform, {version})
+    if (applicability.applies !== true && !opts.force) {
+      Object.assign(report, interpretFlag(applicability, undefined))
+      report.steps.push('Nothing written: the flag does not apply here.')
+      await dev.close()
+      return
+    }
+    if (opts.dryRun) {
+      report.steps.push(`Would restart the device in DFU mode (request 50), write ${hex(opts.done ? SETUP_DONE : SETUP_NOT_DONE)} at DCT 8134 if it differs, and leave DFU mode.`)
+      await dev.close()
+      return
+    }
+    await dev.resetPending()
+    await dev.enterDfu({timeoutMs: opts.timeoutMs})
+    await dev.close()
+    report.steps.push('Asked the device to restart in DFU mode (request 50).')
+    opts.onWaiting?.(`Waiting for ${found.id} to restart in DFU mode`)
+    dfuDevice = await waitForReturn(found, 'dfu', {backend: opts.backend, clock: opts.clock, timeoutMs: rebootTimeoutMs(opts.timeoutMs)}, 'in DFU mode')
+    report.mode = 'dfu'
+  }
+
+  const io = await openUsb(dfuDevice)
+  const dfu = new DfuseClient(dfuDevice.usbDevice, io, opts.clock)
+  let left = false
+  try {
+    if (report.deviceOsVersionSource === null) {
+      const v = await readSystemVersionOverDfu(dfu, found.platform.id)
+      if (v.moduleVersion !== undefined) {
+        report.systemModuleVersion = v.moduleVersion
+        report.deviceOsVersion = v.version ?? null
+        report.deviceOsVersionSource = 'dfu'
+      }
+    }
+    const applicability = flagApplies(found.platform, {moduleVersion: report.systemModuleVersion, version: report.deviceOsVersion ?? undefined})
+
+    await dfu.open(DfuAlt.DCT)
+    const [before] = await dfu.read(SETUP_DONE_OFFSET, 1)
+    report.before = before
+    Object.assign(report, interpretFlag(applicability, {byte: before, kind: 'byte'}))
+
+    const write = decide(report, applicability, before, opts)
+    if (write && opts.dryRun) {
+      report.steps.push(`Would write ${hex(opts.done ? SETUP_DONE : SETUP_NOT_DONE)} at DCT 8134 (alt 1) and leave DFU mode.`)
+      report.after = before
+      return
+    }
+    if (write) {
+      const wanted = opts.done ? SETUP_DONE : SETUP_NOT_DONE
+      report.method = 'dfu'
+      report.changed = true
+      await dfu.write(SETUP_DONE_OFFSET, Uint8Array.of(wanted))
+      const [after] = await dfu.read(SETUP_DONE_OFFSET, 1)
+      report.after = after
+      report.value = after
+      if (after !== wanted) {
+        throw new SetupFlagError('SETUP_FLAG_VERIFY', `Device ${found.id}: wrote ${hex(wanted)} at DCT 8134 but read back ${hex(after)}.`, {
+          exit: EXIT.WRITE,
+          suggestions: ['Tap RESET and run the command again; if it persists, the DCT may be damaged: contact Particle support.'],
+        })
+      }
+      Object.assign(report, applicability.applies === true ? verdictOfByte(after) : interpretFlag(applicability, {byte: after, kind: 'byte'}))
+      report.steps.push(`Read back ${hex(after)}.`)
+    } else {
+      report.after = before
+    }
+
+    // Leave DFU mode when we put the device there, or when we changed something (so it boots with it).
+    if (found.mode !== 'dfu' || report.changed) {
+      await dfu.leave(SETUP_DONE_OFFSET)
+      left = true
+      report.steps.push('Left DFU mode.')
+    }
+  } finally {
+    await dfu.close()
+  }
+
+  if (left) {
+    await dfuDevice.usbDevice.close().catch(() => {})
+    opts.onWaiting?.(`Waiting for ${found.id} to restart`)
+    const back = await waitForReturn(dfuDevice, 'normal', {backend: opts.backend, clock: opts.clock, timeoutMs: rebootTimeoutMs(opts.timeoutMs)}, 'in normal mode')
+    report.mode = 'normal'
+    await confirmNotListening(back, opts, report)
+  }
+}
+
+/** After a restart: is the device out of Listening Mode? Best effort; a busy application is not an error here. */
+async function confirmNotListening(back: FoundDevice, opts: SetOptions, report: SetReport): Promise<void> {
+  let dev: OpenDevice | undefined
+  try {
+    dev = await openDevice(back, opts.clock)
+    await dev.resetPending()
+    const listening = await dev.isListening({timeoutMs: opts.timeoutMs})
+    report.mode = listening ? 'listening' : 'normal'
+    report.steps.push(listening ? 'The device restarted and is still in Listening Mode: something else keeps it there.' : 'The device restarted in normal mode.')
+  } catch (error) {
+    if (error instanceof RequestPendingTimeout || error instanceof SetupFlagError) {
+      report.mode = 'unknown'
+      report.steps.push('The device restarted; its mode could not be confirmed (its firmware is not answering requests).')
+      return
+    }
+    throw error
+  } finally {
+    await dev?.close()
+  }
+}
+

@@ -1,0 +1,247 @@
+/**
+ * The device side of Particle's control-request protocol (device-protocol.md §2.2–§2.6): INIT / CHECK / SEND /
+ * RECV / RESET service requests, request ids, the 4-slot limit, pool vs asynchronously allocated buffers,
+ * execution on the (possibly blocked) system thread, completion and cancellation.
+ *
+ * One engine lives for one boot of the system firmware: ids restart at 1 after every reset (§2.5).
+ */
+import type {Clock} from '../clock.js'
+import {ReplyFlag, SERVICE_REPLY_LENGTH, Service, Status} from '../protocol/constants.js'
+import {u16le, u32le} from './util.js'
+
+/** What a request handler produced (requests.ts). */
+export interface Outcome {
+  /** Called once the host has collected the result (§2.5 "completion"); e.g. the delayed reset of 40/50/60. */
+  onComplete?: () => void
+  reply?: Uint8Array
+  /** A `system_error_t` value (§2.12). */
+  result: number
+}
+
+export interface ControlEngineHost {
+  readonly clock: Clock
+  /** §2.5: more than 64 bytes are allocated asynchronously, and a request may be processed later than queued. */
+  readonly processingMs: number
+  /** A 1-byte SEND for a request without payload is the padded data stage of a Realtek host, not an error. */
+  readonly acceptsPaddingSend: boolean
+  /** The system thread cannot run control requests now (a fault). */
+  blocked(): boolean
+  /** Called for every INIT that gets past the BUSY checks (the ISR aborts connection attempts for some types, §2.5). */
+  initReceived(type: number): void
+  /** The busy fault: answer this INIT with BUSY. */
+  forceBusy(): boolean
+  execute(type: number, payload: Uint8Array): Outcome
+}
+
+/**
+ * Where a request is in its life (§2.6). 'running' is kept apart from 'queued' so that a handler which frees the
+ * system thread (and so kicks the queue, e.g. 70 or an abort) does not run its own request twice.
+ */
+type Phase =
+  | 'allocating' // payload > 64: buffer being allocated (CHECK: PENDING)
+  | 'done' // handler ran (CHECK: result)
+  | 'payload' // buffer ready, waiting for SEND (CHECK: OK without result)
+  | 'queued' // waiting for the system thread (CHECK: PENDING)
+  | 'running' // its handler is running (CHECK: PENDING)
+
+interface Request {
+  buffer: Uint8Array
+  cancelTimer?: () => void
+  id: number
+  outcome?: Outcome
+  paddingSeen: boolean
+  phase: Phase
+  received: number
+  replySent: number
+  type: number
+}
+
+const MAX_ACTIVE = 4
+const POOL_BUFFER = 64
+
+function statusReply(status: number): Uint8Array {
+  return Uint8Array.of(...u32le(ReplyFlag.STATUS), ...u16le(status))
+}
+
+export class ControlEngine {
+  private readonly active = new Map<number, Request>()
+  private lastId = 0
+  private disposed = false
+
+  constructor(private readonly host: ControlEngineHost) {}
+
+  get activeCount(): number {
+    return this.active.size
+  }
+
+  /** Vendor IN request with bRequest 0x01–0x05. Returns the data to send, or undefined to stall. */
+  in(request: number, value: number, index: number, length: number): Uint8Array | undefined {
+    switch (request) {
+      case Service.INIT: {
+        return length < SERVICE_REPLY_LENGTH ? undefined : this.init(index, value)
+      }
+      case Service.CHECK: {
+        return length < SERVICE_REPLY_LENGTH ? undefined : this.check(index)
+      }
+      case Service.RECV: {
+        return this.recv(index, length)
+      }
+      case Service.RESET: {
+        return length < SERVICE_REPLY_LENGTH ? undefined : this.reset(index)
+      }
+      default: {
+        return undefined // SEND is OUT only
+      }
+    }
+  }
+
+  /** Vendor OUT request with bRequest 0x01–0x05 (only SEND is an OUT request). false = stall. */
+  out(request: number, index: number, data: Uint8Array): boolean {
+    return request === Service.SEND ? this.send(index, data) : false
+  }
+
+  /** The system thread became free: run whatever was waiting for it. */
+  kick(): void {
+    for (const req of [...this.active.values()]) if (req.phase === 'queued' && !req.cancelTimer) this.schedule(req)
+  }
+
+  /** A USB bus reset cancels every active request (handlers see ABORTED, §2.5). */
+  abortAll(): void {
+    for (const req of this.active.values()) req.cancelTimer?.()
+    this.active.clear()
+  }
+
+  /** The firmware is going away (reboot): nothing of this boot may run any more. */
+  dispose(): void {
+    this.abortAll()
+    this.disposed = true
+  }
+
+  private init(type: number, size: number): Uint8Array {
+    if (this.host.forceBusy() || this.active.size >= MAX_ACTIVE) return statusReply(Status.BUSY)
+    const id = this.nextId()
+    const req: Request = {buffer: new Uint8Array(size), id, paddingSeen: false, phase: 'payload', received: 0, replySent: 0, type}
+    this.active.set(id, req)
+    this.host.initReceived(type)
+    let status: number = Status.OK
+    if (size === 0) {
+      // No payload: queued for execution at INIT time (§2.5).
+      this.queue(req)
+    } else if (size > POOL_BUFFER) {
+      // Larger than a pool buffer: allocated asynchronously, the host polls CHECK until OK (§2.5, §2.6).
+      req.phase = 'allocating'
+      req.cancelTimer = this.host.clock.setTimer(this.host.processingMs, () => {
+        req.cancelTimer = undefined
+        if (this.active.get(id) === req && req.phase === 'allocating') req.phase = 'payload'
+      })
+      status = Status.PENDING
+    }
+    return Uint8Array.of(...u32le(ReplyFlag.STATUS | ReplyFlag.ID), ...u16le(status), ...u16le(id))
+  }
+
+  private check(id: number): Uint8Array {
+    const req = this.active.get(id)
+    if (!req) return statusReply(Status.NOT_FOUND)
+    switch (req.phase) {
+      case 'allocating':
+      case 'queued':
+      case 'running': {
+        return statusReply(Status.PENDING)
+      }
+      case 'payload': {
+        return statusReply(Status.OK) // buffer ready, waiting for SEND
+      }
+      case 'done': {
+        const {reply, result} = req.outcome!
+        if (reply && reply.length > 0) {
+          // Released by the RECV that reads the last byte.
+          return Uint8Array.of(
+            ...u32le(ReplyFlag.STATUS | ReplyFlag.SIZE | ReplyFlag.RESULT),
+            ...u16le(Status.OK),
+            ...u32le(reply.length),
+            ...u32le(result),
+          )
+        }
+        // No reply payload: released once this reply has gone out, then the completion callback fires (§2.5).
+        this.complete(req)
+        return Uint8Array.of(...u32le(ReplyFlag.STATUS | ReplyFlag.RESULT), ...u16le(Status.OK), ...u32le(result))
+      }
+    }
+  }
+
+  private send(id: number, data: Uint8Array): boolean {
+    const req = this.active.get(id)
+    if (!req || data.length === 0) return false
+    if (req.buffer.length === 0 && data.length === 1 && this.host.acceptsPaddingSend && !req.paddingSeen) {
+      // Realtek hosts pad data-less OUT transfers with one byte (quirk, §1.1); accept it once and ignore it.
+      req.paddingSeen = true
+      return true
+    }
+    if (req.phase !== 'payload' || req.received + data.length > req.buffer.length) return false
+    req.buffer.set(data, req.received)
+    req.received += data.length
+    if (req.received === req.buffer.length) this.queue(req) // queued once the last chunk arrives (§2.5)
+    return true
+  }
+
+  private recv(id: number, length: number): Uint8Array | undefined {
+    const req = this.active.get(id)
+    if (!req || req.phase !== 'done' || length === 0) return undefined
+    const reply = req.outcome!.reply ?? new Uint8Array(0)
+    if (req.replySent + length > reply.length) return undefined
+    const chunk = reply.slice(req.replySent, req.replySent + length)
+    req.replySent += length
+    if (req.replySent === reply.length) this.complete(req)
+    return chunk
+  }
+
+  private reset(id: number): Uint8Array {
+    if (id === 0) {
+      this.abortAll() // RESET(0) cancels every request (handlers see CANCELLED)
+      return statusReply(Status.OK)
+    }
+    const req = this.active.get(id)
+    if (!req) return statusReply(Status.NOT_FOUND)
+    req.cancelTimer?.()
+    this.active.delete(id)
+    return statusReply(Status.OK)
+  }
+
+  /** Per-boot 16-bit counter from 1; 0 means "none"/"all" so it is skipped on wrap, as are ids still in use. */
+  private nextId(): number {
+    do {
+      this.lastId = this.lastId === 0xffff ? 1 : this.lastId + 1
+    } while (this.active.has(this.lastId))
+    return this.lastId
+  }
+
+  private queue(req: Request): void {
+    req.phase = 'queued'
+    this.schedule(req)
+  }
+
+  private schedule(req: Request): void {
+    if (this.host.blocked()) return // stays PENDING until kick()
+    if (this.host.processingMs <= 0) {
+      this.run(req)
+      return
+    }
+    req.cancelTimer = this.host.clock.setTimer(this.host.processingMs, () => {
+      req.cancelTimer = undefined
+      if (this.disposed || this.active.get(req.id) !== req) return
+      if (this.host.blocked()) return
+      this.run(req)
+    })
+  }
+
+  private run(req: Request): void {
+    req.phase = 'running'
+    req.outcome = this.host.execute(req.type, req.buffer.subarray(0, req.received))
+    req.phase = 'done'
+  }
+
+  private complete(req: Request): void {
+    this.active.delete(req.id)
+    req.outcome?.onComplete?.()
+  }
+}

@@ -1,0 +1,20 @@
+/**
+ * The virtual Particle USB device and bus (`particle-plugin-setup-flag/virtual`): WebUSB devices that behave like
+ * real Gen2, Gen3 and Realtek Particle devices per device-protocol.md, for tests and for trying the CLI without
+ * hardware (PARTICLE_VIRTUAL_DEVICES).
+ */
+export {createVirtualUsb, VirtualUsb} from './bus.js'
+export {VirtualDevice} from './device.js'
+export {VirtualUsbDevice} from './usb-device.js'
+export {loadDevicesFile, openVirtualUsbFile, validateDevicesFile} from './file.js'
+export {
+  DEFAULT_TIMING,
+  type ExchangeRecord,
+  type Violation,
+  type VirtualDeviceSpec,
+  type VirtualDevicesFile,
+  type VirtualFaults,
+  type VirtualMode,
+  type VirtualTiming,
+  type VirtualUsbOptions,
+} from './types.js'

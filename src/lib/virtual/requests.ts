@@ -1,0 +1,168 @@
+/**
+ * What the system firmware does with each control request type (device-protocol.md §2.5, §2.9–§2.11) and with
+ * the raw 'P' requests (§2.8). Pure functions of a small context the device model provides.
+ */
+import type {Platform} from '../device/platforms.js'
+import type {Semver} from '../device/versions.js'
+import {RequestType, Raw, Result, SETUP_DONE, SETUP_NOT_DONE} from '../protocol/constants.js'
+import {
+  DeviceMode,
+  MessageError,
+  decodeSetDeviceSetupDoneRequest,
+  encodeGetDeviceModeReply,
+  encodeIsDeviceSetupDoneReply,
+  encodeStringField1,
+} from '../protocol/messages.js'
+import type {Outcome} from './control.js'
+import {atLeast, flagApplies, reportsDone} from './rules.js'
+
+/** What a request may see of and do to the device. */
+export interface RequestContext {
+  readonly deviceOs: string
+  /** 24 lowercase hex digits. */
+  readonly id: string
+  readonly isProtected: boolean
+  readonly platform: Platform
+  readonly version: Semver
+  /** Abort a network/cloud connection attempt in progress (§2.5, raw 302). */
+  abortConnection(): void
+  isListening(): boolean
+  /** Reset into a mode resetDelayMs from now (§2.9: "~1 s after reply"); 'normal' applies the boot rule. */
+  resetInto(mode: 'dfu' | 'normal' | 'safe'): void
+  readonly setupDone: number
+  startListening(): void
+  stopListening(): void
+  writeSetupDone(value: number): void
+}
+
+/** Request types a protected device still serves over USB (§2.5): device id, protected state (76, 77), app custom (10). */
+const ALLOWED_WHEN_PROTECTED = new Set([RequestType.DEVICE_ID, 76, 77, 10])
+
+/** Types whose INIT makes the USB ISR abort a connection attempt, so a stuck system thread frees up (§2.5). */
+export const ABORTS_CONNECTION = new Set<number>([
+  RequestType.RESET,
+  RequestType.FACTORY_RESET,
+  RequestType.DFU_MODE,
+  RequestType.SAFE_MODE,
+  RequestType.START_LISTENING,
+])
+
+const ok = (reply?: Uint8Array, onComplete?: () => void): Outcome => ({onComplete, reply, result: Result.OK})
+const fail = (result: number): Outcome => ({result})
+
+/** A stand-in hardware serial number (request 21): not the device id, stable per id. */
+export function fakeSerialNumber(id: string): string {
+  return `P046AB${id.slice(-10).toUpperCase()}`
+}
+
+export function executeRequest(ctx: RequestContext, type: number, payload: Uint8Array): Outcome {
+  if (ctx.isProtected && !ALLOWED_WHEN_PROTECTED.has(type)) return fail(Result.PROTECTED)
+  switch (type) {
+    case RequestType.DEVICE_ID: {
+      return ok(encodeStringField1(ctx.id))
+    }
+    case RequestType.SERIAL_NUMBER: {
+      return ok(encodeStringField1(fakeSerialNumber(ctx.id)))
+    }
+    case RequestType.SYSTEM_VERSION: {
+      return ok(encodeStringField1(ctx.deviceOs))
+    }
+    case RequestType.RESET:
+    case RequestType.FACTORY_RESET: {
+      // 41 is modelled as a plain reset: what a factory reset restores depends on a factory image the virtual
+      // device does not have, and it must not touch the setup-done byte behind the test's back.
+      return ok(undefined, () => ctx.resetInto('normal'))
+    }
+    case RequestType.DFU_MODE: {
+      return ok(undefined, () => ctx.resetInto('dfu'))
+    }
+    case RequestType.SAFE_MODE: {
+      return ok(undefined, () => ctx.resetInto('safe'))
+    }
+    case RequestType.START_LISTENING: {
+      ctx.startListening() // result 0 also when already listening
+      return ok()
+    }
+    case RequestType.STOP_LISTENING: {
+      ctx.stopListening()
+      return ok()
+    }
+    case RequestType.GET_DEVICE_MODE: {
+      return ok(encodeGetDeviceModeReply(ctx.isListening() ? DeviceMode.LISTENING : DeviceMode.NORMAL))
+    }
+    case RequestType.SET_DEVICE_SETUP_DONE: {
+      return setSetupDone(ctx, payload)
+    }
+    case RequestType.IS_DEVICE_SETUP_DONE: {
+      return isSetupDone(ctx)
+    }
+    default: {
+      return fail(Result.NOT_SUPPORTED) // no application handler registered
+    }
+  }
+}
+
+/** Request 73 by version and platform (§2.11). */
+function setSetupDone(ctx: RequestContext, payload: Uint8Array): Outcome {
+  // Gen2 never compiled the handler: the type is unknown there, whatever the payload.
+  if (ctx.platform.family === 'gen2') return fail(Result.NOT_SUPPORTED)
+  let done: boolean
+  try {
+    done = decodeSetDeviceSetupDoneRequest(payload)
+  } catch (error) {
+    if (error instanceof MessageError) return fail(Result.BAD_DATA)
+    throw error
+  }
+  if (flagApplies(ctx.platform, ctx.version)) {
+    ctx.writeSetupDone(done ? SETUP_DONE : SETUP_NOT_DONE) // 0x01 / 0xFF
+    return ok()
+  }
+  // 4.0.0-alpha.1 and later, Realtek included: true is a no-op, false is refused.
+  return done ? ok() : fail(Result.NOT_SUPPORTED)
+}
+
+/** Request 74 by version and platform (§2.11). */
+function isSetupDone(ctx: RequestContext): Outcome {
+  if (ctx.platform.family === 'gen2') return fail(Result.NOT_SUPPORTED)
+  if (flagApplies(ctx.platform, ctx.version)) return ok(encodeIsDeviceSetupDoneReply(reportsDone(ctx.setupDone)))
+  return ok(encodeIsDeviceSetupDoneReply(true)) // stub: always done, DCT not read
+}
+
+/** Raw IN requests (§2.8). Returns the reply, or undefined to stall. */
+export function rawIn(ctx: RequestContext, index: number, length: number): Uint8Array | undefined {
+  if (length > 64) return undefined // the HAL lends only a 64-byte buffer
+  let text: string
+  switch (index) {
+    case Raw.DEVICE_ID: {
+      text = ctx.id.toUpperCase()
+      break
+    }
+    case Raw.SYSTEM_VERSION: {
+      text = ctx.deviceOs
+      break
+    }
+    default: {
+      return undefined
+    }
+  }
+  if (length < text.length) return undefined
+  return new TextEncoder().encode(text)
+}
+
+/** Raw OUT requests (§2.8), present from Device OS 2.0.0. Returns false to stall. */
+export function rawOut(ctx: RequestContext, index: number): boolean {
+  if (!atLeast(ctx.version, '2.0.0')) return false
+  switch (index) {
+    case Raw.RESET: {
+      ctx.resetInto('normal')
+      return true
+    }
+    case Raw.ABORT_CONNECTION: {
+      ctx.abortConnection()
+      return true
+    }
+    default: {
+      return false
+    }
+  }
+}

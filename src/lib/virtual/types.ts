@@ -1,0 +1,125 @@
+/**
+ * Public types of the virtual Particle USB device and bus. The shapes are a contract: the CLI, its tests and
+ * users' own tests build devices from `VirtualDeviceSpec`s (directly or through a PARTICLE_VIRTUAL_DEVICES file)
+ * and inspect `log` / `violations` afterwards.
+ */
+import type {Clock} from '../clock.js'
+
+/**
+ * What the device is doing. 'normal', 'listening' and 'safe' are served by the system firmware (same USB
+ * identity, the CDC PID); 'dfu' is the bootloader (DFU PID). See device-protocol.md §1.1, §2.1, §4.
+ */
+export type VirtualMode = 'dfu' | 'listening' | 'normal' | 'safe'
+
+export const VIRTUAL_MODES: readonly VirtualMode[] = ['normal', 'listening', 'safe', 'dfu']
+
+export interface VirtualFaults {
+  /**
+   * true / 'app': a user application blocks the system thread, so every queued control request stays PENDING
+   * forever outside Safe Mode (INIT still answers, CHECK answers PENDING).
+   * 'connecting': the system thread is stuck in a network/cloud connection attempt; an INIT of 40, 41, 50, 60
+   * or 70 (or the raw 'P' 302 request) aborts the attempt (device-protocol.md §2.5), after which requests are
+   * processed until the next reboot. No connection is attempted while listening, so nothing blocks then.
+   */
+  blockedSystemThread?: 'app' | 'connecting' | boolean
+  /** The first N INITs answer BUSY (status 3, flags 0x01), counted over the device's lifetime in this process. */
+  busy?: number
+  /** Any DfuSe data DNLOAD (wValue >= 2) fails: the second GETSTATUS reports dfuERROR/errUNKNOWN, nothing is written. */
+  dfuWriteError?: boolean
+  /** USBDevice.open() rejects like a missing udev rule (name 'SecurityError', message with 'Permission denied'). */
+  accessDenied?: boolean
+  /**
+   * Device Protection (6.x): control requests other than 20, 76, 77, 10 complete with result -1801; DFU layouts
+   * end in 'Kb'; UPLOAD returns 0 bytes and DNLOAD data fails, both with dfuERROR/errVENDOR (iString 10).
+   */
+  protected?: boolean
+  /** Every vendor control request (service and raw 'P') stalls; standard and DFU class requests still work. */
+  stallControl?: boolean
+  /**
+   * After N control transfers on this device (any kind, counted from the creation of the VirtualUsb) the device
+   * vanishes: 'disconnect' is emitted, getDevices() no longer lists it, and every later call on its old USBDevice
+   * rejects with a NotFoundError. It stays in `specs()` (it was unplugged, not destroyed).
+   */
+  unplugAfterTransfers?: number
+}
+
+export const FAULT_NAMES: readonly (keyof VirtualFaults)[] = [
+  'blockedSystemThread',
+  'stallControl',
+  'busy',
+  'unplugAfterTransfers',
+  'dfuWriteError',
+  'accessDenied',
+  'protected',
+]
+
+export interface VirtualDeviceSpec {
+  /** 24 hex digits; stored and served lowercase. */
+  id: string
+  /** @particle/device-constants platform name: argon, boron, bsom, b5som, tracker, xenon, p2, msom, photon, electron, ... */
+  platform: string
+  /** Device OS version, e.g. "1.5.2", "3.3.1", "4.2.0", "6.2.0". */
+  deviceOs: string
+  mode: VirtualMode
+  /** The DCT byte at offset 8134 (device-protocol.md §5), 0-255. */
+  setupDone: number
+  faults?: VirtualFaults
+  /** Only meaningful with mode 'safe': Safe Mode and also Listening Mode. */
+  listening?: boolean
+  /** Ignored by the device (a cloud name for humans and tests); preserved on write-back. */
+  name?: string
+}
+
+export interface VirtualDevicesFile {
+  devices: VirtualDeviceSpec[]
+}
+
+/** One control transfer as the wire saw it. */
+export interface ExchangeRecord {
+  deviceId: string
+  /** clock.now() when the transfer was issued. */
+  at: number
+  /** The 8-byte setup packet as uppercase hex pairs, e.g. 'C0 01 02 00 49 00 40 00' (wLength of OUT = data length). */
+  setup: string
+  /** OUT data as hex, e.g. '08 01' (absent when there was none). */
+  dataOut?: string
+  /** 'error' = the call rejected (device gone, device closed, timeout, bad arguments). */
+  status: 'error' | 'ok' | 'stall'
+  /** IN data returned, hex (absent when none or on stall/error). */
+  dataIn?: string
+}
+
+/** Something a well-behaved host must never do to a device (see the write guard in device.ts and dfu.ts). */
+export interface Violation {
+  deviceId: string
+  message: string
+}
+
+export interface VirtualTiming {
+  /**
+   * 0 (default): a queued control request completes synchronously when it is queued (idle, fast system thread).
+   * > 0: it completes that many ms later on the clock, so CHECK answers PENDING meanwhile. Also the delay of the
+   * asynchronous buffer allocation for payloads over 64 bytes (0 = the next turn of the clock).
+   */
+  processingMs: number
+  /** Delay between the completion of RESET(40)/FACTORY_RESET(41)/DFU_MODE(50)/SAFE_MODE(60)/raw reset and the disconnect. */
+  resetDelayMs: number
+  /** From a disconnect to the device re-appearing ('connect') in its new mode. */
+  bootMs: number
+  /** From the dfuMANIFEST status of a DFU leave (or the 0xFA command) to the disconnect. */
+  dfuLeaveMs: number
+}
+
+export const DEFAULT_TIMING: Readonly<VirtualTiming> = {
+  processingMs: 0,
+  resetDelayMs: 1000,
+  bootMs: 500,
+  dfuLeaveMs: 500,
+}
+
+export interface VirtualUsbOptions {
+  devices: VirtualDeviceSpec[]
+  /** Default: realClock. */
+  clock?: Clock
+  timing?: Partial<VirtualTiming>
+}
