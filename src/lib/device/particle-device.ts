@@ -15,7 +15,7 @@ import {
   encodeSetDeviceSetupDoneRequest,
   MessageError,
 } from '../protocol/messages.js'
-import {rawSystemVersion} from '../protocol/raw.js'
+import {rawAbortConnection, rawSystemVersion} from '../protocol/raw.js'
 import {mapUsbError} from '../usb/errors.js'
 import {UsbIo} from '../usb/io.js'
 import {type FoundDevice} from '../usb/discovery.js'
@@ -45,6 +45,11 @@ export class OpenDevice {
     readonly io: UsbIo,
     readonly channel: ControlChannel,
   ) {}
+
+  /** Raw request 302: abort a connection attempt that holds the system thread (Device OS 2.0+). */
+  async abortConnection(): Promise<boolean> {
+    return rawAbortConnection(this.io, this.found.platform.outNeedsDataStage)
+  }
 
   get id(): string {
     return this.found.id

@@ -35,3 +35,16 @@ export async function rawReset(io: UsbIo, outNeedsDataStage: boolean): Promise<b
   )
   return r !== STALL
 }
+
+/**
+ * Abort a network or cloud connection attempt now (Device OS 2.0+): frees a system thread stuck in modem or
+ * Wi-Fi bring-up, so queued control requests can run. Harmless otherwise.
+ */
+export async function rawAbortConnection(io: UsbIo, outNeedsDataStage: boolean): Promise<boolean> {
+  const r = await io.out(
+    {index: Raw.ABORT_CONNECTION, recipient: 'device', request: RAW_REQUEST, requestType: 'vendor', value: 0},
+    outNeedsDataStage ? Uint8Array.of(0) : undefined,
+    'the abort-connection request',
+  )
+  return r !== STALL
+}

@@ -7,6 +7,7 @@ import type {Clock} from '../clock.js'
 
 import {openDevice, openUsb, type OpenDevice} from '../device/particle-device.js'
 import {waitForReturn} from '../device/reboot.js'
+import {parseVersion} from '../device/versions.js'
 import {EXIT, SetupFlagError} from '../errors.js'
 import {DfuAlt, SETUP_DONE, SETUP_DONE_OFFSET, SETUP_NOT_DONE} from '../protocol/constants.js'
 import {RequestPendingTimeout} from '../protocol/control-request.js'
@@ -57,21 +58,28 @@ export async function setSetupFlag(found: FoundDevice, opts: SetOptions): Promis
   const report = setReport(found)
   try {
     const method = opts.method === 'auto' ? (found.mode === 'dfu' ? 'dfu' : 'usb') : opts.method
+    let target = found
     if (method === 'usb' && found.mode === 'dfu') {
-      throw new SetupFlagError('SETUP_FLAG_WRONG_MODE', `Device ${found.id} is in DFU mode, where control requests are not served.`, {
-        exit: EXIT.USAGE,
-        suggestions: ['Use --method dfu (or auto), or tap RESET to leave DFU mode and run the command again.'],
-      })
+      if (opts.dryRun) {
+        report.steps.push('Would leave DFU mode, then write with control request 73.')
+        return report
+      }
+      target = await leaveDfu(found, opts, report)
     }
-    await (method === 'dfu' ? setOverDfu(found, opts, report) : setOverControl(found, opts, report, true))
+    await (method === 'dfu' ? setOverDfu(found, opts, report) : setOverControl(target, opts, report, 'first'))
   } catch (error) {
     withError(report, error)
     if (report.changed && report.after === null) report.reason = `${report.reason} The byte's state after the write is unknown.`
   } finally {
+    // Close whatever USB objects this device had on the way (it may have re-enumerated several times).
     await found.usbDevice.close().catch(() => {})
+    for (const d of await opts.backend.usb.getDevices().catch(() => [])) {
+      if (d.opened && d.serialNumber?.toLowerCase() === found.id) await d.close().catch(() => {})
+    }
   }
   return report
 }
+
 
 /** Decide whether to write; fills the report when nothing will be written. Returns true to write. */
 function decide(report: SetReport, applicability: Applicability, current: null | number | undefined, opts: SetOptions): boolean {
@@ -95,11 +103,17 @@ function decide(report: SetReport, applicability: Applicability, current: null |
 }
 
 /**
- * Normal, listening or safe mode: request 73, read back with 74, then STOP_LISTENING (71) when the device is
- * listening, as `particle usb setup-done` does. When the firmware does not serve requests, try Safe Mode (60)
- * once ourselves; if that does not answer either, fail with the button steps.
+ * How far we have gone to get a device's firmware to serve requests: first as it is; then after aborting a
+ * connection attempt that may hold its system thread (raw 302); then in Safe Mode (request 60), where the
+ * application does not run. Past that only the buttons help.
  */
-async function setOverControl(found: FoundDevice, opts: SetOptions, report: SetReport, maySafeMode: boolean): Promise<void> {
+type Stage = 'after-abort' | 'first' | 'safe'
+
+/**
+ * Normal, listening or safe mode: request 73, read back with 74, then STOP_LISTENING (71) when the device is
+ * listening, as `particle usb setup-done` does.
+ */
+async function setOverControl(found: FoundDevice, opts: SetOptions, report: SetReport, stage: Stage): Promise<void> {
   const dev = await openDevice(found, opts.clock)
   const ro = {timeoutMs: opts.timeoutMs}
   const version = await dev.systemVersion(ro)
@@ -134,11 +148,16 @@ async function setOverControl(found: FoundDevice, opts: SetOptions, report: SetR
     await dev.setSetupDone(opts.done, ro)
     report.changed = true
   } catch (error) {
-    if (error instanceof RequestPendingTimeout && maySafeMode && !opts.dryRun) {
-      await viaSafeMode(dev, found, opts, report, error)
+    if (!(error instanceof RequestPendingTimeout) || opts.dryRun) throw error
+    if (stage === 'first' && versionAtLeast(version, 2)) {
+      report.steps.push('The device firmware does not complete USB requests; aborting its connection attempt (raw request 302) and trying again.')
+      await dev.abortConnection()
+      await setOverControl(found, opts, report, 'after-abort')
       return
     }
-    throw error
+    if (stage === 'safe') throw safeModeByHand(found.id, error)
+    await viaSafeMode(dev, found, opts, report, error)
+    return
   }
 
   // Read back. On 4.0+ request 74 always says done, so there is nothing to verify.
@@ -182,7 +201,7 @@ async function viaSafeMode(dev: OpenDevice, found: FoundDevice, opts: SetOptions
   report.steps.push('The device restarted in Safe Mode.')
   const safe = await openDevice(back, opts.clock)
   try {
-    await setOverControl(back, opts, report, false)
+    await setOverControl(back, opts, report, 'safe')
     // Back to the application (the boot check now finds the flag set).
     await safe.reset({timeoutMs: opts.timeoutMs})
   } finally {
@@ -192,6 +211,11 @@ async function viaSafeMode(dev: OpenDevice, found: FoundDevice, opts: SetOptions
   await waitForReturn(back, 'normal', {backend: opts.backend, clock: opts.clock, timeoutMs: rebootTimeoutMs(opts.timeoutMs)}, 'from Safe Mode')
   report.mode = 'normal'
   report.steps.push('Restarted the device to leave Safe Mode (request 40).')
+}
+
+function versionAtLeast(version: string, major: number): boolean {
+  const v = parseVersion(version)
+  return v !== undefined && v.major >= major
 }
 
 function safeModeByHand(id: string, cause: RequestPendingTimeout): SetupFlagError {
@@ -298,6 +322,23 @@ async function setOverDfu(found: FoundDevice, opts: SetOptions, report: SetRepor
     report.mode = 'normal'
     await confirmNotListening(back, opts, report)
   }
+}
+
+/** --method usb on a device in DFU mode: leave DFU (writes nothing) and wait for Device OS to come up. */
+async function leaveDfu(found: FoundDevice, opts: SetOptions, report: SetReport): Promise<FoundDevice> {
+  const io = await openUsb(found)
+  const dfu = new DfuseClient(found.usbDevice, io, opts.clock)
+  try {
+    await dfu.open(DfuAlt.DCT)
+    await dfu.ensureIdle()
+    await dfu.leave(SETUP_DONE_OFFSET)
+  } finally {
+    await dfu.close()
+    await found.usbDevice.close().catch(() => {})
+  }
+  report.steps.push('Left DFU mode to use control requests.')
+  opts.onWaiting?.(`Waiting for ${found.id} to restart`)
+  return waitForReturn(found, 'normal', {backend: opts.backend, clock: opts.clock, timeoutMs: rebootTimeoutMs(opts.timeoutMs)}, 'in normal mode')
 }
 
 /** After a restart: is the device out of Listening Mode? Best effort; a busy application is not an error here. */
