@@ -22,7 +22,16 @@ export interface RecordedRequest {
 }
 
 export class FakeCloud {
+  /** Compiled binaries by id: the fake "binary" names the byte the preparatory firmware writes. */
+  readonly binaries = new Map<string, Buffer>()
   devices: FakeCloudDevice[] = []
+  /** What the device reports after running the preparatory firmware (default: the byte it was built to write). */
+  eventData?: string
+  /** Binaries flashed, in order, per device. */
+  readonly flashed: Array<{data: string; deviceId: string}> = []
+  /** When false, flashed devices never report back. */
+  reports = true
+  private readonly streams: Array<{deviceId: string; name: string; res: ServerResponse}> = []
   /** Answer every request with this status and body instead (e.g. 500, or 429 for the next N requests). */
   failWith?: {body?: unknown; count?: number; status: number}
   readonly requests: RecordedRequest[] = []
@@ -36,6 +45,7 @@ export class FakeCloud {
 
   async close(): Promise<void> {
     if (!this.server) return
+    for (const s of this.streams) s.res.end()
     this.server.closeAllConnections()
     await new Promise<void>((r) => this.server!.close(() => r()))
     this.server = undefined
@@ -79,7 +89,52 @@ export class FakeCloud {
       return send(200, this.deviceJson(d))
     }
     if (req.method === 'GET' && url.pathname === '/v1/user') return send(200, {username: 'tester@example.com'})
+
+    if (req.method === 'POST' && url.pathname === '/v1/binaries') {
+      // multipart: the source file, platform_id and build_target_version
+      const wanted = /WANTED = 0x([\da-f]{2})/i.exec(body)?.[1]
+      const platform = /name="platform_id"\r\n\r\n(\d+)/.exec(body)?.[1]
+      const version = /name="build_target_version"\r\n\r\n([\w.-]+)/.exec(body)?.[1]
+      if (!wanted || !platform || !version || !body.includes('dct_write_app_data')) return send(400, {error: 'Compiler failed', errors: ['bad source'], ok: false})
+      const binaryId = `bin${this.binaries.size + 1}`
+      this.binaries.set(binaryId, Buffer.from(`FAKEBIN platform=${platform} version=${version} wanted=${wanted}`))
+      return send(200, {binary_id: binaryId, binary_url: `/v1/binaries/${binaryId}`, expires_at: '2026-12-01T00:00:00.000Z', ok: true, sizeInfo: 'text data bss'})
+    }
+    const bin = /^\/v1\/binaries\/(\w+)$/.exec(url.pathname)
+    if (req.method === 'GET' && bin) {
+      const data = this.binaries.get(bin[1])
+      if (!data) return send(404, {error: 'Not Found'})
+      res.writeHead(200, {'content-type': 'application/octet-stream'})
+      res.end(data)
+      return
+    }
+    const ev = /^\/v1\/devices\/([^/]+)\/events\/(.+)$/.exec(url.pathname)
+    if (req.method === 'GET' && ev) {
+      res.writeHead(200, {'cache-control': 'no-cache', 'content-type': 'text/event-stream'})
+      res.write(':ok\n\n')
+      this.streams.push({deviceId: decodeURIComponent(ev[1]), name: decodeURIComponent(ev[2]), res})
+      return
+    }
+    if (req.method === 'PUT' && m) {
+      const key = decodeURIComponent(m[1])
+      const d = this.devices.find((x) => x.id === key.toLowerCase() || x.name === key)
+      if (!d) return send(403, {error: 'Permission Denied'})
+      const data = /FAKEBIN[^\r\n]*|PRODUCTION[^\r\n]*/.exec(body)?.[0] ?? ''
+      this.flashed.push({data, deviceId: d.id})
+      send(200, {id: d.id, status: 'Update started'})
+      const wanted = /wanted=([\da-f]{2})/.exec(data)?.[1]
+      if (wanted && this.reports) setImmediate(() => this.publish(d.id, 'setup-flag/result', this.eventData ?? wanted))
+      return
+    }
     return send(404, {error: 'Not Found'})
+  }
+
+  /** Publish an event as the device would, to every open stream for it. */
+  publish(deviceId: string, name: string, data: string): void {
+    const payload = JSON.stringify({coreid: deviceId, data, published_at: new Date().toISOString(), ttl: 60})
+    for (const s of this.streams) {
+      if (s.deviceId === deviceId && name.startsWith(s.name)) s.res.write(`event: ${name}\ndata: ${payload}\n\n`)
+    }
   }
 
   private deviceJson(d: FakeCloudDevice) {

@@ -1,10 +1,13 @@
 import {Args, Flags, ux} from '@oclif/core'
+import {readFileSync} from 'node:fs'
+import {basename} from 'node:path'
 
 import {BaseCommand} from '../../lib/base-command.js'
 import {mapLimit} from '../../lib/concurrency.js'
 import {parseDeviceArgs, selectDevices} from '../../lib/device/select.js'
 import {errors, EXIT, SetupFlagError} from '../../lib/errors.js'
 import {deviceLabel} from '../../lib/render.js'
+import {setByFirmware} from '../../lib/setup-flag/firmware.js'
 import {applyCloud} from '../../lib/setup-flag/read.js'
 import {type Method, setSetupFlag, type SetReport} from '../../lib/setup-flag/write.js'
 import {describeFound, findParticleDevices, type FoundDevice} from '../../lib/usb/discovery.js'
@@ -42,6 +45,11 @@ Exit status: 0 when every device is as asked; 2 bad input, 3 no device or severa
     force: Flags.boolean({description: 'Write even where the flag does not apply or already holds the wanted value (it then has no effect).'}),
     method: Flags.option({default: 'auto', description: 'How to write the flag.', options: ['auto', 'usb', 'dfu', 'firmware'] as const})(),
     'not-done': Flags.boolean({description: 'Clear the flag (write 0xFF) instead of setting it.'}),
+    restore: Flags.file({
+      dependsOn: ['method'],
+      description: 'With --method firmware: the production firmware binary to flash back once the flag is confirmed.',
+      exists: true,
+    }),
     yes: Flags.boolean({char: 'y', description: 'Answer yes to every question (for scripts).'}),
   }
 
@@ -51,10 +59,8 @@ Exit status: 0 when every device is as asked; 2 bad input, 3 no device or severa
 
   async run(): Promise<SetResult> {
     const method = this.flags.method as Method
-    if (method === 'firmware') {
-      throw new SetupFlagError('SETUP_FLAG_UNSUPPORTED', 'The firmware method is not available yet.', {exit: EXIT.USAGE})
-    }
     const args = parseDeviceArgs(this.positionals)
+    if (method === 'firmware') return this.runFirmware(args)
     const backend = await this.usb()
     const cloud = this.cloud()
     const found = await this.chooseDevices(args)
@@ -82,6 +88,54 @@ Exit status: 0 when every device is as asked; 2 bad input, 3 no device or severa
     if (failed) process.exitCode = failed.error!.exit
     if (!this.jsonEnabled() && reports.length > 1) this.log(summary(reports))
     return {devices: reports, warnings: this.warnings}
+  }
+
+  /** The remote path: the device is online in the cloud, not on USB. */
+  private async runFirmware(args: ReturnType<typeof parseDeviceArgs>): Promise<SetResult> {
+    if (args.length === 0) {
+      throw new SetupFlagError('SETUP_FLAG_NEED_DEVICE', 'The firmware method needs the device named (its ID or cloud name): it works over the air.', {
+        exit: EXIT.USAGE,
+        suggestions: ['particle-setup-flag set my-boron --method firmware'],
+      })
+    }
+    const cloud = this.cloud()
+    if (!cloud.settings.accessToken) throw errors.notLoggedIn(args[0].arg)
+    if (cloud.settings.offline) throw new SetupFlagError('SETUP_FLAG_OFFLINE', 'The firmware method needs the Particle Cloud, which --offline turns off.', {exit: EXIT.USAGE})
+    const restore = this.flags.restore ? {binary: readFileSync(this.flags.restore), name: basename(this.flags.restore)} : undefined
+    const reports: SetReport[] = []
+    for (const a of args) {
+      const device = await cloud.device(a.id ?? a.name!)
+      const report = await setByFirmware(device, {
+        clock: this.clock,
+        cloud,
+        confirm: (caveat) => this.confirmFlash(device.name ?? device.id, caveat),
+        done: !this.flags['not-done'],
+        dryRun: this.flags['dry-run'],
+        force: this.flags.force,
+        onWaiting: (what) => this.waiting(what),
+        restore,
+        waitMs: Math.max(120_000, this.flags.timeout * 1000),
+      })
+      ux.action.stop()
+      this.progress(report)
+      if (!this.jsonEnabled()) for (const s of report.steps.slice(-1)) if (!report.error) this.log(`  ${s}`)
+      reports.push(report)
+    }
+    const failed = reports.find((r) => r.error)
+    if (failed) process.exitCode = failed.error!.exit
+    return {devices: reports, warnings: this.warnings}
+  }
+
+  private async confirmFlash(who: string, caveat: string): Promise<boolean> {
+    if (!this.jsonEnabled()) this.logToStderr(`\n${caveat}\n`)
+    if (this.flags.yes) return true
+    if (!this.interactive) {
+      throw new SetupFlagError('SETUP_FLAG_CONFIRM', `Flashing ${who} replaces its application, so it needs a yes.`, {
+        exit: EXIT.USAGE,
+        suggestions: ['Run it in a terminal to answer, or pass --yes.'],
+      })
+    }
+    return this.ask((p) => p.confirm(`Flash the preparatory firmware to ${who}?`, false))
   }
 
   /** DEVICE arguments, --all, the only device, or (interactively) the one the user picks. */

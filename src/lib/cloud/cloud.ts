@@ -28,8 +28,27 @@ interface ApiError {
 }
 
 interface ParticleApi {
+  compileCode(o: {auth: string; files: Record<string, Buffer>; platformId: number; targetVersion?: string}): Promise<{body: unknown}>
+  downloadFirmwareBinary(o: {auth: string; binaryId: string}): Promise<ArrayBuffer | Buffer>
+  flashDevice(o: {auth: string; deviceId: string; files: Record<string, Buffer>}): Promise<{body: unknown}>
   getDevice(o: {auth: string; deviceId: string}): Promise<{body: unknown}>
+  getEventStream(o: {auth: string; deviceId: string; name?: string}): Promise<EventStream>
   listDevices(o: {auth: string}): Promise<{body: unknown}>
+}
+
+/** particle-api-js's event stream: an EventEmitter of `event` ({name, data, coreid, published_at}). */
+export interface EventStream {
+  abort(): void
+  on(event: 'event', fn: (e: CloudEvent) => void): void
+  /** particle-api-js keeps a 15 s idle timer that abort() leaves running; we stop it so the process can exit. */
+  stopIdleTimeout?(): void
+}
+
+export interface CloudEvent {
+  coreid?: string
+  data?: string
+  name: string
+  published_at?: string
 }
 
 const RETRIES_429 = 3
@@ -73,6 +92,37 @@ export class Cloud {
       return list.map((d) => this.remember(toDevice(d)))
     })
     return this.listed
+  }
+
+  /** Compile `files` in the cloud for a platform and Device OS version; returns the firmware binary. */
+  async compile(files: Record<string, string>, platformId: number, targetVersion: string): Promise<Buffer> {
+    const buffers = Object.fromEntries(Object.entries(files).map(([k, v]) => [k, Buffer.from(v)]))
+    const body = (await this.call((api, auth) => api.compileCode({auth, files: buffers, platformId, targetVersion}), 'the compile request')) as {
+      binary_id?: string
+      errors?: string[]
+      ok?: boolean
+    }
+    if (!body?.binary_id) throw errors.cloudUnavailable(`the compiler failed${body?.errors?.length ? `: ${body.errors.join('; ')}` : ''}`)
+    const bin = await this.call(async (api, auth) => ({body: await api.downloadFirmwareBinary({auth, binaryId: body.binary_id!})}), 'the firmware download')
+    return Buffer.isBuffer(bin) ? bin : Buffer.from(bin as ArrayBuffer)
+  }
+
+  /** Flash a firmware binary over the air. */
+  async flash(deviceId: string, binary: Buffer, filename = 'firmware.bin'): Promise<void> {
+    await this.call((api, auth) => api.flashDevice({auth, deviceId, files: {[filename]: binary}}), deviceId)
+  }
+
+  /** Subscribe to one device's events named `name`; the caller aborts the stream when done. */
+  async events(deviceId: string, name: string): Promise<EventStream> {
+    const auth = this.settings.accessToken
+    if (!auth) throw errors.notLoggedIn(deviceId)
+    const api = await this.client()
+    try {
+      return await api.getEventStream({auth, deviceId, name})
+    } catch (error) {
+      // event-stream failures reject with a plain object {statusCode, errorDescription}
+      throw this.mapError(error as ApiError, deviceId)
+    }
   }
 
   /**
