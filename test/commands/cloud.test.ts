@@ -161,3 +161,51 @@ describe('the Particle Cloud (loopback server, built binary)', function () {
     }
   })
 })
+
+describe('the Device OS version in DFU mode (loopback cloud)', function () {
+  this.timeout(60_000)
+
+  it('the cloud decides when the device cannot say: a 4.x device in DFU is not-applicable with the version from the cloud', async () => {
+    const cloud = await new FakeCloud().start()
+    try {
+      const ids = ['e00fce681a2b3c4d5e6f7c01', 'e00fce681a2b3c4d5e6f7c02', 'e00fce681a2b3c4d5e6f7c03']
+      cloud.devices = [
+        {id: ids[0], name: 'dfu-boron-4', platform_id: 13, system_firmware_version: '4.2.0'},
+        {id: ids[1], name: 'dfu-boron-3', platform_id: 13, system_firmware_version: '3.3.1'},
+      ]
+      const file = devicesFile([
+        {deviceOs: '4.2.0', faults: {noSystemPart: true}, id: ids[0], mode: 'dfu', platform: 'boron', setupDone: 255},
+        {deviceOs: '3.3.1', faults: {noSystemPart: true}, id: ids[1], mode: 'dfu', platform: 'boron', setupDone: 255},
+        {deviceOs: '3.3.1', faults: {noSystemPart: true}, id: ids[2], mode: 'dfu', platform: 'boron', setupDone: 255},
+      ])
+      const env = {HOME: home({particle: {access_token: cloud.token, apiUrl: cloud.url}}), PARTICLE_VIRTUAL_DEVICES: file}
+      const {code, json} = await runJson<Json>(['get'], {env})
+      expect(code).to.equal(0)
+      expect(json.devices[0]).to.include({deviceOsVersion: '4.2.0', deviceOsVersionSource: 'cloud', flag: 'not-applicable', value: 255})
+      expect(json.devices[1]).to.include({deviceOsVersion: '3.3.1', deviceOsVersionSource: 'cloud', flag: 'not-done', value: 255})
+      // not in the account: nobody can say
+      expect(json.devices[2]).to.include({deviceOsVersionSource: null, flag: 'unknown', value: 255})
+      expect(json.devices[2].reason).to.match(/version .* is unknown/)
+      // offline: the same device is unknown, and says why
+      const offline = await runJson<Json>(['get', '--offline'], {env})
+      expect(offline.json.devices[0]).to.include({flag: 'unknown', value: 255})
+    } finally {
+      await cloud.close()
+    }
+  })
+
+  it('the header decides when it can be read, and a disagreeing cloud is reported', async () => {
+    const cloud = await new FakeCloud().start()
+    try {
+      const id = 'e00fce681a2b3c4d5e6f7c09'
+      cloud.devices = [{id, name: 'upgraded', platform_id: 12, system_firmware_version: '2.3.1'}]
+      const file = devicesFile([{deviceOs: '4.2.0', faults: {}, id, mode: 'dfu', platform: 'argon', setupDone: 255}])
+      const env = {HOME: home({particle: {access_token: cloud.token, apiUrl: cloud.url}}), PARTICLE_VIRTUAL_DEVICES: file}
+      const {json} = await runJson<Json>(['get'], {env})
+      expect(json.devices[0]).to.include({cloudDeviceOsVersion: '2.3.1', deviceOsVersion: '4.2.0', deviceOsVersionSource: 'dfu', flag: 'not-applicable'})
+      expect(json.warnings.join(' ')).to.contain('the cloud last saw 2.3.1')
+    } finally {
+      await cloud.close()
+    }
+  })
+})

@@ -99,7 +99,7 @@ export class VirtualDevice implements UsbDeviceOwner {
     this.currentMode = spec.mode
     this.safeListening = spec.mode === 'safe' && spec.listening === true
     this.dct = new Dct(spec.setupDone)
-    this.internal = internalFlash(this.platform, this.version, this.deviceOs)
+    this.internal = internalFlash(this.platform, this.version, this.deviceOs, spec.faults?.noSystemPart === true)
     this.external = externalFlash(this.platform)
     this.context = this.makeContext()
   }

@@ -135,9 +135,10 @@ const GEN3_SYSTEM_END = 0xb4000
  * §8 item 4). Gen2 and Realtek headers live elsewhere and are not described in device-protocol.md, so their
  * flash is blank.
  */
-export function internalFlash(platform: Platform, version: Semver, deviceOs: string): SparseFlash {
+export function internalFlash(platform: Platform, version: Semver, deviceOs: string, noSystemPart = false): SparseFlash {
   switch (platform.family) {
     case 'nrf52840': {
+      if (noSystemPart) return new SparseFlash(0, 1024 * 1024)
       const moduleVersion = moduleOfVersion(deviceOs) ?? 0
       const preset: Array<{address: number; bytes: Uint8Array}> = [
         {address: SYSTEM_MODULE_HEADER.legacy, bytes: systemModuleHeader(0x30000, GEN3_SYSTEM_END, moduleVersion, platform.id)},

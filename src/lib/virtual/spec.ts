@@ -46,6 +46,7 @@ function checkFaults(v: unknown, where: string): VirtualFaults {
       }
       case 'accessDenied':
       case 'dfuWriteError':
+      case 'noSystemPart':
       case 'protected':
       case 'stallControl': {
         if (typeof value !== 'boolean') throw new SpecProblem(`${at} must be true or false`)

@@ -41,6 +41,11 @@ export interface VirtualFaults {
    * rejects with a NotFoundError. It stays in `specs()` (it was unplugged, not destroyed).
    */
   unplugAfterTransfers?: number
+  /**
+   * The system part is missing or damaged (a common reason to sit in DFU mode): internal flash holds no module
+   * header, so a DFU-mode host cannot learn the Device OS version from the device.
+   */
+  noSystemPart?: boolean
 }
 
 export const FAULT_NAMES: readonly (keyof VirtualFaults)[] = [
@@ -51,6 +56,7 @@ export const FAULT_NAMES: readonly (keyof VirtualFaults)[] = [
   'dfuWriteError',
   'accessDenied',
   'protected',
+  'noSystemPart',
 ]
 
 export interface VirtualDeviceSpec {
