@@ -1,0 +1,507 @@
+/**
+ * The doctor: a guided fix for a device blinking dark blue, from plug-in to verified. A state machine over an
+ * injected person (prompts and instructions), clock and USB backend, so every branch runs in tests with a
+ * scripted person and a fake clock, and the command only renders.
+ *
+ *   find -> identify -> diagnose -> fix (control request -> Safe Mode -> DFU) -> confirm -> summary
+ *
+ * Each state is a method that does its work, records a step and returns the next state.
+ */
+import type {Clock} from '../clock.js'
+import type {Cloud, CloudDevice} from '../cloud/cloud.js'
+import type {Prompter} from '../prompts.js'
+
+import {openDevice} from '../device/particle-device.js'
+import {platformById} from '../device/platforms.js'
+import {waitForReturn} from '../device/reboot.js'
+import {type DeviceArg, resolveDeviceArgs} from '../device/select.js'
+import {errors, EXIT, isSetupFlagError, SetupFlagError} from '../errors.js'
+import {RequestPendingTimeout} from '../protocol/control-request.js'
+import {flagApplies, platformReason} from '../setup-flag/policy.js'
+import {applyCloud, type FlagReport, readSetupFlag} from '../setup-flag/read.js'
+import {setSetupFlag, type SetReport} from '../setup-flag/write.js'
+import {type UsbBackend} from '../usb/backend.js'
+import {describeFound, findParticleDevices, type FoundDevice} from '../usb/discovery.js'
+import {waitForDevice, WaitTimeout} from '../usb/wait.js'
+
+/** What the doctor asks a person to do with their hands; the command prints it, tests act it out. */
+export type Instruction = 'connect' | 'dfu-buttons' | 'safe-mode-buttons'
+
+export interface DoctorPerson {
+  /** Show an instruction and return; the doctor then waits on the device, not on a key press. */
+  instruct(kind: Instruction, text: string): void
+  /** Narrate progress (one line). */
+  say(text: string): void
+  /** Ask a question; undefined means "no prompter": --yes takes the recommended answer. */
+  prompter?: Prompter
+  /** Show that the doctor is waiting (spinner); `stop` when done. */
+  waiting(text: string | undefined): void
+}
+
+export interface DoctorOptions {
+  backend: UsbBackend
+  clock: Clock
+  cloud?: Cloud
+  /** DEVICE argument, if any. */
+  device?: DeviceArg
+  person: DoctorPerson
+  /** Per-request deadline, ms. */
+  timeoutMs: number
+  /** How long to wait for a person to plug in or press buttons, ms. */
+  waitMs: number
+  /** --yes: take every recommended action without asking. */
+  yes: boolean
+}
+
+export type Cause = 'not-applicable' | 'not-listening' | 'other' | 'setup-flag' | 'unknown'
+export type Outcome = 'cancelled' | 'failed' | 'fixed' | 'nothing-to-fix' | 'not-the-flag'
+
+export interface DoctorStep {
+  detail?: string
+  outcome: 'done' | 'failed' | 'info' | 'skipped'
+  step: string
+}
+
+export interface DoctorReport {
+  cause: Cause | null
+  device: FlagReport | null
+  /** Everything done to the device, in words: what was wrong, what was done, what to do next time. */
+  error?: {code: string; exit: number; message: string; suggestions: string[]}
+  outcome: Outcome
+  steps: DoctorStep[]
+  summary: string[]
+  write?: Pick<SetReport, 'after' | 'before' | 'changed' | 'method'>
+}
+
+type State = 'confirm' | 'diagnose' | 'done' | 'find' | 'fix' | 'fixByDfu' | 'fixBySafeModeButtons' | 'identify' | 'remote'
+
+const SAFE_MODE_STEPS =
+  'Put the device in Safe Mode: hold down MODE and RESET, release RESET, and release MODE when the LED blinks magenta. It then breathes magenta.'
+const DFU_STEPS = 'Put the device in DFU mode: hold down MODE, tap RESET, and release MODE when the LED blinks yellow.'
+const MAX_BUTTON_TRIES = 3
+
+export class Doctor {
+  private buttonTries = 0
+  private found?: FoundDevice
+  private readonly report: DoctorReport = {cause: null, device: null, outcome: 'failed', steps: [], summary: []}
+
+  constructor(private readonly o: DoctorOptions) {}
+
+  async run(): Promise<DoctorReport> {
+    let state: State = 'find'
+    try {
+      while (state !== 'done') state = await this[state]()
+    } catch (error) {
+      const e = isSetupFlagError(error)
+        ? error
+        : new SetupFlagError('SETUP_FLAG_UNEXPECTED', `Unexpected error: ${(error as Error)?.message ?? error}`, {exit: EXIT.UNEXPECTED})
+      this.report.outcome = 'failed'
+      this.report.error = e.toJSON()
+      this.step('stopped', 'failed', e.message)
+      this.report.summary.push(e.message, ...e.suggestions)
+    } finally {
+      this.o.person.waiting(undefined)
+    }
+    return this.report
+  }
+
+  // ---- states ----
+
+  /** Confirm: the device is back and not in Listening Mode (request 72). */
+  private async confirm(): Promise<State> {
+    const found = await this.current()
+    let listening: boolean | undefined
+    const dev = await openDevice(found, this.o.clock)
+    try {
+      await dev.resetPending()
+      listening = await dev.isListening({timeoutMs: this.o.timeoutMs})
+    } catch (error) {
+      if (!(error instanceof RequestPendingTimeout) && !isSetupFlagError(error)) throw error
+    } finally {
+      await dev.close()
+    }
+    if (listening === undefined) {
+      this.step('confirm', 'info', 'The flag is verified; the device restarted, but its application does not answer USB requests, so its mode cannot be checked.')
+    } else if (listening) {
+      this.step('confirm', 'failed', 'The device restarted and is still in Listening Mode.')
+      this.report.outcome = 'not-the-flag'
+      this.report.summary.push('The setup-done flag is now set, but the device still listens, so something else keeps it there:', ...otherCauses(this.report.device!))
+      return 'done'
+    } else {
+      this.step('confirm', 'done', 'The device restarted and is not in Listening Mode.')
+    }
+    this.report.outcome = 'fixed'
+    this.report.summary.push(
+      `What was wrong: the setup-done flag of this ${this.report.device!.platformName} was not set, so Device OS ${this.report.device!.deviceOsVersion ?? ''} sent it to Listening Mode (blinking dark blue) at every boot.`.replace(' ,', ','),
+      `What was done: the flag was written (${hex(this.report.write?.before ?? null)} -> ${hex(this.report.write?.after ?? null)}) by ${this.report.write?.method === 'dfu' ? 'DFU' : 'a USB control request'} and read back.`,
+      'If it happens again: on Device OS below 4.0, a full settings reset (holding MODE through a reset until the LED blinks white) wipes the configuration flash and unsets the flag, and Particle\'s guide says clearing credentials does too; run this doctor again. Upgrading to Device OS 4.0 or later removes the flag for good.',
+    )
+    return 'done'
+  }
+
+  /** Diagnose from what was read. */
+  private async diagnose(): Promise<State> {
+    const r = this.report.device!
+    const platform = platformById(r.platformId)!
+    if (r.flag === 'not-done') {
+      this.report.cause = 'setup-flag'
+      this.step('diagnose', 'done', `The setup-done flag is not set: this is why the ${r.platformName} boots into Listening Mode.`)
+      return 'fix'
+    }
+    if (r.flag === 'not-applicable') {
+      this.report.cause = 'not-applicable'
+      const reason = platformReason(platform) ?? r.reason ?? ''
+      this.step('diagnose', 'done', reason)
+      this.report.outcome = 'not-the-flag'
+      this.report.summary.push(reason)
+      if (platform.family === 'nrf52840' && r.mode === 'listening') this.report.summary.push('What usually keeps it listening:', ...otherCauses(r))
+      return 'done'
+    }
+    if (r.flag === 'done') {
+      if (r.mode === 'listening') {
+        this.report.cause = 'other'
+        this.step('diagnose', 'done', 'The setup-done flag is set, so something else keeps the device in Listening Mode.')
+        this.report.outcome = 'not-the-flag'
+        this.report.summary.push('The setup-done flag is set. What else keeps a device in Listening Mode:', ...otherCauses(r))
+        return 'done'
+      }
+      this.report.cause = 'not-listening'
+      this.step('diagnose', 'done', 'The setup-done flag is set and the device is not in Listening Mode: nothing to fix.')
+      this.report.outcome = 'nothing-to-fix'
+      this.report.summary.push('The setup-done flag is set and the device is not in Listening Mode. If it blinks dark blue again later, run the doctor then.')
+      return 'done'
+    }
+    // unknown: the firmware did not answer, or the version is unknown
+    this.report.cause = 'unknown'
+    if (r.error?.code === 'SETUP_FLAG_NOT_RESPONDING') {
+      this.step('diagnose', 'info', 'The device firmware does not answer USB requests, so the flag cannot be read as it runs.')
+      return 'fix'
+    }
+    throw new SetupFlagError(r.error?.code ?? 'SETUP_FLAG_UNKNOWN', r.reason ?? 'The flag could not be read.', {
+      exit: (r.error?.exit as never) ?? EXIT.DEVICE,
+      suggestions: r.error?.suggestions ?? [],
+    })
+  }
+
+  /** Find the device: the one named, the only one, the one the person picks, or wait for one. */
+  private async find(): Promise<State> {
+    const arg = this.o.device
+    if (arg) {
+      let id = arg.id
+      if (!id) {
+        if (!this.o.cloud) throw errors.notLoggedIn(arg.arg)
+        id = (await resolveDeviceArgs([arg], this.o.cloud)).get(arg.name!)!
+      }
+      const onUsb = (await findParticleDevices(this.o.backend)).find((d) => d.id === id)
+      if (onUsb) {
+        this.found = onUsb
+        this.step('find', 'done', `Found ${describeFound(onUsb)} on USB.`)
+        return 'identify'
+      }
+      this.remoteId = id
+      return 'remote'
+    }
+
+    const all = await findParticleDevices(this.o.backend)
+    if (all.length === 1) {
+      this.found = all[0]
+      this.step('find', 'done', `Found ${describeFound(all[0])} on USB.`)
+      return 'identify'
+    }
+    if (all.length > 1) {
+      if (!this.o.person.prompter) throw errors.multipleDevices(all.map((d) => describeFound(d)))
+      const id = await this.o.person.prompter.select(
+        'Several Particle devices are connected. Which one blinks dark blue?',
+        all.map((d) => ({name: describeFound(d), value: d.id})),
+      )
+      this.found = all.find((d) => d.id === id)!
+      this.step('find', 'done', `Chose ${describeFound(this.found)}.`)
+      return 'identify'
+    }
+    this.o.person.instruct('connect', 'No Particle device is connected. Connect it to this computer with a USB data cable (some cables only carry power). Waiting for it...')
+    this.found = await this.waitFor((d) => Boolean(d), 'connected')
+    this.step('find', 'done', `${describeFound(this.found)} was connected.`)
+    return 'identify'
+  }
+
+  /** Fix, with consent: a control request first (set retries via Safe Mode itself), DFU when that fails. */
+  private async fix(): Promise<State> {
+    const found = this.found!
+    if (found.mode === 'dfu') return 'fixByDfu'
+    if (this.report.device?.error?.code === 'SETUP_FLAG_NOT_RESPONDING') {
+      // Asking again would only wait out more deadlines: go to Safe Mode, where the application does not run.
+      this.o.person.say('Its application keeps the system busy, so the fix continues in Safe Mode.')
+      return 'fixBySafeModeButtons'
+    }
+    if (!(await this.consent('Set the setup-done flag now over USB (control request 73)?'))) return this.cancel()
+    this.o.person.waiting('Setting the flag')
+    const r = await this.set(found, 'usb')
+    if (!r.error) return this.afterWrite(r)
+    if (r.error.code === 'SETUP_FLAG_NOT_RESPONDING') {
+      this.step('write (USB)', 'failed', 'The device firmware does not answer, not even the request to restart in Safe Mode.')
+      return 'fixBySafeModeButtons'
+    }
+    if (['SETUP_FLAG_DISCONNECTED', 'SETUP_FLAG_USB_ACCESS', 'SETUP_FLAG_PROTECTED'].includes(r.error.code)) throw toError(r)
+    this.step('write (USB)', 'failed', r.error.message)
+    return 'fixByDfu'
+  }
+
+  /** DFU: request 50 when the device answers, else the buttons; then write, verify and restart. */
+  private async fixByDfu(): Promise<State> {
+    let found = this.found!
+    if (found.mode !== 'dfu') {
+      if (!(await this.consent('Try DFU mode instead (the device restarts into its bootloader, one byte is written, and it restarts)?'))) return this.cancel()
+      this.o.person.instruct('dfu-buttons', DFU_STEPS)
+      found = await this.waitForNew(found, 'dfu', 'in DFU mode (blinking yellow)')
+    } else if (!(await this.consent('The device is in DFU mode. Write the flag with DFU (one byte at DCT 8134), then restart it?'))) {
+      return this.cancel()
+    }
+    this.o.person.waiting('Writing the flag over DFU')
+    const r = await this.set(found, 'dfu')
+    if (r.error) throw toError(r)
+    this.found = found
+    this.found = await this.current()
+    this.recordWrite(r, 'write (DFU)')
+    return r.mode === 'listening' ? this.stillListening() : 'confirm'
+  }
+
+  /** The firmware does not answer: the person puts the device in Safe Mode, where the application does not run. */
+  private async fixBySafeModeButtons(): Promise<State> {
+    const found = this.found!
+    if (++this.buttonTries > MAX_BUTTON_TRIES) {
+      throw new SetupFlagError('SETUP_FLAG_NOT_RESPONDING', 'The device still does not answer USB requests after restarting.', {
+        exit: EXIT.DEVICE,
+        suggestions: [DFU_STEPS + ' Then run `particle-setup-flag set`.'],
+      })
+    }
+    this.o.person.instruct('safe-mode-buttons', SAFE_MODE_STEPS)
+    const back = await this.waitForNew(found, 'normal', 'in Safe Mode (breathing magenta)')
+    this.found = back
+    this.step('safe mode', 'done', 'The device restarted.')
+    this.o.person.waiting('Setting the flag')
+    const r = await this.set(back, 'usb')
+    if (r.error?.code === 'SETUP_FLAG_NOT_RESPONDING') {
+      this.o.person.say('The device still does not answer: it does not seem to be in Safe Mode (the LED should breathe magenta). Once more:')
+      return 'fixBySafeModeButtons'
+    }
+    if (r.error) throw toError(r)
+    this.recordWrite(r, 'write (USB, Safe Mode)')
+    // Leave Safe Mode: restart into the application (the boot check now finds the flag set).
+    const dev = await openDevice(back, this.o.clock)
+    try {
+      await dev.reset({timeoutMs: this.o.timeoutMs})
+    } finally {
+      await dev.close()
+    }
+    this.found = await this.waitForNew(back, 'normal', 'restarted', false)
+    this.step('restart', 'done', 'Restarted the device to leave Safe Mode (request 40).')
+    return 'confirm'
+  }
+
+  /** Identify: platform, mode, LED, Device OS version and its source, and the flag. */
+  private async identify(): Promise<State> {
+    const found = this.found!
+    this.o.person.waiting(`Reading ${found.id}`)
+    const report = await readSetupFlag(found, {clock: this.o.clock, timeoutMs: this.o.timeoutMs})
+    const known = this.o.cloud ? await this.o.cloud.tryDevices([found.id]) : new Map<string, CloudDevice>()
+    applyCloud(report, known.get(found.id))
+    this.o.person.waiting(undefined)
+    this.report.device = report
+    if (report.error && ['SETUP_FLAG_DEVICE_ERROR', 'SETUP_FLAG_PROTOCOL', 'SETUP_FLAG_USB_STALL'].includes(report.error.code) && found.mode !== 'dfu') {
+      // The firmware refuses or garbles control requests: the bootloader does not depend on it.
+      this.step('identify', 'failed', `${report.platformName}: ${report.error.message}`)
+      this.report.cause = 'unknown'
+      return 'fixByDfu'
+    }
+    if (report.error && report.error.code !== 'SETUP_FLAG_NOT_RESPONDING') throw toError(report)
+    const version = report.deviceOsVersion ? `Device OS ${report.deviceOsVersion} (from ${report.deviceOsVersionSource === 'usb' ? 'the device' : report.deviceOsVersionSource === 'dfu' ? 'its firmware header' : 'the cloud'})` : 'Device OS version unknown'
+    this.step('identify', 'done', `${report.name ? `${report.name}, ` : ''}${report.platformName}, ${modeText(report.mode)}, LED ${ledText(report.mode)}; ${version}.`)
+    return 'diagnose'
+  }
+
+  /** The device named is not on USB: wait for it, or fix it over the air. */
+  private async remote(): Promise<State> {
+    const id = this.remoteId!
+    const cloudDevice = this.o.cloud?.usable ? await this.o.cloud.device(id).catch(() => undefined) : undefined
+    this.step('find', 'info', `Device ${cloudDevice?.name ?? id} is not connected over USB.`)
+    let choice: 'usb' | 'remote' = 'usb'
+    if (cloudDevice && (cloudDevice.online || cloudDevice.connected)) {
+      if (this.o.person.prompter) {
+        choice = await this.o.person.prompter.select(`${cloudDevice.name ?? id} is online in the cloud. How do you want to fix it?`, [
+          {description: 'Connect it to this computer with a USB cable', name: 'Over USB (plug it in now)', value: 'usb'},
+          {description: 'Flash a small preparatory firmware over the air, then your production firmware back', name: 'Remotely, with the preparatory firmware', value: 'remote'},
+        ])
+      } else {
+        choice = 'remote'
+      }
+    }
+    if (choice === 'remote') {
+      this.report.outcome = 'nothing-to-fix'
+      this.report.cause = null
+      const platform = cloudDevice?.platform_id === undefined ? undefined : platformById(cloudDevice.platform_id)
+      const applies = platform ? flagApplies(platform, {version: cloudDevice?.system_firmware_version}) : undefined
+      if (applies && applies.applies === false) {
+        this.report.cause = 'not-applicable'
+        this.report.outcome = 'not-the-flag'
+        this.report.summary.push(applies.reason)
+        return 'done'
+      }
+      this.step('remote', 'info', 'The remote fix flashes a preparatory firmware, waits for it to report the flag, and then needs your production firmware back.')
+      this.report.summary.push(
+        `Fix it over the air: particle-setup-flag set ${cloudDevice?.name ?? id} --method firmware --restore <your-production-firmware.bin>`,
+      )
+      return 'done'
+    }
+    this.o.person.instruct('connect', `Connect ${cloudDevice?.name ?? id} to this computer with a USB data cable. Waiting for it...`)
+    this.found = await this.waitFor((d) => d.id === id, 'connected')
+    this.step('find', 'done', `${describeFound(this.found)} was connected.`)
+    return 'identify'
+  }
+
+  // ---- helpers ----
+
+  private remoteId?: string
+
+  /** After a write over USB: restart the device so the boot check runs again, then confirm. */
+  private async afterWrite(r: SetReport): Promise<State> {
+    this.recordWrite(r, 'write (USB)')
+    const found = await this.current()
+    if (!(await this.consent('Restart the device now to check that it boots normally?'))) {
+      this.step('restart', 'skipped', 'Not restarted.')
+      this.found = found
+      return 'confirm'
+    }
+    const dev = await openDevice(found, this.o.clock)
+    try {
+      await dev.resetPending()
+      await dev.reset({timeoutMs: this.o.timeoutMs})
+    } finally {
+      await dev.close()
+    }
+    this.found = await this.waitForNew(found, 'normal', 'restarted', false)
+    this.step('restart', 'done', 'Restarted the device (request 40).')
+    return 'confirm'
+  }
+
+  /** The device's current USB object (it may have re-enumerated since we last looked). */
+  private async current(): Promise<FoundDevice> {
+    const id = this.found!.id
+    return (await findParticleDevices(this.o.backend)).find((d) => d.id === id) ?? this.found!
+  }
+
+  private cancel(): State {
+    this.report.outcome = 'cancelled'
+    this.step('fix', 'skipped', 'Not fixed: you declined. Nothing was written.')
+    this.report.summary.push(`Nothing was written. To fix it later: particle-setup-flag set ${this.found?.id ?? ''}`.trim())
+    return 'done'
+  }
+
+  private async consent(question: string): Promise<boolean> {
+    if (this.o.yes || !this.o.person.prompter) return true
+    this.o.person.waiting(undefined)
+    return this.o.person.prompter.confirm(question, true)
+  }
+
+  private recordWrite(r: SetReport, step: string): void {
+    this.report.write = {after: r.after, before: r.before, changed: r.changed, method: r.method}
+    this.step(step, 'done', r.changed ? `Wrote the flag (${hex(r.before)} -> ${hex(r.after)}) and read it back.` : 'The flag already held the wanted value.')
+    if (this.report.device) Object.assign(this.report.device, {flag: r.flag, value: r.value})
+  }
+
+  private async set(found: FoundDevice, method: 'dfu' | 'usb'): Promise<SetReport> {
+    const r = await setSetupFlag(found, {
+      backend: this.o.backend,
+      clock: this.o.clock,
+      done: true,
+      dryRun: false,
+      force: false,
+      method,
+      onWaiting: (what) => this.o.person.waiting(what),
+      timeoutMs: this.o.timeoutMs,
+    })
+    this.o.person.waiting(undefined)
+    return r
+  }
+
+  private step(step: string, outcome: DoctorStep['outcome'], detail?: string): void {
+    this.report.steps.push({detail, outcome, step})
+    if (detail) this.o.person.say(`${outcome === 'failed' ? '✖' : outcome === 'done' ? '✔' : '•'} ${detail}`)
+  }
+
+  private stillListening(): State {
+    this.report.outcome = 'not-the-flag'
+    this.step('confirm', 'failed', 'The flag is set, but the device restarted into Listening Mode again.')
+    this.report.summary.push('The setup-done flag is now set, but something else keeps the device listening:', ...otherCauses(this.report.device!))
+    return 'done'
+  }
+
+  private async waitFor(match: (d: FoundDevice) => boolean, what: string): Promise<FoundDevice> {
+    this.o.person.waiting(`Waiting for the device to be ${what}`)
+    try {
+      return await waitForDevice(this.o.backend, match, {clock: this.o.clock, timeoutMs: this.o.waitMs})
+    } catch (error) {
+      if (error instanceof WaitTimeout) {
+        throw new SetupFlagError('SETUP_FLAG_NO_DEVICE', `No device was ${what} within ${Math.round(this.o.waitMs / 1000)} s.`, {
+          exit: EXIT.NO_DEVICE,
+          suggestions: ['Check the cable (a data cable, not a charging-only one) and run the doctor again.'],
+        })
+      }
+      throw error
+    } finally {
+      this.o.person.waiting(undefined)
+    }
+  }
+
+  /** Wait for the device to come back as a new USB device (after buttons or a reset). */
+  private async waitForNew(old: FoundDevice, mode: 'dfu' | 'normal', what: string, person = true): Promise<FoundDevice> {
+    this.o.person.waiting(person ? `Waiting for the device to come back ${what}` : 'Waiting for the device to restart')
+    try {
+      return await waitForReturn(old, mode, {backend: this.o.backend, clock: this.o.clock, timeoutMs: person ? this.o.waitMs : Math.max(15_000, 3 * this.o.timeoutMs)}, what)
+    } catch (error) {
+      if (person && isSetupFlagError(error) && error.code === 'SETUP_FLAG_NO_RETURN') {
+        throw new SetupFlagError(error.code, error.message, {
+          exit: error.exit,
+          suggestions: [mode === 'dfu' ? DFU_STEPS : SAFE_MODE_STEPS, 'Then run the doctor again.'],
+        })
+      }
+      throw error
+    } finally {
+      this.o.person.waiting(undefined)
+    }
+  }
+}
+
+function hex(v: null | number): string {
+  return v === null ? 'not set' : `0x${v.toString(16).padStart(2, '0').toUpperCase()}`
+}
+
+function toError(r: FlagReport): SetupFlagError {
+  const e = r.error!
+  return new SetupFlagError(e.code, e.message, {exit: e.exit as never, suggestions: e.suggestions})
+}
+
+function modeText(mode: FlagReport['mode']): string {
+  return {dfu: 'in DFU mode', listening: 'in Listening Mode', normal: 'running (normal or Safe Mode)', unknown: 'not answering'}[mode]
+}
+
+function ledText(mode: FlagReport['mode']): string {
+  return {
+    dfu: 'blinking yellow',
+    listening: 'blinking dark blue',
+    normal: 'breathing cyan when connected (breathing magenta in Safe Mode)',
+    unknown: 'whatever its application shows',
+  }[mode]
+}
+
+/** What else keeps a device in Listening Mode, by platform family, with the next step for each. */
+export function otherCauses(r: FlagReport): string[] {
+  const wifi = ['argon', 'p2', 'photon', 'p1', 'msom'].includes(r.platform)
+  const causes = [
+    wifi
+      ? '- No Wi-Fi credentials: add them with `particle wifi add` (or `particle serial wifi`) or the Particle setup at setup.particle.io.'
+      : '- No cellular connection settings, or an inactive SIM: check the SIM in the console (console.particle.io) and the antenna.',
+    '- The credentials were cleared (holding MODE for 10 s in Listening Mode does that): add them again as above.',
+    '- The application asks for Listening Mode (WiFi.listen() / Cellular.listen(), or a SEMI_AUTOMATIC app that never connects): check its code, or run it in Safe Mode to compare.',
+  ]
+  return causes
+}

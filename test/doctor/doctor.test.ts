@@ -1,0 +1,249 @@
+// The doctor's state machine, every branch, with a scripted person and a fake clock over the virtual bus.
+import {expect} from 'chai'
+
+import type {Choice, Prompter} from '../../src/lib/prompts.js'
+import type {UsbBackend} from '../../src/lib/usb/backend.js'
+
+import {FakeClock} from '../../src/lib/clock.js'
+import {Cloud} from '../../src/lib/cloud/cloud.js'
+import {Doctor, type DoctorPerson, type Instruction} from '../../src/lib/doctor/doctor.js'
+import {createVirtualUsb, type VirtualDeviceSpec, type VirtualUsb} from '../../src/lib/virtual/index.js'
+import {FakeCloud} from '../support/fake-cloud.js'
+
+const ID = 'e00fce681a2b3c4d5e6f7a8b'
+const ID2 = 'e00fce681a2b3c4d5e6f7a8c'
+const spec = (over: Partial<VirtualDeviceSpec> = {}): VirtualDeviceSpec => ({
+  deviceOs: '3.3.1',
+  faults: {},
+  id: ID,
+  mode: 'listening',
+  platform: 'argon',
+  setupDone: 255,
+  ...over,
+})
+
+/** A person who answers from a script and acts out instructions. */
+class ScriptedPerson implements DoctorPerson {
+  readonly asked: string[] = []
+  readonly instructions: Instruction[] = []
+  readonly said: string[] = []
+  prompter?: Prompter
+
+  constructor(
+    answers: Array<boolean | string> | undefined,
+    private readonly act: (kind: Instruction) => void = () => {},
+  ) {
+    if (!answers) return
+    this.prompter = {
+      confirm: async (message: string) => {
+        this.asked.push(message)
+        const a = answers.shift()
+        if (typeof a !== 'boolean') throw new Error(`unexpected question: ${message}`)
+        return a
+      },
+      select: async <T>(message: string, choices: Array<Choice<T>>) => {
+        this.asked.push(message)
+        const a = answers.shift()
+        const c = choices.find((x) => x.value === a)
+        if (!c) throw new Error(`unexpected choice for: ${message}`)
+        return c.value
+      },
+    }
+  }
+
+  instruct(kind: Instruction, text: string): void {
+    this.instructions.push(kind)
+    this.said.push(text)
+    this.act(kind)
+  }
+
+  say(text: string): void {
+    this.said.push(text)
+  }
+
+  waiting(): void {}
+}
+
+function setup(devices: VirtualDeviceSpec[]) {
+  const clock = new FakeClock()
+  const usb = createVirtualUsb({clock, devices})
+  const backend: UsbBackend = {close: () => usb.close(), description: 'virtual', kind: 'virtual', usb}
+  return {backend, clock, usb}
+}
+
+function doctor(env: ReturnType<typeof setup>, person: DoctorPerson, extra: Partial<ConstructorParameters<typeof Doctor>[0]> = {}) {
+  return new Doctor({backend: env.backend, clock: env.clock, person, timeoutMs: 2000, waitMs: 60_000, yes: false, ...extra}).run()
+}
+
+function noViolations(usb: VirtualUsb) {
+  expect(usb.violations).to.deep.equal([])
+}
+
+describe('doctor state machine', () => {
+  it('plain fix: identifies, diagnoses the flag, writes with consent, restarts, confirms', async () => {
+    const env = setup([spec()])
+    const person = new ScriptedPerson([true, true])
+    const r = await doctor(env, person)
+    expect(r.outcome).to.equal('fixed')
+    expect(r.cause).to.equal('setup-flag')
+    expect(r.write).to.deep.equal({after: 1, before: null, changed: true, method: 'usb'})
+    expect(r.steps.map((s) => s.step)).to.deep.equal(['find', 'identify', 'diagnose', 'write (USB)', 'restart', 'confirm'])
+    expect(person.asked[0]).to.match(/Set the setup-done flag now/)
+    expect(person.asked[1]).to.match(/Restart the device/)
+    expect(env.usb.device(ID)!.setupDone).to.equal(1)
+    expect(env.usb.device(ID)!.mode).to.equal('normal')
+    expect(r.summary.join(' ')).to.match(/full settings reset .* unsets the flag.*4\.0 or later removes the flag/s)
+    noViolations(env.usb)
+  })
+
+  it('--yes takes every recommended action without asking', async () => {
+    const env = setup([spec({platform: 'boron', deviceOs: '1.5.2'})])
+    const r = await doctor(env, new ScriptedPerson(undefined), {yes: true})
+    expect(r.outcome).to.equal('fixed')
+    expect(env.usb.device(ID)!.setupDone).to.equal(1)
+  })
+
+  it('declining writes nothing', async () => {
+    const env = setup([spec()])
+    const r = await doctor(env, new ScriptedPerson([false]))
+    expect(r.outcome).to.equal('cancelled')
+    expect(env.usb.device(ID)!.setupDone).to.equal(255)
+    expect(env.usb.log.some((e) => e.setup.startsWith('40 03'))).to.equal(false) // no SEND: request 73 never went out
+  })
+
+  it('no device: says how to connect it and waits for it to be plugged in', async () => {
+    const env = setup([])
+    const person = new ScriptedPerson(undefined, (kind) => {
+      if (kind === 'connect') env.clock.setTimer(5000, () => env.usb.addDevice(spec()))
+    })
+    const r = await doctor(env, person, {yes: true})
+    expect(person.instructions).to.deep.equal(['connect'])
+    expect(person.said.join(' ')).to.match(/USB data cable/)
+    expect(r.outcome).to.equal('fixed')
+  })
+
+  it('no device and nobody plugs one in: gives up after the wait with a clear error', async () => {
+    const env = setup([])
+    const r = await doctor(env, new ScriptedPerson(undefined), {waitMs: 10_000, yes: true})
+    expect(r.outcome).to.equal('failed')
+    expect(r.error!.code).to.equal('SETUP_FLAG_NO_DEVICE')
+    expect(env.clock.now()).to.be.at.least(10_000)
+  })
+
+  it('several devices: asks which', async () => {
+    const env = setup([spec({setupDone: 1, mode: 'normal'}), spec({id: ID2})])
+    const person = new ScriptedPerson([ID2, true, true])
+    const r = await doctor(env, person)
+    expect(person.asked[0]).to.match(/Which one blinks dark blue/)
+    expect(r.device!.id).to.equal(ID2)
+    expect(r.outcome).to.equal('fixed')
+    expect(env.usb.device(ID)!.setupDone).to.equal(1)
+  })
+
+  it('Device OS 4.x: the flag is not the cause, nothing is written, the other causes are listed', async () => {
+    const env = setup([spec({deviceOs: '4.2.0'})])
+    const r = await doctor(env, new ScriptedPerson([]))
+    expect(r.outcome).to.equal('not-the-flag')
+    expect(r.cause).to.equal('not-applicable')
+    expect(r.summary.join(' ')).to.match(/4\.0 or later/)
+    expect(r.summary.join(' ')).to.match(/Wi-Fi credentials/)
+    expect(env.usb.log.some((e) => e.setup.startsWith('40 03'))).to.equal(false)
+  })
+
+  it('flag set but still listening: something else; flag set and running: nothing to fix', async () => {
+    const listening = setup([spec({setupDone: 1, mode: 'listening', platform: 'boron'})])
+    const a = await doctor(listening, new ScriptedPerson([]))
+    expect(a).to.include({cause: 'other', outcome: 'not-the-flag'})
+    expect(a.summary.join(' ')).to.match(/cellular|SIM/)
+    const running = setup([spec({setupDone: 1, mode: 'normal'})])
+    const b = await doctor(running, new ScriptedPerson([]))
+    expect(b).to.include({cause: 'not-listening', outcome: 'nothing-to-fix'})
+  })
+
+  it('Electron, E Series, P2: what Particle recommends for those', async () => {
+    for (const [platform, deviceOs, pattern] of [
+      ['electron', '2.3.1', /E Series.*contact Particle support/],
+      ['p2', '5.9.0', /never had the setup-done flag/],
+      ['photon', '1.5.2', /Wi-Fi credentials/],
+    ] as const) {
+      const env = setup([spec({deviceOs, platform})])
+      const r = await doctor(env, new ScriptedPerson([]))
+      expect(r.outcome, platform).to.equal('not-the-flag')
+      expect(r.summary.join(' '), platform).to.match(pattern)
+    }
+  })
+
+  it('firmware that does not answer: the Safe Mode button steps, then the fix', async () => {
+    const env = setup([spec({faults: {blockedSystemThread: true}, platform: 'boron'})])
+    const person = new ScriptedPerson(undefined, (kind) => {
+      if (kind === 'safe-mode-buttons') env.clock.setTimer(3000, () => env.usb.setMode(ID, 'safe'))
+    })
+    const r = await doctor(env, person, {yes: true})
+    expect(person.instructions).to.deep.equal(['safe-mode-buttons'])
+    expect(person.said.join(' ')).to.contain('hold down MODE and RESET, release RESET, and release MODE when the LED blinks magenta')
+    expect(r.outcome, JSON.stringify(r)).to.equal('fixed')
+    expect(env.usb.device(ID)!.setupDone).to.equal(1)
+    expect(env.usb.device(ID)!.mode).to.equal('normal')
+    expect(r.steps.map((s) => s.step)).to.include.members(['safe mode', 'write (USB, Safe Mode)', 'restart', 'confirm'])
+    noViolations(env.usb)
+  })
+
+  it('buttons pressed wrong (a plain reset): asks again, then succeeds', async () => {
+    const env = setup([spec({faults: {blockedSystemThread: true}, platform: 'boron'})])
+    let tries = 0
+    const person = new ScriptedPerson(undefined, (kind) => {
+      if (kind !== 'safe-mode-buttons') return
+      tries++
+      env.clock.setTimer(2000, () => env.usb.setMode(ID, tries === 1 ? 'listening' : 'safe'))
+    })
+    const r = await doctor(env, person, {yes: true})
+    expect(person.instructions).to.deep.equal(['safe-mode-buttons', 'safe-mode-buttons'])
+    expect(person.said.join(' ')).to.match(/does not seem to be in Safe Mode/)
+    expect(r.outcome).to.equal('fixed')
+  })
+
+  it('a device in DFU mode: written over DFU, restarted, confirmed', async () => {
+    const env = setup([spec({mode: 'dfu', platform: 'bsom', deviceOs: '2.3.1'})])
+    const r = await doctor(env, new ScriptedPerson([true]))
+    expect(r.outcome).to.equal('fixed')
+    expect(r.write).to.deep.equal({after: 1, before: 255, changed: true, method: 'dfu'})
+    expect(env.usb.device(ID)!.mode).to.equal('normal')
+    noViolations(env.usb)
+  })
+
+  it('USB requests refused: down the ladder to DFU with the button steps', async () => {
+    const env = setup([spec({faults: {stallControl: true}})])
+    const person = new ScriptedPerson([true, true], (kind) => {
+      if (kind === 'dfu-buttons') env.clock.setTimer(2000, () => env.usb.setMode(ID, 'dfu'))
+    })
+    const r = await doctor(env, person)
+    expect(person.instructions).to.deep.equal(['dfu-buttons'])
+    expect(person.said.join(' ')).to.contain('hold down MODE, tap RESET, and release MODE when the LED blinks yellow')
+    expect(r.write?.method).to.equal('dfu')
+    expect(env.usb.device(ID)!.setupDone).to.equal(1)
+    // after the restart the firmware still stalls requests: the doctor says it cannot confirm the mode
+    expect(r.outcome).to.equal('fixed')
+  })
+
+  it('unplugged during the fix: fails with "disconnected" and says so', async () => {
+    const env = setup([spec({faults: {unplugAfterTransfers: 12}})])
+    const r = await doctor(env, new ScriptedPerson(undefined), {yes: true})
+    expect(r.outcome).to.equal('failed')
+    expect(r.error!.code).to.equal('SETUP_FLAG_DISCONNECTED')
+  })
+
+  it('a named device that is not on USB but online: offers the remote fix', async () => {
+    const cloud = await new FakeCloud().start()
+    try {
+      cloud.devices = [{connected: true, id: ID, name: 'far-boron', platform_id: 13, system_firmware_version: '3.3.1'}]
+      const env = setup([])
+      const c = new Cloud({accessToken: cloud.token, apiUrl: cloud.url, from: 'test', offline: false, profile: 'particle'}, env.clock)
+      const person = new ScriptedPerson(['remote'])
+      const r = await doctor(env, person, {cloud: c, device: {arg: 'far-boron', name: 'far-boron'}})
+      expect(person.asked[0]).to.match(/far-boron is online/)
+      expect(r.summary.join(' ')).to.contain('particle-setup-flag set far-boron --method firmware')
+    } finally {
+      await cloud.close()
+    }
+  })
+})
