@@ -481,7 +481,7 @@ function toError(r: FlagReport): SetupFlagError {
 }
 
 function modeText(mode: FlagReport['mode']): string {
-  return {dfu: 'in DFU mode', listening: 'in Listening Mode', normal: 'running (normal or Safe Mode)', unknown: 'not answering'}[mode]
+  return {dfu: 'in DFU mode', listening: 'in Listening Mode', normal: 'running (normal or Safe Mode)', unknown: 'firmware not answering USB requests'}[mode]
 }
 
 function ledText(mode: FlagReport['mode']): string {
@@ -489,7 +489,7 @@ function ledText(mode: FlagReport['mode']): string {
     dfu: 'blinking yellow',
     listening: 'blinking dark blue',
     normal: 'breathing cyan when connected (breathing magenta in Safe Mode)',
-    unknown: 'whatever its application shows',
+    unknown: 'as its application sets it',
   }[mode]
 }
 
