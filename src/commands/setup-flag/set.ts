@@ -164,7 +164,8 @@ Exit status: 0 when every device is as asked; 2 bad input, 3 no device or severa
   }
 }
 
-const hex = (v: null | number) => (v === null ? '?' : `0x${v.toString(16).padStart(2, '0').toUpperCase()}`)
+/** A byte for people; null before a write means request 74 said "not done" without telling the byte. */
+const hex = (v: null | number) => (v === null ? 'not set' : `0x${v.toString(16).padStart(2, '0').toUpperCase()}`)
 
 export function progressLine(r: SetReport): string {
   const who = `${deviceLabel(r)} (${r.platformName})`
@@ -177,5 +178,7 @@ export function progressLine(r: SetReport): string {
 function summary(reports: SetReport[]): string {
   const changed = reports.filter((r) => r.changed && !r.error).length
   const failed = reports.filter((r) => r.error).length
+  const would = reports.filter((r) => !r.error && r.steps.some((s) => s.startsWith('Would '))).length
+  if (would > 0) return `\n${reports.length} devices: ${would} would be fixed (dry run: nothing was written), ${failed} failed.`
   return `\n${reports.length} devices: ${changed} fixed, ${reports.length - changed - failed} unchanged, ${failed} failed.`
 }
