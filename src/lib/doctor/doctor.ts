@@ -287,14 +287,7 @@ export class Doctor {
     if (r.error) throw toError(r)
     this.recordWrite(r, 'write (USB, Safe Mode)')
     // Leave Safe Mode: restart into the application (the boot check now finds the flag set).
-    const dev = await openDevice(back, this.o.clock)
-    try {
-      await dev.reset({timeoutMs: this.o.timeoutMs})
-    } finally {
-      await dev.close()
-    }
-    this.found = await this.waitForNew(back, 'normal', 'restarted', false)
-    this.step('restart', 'done', 'Restarted the device to leave Safe Mode (request 40).')
+    await this.restart(back, 'Restarted the device to leave Safe Mode (request 40).')
     return 'confirm'
   }
 
@@ -371,6 +364,12 @@ export class Doctor {
       this.found = found
       return 'confirm'
     }
+    await this.restart(found, 'Restarted the device (request 40).')
+    return 'confirm'
+  }
+
+  /** Request 40, then wait for the device to enumerate again. */
+  private async restart(found: FoundDevice, done: string): Promise<void> {
     const dev = await openDevice(found, this.o.clock)
     try {
       await dev.resetPending()
@@ -379,8 +378,7 @@ export class Doctor {
       await dev.close()
     }
     this.found = await this.waitForNew(found, 'normal', 'restarted', false)
-    this.step('restart', 'done', 'Restarted the device (request 40).')
-    return 'confirm'
+    this.step('restart', 'done', done)
   }
 
   /** The device's current USB object (it may have re-enumerated since we last looked). */
