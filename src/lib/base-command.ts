@@ -7,7 +7,7 @@ import {Command, Flags, type Interfaces, ux} from '@oclif/core'
 
 import {type Clock, realClock} from './clock.js'
 import {Cloud} from './cloud/cloud.js'
-import {loadSettings} from './cloud/settings.js'
+import {type CloudSettings, DEFAULT_API_URL, loadSettings} from './cloud/settings.js'
 import {EXIT, isSetupFlagError, SetupFlagError} from './errors.js'
 import {inquirerPrompter, type Prompter} from './prompts.js'
 import {openUsbBackend, type UsbBackend} from './usb/backend.js'
@@ -103,7 +103,15 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   /** The Particle Cloud client for this run (the official CLI's active profile; nothing loaded until used). */
   protected cloud(): Cloud {
     if (!this.cloudClient) {
-      const settings = loadSettings(process.env)
+      let settings: CloudSettings
+      try {
+        settings = loadSettings(process.env)
+      } catch (error) {
+        // A broken settings file should not stop work that needs no cloud: warn, and carry on without it.
+        const e = error as SetupFlagError
+        this.warning(`${e.message} ${e.suggestions?.[0] ?? ''} Carrying on without the Particle Cloud.`.trim())
+        settings = {apiUrl: DEFAULT_API_URL, from: 'none', offline: true, profile: 'particle'}
+      }
       if (this.flags.offline) settings.offline = true
       this.cloudClient = new Cloud(settings, this.clock, (m) => this.warning(m))
     }

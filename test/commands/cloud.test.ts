@@ -209,3 +209,18 @@ describe('the Device OS version in DFU mode (loopback cloud)', function () {
     }
   })
 })
+
+describe('broken Particle CLI settings', function () {
+  this.timeout(30_000)
+
+  it('warn, and `get <id>` still answers from USB', async () => {
+    const dir = tempDir('setup-flag-home-')
+    mkdirSync(join(dir, '.particle'))
+    writeFileSync(join(dir, '.particle', 'profile.json'), '{"name": ')
+    const file = devicesFile([{deviceOs: '3.3.1', faults: {}, id: ARGON, mode: 'listening', platform: 'argon', setupDone: 255}])
+    const {code, json} = await runJson<Json>(['get', ARGON], {env: {HOME: dir, PARTICLE_VIRTUAL_DEVICES: file}})
+    expect(code).to.equal(0)
+    expect(json.devices[0].flag).to.equal('not-done')
+    expect(json.warnings.join(' ')).to.match(/profile\.json is not valid JSON/)
+  })
+})
