@@ -1,5 +1,8 @@
 // The doctor's state machine, every branch, with a scripted person and a fake clock over the virtual bus.
 import {expect} from 'chai'
+import {existsSync, mkdtempSync, readFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 
 import type {Choice, Prompter} from '../../src/lib/prompts.js'
 import type {UsbBackend} from '../../src/lib/usb/backend.js'
@@ -245,5 +248,46 @@ describe('doctor state machine', () => {
     } finally {
       await cloud.close()
     }
+  })
+})
+
+describe('doctor: Linux USB permissions', () => {
+  it('as root, with consent: installs the udev rule, asks for a replug, then fixes', async () => {
+    const env = setup([spec({faults: {accessDenied: true}})])
+    const dir = mkdtempSync(join(tmpdir(), 'udev-'))
+    const person = new ScriptedPerson([true, true, true], (kind) => {
+      if (kind === 'replug') {
+        env.usb.device(ID)!.setFaults({})
+        env.clock.setTimer(1000, () => env.usb.setMode(ID, 'listening'))
+      }
+    })
+    const r = await doctor(env, person, {udev: {canWrite: true, rulesFile: join(dir, '50-particle.rules')}})
+    expect(person.asked[0]).to.match(/Install the udev rule/)
+    expect(readFileSync(join(dir, '50-particle.rules'), 'utf8')).to.contain('ATTRS{idVendor}=="2b04"')
+    expect(person.instructions).to.deep.equal(['replug'])
+    expect(r.outcome).to.equal('fixed')
+  })
+
+  it('as a normal user: prints the exact command that needs root (never runs sudo), then waits for the replug', async () => {
+    const env = setup([spec({faults: {accessDenied: true}})])
+    const dir = mkdtempSync(join(tmpdir(), 'udev-'))
+    const person = new ScriptedPerson(undefined, (kind) => {
+      if (kind === 'replug') {
+        env.usb.device(ID)!.setFaults({})
+        env.clock.setTimer(1000, () => env.usb.setMode(ID, 'listening'))
+      }
+    })
+    const r = await doctor(env, person, {udev: {canWrite: false, rulesFile: join(dir, '50-particle.rules')}, yes: true})
+    expect(person.instructions).to.deep.equal(['run-command', 'replug'])
+    expect(person.said.join('\n')).to.match(/\| sudo tee .*50-particle\.rules && sudo udevadm control --reload-rules/)
+    expect(existsSync(join(dir, '50-particle.rules'))).to.equal(false)
+    expect(r.outcome).to.equal('fixed')
+  })
+
+  it('without udev (not Linux): the permission error, with the rule, and no prompt', async () => {
+    const env = setup([spec({faults: {accessDenied: true}})])
+    const r = await doctor(env, new ScriptedPerson(undefined), {yes: true})
+    expect(r.error!.code).to.equal('SETUP_FLAG_USB_ACCESS')
+    expect(r.summary.join(' ')).to.contain('particle usb configure')
   })
 })

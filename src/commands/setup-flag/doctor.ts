@@ -1,9 +1,22 @@
 import {Args, Flags, ux} from '@oclif/core'
+import {existsSync} from 'node:fs'
+import {join} from 'node:path'
 
 import {BaseCommand} from '../../lib/base-command.js'
 import {parseDeviceArgs} from '../../lib/device/select.js'
 import {Doctor, type DoctorPerson, type DoctorReport} from '../../lib/doctor/doctor.js'
 import {EXIT, SetupFlagError} from '../../lib/errors.js'
+
+/**
+ * Linux only: where the udev rule goes, and whether we may write it (as root). PARTICLE_UDEV_RULES_DIR moves
+ * it (for tests and unusual systems).
+ */
+function udevTarget(): {canWrite: boolean; rulesFile: string} | undefined {
+  if (process.platform !== 'linux') return undefined
+  const dir = process.env.PARTICLE_UDEV_RULES_DIR || '/etc/udev/rules.d'
+  const isRoot = process.getuid?.() === 0
+  return {canWrite: isRoot && existsSync(dir), rulesFile: join(dir, '50-particle.rules')}
+}
 
 export default class DoctorCommand extends BaseCommand<typeof DoctorCommand> {
   static override args = {
@@ -45,6 +58,7 @@ Exit status: 0 when the doctor finished (fixed, nothing to fix, or another cause
       device: arg,
       person: this.person(),
       timeoutMs: this.flags.timeout * 1000,
+      udev: udevTarget(),
       waitMs: this.flags.wait * 1000,
       yes: this.flags.yes,
     })
@@ -67,7 +81,7 @@ Exit status: 0 when the doctor finished (fixed, nothing to fix, or another cause
         ux.action.stop()
         this.log('')
         this.log(`👉 ${text}`)
-        if (kind !== 'connect') this.log('   (The doctor continues by itself when the device comes back.)')
+        if (kind === 'safe-mode-buttons' || kind === 'dfu-buttons' || kind === 'replug') this.log('   (The doctor continues by itself when the device comes back.)')
       },
       prompter: this.flags.yes || !this.interactive ? undefined : {
         confirm: (message, def) => this.ask((p) => p.confirm(message, def)),

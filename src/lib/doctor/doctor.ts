@@ -7,6 +7,9 @@
  *
  * Each state is a method that does its work, records a step and returns the next state.
  */
+import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {dirname} from 'node:path'
+
 import type {Clock} from '../clock.js'
 import type {Cloud, CloudDevice} from '../cloud/cloud.js'
 import type {Prompter} from '../prompts.js'
@@ -15,7 +18,7 @@ import {openDevice} from '../device/particle-device.js'
 import {platformById} from '../device/platforms.js'
 import {waitForReturn} from '../device/reboot.js'
 import {type DeviceArg, resolveDeviceArgs} from '../device/select.js'
-import {errors, EXIT, isSetupFlagError, SetupFlagError} from '../errors.js'
+import {errors, EXIT, isSetupFlagError, SetupFlagError, UDEV_RULE} from '../errors.js'
 import {RequestPendingTimeout} from '../protocol/control-request.js'
 import {flagApplies, platformReason} from '../setup-flag/policy.js'
 import {applyCloud, type FlagReport, readSetupFlag} from '../setup-flag/read.js'
@@ -25,7 +28,7 @@ import {describeFound, findParticleDevices, type FoundDevice} from '../usb/disco
 import {waitForDevice, WaitTimeout} from '../usb/wait.js'
 
 /** What the doctor asks a person to do with their hands; the command prints it, tests act it out. */
-export type Instruction = 'connect' | 'dfu-buttons' | 'safe-mode-buttons'
+export type Instruction = 'connect' | 'dfu-buttons' | 'replug' | 'run-command' | 'safe-mode-buttons'
 
 export interface DoctorPerson {
   /** Show an instruction and return; the doctor then waits on the device, not on a key press. */
@@ -49,6 +52,8 @@ export interface DoctorOptions {
   timeoutMs: number
   /** How long to wait for a person to plug in or press buttons, ms. */
   waitMs: number
+  /** Where the udev rule for Particle devices goes (Linux), and whether this process may write it (root). */
+  udev?: {canWrite: boolean; rulesFile: string}
   /** --yes: take every recommended action without asking. */
   yes: boolean
 }
@@ -73,15 +78,17 @@ export interface DoctorReport {
   write?: Pick<SetReport, 'after' | 'before' | 'changed' | 'method'>
 }
 
-type State = 'confirm' | 'diagnose' | 'done' | 'find' | 'fix' | 'fixByDfu' | 'fixBySafeModeButtons' | 'identify' | 'remote'
+type State = 'confirm' | 'diagnose' | 'done' | 'find' | 'fix' | 'fixByDfu' | 'fixBySafeModeButtons' | 'identify' | 'permissions' | 'remote'
 
 const SAFE_MODE_STEPS =
   'Put the device in Safe Mode: hold down MODE and RESET, release RESET, and release MODE when the LED blinks magenta. It then breathes magenta.'
 const DFU_STEPS = 'Put the device in DFU mode: hold down MODE, tap RESET, and release MODE when the LED blinks yellow.'
 const MAX_BUTTON_TRIES = 3
+const MAX_PERMISSION_TRIES = 2
 
 export class Doctor {
   private buttonTries = 0
+  private permissionTries = 0
   private found?: FoundDevice
   private readonly report: DoctorReport = {cause: null, device: null, outcome: 'failed', steps: [], summary: []}
 
@@ -306,10 +313,41 @@ export class Doctor {
       this.report.cause = 'unknown'
       return 'fixByDfu'
     }
+    if (report.error?.code === 'SETUP_FLAG_USB_ACCESS' && this.o.udev) return 'permissions'
     if (report.error && report.error.code !== 'SETUP_FLAG_NOT_RESPONDING') throw toError(report)
     const version = report.deviceOsVersion ? `Device OS ${report.deviceOsVersion} (from ${report.deviceOsVersionSource === 'usb' ? 'the device' : report.deviceOsVersionSource === 'dfu' ? 'its firmware header' : 'the cloud'})` : 'Device OS version unknown'
     this.step('identify', 'done', `${report.name ? `${report.name}, ` : ''}${report.platformName}, ${modeText(report.mode)}, LED ${ledText(report.mode)}; ${version}.`)
     return 'diagnose'
+  }
+
+  /**
+   * Linux without the udev rule: this user may not open the device. Offer to install the rule (only when this
+   * process may write it, i.e. as root, and only with consent), or print the exact command that needs root;
+   * never run sudo. Then the device must be replugged for the rule to apply.
+   */
+  private async permissions(): Promise<State> {
+    const udev = this.o.udev!
+    const found = this.found!
+    if (++this.permissionTries > MAX_PERMISSION_TRIES) throw toError(this.report.device!)
+    this.step('identify', 'failed', 'This user may not open the device: USB permission denied (the udev rule for Particle devices is missing).')
+    const rule = `${UDEV_RULE}\n`
+    const installed = existsSync(udev.rulesFile) && readFileSync(udev.rulesFile, 'utf8').includes(UDEV_RULE)
+    if (installed) {
+      this.step('permissions', 'info', `The rule is already in ${udev.rulesFile}; it applies once the device is plugged in again.`)
+    } else if (udev.canWrite && (await this.consent(`Install the udev rule for Particle devices (vendor 2b04) at ${udev.rulesFile}?`))) {
+      mkdirSync(dirname(udev.rulesFile), {recursive: true})
+      writeFileSync(udev.rulesFile, rule, {mode: 0o644})
+      this.step('permissions', 'done', `Installed the udev rule at ${udev.rulesFile}.`)
+    } else {
+      this.step('permissions', 'info', `Needs root: echo '${UDEV_RULE}' | sudo tee ${udev.rulesFile} && sudo udevadm control --reload-rules`)
+      this.o.person.instruct(
+        'run-command',
+        `Install the udev rule (this needs root; the doctor never runs sudo itself):\n\n    echo '${UDEV_RULE}' | sudo tee ${udev.rulesFile} && sudo udevadm control --reload-rules\n\n(\`particle usb configure\` from the official CLI does the same.)`,
+      )
+    }
+    this.o.person.instruct('replug', 'Now unplug the device and plug it in again.')
+    this.found = await this.waitForNew(found, found.mode === 'dfu' ? 'dfu' : 'normal', 'plugged in again')
+    return 'identify'
   }
 
   /** The device named is not on USB: wait for it, or fix it over the air. */
