@@ -55,6 +55,8 @@ export const CHECK_BACKOFF_MS = [50, 50, 100, 100, 250, 250, 500, 500, 1000] as 
 export const BUSY_BACKOFF_MS = [50, 100, 250, 500, 1000] as const
 /** Largest SEND/RECV chunk. */
 export const MAX_CHUNK = 4096
+/** Largest payload either way (§2.5); a reply announcing more is corrupt. */
+export const MAX_PAYLOAD = 0xffff
 /** Default per-request deadline. */
 export const REQUEST_TIMEOUT_MS = 60_000
 
@@ -157,12 +159,16 @@ export class ControlChannel {
       }
 
       const size = done.size ?? 0
+      // A corrupted size (the field is 32-bit) must not make us allocate gigabytes and RECV for ever.
+      if (size > MAX_PAYLOAD) throw errors.protocol(what, new Error(`reply payload of ${size} bytes (at most ${MAX_PAYLOAD})`))
       const data = new Uint8Array(size)
       for (let off = 0; off < size; ) {
+        if (this.clock.now() > deadline) throw errors.timeout(what)
         const n = Math.min(MAX_CHUNK, size - off)
         const chunk = await this.io.in(setup(Service.RECV, 0, id), n, what)
         if (chunk === STALL) throw errors.stall(what)
-        if (chunk.length === 0 || chunk.length > n) throw errors.protocol(what, new Error(`RECV returned ${chunk.length} of ${n} bytes`))
+        // The firmware answers a RECV with exactly the bytes asked for (§2.2); anything else is a corrupt reply.
+        if (chunk.length !== n) throw errors.protocol(what, new Error(`RECV returned ${chunk.length} of ${n} bytes`))
         data.set(chunk, off)
         off += chunk.length
       }

@@ -38,9 +38,16 @@ export interface Segment {
   writable: boolean
 }
 
+/** Pages a layout may describe: real ones have a few hundred (2048 for an 8 MB external flash). */
+const MAX_LAYOUT_PAGES = 0x10000
+/** DfuSe addresses are 32-bit. */
+const ADDRESS_SPACE = 0x1_0000_0000
+
 /**
  * Parse a DfuSe memory layout string such as `@DCT Flash   /0x00000000/1*016Ke` (several `/addr/list` groups may
  * follow each other). Type letter: (letter - 'a' + 1) & 7, bit 1 readable, bit 2 erasable, bit 4 writable.
+ * The string comes from the device (an alt setting's name), so a corrupted one must fail fast: more than 65536
+ * pages, or pages past the 32-bit address space, are a RangeError like any other malformed layout.
  */
 export function parseLayout(name: string): Segment[] {
   const segments: Segment[] = []
@@ -56,6 +63,8 @@ export function parseLayout(name: string): Segment[] {
       const count = Number(m[1])
       const size = Number(m[2]) * unit
       const type = (m[4].toLowerCase().charCodeAt(0) - 96) & 7
+      if (count > MAX_LAYOUT_PAGES - segments.length) throw new RangeError(`layout of more than ${MAX_LAYOUT_PAGES} pages: ${JSON.stringify(item)}`)
+      if (addr + count * size > ADDRESS_SPACE) throw new RangeError(`layout segment past the 32-bit address space: ${JSON.stringify(item)}`)
       for (let i = 0; i < count; i++) {
         segments.push({end: addr + size, erasable: (type & 2) !== 0, readable: (type & 1) !== 0, start: addr, writable: (type & 4) !== 0})
         addr += size
@@ -71,10 +80,21 @@ function segmentFor(segments: Segment[], addr: number, length: number): Segment 
 }
 
 const MAX_BUSY_POLLS = 100 // dfu-util gives up after 100 consecutive zero-timeout DNBUSY answers
+/**
+ * Longest a DNLOAD may keep the bootloader busy, poll timeouts included. Gen3 always reports bwPollTimeout 0
+ * (§4.4); a corrupted status could ask for 0xFFFFFF ms (4.6 hours) per poll, so the waits are bounded as a whole.
+ */
+export const DFU_COMMAND_BUDGET_MS = 30_000
 
 export class DfuseClient {
   private alt = -1
   private claimed = false
+  /**
+   * True while the last GETSTATUS said dfuIDLE/OK and nothing has been sent since: the state is known, so the
+   * recovery GETSTATUS dfu-util sends when it starts a session (§4.5 step 3) would only repeat it. Selecting another
+   * alt setting keeps it (SET_INTERFACE cannot take a bootloader out of dfuIDLE).
+   */
+  private idleKnown = false
   private segments: Segment[] = []
 
   constructor(
@@ -97,8 +117,9 @@ export class DfuseClient {
     this.claimed = false
   }
 
-  /** Bring the device to dfuIDLE the way dfu-util does before a transfer. */
+  /** Bring the device to dfuIDLE the way dfu-util does before a transfer (nothing to send when it is known idle). */
   async ensureIdle(): Promise<void> {
+    if (this.idleKnown) return
     for (let i = 0; i < 3; i++) {
       const st = await this.getStatus()
       if (st.state === DfuState.dfuIDLE && st.status === DfuStatus.OK) return
@@ -110,13 +131,17 @@ export class DfuseClient {
   }
 
   async getStatus(): Promise<DfuStatusReply> {
+    this.idleKnown = false
     const data = await this.io.in(this.classSetup(Dfu.GETSTATUS, 0), 6, 'DFU status')
     if (data === STALL) throw errors.dfu('status', 'the bootloader stalled GETSTATUS')
+    let st: DfuStatusReply
     try {
-      return parseDfuStatus(data)
+      st = parseDfuStatus(data)
     } catch (error) {
       throw errors.protocol('DFU GETSTATUS', error)
     }
+    this.idleKnown = st.state === DfuState.dfuIDLE && st.status === DfuStatus.OK
+    return st
   }
 
   /** Leave DFU mode: the device resets about 500 ms later and comes back in normal mode (§4.4 / §4.5 step 14-16). */
@@ -160,6 +185,7 @@ export class DfuseClient {
     await this.ensureIdle()
     await this.setAddress(address)
     await this.abortToIdle()
+    this.idleKnown = false
     const data = await this.io.in(this.classSetup(Dfu.UPLOAD, 2), length, 'DFU upload')
     if (data === STALL) throw errors.dfu('upload', 'the bootloader stalled')
     if (data.length !== length) {
@@ -197,15 +223,19 @@ export class DfuseClient {
   }
 
   private async classOut(request: number, value: number, data: Uint8Array | undefined, what: string) {
+    this.idleKnown = false
     return this.io.out(this.classSetup(request, value), data, what)
   }
 
   /** After a DNLOAD: the first GETSTATUS shows dfuDNBUSY, a later one the outcome (§4.4). */
   private async pollCommand(what: string): Promise<void> {
+    const deadline = this.clock.now() + DFU_COMMAND_BUDGET_MS
     for (let i = 0; i < MAX_BUSY_POLLS; i++) {
       const st = await this.getStatus()
       if (st.state === DfuState.dfuDNBUSY) {
-        if (st.pollTimeout > 0) await this.clock.sleep(st.pollTimeout)
+        const left = deadline - this.clock.now()
+        if (left <= 0) break
+        if (st.pollTimeout > 0) await this.clock.sleep(Math.min(st.pollTimeout, left))
         continue
       }
       if (st.state === DfuState.dfuDNLOAD_IDLE && st.status === DfuStatus.OK) return

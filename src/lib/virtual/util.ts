@@ -21,9 +21,16 @@ export const usbErrors = {
   timeout: () => new UsbNamedError('TimeoutError', 'Control transfer timed out (no status stage from the device).'),
 }
 
-/** Bytes as uppercase hex pairs separated by spaces: '08 01'. */
+const HEX_PAIRS = Array.from({length: 256}, (_, b) => b.toString(16).toUpperCase().padStart(2, '0'))
+
+/**
+ * Bytes as uppercase hex pairs separated by spaces: '08 01'. Every transfer is logged through this, so it builds
+ * the string from a table (a per-byte toString/toUpperCase/padStart was a quarter of a set/get cycle's CPU).
+ */
 export function hex(bytes: ArrayLike<number>): string {
-  return Array.from(bytes, (b) => b.toString(16).toUpperCase().padStart(2, '0')).join(' ')
+  let s = ''
+  for (let i = 0; i < bytes.length; i++) s += i === 0 ? HEX_PAIRS[bytes[i] & 0xff] : ` ${HEX_PAIRS[bytes[i] & 0xff]}`
+  return s
 }
 
 export function u16le(v: number): number[] {

@@ -54,6 +54,25 @@ describe('control requests on the wire (§2.10)', () => {
     expect(dev.remaining).to.equal(0)
   })
 
+  it('a corrupt reply size (over 65535) or a short RECV is a protocol error, and the request is cancelled', async () => {
+    const RESET1 = {reply: '01 00 00 00 00 00', setup: 'C0 05 00 00 01 00 40 00'}
+    const huge = channel([{reply: OK_ID1, setup: INIT74}, {reply: '0D 00 00 00 00 00 00 00 01 00 00 00 00 00', setup: CHECK1}, RESET1])
+    const e1 = (await huge.ch.request(74).catch((error: unknown) => error)) as {code: string; cause: Error}
+    expect(e1.code).to.equal('SETUP_FLAG_PROTOCOL')
+    expect(e1.cause.message).to.match(/65536 bytes/)
+    expect(huge.dev.remaining).to.equal(0)
+    const short = channel([
+      {reply: OK_ID1, setup: INIT74},
+      {reply: '0D 00 00 00 00 00 02 00 00 00 00 00 00 00', setup: CHECK1},
+      {reply: '08', setup: 'C0 04 00 00 01 00 02 00'},
+      RESET1,
+    ])
+    const e2 = (await short.ch.request(74).catch((error: unknown) => error)) as {code: string; cause: Error}
+    expect(e2.code).to.equal('SETUP_FLAG_PROTOCOL')
+    expect(e2.cause.message).to.match(/RECV returned 1 of 2 bytes/)
+    expect(short.dev.remaining).to.equal(0)
+  })
+
   it('is-setup-done without a payload (3.x, flag not 0x01)', async () => {
     const {ch} = channel([
       {reply: OK_ID1, setup: INIT74},

@@ -48,6 +48,15 @@ describe('DfuSe parsing (device-protocol.md §4)', () => {
       expect(() => parseLayout(bad), bad).to.throw(RangeError)
     }
   })
+
+  it('rejects a corrupted layout at once instead of building billions of pages or addresses past 32 bits', () => {
+    expect(() => parseLayout('@X/0x00000000/2000000000*004Ka')).to.throw(RangeError, /more than 65536 pages/)
+    expect(() => parseLayout('@X/0x00000000/60000*004Ka,6000*004Ka')).to.throw(RangeError, /more than 65536 pages/)
+    expect(() => parseLayout('@X/0x00000000/1*99999999Ma')).to.throw(RangeError, /32-bit address space/)
+    expect(() => parseLayout('@X/0xFFFFF000/2*004Ka')).to.throw(RangeError, /32-bit address space/)
+    expect(parseLayout('@X/0xFFFFF000/1*004Ka')[0].end).to.equal(0x1_0000_0000)
+    expect(parseLayout('@External Flash   /0x80000000/2048*004Kg')).to.have.length(2048)
+  })
 })
 
 describe('Device OS versions', () => {

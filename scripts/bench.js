@@ -1,0 +1,482 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: speed, scale, wire efficiency, memory and a soak, as ratios measured side by side in one run
+ * (median of several timed runs after one warm-up). Prints a table and writes it to BENCHMARKS.md with the machine
+ * it ran on. Targets live here and only here (never in timed tests); each row says PASS or FAIL.
+ *
+ * Options: --runs N (timed runs per figure, default 9), --soak N (cycles, default 1000), --no-write (print only).
+ *
+ * Everything above the notes marker in BENCHMARKS.md is regenerated; everything below it (hand-written findings,
+ * before/after numbers) is kept.
+ */
+import {execFileSync, spawnSync} from 'node:child_process'
+import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {cpus, loadavg, tmpdir} from 'node:os'
+import {dirname, join, resolve} from 'node:path'
+import {fileURLToPath, pathToFileURL} from 'node:url'
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+const BIN = join(ROOT, 'bin', 'run.js')
+const OUT = join(ROOT, 'BENCHMARKS.md')
+const NOTES_MARKER = '<!-- notes: everything below this line is kept by npm run bench -->'
+
+const argv = process.argv.slice(2)
+const option = (name, fallback) => {
+  const i = argv.indexOf(name)
+  return i === -1 ? fallback : Number(argv[i + 1])
+}
+const RUNS = option('--runs', 9)
+const SOAK_CYCLES = option('--soak', 1000)
+const WRITE = !argv.includes('--no-write')
+
+const TARGET = {memoryMiB: 100, scale: 2.0, soakMiB: 10, startup: 3.0}
+
+// ---- set-up ----------------------------------------------------------------------------------------------
+
+function ensureBuilt() {
+  if (existsSync(join(ROOT, 'dist', 'commands')) && existsSync(join(ROOT, 'oclif.manifest.json'))) return
+  console.error('dist/ or oclif.manifest.json missing: running npm run build first')
+  execFileSync('npm', ['run', 'build'], {cwd: ROOT, stdio: 'inherit'})
+}
+
+const work = mkdtempSync(join(tmpdir(), 'setup-flag-bench-'))
+const home = join(work, 'home')
+execFileSync('mkdir', ['-p', home])
+
+/** A clean environment for the CLI: no cloud profile, no inherited PARTICLE_* settings, not a TTY. */
+function cliEnv(extra = {}) {
+  const env = {...process.env, CI: '1', HOME: home, NODE_ENV: 'production'}
+  for (const k of Object.keys(env)) if (k.startsWith('PARTICLE_') || k === 'DEBUG') delete env[k]
+  return {...env, ...extra}
+}
+
+const id = (n) => `e00fce68${n.toString(16).padStart(16, '0')}`
+const stuck = (n) => ({deviceOs: '3.3.1', faults: {}, id: id(n), mode: 'listening', platform: 'argon', setupDone: 255})
+
+let fileSeq = 0
+function devicesFile(devices) {
+  const file = join(work, `devices-${fileSeq++}.json`)
+  writeFileSync(file, `${JSON.stringify({devices}, null, 2)}\n`)
+  return file
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = s.length >> 1
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
+}
+const ms = (x) => `${Math.round(x)} ms`
+const ratio = (x) => `${x.toFixed(2)}x`
+const mib = (kb) => kb / 1024
+
+/** Time one process, wall clock including spawn. */
+function timeRun(cmd, args, env) {
+  const t0 = process.hrtime.bigint()
+  const r = spawnSync(cmd, args, {cwd: ROOT, encoding: 'utf8', env, maxBuffer: 64 * 1024 * 1024})
+  const elapsed = Number(process.hrtime.bigint() - t0) / 1e6
+  if (r.error) throw r.error
+  return {code: r.status, elapsed, stderr: r.stderr, stdout: r.stdout}
+}
+
+/**
+ * Run each case once as a warm-up, then RUNS rounds in which every case runs once, in turn (side by side, so
+ * drift in the machine's speed hits every case alike). Returns per case: times, last result.
+ */
+function sideBySide(cases) {
+  const out = Object.fromEntries(cases.map((c) => [c.key, {last: undefined, times: []}]))
+  for (let round = 0; round <= RUNS; round++) {
+    for (const c of cases) {
+      const {args, cmd, env} = c.prepare ? c.prepare() : c
+      const r = timeRun(cmd ?? process.execPath, args, env ?? cliEnv())
+      c.check?.(r)
+      if (round > 0) out[c.key].times.push(r.elapsed)
+      out[c.key].last = r
+    }
+  }
+  return out
+}
+
+function which(name) {
+  const r = spawnSync('sh', ['-c', `command -v ${name}`], {encoding: 'utf8'})
+  return r.status === 0 ? r.stdout.trim() : undefined
+}
+
+// ---- 1. start-up -----------------------------------------------------------------------------------------
+
+function startup() {
+  const none = devicesFile([])
+  const one = devicesFile([stuck(1)])
+  const particle = which('particle')
+  const expectExit = (codes) => (r) => {
+    if (!codes.includes(r.code)) throw new Error(`unexpected exit ${r.code}:\n${r.stdout}\n${r.stderr}`)
+  }
+  const cases = [
+    {args: ['-e', '0'], key: 'node', label: '`node -e 0` (the floor)'},
+    {
+      args: [BIN, 'get', '--json'],
+      check: expectExit([3]),
+      env: cliEnv({PARTICLE_VIRTUAL_DEVICES: none}),
+      key: 'getVirtual',
+      label: '`get --json`, no device (virtual bus, empty file)',
+    },
+    {args: [BIN, 'get', '--json'], check: expectExit([0, 3, 4, 5]), key: 'getUsb', label: '`get --json`, real USB path'},
+    {args: [BIN, '--help'], check: expectExit([0]), key: 'help', label: '`--help`'},
+    {
+      args: [BIN, 'set', '--dry-run', '--json'],
+      check: expectExit([0]),
+      env: cliEnv({PARTICLE_VIRTUAL_DEVICES: one}),
+      key: 'dryRun',
+      label: '`set --dry-run --json`, one virtual device',
+    },
+  ]
+  if (particle) cases.push({args: ['usb', 'list'], cmd: particle, key: 'particle', label: 'official CLI: `particle usb list`'})
+  const res = sideBySide(cases)
+  const base = median(res.node.times)
+  const rows = cases.map((c) => {
+    const m = median(res[c.key].times)
+    const r = m / base
+    const targeted = c.key !== 'node' && c.key !== 'particle'
+    return {
+      exit: res[c.key].last.code,
+      figure: c.key === 'node' ? ms(m) : `${ms(m)} = ${ratio(r)}`,
+      key: c.key,
+      label: c.label,
+      pass: targeted ? r <= TARGET.startup : undefined,
+      ratio: r,
+      target: targeted ? `≤ ${TARGET.startup.toFixed(1)}x` : '–',
+      times: res[c.key].times,
+    }
+  })
+  return {particle, rows}
+}
+
+// ---- 2. scale --------------------------------------------------------------------------------------------
+
+function scale() {
+  const make = (n) => () => ({
+    args: [BIN, 'set', '--all', '--json'],
+    env: cliEnv({PARTICLE_VIRTUAL_DEVICES: devicesFile(Array.from({length: n}, (_, i) => stuck(i + 1)))}),
+  })
+  const check = (n) => (r) => {
+    if (r.code !== 0) throw new Error(`set --all on ${n} devices exited ${r.code}:\n${r.stdout}\n${r.stderr}`)
+    const devices = JSON.parse(r.stdout).devices
+    if (devices.length !== n || devices.some((d) => d.after !== 1 || !d.changed)) throw new Error(`set --all on ${n}: not every device fixed`)
+  }
+  const res = sideBySide([
+    {check: check(1), key: 'one', prepare: make(1)},
+    {check: check(32), key: 'many', prepare: make(32)},
+  ])
+  const one = median(res.one.times)
+  const many = median(res.many.times)
+  return {many, manyTimes: res.many.times, one, oneTimes: res.one.times, pass: many / one <= TARGET.scale, ratio: many / one}
+}
+
+// ---- 3. wire efficiency ----------------------------------------------------------------------------------
+
+/** Transfers of the minimal exchanges in device-protocol.md; each entry: [count, what, where]. */
+const W = {
+  raw30: [1, 'Device OS version: raw IN request 30', '§2.8, §6'],
+  reset0: [1, 'RESET(0), the first step of a fresh session', '§2.7, §2.10'],
+  req: (type, name, send, recv) => [2 + (send ? 1 : 0) + (recv ? 1 : 0), `${type} ${name}: INIT${send ? ', SEND' : ''}, CHECK${recv ? ', RECV' : ''}`, '§2.6, §2.10'],
+  setIf: (alt) => [1, `SET_INTERFACE alt ${alt}`, '§4.5 step 2'],
+  status: [1, 'GETSTATUS once when the session starts (state unknown)', '§4.5 step 3'],
+  read: (what) => [8, `read ${what}: SET_ADDRESS (DNLOAD + 2 GETSTATUS), ABORT + GETSTATUS, UPLOAD, ABORT + GETSTATUS`, '§4.6'],
+  write: [8, 'write 1 byte at 8134: SET_ADDRESS (3), DNLOAD block 2, GETSTATUS ×2, ABORT + GETSTATUS', '§4.5 steps 6–13'],
+  leave: [5, 'leave: SET_ADDRESS (3), zero-length DNLOAD, GETSTATUS (dfuMANIFEST)', '§4.5 steps 14–16'],
+}
+const mode72 = (listening) => W.req(72, `mode (${listening ? 'listening: reply 08 01' : 'normal: empty reply'})`, false, listening)
+const is74 = (done) => W.req(74, `setup done? (${done ? 'yes: reply 08 01' : 'no: empty reply'})`, false, done)
+const set73 = W.req(73, 'set setup done (payload 08 01)', true, false)
+const stop71 = W.req(71, 'stop listening', false, false)
+const dfu50 = W.req(50, 'enter DFU mode', false, false)
+const versionOverDfu = [W.setIf(0), W.status, W.read('the system-part header at 0x28200 (24 bytes; blank below 6.2)'), W.read('the legacy header at 0x30200')]
+const afterBoot = (listening) => [W.reset0, mode72(listening)]
+
+async function wire() {
+  const lib = (p) => import(pathToFileURL(join(ROOT, 'dist', p)).href)
+  const {createVirtualUsb} = await lib('lib/virtual/index.js')
+  const {FakeClock} = await lib('lib/clock.js')
+  const {readSetupFlag} = await lib('lib/setup-flag/read.js')
+  const {setSetupFlag} = await lib('lib/setup-flag/write.js')
+  const {findParticleDevices} = await lib('lib/usb/discovery.js')
+
+  const scenarios = [
+    {min: [W.raw30, W.reset0, mode72(true), is74(false)], mode: 'listening', name: '`get`, listening (flag 0xFF)', setupDone: 255},
+    {min: [W.raw30, W.reset0, mode72(false), is74(true)], mode: 'normal', name: '`get`, normal (flag 0x01)', setupDone: 1},
+    {min: [...versionOverDfu, W.setIf(1), W.read('DCT 8134')], mode: 'dfu', name: '`get`, DFU mode', setupDone: 255},
+    {
+      method: 'usb',
+      min: [W.raw30, W.reset0, mode72(true), is74(false), set73, is74(true), stop71],
+      mode: 'listening',
+      name: '`set --method usb`, from listening',
+      setupDone: 255,
+    },
+    {
+      method: 'usb',
+      min: [W.raw30, W.reset0, mode72(false), is74(false), set73, is74(true)],
+      mode: 'normal',
+      name: '`set --method usb`, from normal (flag 0x00)',
+      setupDone: 0,
+    },
+    {
+      method: 'usb',
+      min: [W.raw30, W.reset0, mode72(false), is74(true)],
+      mode: 'normal',
+      name: '`set --method usb`, already set (writes nothing)',
+      setupDone: 1,
+    },
+    {
+      method: 'dfu',
+      min: [...versionOverDfu, W.setIf(1), W.read('DCT 8134 (before)'), W.write, W.read('DCT 8134 (read back)'), W.leave, ...afterBoot(false)],
+      mode: 'dfu',
+      name: '`set --method dfu`, from DFU mode',
+      setupDone: 255,
+    },
+    {
+      method: 'dfu',
+      min: [W.raw30, W.reset0, dfu50, W.setIf(1), W.status, W.read('DCT 8134 (before)'), W.write, W.read('DCT 8134 (read back)'), W.leave, ...afterBoot(false)],
+      mode: 'listening',
+      name: '`set --method dfu`, from listening (normal-mode firmware)',
+      setupDone: 255,
+    },
+    {
+      method: 'usb',
+      min: [W.setIf(1), W.status, W.leave, W.raw30, W.reset0, mode72(true), is74(false), set73, is74(true), stop71],
+      mode: 'dfu',
+      name: '`set --method usb`, from DFU mode (leave, then 73)',
+      setupDone: 255,
+    },
+  ]
+
+  const rows = []
+  for (const s of scenarios) {
+    const clock = new FakeClock()
+    const usb = createVirtualUsb({clock, devices: [{deviceOs: '3.3.1', id: id(1), mode: s.mode, platform: 'argon', setupDone: s.setupDone}]})
+    const backend = {close: () => usb.close(), description: 'bench', kind: 'virtual', usb}
+    const [found] = await findParticleDevices(backend)
+    const report = s.method
+      ? await setSetupFlag(found, {backend, clock, done: true, dryRun: false, force: false, method: s.method, timeoutMs: 10_000})
+      : await readSetupFlag(found, {clock, timeoutMs: 10_000})
+    usb.close()
+    if (report.error) throw new Error(`${s.name}: ${report.error.message}`)
+    if (usb.violations.length > 0) throw new Error(`${s.name}: write guard: ${JSON.stringify(usb.violations)}`)
+    if (s.method && usb.device(id(1)).setupDone !== 1) throw new Error(`${s.name}: the flag was not set`)
+    const measured = usb.log.filter((r) => r.deviceId === id(1)).length
+    const minimum = s.min.reduce((n, [c]) => n + c, 0)
+    rows.push({log: usb.log.map((r) => r.setup), measured, min: s.min, minimum, name: s.name, pass: measured === minimum})
+  }
+  return rows
+}
+
+// ---- 4. memory -------------------------------------------------------------------------------------------
+
+/** Peak RSS (KiB) of one CLI run: GNU time when present, else the process's own maxRSS through a preload. */
+function peakRss(args, env) {
+  const gnuTime = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined
+  if (gnuTime) {
+    const r = spawnSync(gnuTime, ['-f', 'BENCH_MAXRSS %M', process.execPath, ...args], {cwd: ROOT, encoding: 'utf8', env})
+    const m = /BENCH_MAXRSS (\d+)/.exec(r.stderr)
+    if (m) return {code: r.status, kb: Number(m[1]), tool: '/usr/bin/time'}
+  }
+  const out = join(work, `rss-${fileSeq++}.txt`)
+  const preload = join(work, 'maxrss.cjs')
+  writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(out)}, String(process.resourceUsage().maxRSS)))\n`)
+  const r = spawnSync(process.execPath, ['-r', preload, ...args], {cwd: ROOT, encoding: 'utf8', env})
+  return {code: r.status, kb: Number(readFileSync(out, 'utf8')), tool: 'process.resourceUsage().maxRSS'}
+}
+
+function memory() {
+  const runs = (n) => {
+    const kbs = []
+    let tool
+    for (let i = 0; i <= Math.min(RUNS, 5); i++) {
+      const env = cliEnv({PARTICLE_VIRTUAL_DEVICES: devicesFile(Array.from({length: n}, (_, k) => stuck(k + 1)))})
+      const r = peakRss([BIN, 'set', '--all', '--json'], env)
+      if (r.code !== 0) throw new Error(`set --all on ${n} devices exited ${r.code}`)
+      tool = r.tool
+      if (i > 0) kbs.push(r.kb)
+    }
+    return {kb: median(kbs), tool}
+  }
+  const node = peakRss(['-e', '0'], cliEnv())
+  const one = runs(1)
+  const many = runs(32)
+  return {many: many.kb, node: node.kb, one: one.kb, pass: mib(many.kb) <= TARGET.memoryMiB, tool: many.tool}
+}
+
+// ---- 5. soak ---------------------------------------------------------------------------------------------
+
+const SOAK_WARMUP = 200
+
+function soakOnce(nodeFlags = []) {
+  const r = spawnSync(process.execPath, ['--expose-gc', ...nodeFlags, join(ROOT, 'scripts', 'bench-soak.js'), String(SOAK_CYCLES), String(SOAK_WARMUP)], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: cliEnv(),
+  })
+  if (r.status !== 0) throw new Error(`soak failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`)
+  return JSON.parse(r.stdout)
+}
+
+/** Three soaks with Node's default flags (median growth decides), and one with a fixed young generation. */
+function soak() {
+  const runs = [soakOnce(), soakOnce(), soakOnce()].sort((a, b) => a.growthKiB - b.growthKiB)
+  const s = runs[1]
+  const pinned = soakOnce(['--max-semi-space-size=1'])
+  return {...s, growths: runs.map((x) => x.growthKiB), pass: s.growthKiB / 1024 <= TARGET.soakMiB, pinned}
+}
+
+// ---- report ----------------------------------------------------------------------------------------------
+
+const verdict = (pass) => (pass === undefined ? '–' : pass ? 'PASS' : 'FAIL')
+
+const loadBefore = loadavg()
+
+function machine() {
+  const cpu = cpus()
+  const load = (l) => l.map((x) => x.toFixed(2)).join(' ')
+  const gnuTime = existsSync('/usr/bin/time')
+  return [
+    `- CPU: ${cpu[0]?.model ?? 'unknown'}, ${cpu.length} cores`,
+    `- Node ${process.version} on ${process.platform} ${process.arch}`,
+    `- Date: ${new Date().toISOString()}`,
+    `- Runs: 1 warm-up, then ${RUNS} timed runs per figure, taken side by side (round-robin); medians reported`,
+    `- Load average (1, 5, 15 min) before the run: ${load(loadBefore)}; after: ${load(loadavg())} (start-up ratios grow with load: compare runs made on an idle machine)`,
+    `- Peak RSS measured with ${gnuTime ? 'GNU `/usr/bin/time -f %M`' : "the process's own `process.resourceUsage().maxRSS`"}`,
+  ].join('\n')
+}
+
+function render({mem, soakResult, start, sc, wireRows}) {
+  const rows = []
+  for (const r of start.rows) rows.push([`start-up: ${r.label}${r.key === 'node' ? '' : ` (exit ${r.exit})`}`, r.figure, r.target, verdict(r.pass)])
+  if (!start.particle) rows.push(['start-up: official CLI (`particle usb list`)', 'not installed on this machine (`which particle` finds nothing)', '–', '–'])
+  rows.push([
+    'scale: `set --all`, 32 virtual devices vs 1 (stuck listening, 3.3.1, method auto)',
+    `${ms(sc.many)} vs ${ms(sc.one)} = ${ratio(sc.ratio)}`,
+    `≤ ${TARGET.scale.toFixed(1)}x`,
+    verdict(sc.pass),
+  ])
+  for (const w of wireRows) rows.push([`wire: ${w.name}`, `${w.measured} transfers (minimum ${w.minimum})`, 'equal', verdict(w.pass)])
+  rows.push([
+    'memory: peak RSS of `set --all` on 32 devices',
+    `${mib(mem.many).toFixed(1)} MiB (1 device: ${mib(mem.one).toFixed(1)} MiB; \`node -e 0\`: ${mib(mem.node).toFixed(1)} MiB)`,
+    `≤ ${TARGET.memoryMiB} MiB`,
+    verdict(mem.pass),
+  ])
+  rows.push([
+    `soak: ${soakResult.cycles} set/get cycles on one virtual device, one process`,
+    `RSS ${mib(soakResult.startRssKiB).toFixed(1)} → ${mib(soakResult.endRssKiB).toFixed(1)} MiB (${soakResult.growthKiB >= 0 ? '+' : ''}${(soakResult.growthKiB / 1024).toFixed(1)} MiB); heap ${mib(soakResult.startHeapKiB).toFixed(1)} → ${mib(soakResult.endHeapKiB).toFixed(1)} MiB; ${(soakResult.ms / soakResult.cycles).toFixed(2)} ms/cycle`,
+    `≤ +${TARGET.soakMiB} MiB`,
+    verdict(soakResult.pass),
+  ])
+
+  const table = [
+    '| measure | figure | target | result |',
+    '| --- | --- | --- | --- |',
+    ...rows.map((r) => `| ${r.map((c) => String(c).replaceAll('|', '\\|')).join(' | ')} |`),
+  ].join('\n')
+
+  const startDetail = start.rows.map((r) => `| ${r.label} | ${ms(median(r.times))} | ${ms(Math.min(...r.times))} | ${r.times.map((t) => Math.round(t)).join(' ')} |`).join('\n')
+  const wireDetail = wireRows
+    .map((w) =>
+      [
+        `**${w.name}**: measured ${w.measured}, minimum ${w.minimum} — ${w.pass ? 'equal' : `${w.measured - w.minimum > 0 ? '+' : ''}${w.measured - w.minimum}`}`,
+        '',
+        ...w.min.map(([n, what, where]) => `- ${n} × ${what} (${where})`),
+        '',
+        '<details><summary>setup packets as sent</summary>',
+        '',
+        '```',
+        ...w.log,
+        '```',
+        '',
+        '</details>',
+      ].join('\n'),
+    )
+    .join('\n\n')
+
+  return `# Benchmarks
+
+Generated by \`npm run bench\` (scripts/bench.js). Each figure is measured side by side in one run; ratios are of
+medians. Targets are those of issue #6.
+
+## Machine
+
+${machine()}
+
+## Results
+
+${table}
+
+## Start-up detail
+
+| command | median | fastest | timed runs (ms) |
+| --- | --- | --- | --- |
+${startDetail}
+
+## Scale detail
+
+\`set --all --json\` through the built binary on a fresh devices file each run (Argon, Device OS 3.3.1, listening,
+flag 0xFF, default virtual timing, method auto = usb): 1 device ${sc.oneTimes.map((t) => Math.round(t)).join(' ')} ms;
+32 devices ${sc.manyTimes.map((t) => Math.round(t)).join(' ')} ms.
+
+## Wire efficiency detail
+
+Counted in-process: \`readSetupFlag\` / \`setSetupFlag\` from dist/ on \`createVirtualUsb\` with a FakeClock, one
+Argon on Device OS 3.3.1, every control transfer in \`usb.log\` (standard SET_INTERFACE included; descriptors come
+from WebUSB's cached configuration and cost no transfer). The minimum is built from the exchanges that
+device-protocol.md spells out: §2.10 for 73/74 (a request without payload is INIT + CHECK, with payload INIT + SEND +
+CHECK, a reply payload adds one RECV; the device answers at once, so no extra PENDING CHECK), plus what every
+session asks (the version by raw request 30, RESET(0), the mode by 72); for DFU §4.5/§4.6 (dfu-util's sequences),
+with the session's initial GETSTATUS counted once because the state is known afterwards, and the system-part
+header read at both 0x28200 and 0x30200 (§6: "read both … prefer 0x28200") on a device below 6.2.
+
+${wireDetail}
+
+## Soak detail
+
+${soakResult.cycles} cycles of \`setSetupFlag\` (alternately done / not done, so every cycle writes) then
+\`readSetupFlag\`, in one process (\`node --expose-gc scripts/bench-soak.js\`), one virtual Argon 3.3.1, FakeClock.
+"Start-up" is taken after \`gc()\` once ${soakResult.warmup} warm-up cycles have run (code compiled, V8's young generation
+grown to its working size), "end" after \`gc()\` following the last cycle. Three runs; the median growth decides
+(growths: ${soakResult.growths.map((g) => `${(g / 1024).toFixed(1)}`).join(', ')} MiB). With the young generation pinned
+(\`--max-semi-space-size=1\`) the same soak grows RSS by ${(soakResult.pinned.growthKiB / 1024).toFixed(1)} MiB
+(${(soakResult.pinned.startRssKiB / 1024).toFixed(1)} → ${(soakResult.pinned.endRssKiB / 1024).toFixed(1)} MiB). What is retained, the heap
+after gc, goes from ${(soakResult.startHeapKiB / 1024).toFixed(2)} to ${(soakResult.endHeapKiB / 1024).toFixed(2)} MiB. The bus's exchange log (\`usb.log\`,
+kept on purpose for tests) is emptied every cycle so that only our code and the device model are measured; kept, it
+would hold ${soakResult.logRecordsPerCycle} records per cycle.
+
+${NOTES_MARKER}
+`
+}
+
+async function main() {
+  ensureBuilt()
+  const t0 = Date.now()
+  console.error(`bench: start-up (${RUNS} runs)…`)
+  const start = startup()
+  console.error('bench: scale…')
+  const sc = scale()
+  console.error('bench: wire efficiency…')
+  const wireRows = await wire()
+  console.error('bench: memory…')
+  const mem = memory()
+  console.error(`bench: soak (${SOAK_CYCLES} cycles)…`)
+  const soakResult = soak()
+  const text = render({mem, soakResult, start, sc, wireRows})
+  const tableOnly = text.slice(text.indexOf('## Machine'), text.indexOf('## Start-up detail')).trim()
+  console.log(tableOnly)
+  if (WRITE) {
+    const old = existsSync(OUT) ? readFileSync(OUT, 'utf8') : ''
+    const i = old.indexOf(NOTES_MARKER)
+    const notes = i === -1 ? '' : old.slice(i + NOTES_MARKER.length).replace(/^\n/, '')
+    writeFileSync(OUT, text + notes)
+    console.error(`bench: wrote ${OUT} in ${Math.round((Date.now() - t0) / 1000)} s`)
+  }
+}
+
+try {
+  await main()
+} finally {
+  rmSync(work, {force: true, recursive: true})
+}
