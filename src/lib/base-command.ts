@@ -55,9 +55,13 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected override async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
     ux.action.stop('failed')
     if (!isSetupFlagError(err) && err.oclif?.exit !== undefined) {
-      // oclif's own errors (bad flags, parse errors): keep its rendering; core 4 loses the exit code under --json.
+      // oclif's own errors (bad flags, parse errors): its rendering for people; our error shape under --json
+      // (oclif would serialise its whole parse state), and the exit code core 4 loses under --json.
       process.exitCode = err.oclif.exit
-      return super.catch(err)
+      if (!this.jsonEnabled()) return super.catch(err)
+      const message = err.message.split('\n')[0]
+      this.logJson({error: {code: 'SETUP_FLAG_USAGE', exit: err.oclif.exit, message, suggestions: [`See \`${this.config.bin} ${this.id?.replaceAll(':', ' ') ?? ''} --help\`.`]}})
+      return undefined
     }
     const e = isSetupFlagError(err)
       ? err

@@ -209,10 +209,11 @@ export const errors = {
       suggestions: ['Check the network connection (and HTTPS_PROXY), or use the device ID and --offline.'],
     }),
 
+  /** A DfuSe step failed; a failed data write is "the write did not take" (exit 8), anything else exit 6. */
   dfu: (what: string, detail: string, cause?: unknown) =>
     new SetupFlagError('SETUP_FLAG_DFU', `DFU ${what} failed: ${detail}.`, {
       cause,
-      exit: EXIT.DEVICE,
+      exit: what === 'write' ? EXIT.WRITE : EXIT.DEVICE,
       suggestions: ['Tap RESET to leave DFU mode, then run the command again.'],
     }),
 }

@@ -193,7 +193,7 @@ describe('setup-flag set (built binary, virtual devices)', function () {
     it('DFU write error: reported, the device left usable, no endless retries', async () => {
       const file = devicesFile([dev(1, 'argon', '3.3.1', 'dfu', 255, {dfuWriteError: true})])
       const {code, json} = await runJson<SetJson>(['set'], {env: {PARTICLE_VIRTUAL_DEVICES: file}})
-      expect(code).to.equal(6)
+      expect(code).to.equal(8) // the write did not take
       expect(json.devices[0].error!.code).to.equal('SETUP_FLAG_DFU')
       const after = readDevices(file)
       expect(after.devices[0].setupDone).to.equal(255)

@@ -51,30 +51,8 @@ export interface Outcome {
 export const fixed: Outcome = {dct: DONE, exit: 0, flag: 'done'}
 export const resolve = (method: Exclude<Method, 'firmware'>, mode: VirtualMode) => (method === 'auto' ? (mode === 'dfu' ? 'dfu' : 'usb') : method)
 
-export const KNOWN_BUGS: Array<{fault: string; method?: string; mode?: string; why: string}> = [
-  {
-    fault: 'protected',
-    method: 'usb',
-    why: 'set on a protected (Device OS 6.x) device exits 9 SETUP_FLAG_PROTECTED instead of reporting "not-applicable" with exit 0 as get and the dfu method from normal mode do (write.ts does not catch the -1801 of request 72 the way read.ts does)',
-  },
-  {
-    fault: 'protected',
-    method: 'dfu',
-    mode: 'dfu',
-    why: 'set over DFU on a protected device exits 9 (DfuNotPermitted from the DCT read is not caught in write.ts, read.ts catches it and says not-applicable)',
-  },
-  {
-    fault: 'dfuWriteError',
-    method: 'dfu',
-    why: 'a DFU write the bootloader reports as failed (dfuERROR) exits 6 SETUP_FLAG_DFU; README/errors.ts give 8 to "a write did not take: the device reported an error"',
-  },
-  {
-    fault: 'noSystemPart',
-    method: 'dfu',
-    mode: 'dfu',
-    why: 'with the Device OS version unknown (no system-part header) set writes nothing and its step says "the flag does not apply here", which is not what happened: the version is unknown (the reason says so); --force or the cloud would decide',
-  },
-]
+/** Cases where the tool is known to differ from the expectation (none at present). */
+export const KNOWN_BUGS: Array<{fault: string; method?: string; mode?: string; why: string}> = []
 
 export function knownBug(fault: string, method: string, mode: string): string | undefined {
   return KNOWN_BUGS.find((b) => b.fault === fault && (b.method === undefined || b.method === method) && (b.mode === undefined || b.mode === mode))?.why
@@ -86,7 +64,7 @@ export function expected(fault: string, method: Exclude<Method, 'firmware'>, mod
     case 'blockedSystemThread: true': {
       // The application holds the system thread outside Safe Mode; raw requests still answer, requests never complete.
       if (mode === 'safe' || (r === 'dfu' && mode === 'dfu')) return fixed
-      if (r === 'dfu') return {code: 'SETUP_FLAG_NOT_RESPONDING', dct: NOT_DONE, exit: 6, phrase: /DFU mode request \(50\)/, suggestion: /Safe Mode/}
+      if (r === 'dfu') return {code: 'SETUP_FLAG_NOT_RESPONDING', dct: NOT_DONE, exit: 6, phrase: /restart in DFU mode/, suggestion: /release MODE when the LED blinks yellow/}
       return {code: 'SETUP_FLAG_NOT_RESPONDING', dct: NOT_DONE, exit: 6, phrase: /not even the request to enter Safe Mode/, suggestion: /blinks magenta/}
     }
     case "blockedSystemThread: 'connecting'": {
@@ -117,7 +95,8 @@ export function expected(fault: string, method: Exclude<Method, 'firmware'>, mod
       return {dct: NOT_DONE, exit: 0, flag: 'not-applicable'}
     }
     case 'noSystemPart': {
-      if (r === 'dfu' && mode === 'dfu') return {dct: NOT_DONE, exit: 0, flag: 'unknown', phrase: /version .*unknown/i}
+      // Nobody can tell the version (no header, no cloud here): refuse, say why, and how to decide (--force, login).
+      if (r === 'dfu' && mode === 'dfu') return {code: 'SETUP_FLAG_VERSION_UNKNOWN', dct: NOT_DONE, exit: 6, flag: 'unknown', phrase: /version is unknown/, suggestion: /--force/}
       return fixed // the header only matters in DFU mode when no running Device OS can tell the version
     }
   }

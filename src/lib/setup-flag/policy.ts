@@ -23,6 +23,9 @@ export interface VersionInfo {
   version?: string
 }
 
+export const PROTECTED_REASON =
+  'The device is protected (Device Protection, Device OS 6 or later), where the setup-done flag no longer exists.'
+
 /** Why a platform never has the flag, in words a user can act on; undefined for nRF52840 platforms. */
 export function platformReason(platform: Platform): string | undefined {
   switch (platform.family) {

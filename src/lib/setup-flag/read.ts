@@ -6,14 +6,15 @@ import type {Clock} from '../clock.js'
 
 import {openDevice, openUsb, type OpenDevice} from '../device/particle-device.js'
 import {isSystemPartHeader, parseModuleHeader} from '../device/module-header.js'
-import {versionOfModule} from '../device/versions.js'
+import {parseVersion, versionOfModule} from '../device/versions.js'
+import {RequestPendingTimeout} from '../protocol/control-request.js'
 import {isSetupFlagError, SetupFlagError} from '../errors.js'
 import {DfuAlt, SETUP_DONE_OFFSET, SYSTEM_MODULE_HEADER} from '../protocol/constants.js'
 import {DfuNotPermitted, DfuseClient} from '../protocol/dfuse.js'
 import {type CloudDevice} from '../cloud/cloud.js'
 import {platformById} from '../device/platforms.js'
 import {type FoundDevice} from '../usb/discovery.js'
-import {flagApplies, type FlagReading, type FlagState, interpretFlag, type VersionInfo} from './policy.js'
+import {flagApplies, type FlagReading, type FlagState, interpretFlag, PROTECTED_REASON, type VersionInfo} from './policy.js'
 
 export type ReportedMode = 'dfu' | 'listening' | 'normal' | 'unknown'
 export type VersionSource = 'cloud' | 'dfu' | 'usb'
@@ -104,7 +105,7 @@ async function readOverControl(found: FoundDevice, ctx: ReadContext, report: Fla
 
   await dev.resetPending()
   try {
-    report.mode = (await dev.isListening(opts)) ? 'listening' : 'normal'
+    report.mode = (await isListeningFreeingThread(dev, version, opts)) ? 'listening' : 'normal'
   } catch (error) {
     if (isSetupFlagError(error) && error.code === 'SETUP_FLAG_PROTECTED') {
       report.protected = true
@@ -152,7 +153,7 @@ async function readOverDfu(found: FoundDevice, ctx: ReadContext, report: FlagRep
     }
 
     const applicability = report.protected
-      ? {applies: false as const, reason: 'The device is protected (Device Protection, Device OS 6 or later), where the setup-done flag no longer exists.'}
+      ? {applies: false as const, reason: PROTECTED_REASON}
       : flagApplies(found.platform, version)
     Object.assign(report, interpretFlag(applicability, reading))
   } finally {
@@ -203,4 +204,19 @@ export function applyCloud(report: FlagReport, cloud: CloudDevice | undefined): 
     return `${report.id}: the device runs Device OS ${report.deviceOsVersion}, but the cloud last saw ${cloudVersion}; using what the device reports.`
   }
   return undefined
+}
+
+/**
+ * Request 72, and when it stays pending on Device OS 2.0+, abort a connection attempt that may hold the system
+ * thread (raw request 302) and ask once more. An application that blocks the thread still times out.
+ */
+async function isListeningFreeingThread(dev: OpenDevice, version: string, opts: {timeoutMs: number}): Promise<boolean> {
+  try {
+    return await dev.isListening(opts)
+  } catch (error) {
+    const v = parseVersion(version)
+    if (!(error instanceof RequestPendingTimeout) || !v || v.major < 2) throw error
+    await dev.abortConnection()
+    return dev.isListening(opts)
+  }
 }

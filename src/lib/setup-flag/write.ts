@@ -8,13 +8,13 @@ import type {Clock} from '../clock.js'
 import {openDevice, openUsb, type OpenDevice} from '../device/particle-device.js'
 import {waitForReturn} from '../device/reboot.js'
 import {parseVersion} from '../device/versions.js'
-import {EXIT, SetupFlagError} from '../errors.js'
+import {EXIT, isSetupFlagError, SetupFlagError} from '../errors.js'
 import {DfuAlt, SETUP_DONE, SETUP_DONE_OFFSET, SETUP_NOT_DONE} from '../protocol/constants.js'
 import {RequestPendingTimeout} from '../protocol/control-request.js'
-import {DfuseClient} from '../protocol/dfuse.js'
+import {DfuNotPermitted, DfuseClient} from '../protocol/dfuse.js'
 import {type UsbBackend} from '../usb/backend.js'
 import {type FoundDevice} from '../usb/discovery.js'
-import {type Applicability, flagApplies, interpretFlag, verdictOfByte} from './policy.js'
+import {type Applicability, flagApplies, interpretFlag, PROTECTED_REASON, verdictOfByte} from './policy.js'
 import {baseReport, type FlagReport, readSystemVersionOverDfu, withError} from './read.js'
 
 export type Method = 'auto' | 'dfu' | 'firmware' | 'usb'
@@ -37,6 +37,8 @@ export interface SetOptions {
   dryRun: boolean
   force: boolean
   method: Exclude<Method, 'firmware'>
+  /** The Device OS version the cloud last saw, for a DFU device that cannot say (undefined: ask nobody). */
+  cloudVersion?: (id: string) => Promise<string | undefined>
   /** Called when the device is about to be waited on (e.g. to show a spinner line). */
   onWaiting?: (what: string) => void
   /** Per-request deadline, ms. */
@@ -69,7 +71,8 @@ export async function setSetupFlag(found: FoundDevice, opts: SetOptions): Promis
     await (method === 'dfu' ? setOverDfu(found, opts, report) : setOverControl(target, opts, report, 'first'))
   } catch (error) {
     withError(report, error)
-    if (report.changed && report.after === null) report.reason = `${report.reason} The byte's state after the write is unknown.`
+    // A write was under way (request 73 or the DFU download went out): say the byte's state is unknown.
+    if (report.method !== null && report.after === null) report.reason = `${report.reason} The byte's state after the write is unknown.`
   } finally {
     // Close whatever USB objects this device had on the way (it may have re-enumerated several times).
     await found.usbDevice.close().catch(() => {})
@@ -125,7 +128,18 @@ async function setOverControl(found: FoundDevice, opts: SetOptions, report: SetR
   let listening: boolean
   let current: null | number | undefined
   try {
-    listening = await dev.isListening(ro)
+    try {
+      listening = await dev.isListening(ro)
+    } catch (error) {
+      // Device Protection (Device OS 6+) refuses request 72; the flag does not exist there, so nothing to do.
+      if (isSetupFlagError(error) && error.code === 'SETUP_FLAG_PROTECTED' && applicability.applies === false && !opts.force) {
+        report.protected = true
+        Object.assign(report, interpretFlag(applicability, undefined))
+        report.steps.push('Nothing written: the flag does not apply here.')
+        return
+      }
+      throw error
+    }
     report.mode = listening ? 'listening' : 'normal'
     if (applicability.applies === true) {
       const done = await dev.isSetupDone(ro)
@@ -252,7 +266,16 @@ async function setOverDfu(found: FoundDevice, opts: SetOptions, report: SetRepor
       return
     }
     await dev.resetPending()
-    await dev.enterDfu({timeoutMs: opts.timeoutMs})
+    try {
+      await dev.enterDfu({timeoutMs: opts.timeoutMs})
+    } catch (error) {
+      if (!(error instanceof RequestPendingTimeout)) throw error
+      throw new SetupFlagError('SETUP_FLAG_NOT_RESPONDING', `Device ${found.id} does not answer the request to restart in DFU mode: its application is blocking the system.`, {
+        cause: error,
+        exit: EXIT.DEVICE,
+        suggestions: ['Put it in DFU mode by hand: hold MODE, tap RESET, release MODE when the LED blinks yellow; then run the command again.'],
+      })
+    }
     await dev.close()
     report.steps.push('Asked the device to restart in DFU mode (request 50).')
     opts.onWaiting?.(`Waiting for ${found.id} to restart in DFU mode`)
@@ -272,10 +295,37 @@ async function setOverDfu(found: FoundDevice, opts: SetOptions, report: SetRepor
         report.deviceOsVersionSource = 'dfu'
       }
     }
+    if (report.deviceOsVersionSource === null && opts.cloudVersion) {
+      // The device cannot say (no readable system-part header): the cloud decides (what it last heard).
+      const v = await opts.cloudVersion(found.id)
+      if (v) {
+        report.deviceOsVersion = v
+        report.deviceOsVersionSource = 'cloud'
+      }
+    }
     const applicability = flagApplies(found.platform, {moduleVersion: report.systemModuleVersion, version: report.deviceOsVersion ?? undefined})
 
     await dfu.open(DfuAlt.DCT)
-    const [before] = await dfu.read(SETUP_DONE_OFFSET, 1)
+    let before: number
+    try {
+      ;[before] = await dfu.read(SETUP_DONE_OFFSET, 1)
+    } catch (error) {
+      if (!(error instanceof DfuNotPermitted) || opts.force) throw error
+      // Device Protection (Device OS 6+): the DCT is closed, and the flag does not exist there anyway.
+      report.protected = true
+      Object.assign(report, interpretFlag({applies: false, reason: PROTECTED_REASON}, undefined))
+      report.steps.push('Nothing written: the device is protected, and the flag does not exist on its Device OS.')
+      return
+    }
+    if (applicability.applies === undefined && !opts.force) {
+      Object.assign(report, interpretFlag(applicability, {byte: before, kind: 'byte'}))
+      throw new SetupFlagError('SETUP_FLAG_VERSION_UNKNOWN', `Nothing written to ${found.id}: its Device OS version is unknown (no readable system part), and the flag matters only below 4.0.`, {
+        exit: EXIT.DEVICE,
+        suggestions: [
+          'Log in with `particle login` so the cloud can tell the version it last saw, or pass --force to write anyway (on 4.0 and later the byte is ignored).',
+        ],
+      })
+    }
     report.before = before
     Object.assign(report, interpretFlag(applicability, {byte: before, kind: 'byte'}))
 
