@@ -4,7 +4,8 @@
 import {execute} from '@oclif/core'
 
 const SHORTHAND = new Set(['get', 'set', 'doctor'])
+// oclif reads process.argv again for help and errors, so the implied word goes there too.
+if (SHORTHAND.has(process.argv[2])) process.argv.splice(2, 0, 'setup-flag')
 const args = process.argv.slice(2)
-if (SHORTHAND.has(args[0])) args.unshift('setup-flag')
 
 await execute({args, dir: import.meta.url})
