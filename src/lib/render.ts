@@ -27,12 +27,20 @@ export function deviceLabel(r: {id: string; name: null | string}): string {
   return r.name ? `${r.name} [${r.id}]` : r.id
 }
 
+/**
+ * How to call one of our commands from where the user is: the standalone bin takes the shorthand
+ * (`particle-setup-flag set`), any other oclif host needs the topic (`<host> setup-flag set`).
+ */
+export function commandLine(bin: string, command: string): string {
+  return bin === 'particle-setup-flag' ? `${bin} ${command}` : `${bin} setup-flag ${command}`
+}
+
 /** What a person should do about one report, or undefined when nothing is needed. */
 export function advice(r: FlagReport, bin: string): string | undefined {
   if (r.error) return [r.error.message, ...r.error.suggestions.map((x) => `  → ${x}`)].join('\n')
   switch (r.flag) {
     case 'not-done': {
-      return `The setup-done flag is not set, so this ${r.platformName} boots into Listening Mode (blinking dark blue). Fix it: ${bin} set ${r.id}`
+      return `The setup-done flag is not set, so this ${r.platformName} boots into Listening Mode (blinking dark blue). Fix it: ${commandLine(bin, `set ${r.id}`)}`
     }
     case 'done': {
       return r.reason ?? (r.mode === 'listening' ? 'The flag is set; something else keeps the device in Listening Mode (Wi-Fi credentials or cellular settings missing, or the application asked for it).' : undefined)

@@ -1,5 +1,5 @@
 import {Args, Flags, ux} from '@oclif/core'
-import {readFileSync} from 'node:fs'
+import {existsSync, readFileSync, statSync} from 'node:fs'
 import {basename} from 'node:path'
 
 import {BaseCommand} from '../../lib/base-command.js'
@@ -9,6 +9,7 @@ import {errors, EXIT, SetupFlagError} from '../../lib/errors.js'
 import {deviceLabel} from '../../lib/render.js'
 import {setByFirmware} from '../../lib/setup-flag/firmware.js'
 import {applyCloud} from '../../lib/setup-flag/read.js'
+import {runStation} from '../../lib/setup-flag/station.js'
 import {type Method, setSetupFlag, type SetReport} from '../../lib/setup-flag/write.js'
 import {describeFound, findParticleDevices, type FoundDevice} from '../../lib/usb/discovery.js'
 
@@ -37,6 +38,7 @@ Exit status: 0 when every device is as asked; 2 bad input, 3 no device or severa
     {command: '<%= config.bin %> <%= command.id %> --all --json', description: 'Fix every connected device, for a production line'},
     {command: '<%= config.bin %> <%= command.id %> --dry-run', description: 'Say what would be done, touch nothing'},
     {command: '<%= config.bin %> <%= command.id %> e00fce681a2b3c4d5e6f7a8b --not-done', description: 'Clear the flag again (the device listens after its next reset)'},
+    {command: '<%= config.bin %> <%= command.id %> --watch --json', description: 'Manufacturing station: fix each device the moment it is plugged in, one JSON line per device; Ctrl-C sums up'},
   ]
 
   static override flags = {
@@ -48,7 +50,9 @@ Exit status: 0 when every device is as asked; 2 bad input, 3 no device or severa
     restore: Flags.file({
       dependsOn: ['method'],
       description: 'With --method firmware: the production firmware binary to flash back once the flag is confirmed.',
-      exists: true,
+    }),
+    watch: Flags.boolean({
+      description: 'Manufacturing station: keep running and fix every device the moment it is plugged in (and those already plugged in), each once, one line per device (--json: one JSON object per line); Ctrl-C or SIGTERM prints a summary. Exit status: 0 when none failed, else the first failure\'s.',
     }),
     yes: Flags.boolean({char: 'y', description: 'Answer yes to every question (for scripts).'}),
   }
@@ -57,8 +61,23 @@ Exit status: 0 when every device is as asked; 2 bad input, 3 no device or severa
 
   static override summary = 'Set the setup-done flag so the device stops blinking dark blue.'
 
-  async run(): Promise<SetResult> {
+  async run(): Promise<SetResult | undefined> {
     const method = this.flags.method as Method
+    if (this.flags.watch) {
+      await runStation({
+        args: this.positionals,
+        clock: this.clock,
+        done: !this.flags['not-done'],
+        dryRun: this.flags['dry-run'],
+        force: this.flags.force,
+        json: this.jsonEnabled(),
+        line: progressLine,
+        method,
+        openBackend: () => this.usb(),
+        timeoutMs: this.flags.timeout * 1000,
+      })
+      return undefined // the station printed its own lines
+    }
     const args = parseDeviceArgs(this.positionals)
     if (method === 'firmware') return this.runFirmware(args)
     const backend = await this.usb()
@@ -69,6 +88,7 @@ Exit status: 0 when every device is as asked; 2 bad input, 3 no device or severa
       const r = await setSetupFlag(d, {
         backend,
         clock: this.clock,
+        cloudVersion: async (id) => (await cloud.tryDevices([id])).get(id)?.system_firmware_version,
         done: !this.flags['not-done'],
         dryRun: this.flags['dry-run'],
         force: this.flags.force,
@@ -98,10 +118,15 @@ Exit status: 0 when every device is as asked; 2 bad input, 3 no device or severa
         suggestions: ['particle-setup-flag set my-boron --method firmware'],
       })
     }
+    const restore = this.flags.restore ? readRestore(this.flags.restore) : undefined
     const cloud = this.cloud()
-    if (!cloud.settings.accessToken) throw errors.notLoggedIn(args[0].arg)
     if (cloud.settings.offline) throw new SetupFlagError('SETUP_FLAG_OFFLINE', 'The firmware method needs the Particle Cloud, which --offline turns off.', {exit: EXIT.USAGE})
-    const restore = this.flags.restore ? {binary: readFileSync(this.flags.restore), name: basename(this.flags.restore)} : undefined
+    if (!cloud.settings.accessToken) {
+      throw new SetupFlagError('SETUP_FLAG_NOT_LOGGED_IN', 'The firmware method works through the Particle Cloud, and you are not logged in.', {
+        exit: EXIT.CLOUD,
+        suggestions: ['Log in with `particle login`, then run the command again.'],
+      })
+    }
     const reports: SetReport[] = []
     for (const a of args) {
       const device = await cloud.device(a.id ?? a.name!)
@@ -165,6 +190,17 @@ Exit status: 0 when every device is as asked; 2 bad input, 3 no device or severa
 }
 
 /** A byte for people; null before a write means request 74 said "not done" without telling the byte. */
+/** The production firmware for --restore, checked before anything is flashed. */
+function readRestore(file: string): {binary: Buffer; name: string} {
+  if (!existsSync(file) || !statSync(file).isFile()) {
+    throw new SetupFlagError('SETUP_FLAG_BAD_FILE', `--restore: no firmware file at ${file}.`, {
+      exit: EXIT.USAGE,
+      suggestions: ['Give the path of your production firmware binary (.bin), e.g. from `particle compile`.'],
+    })
+  }
+  return {binary: readFileSync(file), name: basename(file)}
+}
+
 const hex = (v: null | number) => (v === null ? 'not set' : `0x${v.toString(16).padStart(2, '0').toUpperCase()}`)
 
 export function progressLine(r: SetReport): string {

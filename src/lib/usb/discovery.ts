@@ -17,17 +17,27 @@ export function describeFound(d: FoundDevice): string {
 }
 
 /**
+ * One USB device as a Particle device: platform and mode from its IDs, device ID from its serial string.
+ * Undefined for anything that is not a Particle device; `{unreadable}` (the platform's name) for a Particle
+ * device whose serial string is not a device ID (very old Gen2 bootloaders).
+ */
+export function identifyParticle(usbDevice: USBDevice): FoundDevice | undefined | {unreadable: string} {
+  const match = identifyUsb(usbDevice.vendorId, usbDevice.productId)
+  if (!match) return undefined
+  const serial = usbDevice.serialNumber ?? ''
+  if (!DEVICE_ID_PATTERN.test(serial)) return {unreadable: match.platform.displayName}
+  return {id: serial.toLowerCase(), mode: match.mode, platform: match.platform, usbDevice}
+}
+
+/**
  * Every Particle device on the bus, sorted by ID so output is stable. Devices whose serial string is not a
- * device ID (very old Gen2 bootloaders) are left out: nothing this tool does applies to them.
+ * device ID are left out: nothing this tool does applies to them.
  */
 export async function findParticleDevices(backend: UsbBackend): Promise<FoundDevice[]> {
   const found: FoundDevice[] = []
   for (const usbDevice of await listUsbDevices(backend)) {
-    const match = identifyUsb(usbDevice.vendorId, usbDevice.productId)
-    if (!match) continue
-    const serial = usbDevice.serialNumber ?? ''
-    if (!DEVICE_ID_PATTERN.test(serial)) continue
-    found.push({id: serial.toLowerCase(), mode: match.mode, platform: match.platform, usbDevice})
+    const d = identifyParticle(usbDevice)
+    if (d && 'id' in d) found.push(d)
   }
   return found.sort((a, b) => a.id.localeCompare(b.id))
 }

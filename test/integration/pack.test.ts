@@ -1,0 +1,136 @@
+// The npm package as users get it: `npm pack` with its prepack (build, manifest, README reference), then the
+// tarball installed into an empty folder from the registry (no install scripts needed, none run) and run with npx.
+import {expect} from 'chai'
+import {execFileSync} from 'node:child_process'
+import {readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {createRequire} from 'node:module'
+import {join} from 'node:path'
+
+import {ROOT, tempDir} from '../support/cli.js'
+import {npmEnv, type Packed, packOnce, run, runOk, scratchDir} from '../support/pack.js'
+
+const semver = createRequire(import.meta.url)('semver') as {satisfies(version: string, range: string, opts?: {includePrerelease?: boolean}): boolean}
+
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {engines: {node: string}; version: string}
+
+describe('the npm package (npm pack, install into an empty folder, npx)', function () {
+  this.timeout(180_000)
+
+  let packed: Packed
+  let unpacked: string
+  let files: string[]
+  let app: string
+  let install: {stderr: string; stdout: string}
+
+  before(async function () {
+    packed = await packOnce()
+    unpacked = scratchDir('setup-flag-unpacked-')
+    execFileSync('tar', ['-xzf', packed.tarball, '-C', unpacked])
+    files = execFileSync('tar', ['-tzf', packed.tarball], {encoding: 'utf8'}).trim().split('\n').map((f) => f.replace(/^package\//, ''))
+
+    app = scratchDir('setup-flag-app-')
+    install = await runOk('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', packed.tarball], {cwd: app, deadlineMs: 150_000, env: npmEnv()})
+  })
+
+  it('ships bin (with the Windows launcher), dist, the manifest, the README and the examples; no sources or tests', () => {
+    for (const f of ['bin/run.js', 'bin/run.cmd', 'oclif.manifest.json', 'README.md', 'package.json', 'dist/index.js', 'examples/stuck-argon.json']) {
+      expect(files, f).to.include(f)
+    }
+    for (const c of ['get', 'set', 'doctor', 'shell-init']) expect(files).to.include(`dist/commands/setup-flag/${c}.js`)
+    expect(files.filter((f) => f.startsWith('src/') || f.startsWith('test/') || (f.endsWith('.ts') && !f.endsWith('.d.ts')))).to.deep.equal([])
+
+    // Windows: CRLF, and it runs node on run.js next to it (node resolves "run" to run.js).
+    const cmd = readFileSync(join(unpacked, 'package/bin/run.cmd'), 'utf8')
+    expect(cmd).to.equal('@echo off\r\nnode "%~dp0\\run" %*\r\n')
+  })
+
+  it('the manifest was generated for this version and lists every command; the README documents every command', () => {
+    const manifest = JSON.parse(readFileSync(join(unpacked, 'package/oclif.manifest.json'), 'utf8')) as {commands: Record<string, unknown>; version: string}
+    expect(manifest.version).to.equal(pkg.version)
+    const ids = Object.keys(manifest.commands).sort()
+    expect(ids).to.include.members(['setup-flag:doctor', 'setup-flag:get', 'setup-flag:set', 'setup-flag:shell-init'])
+    // Every command compiled into dist is in the manifest (none forgotten, none stale).
+    const compiled = readdirSync(join(unpacked, 'package/dist/commands/setup-flag')).filter((f) => f.endsWith('.js'))
+    expect(ids).to.deep.equal(compiled.map((f) => `setup-flag:${f.replace(/\.js$/, '')}`).sort())
+
+    const readme = readFileSync(join(unpacked, 'package/README.md'), 'utf8')
+    const reference = readme.slice(readme.indexOf('<!-- commands -->'), readme.indexOf('<!-- commandsstop -->'))
+    expect(readme.indexOf('## Command reference')).to.be.greaterThan(-1)
+    expect(readme.indexOf('## Command reference')).to.be.lessThan(readme.indexOf('<!-- commands -->'))
+    for (const id of ids) expect(reference, id).to.contain(`## \`particle-setup-flag ${id.replace(':', ' ')}`)
+    expect(reference).to.contain('USAGE')
+  })
+
+  it('installs without install scripts (npm 11 blocks them) and loads `usb` with its prebuilt native binding', async () => {
+    expect(install.stderr).not.to.match(/install-scripts|allowScripts|gyp/i)
+    const probe = join(app, 'probe.mjs')
+    writeFileSync(
+      probe,
+      [
+        "import {createRequire} from 'node:module'",
+        "const require = createRequire(new URL('./node_modules/particle-plugin-setup-flag/package.json', import.meta.url))",
+        "const {WebUSB} = require('usb')",
+        'new WebUSB({allowAllDevices: true})',
+        "console.log(JSON.stringify({native: Object.keys(require.cache).filter((k) => k.endsWith('.node')).length, webusb: typeof WebUSB}))",
+      ].join('\n'),
+    )
+    const r = await runOk(process.execPath, [probe], {cwd: app})
+    const out = JSON.parse(r.stdout) as {native: number; webusb: string}
+    expect(out.webusb).to.equal('function')
+    expect(out.native).to.be.greaterThan(0)
+  })
+
+  it('`npx particle-setup-flag get --help` and the `get` shorthand against virtual devices', async () => {
+    const env = npmEnv({HOME: tempDir('setup-flag-home-'), PARTICLE_OFFLINE: '1'})
+    // --no: never fetch anything; the bin must come from the installed package.
+    const help = await runOk('npx', ['--no', 'particle-setup-flag', 'get', '--help'], {cwd: app, env})
+    expect(help.stdout).to.contain('Read the setup-done flag of connected devices.')
+    expect(help.stdout).to.contain('$ particle-setup-flag setup-flag get [DEVICE...]')
+
+    const devices = join(tempDir('setup-flag-devices-'), 'devices.json')
+    writeFileSync(devices, readFileSync(join(app, 'node_modules/particle-plugin-setup-flag/examples/stuck-argon.json')))
+    const get = await run('npx', ['--no', 'particle-setup-flag', 'get'], {cwd: app, env: {...env, PARTICLE_VIRTUAL_DEVICES: devices}})
+    expect(get.code, get.stderr).to.equal(0)
+    expect(get.stdout).to.match(/e00fce681a2b3c4d5e6f7a8b\s+Argon\s+listening\s+3\.3\.1 \(usb\)\s+NOT DONE/)
+    const json = await run('npx', ['--no', 'particle-setup-flag', 'get', '--json'], {cwd: app, env: {...env, PARTICLE_VIRTUAL_DEVICES: devices}})
+    expect(JSON.parse(json.stdout).devices[0]).to.include({flag: 'not-done', id: 'e00fce681a2b3c4d5e6f7a8b', platform: 'argon'})
+    expect(get.stderr).not.to.contain('Warning')
+  })
+
+  it('engines states the real Node floor: exactly the versions every runtime dependency accepts', () => {
+    const installed = join(app, 'node_modules', 'particle-plugin-setup-flag', 'package.json')
+    expect((JSON.parse(readFileSync(installed, 'utf8')) as typeof pkg).engines).to.deep.equal(pkg.engines)
+    // Every package npm installed for us (runtime dependencies only: that is all a user gets).
+    const ranges: Array<[string, string]> = []
+    const walk = (dir: string) => {
+      for (const name of readdirSync(dir)) {
+        if (name.startsWith('.')) continue
+        const path = join(dir, name)
+        if (name.startsWith('@')) {
+          walk(path)
+          continue
+        }
+        try {
+          const p = JSON.parse(readFileSync(join(path, 'package.json'), 'utf8')) as {engines?: {node?: string}; name: string}
+          if (p.engines?.node && p.name !== 'particle-plugin-setup-flag') ranges.push([p.name, p.engines.node])
+        } catch {
+          // not a package
+        }
+        try {
+          walk(join(path, 'node_modules'))
+        } catch {
+          // no nested node_modules
+        }
+      }
+    }
+    walk(join(app, 'node_modules'))
+    expect(ranges.length).to.be.greaterThan(10)
+    const ours = pkg.engines.node
+    const samples = ['18.20.8', '20.0.0', '20.16.0', '20.17.0', '20.19.5', '21.7.3', '22.0.0', '22.12.0', '22.13.0', '22.20.0', '23.4.0', '23.5.0', '24.0.0', '24.11.0', '26.0.0']
+    for (const v of samples) {
+      const rejectedBy = ranges.filter(([, r]) => !semver.satisfies(v, r)).map(([n, r]) => `${n} (${r})`)
+      if (semver.satisfies(v, ours)) expect(rejectedBy, `Node ${v} is in our engines but not in theirs`).to.deep.equal([])
+      else expect(rejectedBy, `Node ${v} is excluded by our engines though every dependency accepts it`).not.to.deep.equal([])
+    }
+  })
+})
