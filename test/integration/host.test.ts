@@ -51,7 +51,9 @@ describe('inside an oclif host (plugins link, plugins install)', function () {
   function hostEnv(): NodeJS.ProcessEnv {
     const home = scratchDir('setup-flag-host-home-')
     const env = npmEnv({
+      FORCE_COLOR: '0', // plugin-plugins colours its output when CI is set; we read it as text
       HOME: home,
+      NO_COLOR: '1',
       PARTICLE_OFFLINE: '1',
       XDG_CACHE_HOME: join(home, '.cache'),
       XDG_CONFIG_HOME: join(home, '.config'),
@@ -62,7 +64,12 @@ describe('inside an oclif host (plugins link, plugins install)', function () {
     return env
   }
 
-  const runHost = (args: string[], env: NodeJS.ProcessEnv) => run(process.execPath, [join(host, 'bin', 'run.js'), ...args], {cwd: host, env})
+  // eslint-disable-next-line no-control-regex
+  const plain = (s: string) => s.replaceAll(/\u001B\[[\d;]*m/g, '')
+  const runHost = async (args: string[], env: NodeJS.ProcessEnv) => {
+    const r = await run(process.execPath, [join(host, 'bin', 'run.js'), ...args], {cwd: host, env})
+    return {...r, stderr: plain(r.stderr), stdout: plain(r.stdout)}
+  }
 
   before(async () => {
     host = makeHost()

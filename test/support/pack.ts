@@ -79,7 +79,7 @@ export interface Packed {
 }
 
 /** What a release packs from: everything `files` names plus what npm always adds; node_modules is linked. */
-const COPY = ['package.json', 'package-lock.json', 'tsconfig.json', 'README.md', 'LICENSE', 'bin', 'src', 'examples']
+const COPY = ['package.json', 'package-lock.json', 'tsconfig.json', 'README.md', 'LICENSE', 'bin', 'scripts', 'src', 'examples']
 
 let packing: Promise<Packed> | undefined
 
