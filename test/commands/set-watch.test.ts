@@ -4,18 +4,11 @@ import {expect} from 'chai'
 
 import type {SetReport} from '../../src/lib/setup-flag/write.js'
 
-import {devicesFile, readDevices, runCli} from '../support/cli.js'
+import {devicesFile, readDevices, runCli, testDevice, testId} from '../support/cli.js'
 import {LiveCli, writeAtomically} from '../support/live-cli.js'
 
-const id = (n: number) => `e00fce68${n.toString(16).padStart(16, '0')}`
-const dev = (n: number, platform: string, deviceOs: string, mode: string, setupDone: number, faults: Record<string, unknown> = {}) => ({
-  deviceOs,
-  faults,
-  id: id(n),
-  mode,
-  platform,
-  setupDone,
-})
+const id = testId
+const dev = testDevice
 
 /** Edit the devices file as it is now (the station writes its devices' state back to it). */
 function plug(file: string, edit: (devices: Array<Record<string, unknown>>) => Array<Record<string, unknown>>): void {

@@ -5,20 +5,13 @@ import {expect} from 'chai'
 import type {FlagReport} from '../../src/lib/setup-flag/read.js'
 import type {SetReport} from '../../src/lib/setup-flag/write.js'
 
-import {devicesFile, readDevices, runCli, runJson} from '../support/cli.js'
+import {devicesFile, readDevices, runCli, runJson, testDevice, testId} from '../support/cli.js'
 
 type SetJson = {devices: SetReport[]; warnings: string[]}
 type GetJson = {devices: FlagReport[]}
 
-const id = (n: number) => `e00fce68${n.toString(16).padStart(16, '0')}`
-const dev = (n: number, platform: string, deviceOs: string, mode: string, setupDone: number, faults: Record<string, unknown> = {}) => ({
-  deviceOs,
-  faults,
-  id: id(n),
-  mode,
-  platform,
-  setupDone,
-})
+const id = testId
+const dev = testDevice
 
 describe('setup-flag set (built binary, virtual devices)', function () {
   this.timeout(180_000)

@@ -72,3 +72,11 @@ export async function runJson<T = Record<string, unknown>>(args: string[], opts:
   }
   return {...r, json}
 }
+
+/** A device ID from a number, for test devices. */
+export const testId = (n: number) => `e00fce68${n.toString(16).padStart(16, '0')}`
+
+/** A devices-file entry for a test device. */
+export function testDevice(n: number, platform: string, deviceOs: string, mode: string, setupDone: number, faults: Record<string, unknown> = {}) {
+  return {deviceOs, faults, id: testId(n), mode, platform, setupDone}
+}

@@ -67,3 +67,9 @@ export function moduleOfVersion(version: string): number | undefined {
   if (!s) return undefined
   return s.major * 1000 + Math.min(s.minor, 9) * 100 + Math.min(s.patch, 99)
 }
+
+/** The raw OUT requests (reset 40, abort connection 302) exist from Device OS 2.0.0 (device-protocol.md §2.8). */
+export function hasRawOutRequests(version: string): boolean {
+  const v = parseVersion(version)
+  return v !== undefined && v.major >= 2
+}

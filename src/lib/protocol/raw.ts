@@ -24,14 +24,14 @@ export async function rawSystemVersion(io: UsbIo): Promise<string | undefined> {
 }
 
 /**
- * Reset the device now (Device OS 2.0+). Realtek devices need a 1-byte data stage on OUT requests without data
+ * An OUT raw request without data. Realtek devices need a 1-byte data stage on OUT requests without data
  * (device-constants quirk controlOutTransfersRequireDataStage), or the transfer times out.
  */
-export async function rawReset(io: UsbIo, outNeedsDataStage: boolean): Promise<boolean> {
+async function rawOut(io: UsbIo, index: number, outNeedsDataStage: boolean, what: string): Promise<boolean> {
   const r = await io.out(
-    {index: Raw.RESET, recipient: 'device', request: RAW_REQUEST, requestType: 'vendor', value: 0},
+    {index, recipient: 'device', request: RAW_REQUEST, requestType: 'vendor', value: 0},
     outNeedsDataStage ? Uint8Array.of(0) : undefined,
-    'the reset request',
+    what,
   )
   return r !== STALL
 }
@@ -41,10 +41,5 @@ export async function rawReset(io: UsbIo, outNeedsDataStage: boolean): Promise<b
  * Wi-Fi bring-up, so queued control requests can run. Harmless otherwise.
  */
 export async function rawAbortConnection(io: UsbIo, outNeedsDataStage: boolean): Promise<boolean> {
-  const r = await io.out(
-    {index: Raw.ABORT_CONNECTION, recipient: 'device', request: RAW_REQUEST, requestType: 'vendor', value: 0},
-    outNeedsDataStage ? Uint8Array.of(0) : undefined,
-    'the abort-connection request',
-  )
-  return r !== STALL
+  return rawOut(io, Raw.ABORT_CONNECTION, outNeedsDataStage, 'the abort-connection request')
 }

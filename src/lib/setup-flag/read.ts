@@ -6,7 +6,7 @@ import type {Clock} from '../clock.js'
 
 import {openDevice, openUsb, type OpenDevice} from '../device/particle-device.js'
 import {isSystemPartHeader, parseModuleHeader} from '../device/module-header.js'
-import {parseVersion, versionOfModule} from '../device/versions.js'
+import {hasRawOutRequests, versionOfModule} from '../device/versions.js'
 import {RequestPendingTimeout} from '../protocol/control-request.js'
 import {isSetupFlagError, SetupFlagError} from '../errors.js'
 import {DfuAlt, SETUP_DONE_OFFSET, SYSTEM_MODULE_HEADER} from '../protocol/constants.js'
@@ -214,8 +214,7 @@ async function isListeningFreeingThread(dev: OpenDevice, version: string, opts: 
   try {
     return await dev.isListening(opts)
   } catch (error) {
-    const v = parseVersion(version)
-    if (!(error instanceof RequestPendingTimeout) || !v || v.major < 2) throw error
+    if (!(error instanceof RequestPendingTimeout) || !hasRawOutRequests(version)) throw error
     await dev.abortConnection()
     return dev.isListening(opts)
   }

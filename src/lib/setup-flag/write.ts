@@ -7,7 +7,7 @@ import type {Clock} from '../clock.js'
 
 import {openDevice, openUsb, type OpenDevice} from '../device/particle-device.js'
 import {waitForReturn} from '../device/reboot.js'
-import {parseVersion} from '../device/versions.js'
+import {hasRawOutRequests} from '../device/versions.js'
 import {EXIT, isSetupFlagError, SetupFlagError} from '../errors.js'
 import {DfuAlt, SETUP_DONE, SETUP_DONE_OFFSET, SETUP_NOT_DONE} from '../protocol/constants.js'
 import {RequestPendingTimeout} from '../protocol/control-request.js'
@@ -163,7 +163,7 @@ async function setOverControl(found: FoundDevice, opts: SetOptions, report: SetR
     report.changed = true
   } catch (error) {
     if (!(error instanceof RequestPendingTimeout) || opts.dryRun) throw error
-    if (stage === 'first' && versionAtLeast(version, 2)) {
+    if (stage === 'first' && hasRawOutRequests(version)) {
       report.steps.push('The device firmware does not complete USB requests; aborting its connection attempt (raw request 302) and trying again.')
       await dev.abortConnection()
       await setOverControl(found, opts, report, 'after-abort')
@@ -225,11 +225,6 @@ async function viaSafeMode(dev: OpenDevice, found: FoundDevice, opts: SetOptions
   await waitForReturn(back, 'normal', {backend: opts.backend, clock: opts.clock, timeoutMs: rebootTimeoutMs(opts.timeoutMs)}, 'from Safe Mode')
   report.mode = 'normal'
   report.steps.push('Restarted the device to leave Safe Mode (request 40).')
-}
-
-function versionAtLeast(version: string, major: number): boolean {
-  const v = parseVersion(version)
-  return v !== undefined && v.major >= major
 }
 
 function safeModeByHand(id: string, cause: RequestPendingTimeout): SetupFlagError {
