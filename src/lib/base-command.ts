@@ -10,6 +10,7 @@ import {Cloud} from './cloud/cloud.js'
 import {type CloudSettings, DEFAULT_API_URL, loadSettings} from './cloud/settings.js'
 import {EXIT, isSetupFlagError, SetupFlagError} from './errors.js'
 import {inquirerPrompter, type Prompter} from './prompts.js'
+import {forHost} from './render.js'
 import {openUsbBackend, type UsbBackend} from './usb/backend.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
@@ -72,7 +73,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
         })
     process.exitCode = e.exit
     if (this.jsonEnabled()) {
-      this.logJson({error: e.toJSON()})
+      const json = e.toJSON()
+      this.logJson({error: {...json, suggestions: json.suggestions.map((s) => forHost(s, this.config.bin))}})
     } else {
       this.logToStderr(renderError(e))
     }
@@ -120,6 +122,15 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       this.cloudClient = new Cloud(settings, this.clock, (m) => this.warning(m))
     }
     return this.cloudClient
+  }
+
+  /** Everything printed for people names our commands as the running CLI spells them. */
+  override log(message = '', ...args: unknown[]): void {
+    super.log(forHost(message, this.config.bin), ...args)
+  }
+
+  override logToStderr(message = '', ...args: unknown[]): void {
+    super.logToStderr(forHost(message, this.config.bin), ...args)
   }
 
   /** A person can be asked: a terminal on both ends and not --json. */

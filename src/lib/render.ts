@@ -35,6 +35,17 @@ export function commandLine(bin: string, command: string): string {
   return bin === 'particle-setup-flag' ? `${bin} ${command}` : `${bin} setup-flag ${command}`
 }
 
+/**
+ * Texts name our commands as the standalone bin spells them (`particle-setup-flag set …`); inside another oclif
+ * host the same command is `<host> setup-flag set …`. Applied where text leaves the program.
+ */
+export function forHost(text: string, bin: string): string {
+  if (bin === 'particle-setup-flag') return text
+  return text
+    .replaceAll('particle-setup-flag setup-flag ', `${bin} setup-flag `)
+    .replaceAll(/particle-setup-flag (?=doctor\b|get\b|set\b|shell-init\b)/g, `${bin} setup-flag `)
+}
+
 /** What a person should do about one report, or undefined when nothing is needed. */
 export function advice(r: FlagReport, bin: string): string | undefined {
   if (r.error) return [r.error.message, ...r.error.suggestions.map((x) => `  → ${x}`)].join('\n')

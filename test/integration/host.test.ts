@@ -103,6 +103,13 @@ describe('inside an oclif host (plugins link, plugins install)', function () {
     const get = await runHost(['setup-flag', 'get', '--json'], {...env, PARTICLE_VIRTUAL_DEVICES: file})
     expect(get.code, get.stderr).to.equal(0)
     expect(JSON.parse(get.stdout).devices[0]).to.include({flag: 'not-done', id: DEVICE})
+    // Text for people names our commands the way this host spells them.
+    const text = await runHost(['setup-flag', 'get'], {...env, PARTICLE_VIRTUAL_DEVICES: file})
+    expect(text.stdout).to.contain(`Fix it: ${HOST} setup-flag set ${DEVICE}`)
+    const bad = await runHost(['setup-flag', 'get', DEVICE.slice(0, 23)], env)
+    expect(bad.code).to.equal(2)
+    expect(bad.stderr).to.contain(`${HOST} setup-flag get`)
+    expect(bad.stderr).not.to.contain('particle-setup-flag')
 
     // The host's own commands are untouched by us.
     const version = await runHost(['--version'], env)
