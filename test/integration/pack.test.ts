@@ -80,6 +80,25 @@ describe('the npm package (npm pack, install into an empty folder, npx)', functi
     expect(out.native).to.be.greaterThan(0)
   })
 
+  it('exports the virtual device: `import {createVirtualUsb} from \'particle-plugin-setup-flag/virtual\'` drives a WebUSB device', async () => {
+    const probe = join(app, 'virtual.mjs')
+    writeFileSync(
+      probe,
+      [
+        "import {createVirtualUsb} from 'particle-plugin-setup-flag/virtual'",
+        "const usb = createVirtualUsb({devices: [{id: 'e00fce681a2b3c4d5e6f7a8b', platform: 'boron', deviceOs: '2.3.1', mode: 'listening', setupDone: 255}]})",
+        'const [device] = await usb.getDevices()',
+        'await device.open()',
+        // raw request 30: the Device OS version, as any WebUSB client would ask
+        "const r = await device.controlTransferIn({requestType: 'vendor', recipient: 'device', request: 0x50, value: 0, index: 30}, 64)",
+        "console.log(JSON.stringify({pid: device.productId, serial: device.serialNumber, version: new TextDecoder().decode(r.data)}))",
+        'usb.close()',
+      ].join('\n'),
+    )
+    const r = await runOk(process.execPath, [probe], {cwd: app})
+    expect(JSON.parse(r.stdout)).to.deep.equal({pid: 0xc00d, serial: 'e00fce681a2b3c4d5e6f7a8b', version: '2.3.1'})
+  })
+
   it('`npx particle-setup-flag get --help` and the `get` shorthand against virtual devices', async () => {
     const env = npmEnv({HOME: tempDir('setup-flag-home-'), PARTICLE_OFFLINE: '1'})
     // --no: never fetch anything; the bin must come from the installed package.
