@@ -224,3 +224,46 @@ describe('broken Particle CLI settings', function () {
     expect(json.warnings.join(' ')).to.match(/profile\.json is not valid JSON/)
   })
 })
+
+describe('through an HTTP proxy (HTTPS_PROXY), as the official CLI 3.47+ does', function () {
+  this.timeout(30_000)
+
+  it('every cloud request goes through the proxy; NO_PROXY sends it direct', async () => {
+    const {createServer} = await import('node:http')
+    const {connect} = await import('node:net')
+    const cloud = await new FakeCloud().start()
+    const tunnels: string[] = []
+    // A CONNECT proxy on 127.0.0.1, as corporate proxies are: it records each tunnel and pipes it through.
+    const proxy = createServer()
+    proxy.on('connect', (req, client, head) => {
+      tunnels.push(req.url ?? '')
+      const [host, port] = (req.url ?? '').split(':')
+      const upstream = connect(Number(port), host, () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n')
+        upstream.write(head)
+        upstream.pipe(client)
+        client.pipe(upstream)
+      })
+      upstream.on('error', () => client.destroy())
+      client.on('error', () => upstream.destroy())
+    })
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()))
+    try {
+      cloud.devices = [{id: ARGON, name: 'my-argon', platform_id: 12, system_firmware_version: '3.3.1'}]
+      const file = devicesFile([{deviceOs: '3.3.1', faults: {}, id: ARGON, mode: 'listening', platform: 'argon', setupDone: 255}])
+      const proxyUrl = `http://127.0.0.1:${(proxy.address() as {port: number}).port}`
+      const env = {HOME: home({particle: {access_token: cloud.token, apiUrl: cloud.url}}), HTTPS_PROXY: proxyUrl, PARTICLE_VIRTUAL_DEVICES: file}
+      const {code, json} = await runJson<Json>(['get', 'my-argon'], {env})
+      expect(code).to.equal(0)
+      expect(json.devices[0].name).to.equal('my-argon')
+      expect(tunnels).to.deep.equal([new URL(cloud.url).host])
+      const direct = await runJson<Json>(['get', 'my-argon'], {env: {...env, NO_PROXY: '127.0.0.1'}})
+      expect(direct.code).to.equal(0)
+      expect(tunnels).to.have.length(1)
+    } finally {
+      proxy.closeAllConnections()
+      await new Promise<void>((r) => proxy.close(() => r()))
+      await cloud.close()
+    }
+  })
+})
