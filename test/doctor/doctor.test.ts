@@ -7,7 +7,7 @@ import {join} from 'node:path'
 import type {Choice, Prompter} from '../../src/lib/prompts.js'
 import type {UsbBackend} from '../../src/lib/usb/backend.js'
 
-import {FakeClock} from '../../src/lib/clock.js'
+import {FakeClock, realClock} from '../../src/lib/clock.js'
 import {Cloud} from '../../src/lib/cloud/cloud.js'
 import {Doctor, type DoctorPerson, type Instruction} from '../../src/lib/doctor/doctor.js'
 import {createVirtualUsb, type VirtualDeviceSpec, type VirtualUsb} from '../../src/lib/virtual/index.js'
@@ -235,16 +235,28 @@ describe('doctor state machine', () => {
     expect(r.error!.code).to.equal('SETUP_FLAG_DISCONNECTED')
   })
 
-  it('a named device that is not on USB but online: offers the remote fix', async () => {
+  it('a named device that is not on USB but online: offers the remote fix, and does it with consent', async () => {
     const cloud = await new FakeCloud().start()
     try {
       cloud.devices = [{connected: true, id: ID, name: 'far-boron', platform_id: 13, system_firmware_version: '3.3.1'}]
       const env = setup([])
-      const c = new Cloud({accessToken: cloud.token, apiUrl: cloud.url, from: 'test', offline: false, profile: 'particle'}, env.clock)
-      const person = new ScriptedPerson(['remote'])
-      const r = await doctor(env, person, {cloud: c, device: {arg: 'far-boron', name: 'far-boron'}})
-      expect(person.asked[0]).to.match(/far-boron is online/)
-      expect(r.summary.join(' ')).to.contain('particle-setup-flag set far-boron --method firmware')
+      const c = () => new Cloud({accessToken: cloud.token, apiUrl: cloud.url, from: 'test', offline: false, profile: 'particle'}, env.clock)
+      // declined: nothing flashed, and the command for later
+      const no = new ScriptedPerson(['remote', false])
+      const r1 = await doctor(env, no, {cloud: c(), device: {arg: 'far-boron', name: 'far-boron'}})
+      expect(no.asked[0]).to.match(/far-boron is online/)
+      expect(no.asked[1]).to.match(/corrupt the DCT[\s\S]*Flash the preparatory firmware to far-boron now\?/)
+      expect(r1.outcome).to.equal('cancelled')
+      expect(r1.summary.join(' ')).to.contain('particle-setup-flag set far-boron --method firmware')
+      expect(cloud.flashed).to.have.length(0)
+      // accepted: compiled, flashed over the air, confirmed by the event, production firmware reminder
+      const yes = new ScriptedPerson(['remote', true])
+      // The event arrives over real HTTP, so this wait runs on the real clock (a fake one would jump its deadline).
+      const r2 = await doctor(env, yes, {clock: realClock, cloud: c(), device: {arg: 'far-boron', name: 'far-boron'}})
+      expect(r2.outcome, JSON.stringify(r2)).to.equal('fixed')
+      expect(r2.write).to.deep.include({after: 1, changed: true, method: 'firmware'})
+      expect(cloud.flashed.map((f) => f.data)).to.deep.equal(['FAKEBIN platform=13 version=3.3.1 wanted=01'])
+      expect(r2.summary.join(' ')).to.match(/flash your production firmware back/)
     } finally {
       await cloud.close()
     }

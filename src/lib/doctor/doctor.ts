@@ -20,6 +20,7 @@ import {waitForReturn} from '../device/reboot.js'
 import {type DeviceArg, resolveDeviceArgs} from '../device/select.js'
 import {errors, EXIT, isSetupFlagError, SetupFlagError, UDEV_RULE} from '../errors.js'
 import {RequestPendingTimeout} from '../protocol/control-request.js'
+import {DCT_CAVEAT, setByFirmware} from '../setup-flag/firmware.js'
 import {flagApplies, platformReason} from '../setup-flag/policy.js'
 import {applyCloud, type FlagReport, readSetupFlag} from '../setup-flag/read.js'
 import {setSetupFlag, type SetReport} from '../setup-flag/write.js'
@@ -377,9 +378,35 @@ export class Doctor {
         this.report.summary.push(applies.reason)
         return 'done'
       }
+      const name = cloudDevice!.name ?? id
       this.step('remote', 'info', 'The remote fix flashes a preparatory firmware, waits for it to report the flag, and then needs your production firmware back.')
+      const later = `Fix it over the air later: particle-setup-flag set ${name} --method firmware --restore <your-production-firmware.bin>`
+      if (!(await this.consent(`${DCT_CAVEAT}\nFlash the preparatory firmware to ${name} now?`))) {
+        this.report.outcome = 'cancelled'
+        this.report.summary.push('Nothing was flashed.', later)
+        return 'done'
+      }
+      this.o.person.waiting(`Compiling and flashing the preparatory firmware to ${name}`)
+      const r = await setByFirmware(cloudDevice!, {
+        clock: this.o.clock,
+        cloud: this.o.cloud!,
+        confirm: async () => true, // consent was given above
+        done: true,
+        dryRun: false,
+        force: false,
+        onWaiting: (what) => this.o.person.waiting(what),
+        waitMs: this.o.waitMs,
+      })
+      this.o.person.waiting(undefined)
+      this.report.device = r
+      if (r.error) throw toError(r)
+      this.report.cause = 'setup-flag'
+      this.report.write = {after: r.after, before: r.before, changed: r.changed, method: r.method}
+      this.step('write (firmware)', 'done', `The preparatory firmware set the flag and reported ${hex(r.after)}.`)
+      this.report.outcome = 'fixed'
       this.report.summary.push(
-        `Fix it over the air: particle-setup-flag set ${cloudDevice?.name ?? id} --method firmware --restore <your-production-firmware.bin>`,
+        `What was done: a preparatory firmware, compiled for ${r.platformName} on Device OS ${r.deviceOsVersion}, was flashed over the air, set the flag and reported it back.`,
+        `Now flash your production firmware back (the device runs only the preparatory firmware until then): particle flash ${name} <your-production-firmware.bin>`,
       )
       return 'done'
     }
