@@ -205,6 +205,39 @@ describe('doctor state machine', () => {
     expect(r.outcome).to.equal('fixed')
   })
 
+  it('firmware that does not answer, flag already set: says so after Safe Mode, names the other causes, writes nothing', async () => {
+    const env = setup([spec({faults: {blockedSystemThread: true}, platform: 'boron', setupDone: 1})])
+    const person = new ScriptedPerson([true], (kind) => {
+      if (kind === 'safe-mode-buttons') env.clock.setTimer(3000, () => env.usb.setMode(ID, 'safe'))
+    })
+    const r = await doctor(env, person)
+    expect(person.asked[0]).to.match(/Fix it in Safe Mode/)
+    expect(r).to.include({cause: 'other', outcome: 'not-the-flag'})
+    expect(r.write?.changed).to.equal(false)
+    expect(r.summary.join(' ')).to.match(/already set, so it is not the cause/)
+    expect(r.summary.join(' ')).not.to.match(/What was wrong/)
+    expect(env.usb.log.some((e) => e.setup.startsWith('40 03') && e.dataOut === '08 01')).to.equal(false)
+    expect(env.usb.device(ID)!.mode).to.equal('normal') // restarted out of Safe Mode
+  })
+
+  it('firmware that does not answer, and the person declines Safe Mode: nothing written', async () => {
+    const env = setup([spec({faults: {blockedSystemThread: true}, platform: 'boron'})])
+    const person = new ScriptedPerson([false])
+    const r = await doctor(env, person)
+    expect(r.outcome).to.equal('cancelled')
+    expect(person.instructions).to.deep.equal([])
+    expect(env.usb.device(ID)!.setupDone).to.equal(255)
+  })
+
+  it('a device in DFU mode with the flag set: restarts it and looks again', async () => {
+    const env = setup([spec({mode: 'dfu', setupDone: 1})])
+    const r = await doctor(env, new ScriptedPerson([true]))
+    expect(r.steps.map((s) => s.step)).to.include('restart')
+    expect(r).to.include({cause: 'not-listening', outcome: 'nothing-to-fix'})
+    expect(env.usb.device(ID)!.mode).to.equal('normal')
+    expect(env.usb.device(ID)!.setupDone).to.equal(1)
+  })
+
   it('a device in DFU mode: written over DFU, restarted, confirmed', async () => {
     const env = setup([spec({mode: 'dfu', platform: 'bsom', deviceOs: '2.3.1'})])
     const r = await doctor(env, new ScriptedPerson([true]))

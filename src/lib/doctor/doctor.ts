@@ -23,7 +23,7 @@ import {RequestPendingTimeout} from '../protocol/control-request.js'
 import {DCT_CAVEAT, setByFirmware} from '../setup-flag/firmware.js'
 import {flagApplies, platformReason} from '../setup-flag/policy.js'
 import {applyCloud, type FlagReport, readSetupFlag} from '../setup-flag/read.js'
-import {setSetupFlag, type SetReport} from '../setup-flag/write.js'
+import {leaveDfu, setSetupFlag, type SetReport} from '../setup-flag/write.js'
 import {type UsbBackend} from '../usb/backend.js'
 import {describeFound, findParticleDevices, type FoundDevice} from '../usb/discovery.js'
 import {waitForDevice, WaitTimeout} from '../usb/wait.js'
@@ -79,7 +79,18 @@ export interface DoctorReport {
   write?: Pick<SetReport, 'after' | 'before' | 'changed' | 'method'>
 }
 
-type State = 'confirm' | 'diagnose' | 'done' | 'find' | 'fix' | 'fixByDfu' | 'fixBySafeModeButtons' | 'identify' | 'permissions' | 'remote'
+type State =
+  | 'confirm'
+  | 'diagnose'
+  | 'done'
+  | 'find'
+  | 'fix'
+  | 'fixByDfu'
+  | 'fixBySafeModeButtons'
+  | 'identify'
+  | 'leaveDfu'
+  | 'permissions'
+  | 'remote'
 
 const SAFE_MODE_STEPS =
   'Put the device in Safe Mode: hold down MODE and RESET, release RESET, and release MODE when the LED blinks magenta. It then breathes magenta.'
@@ -166,6 +177,10 @@ export class Doctor {
       return 'done'
     }
     if (r.flag === 'done') {
+      if (r.mode === 'dfu') {
+        this.step('diagnose', 'info', 'The setup-done flag is set; in DFU mode the device cannot say whether it would listen.')
+        return 'leaveDfu'
+      }
       if (r.mode === 'listening') {
         this.report.cause = 'other'
         this.step('diagnose', 'done', 'The setup-done flag is set, so something else keeps the device in Listening Mode.')
@@ -239,6 +254,9 @@ export class Doctor {
     if (this.report.device?.error?.code === 'SETUP_FLAG_NOT_RESPONDING') {
       // Asking again would only wait out more deadlines: go to Safe Mode, where the application does not run.
       this.o.person.say('Its application keeps the system busy, so the fix continues in Safe Mode.')
+      if (!(await this.consent('Fix it in Safe Mode (you press two buttons; the doctor then reads the flag, sets it if needed, and restarts the device)?'))) {
+        return this.cancel()
+      }
       return 'fixBySafeModeButtons'
     }
     if (!(await this.consent('Set the setup-done flag now over USB (control request 73)?'))) return this.cancel()
@@ -256,21 +274,44 @@ export class Doctor {
 
   /** DFU: request 50 when the device answers, else the buttons; then write, verify and restart. */
   private async fixByDfu(): Promise<State> {
-    let found = this.found!
-    if (found.mode !== 'dfu') {
-      if (!(await this.consent('Try DFU mode instead (the device restarts into its bootloader, one byte is written, and it restarts)?'))) return this.cancel()
-      this.o.person.instruct('dfu-buttons', DFU_STEPS)
-      found = await this.waitForNew(found, 'dfu', 'in DFU mode (blinking yellow)')
-    } else if (!(await this.consent('The device is in DFU mode. Write the flag with DFU (one byte at DCT 8134), then restart it?'))) {
-      return this.cancel()
-    }
+    const found = this.found!
+    const question =
+      found.mode === 'dfu'
+        ? 'The device is in DFU mode. Write the flag with DFU (one byte at DCT 8134), then restart it?'
+        : 'Try DFU mode instead (the device restarts into its bootloader, one byte is written, and it restarts)?'
+    if (!(await this.consent(question))) return this.cancel()
     this.o.person.waiting('Writing the flag over DFU')
-    const r = await this.set(found, 'dfu')
+    // From normal mode this sends DFU_MODE (50) itself; the buttons only when the firmware does not answer.
+    let r = await this.set(found, 'dfu')
+    if (r.error?.code === 'SETUP_FLAG_NOT_RESPONDING' || r.error?.code === 'SETUP_FLAG_USB_STALL') {
+      this.o.person.instruct('dfu-buttons', DFU_STEPS)
+      const inDfu = await this.waitForNew(await this.current(), 'dfu', 'in DFU mode (blinking yellow)')
+      this.o.person.waiting('Writing the flag over DFU')
+      r = await this.set(inDfu, 'dfu')
+    }
     if (r.error) throw toError(r)
-    this.found = found
     this.found = await this.current()
     this.recordWrite(r, 'write (DFU)')
-    return r.mode === 'listening' ? this.stillListening() : 'confirm'
+    return this.afterSet(r) ?? (r.mode === 'listening' ? this.stillListening() : 'confirm')
+  }
+
+  /** A device in DFU mode whose flag is set: restart it (writes nothing) and look at it again. */
+  private async leaveDfu(): Promise<State> {
+    if (!(await this.consent('Restart the device out of DFU mode to see whether it still listens?'))) {
+      this.report.outcome = 'nothing-to-fix'
+      this.report.summary.push('The setup-done flag is set. The device was left in DFU mode; tap RESET to restart it.')
+      return 'done'
+    }
+    this.o.person.waiting('Restarting the device')
+    this.found = await leaveDfu(this.found!, {
+      backend: this.o.backend,
+      clock: this.o.clock,
+      onWaiting: (what) => this.o.person.waiting(what),
+      timeoutMs: this.o.timeoutMs,
+    })
+    this.o.person.waiting(undefined)
+    this.step('restart', 'done', 'Left DFU mode.')
+    return 'identify'
   }
 
   /** The firmware does not answer: the person puts the device in Safe Mode, where the application does not run. */
@@ -296,7 +337,7 @@ export class Doctor {
     this.recordWrite(r, 'write (USB, Safe Mode)')
     // Leave Safe Mode: restart into the application (the boot check now finds the flag set).
     await this.restart(back, 'Restarted the device to leave Safe Mode (request 40).')
-    return 'confirm'
+    return this.afterSet(r) ?? 'confirm'
   }
 
   /** Identify: platform, mode, LED, Device OS version and its source, and the flag. */
@@ -463,6 +504,27 @@ export class Doctor {
     if (this.o.yes || !this.o.person.prompter) return true
     this.o.person.waiting(undefined)
     return this.o.person.prompter.confirm(question, true)
+  }
+
+  /**
+   * What a write found decides the rest, when the flag could not be read before it (firmware not answering, or
+   * read over DFU): nothing to do where the flag does not exist, another cause where it was already set.
+   */
+  private afterSet(r: SetReport): State | undefined {
+    if (r.flag === 'not-applicable') {
+      this.report.cause = 'not-applicable'
+      this.report.outcome = 'not-the-flag'
+      this.report.summary.push(r.reason ?? 'The setup-done flag does not exist on this device.', 'What usually keeps it listening:', ...otherCauses(r))
+      return 'done'
+    }
+    if (!r.changed) {
+      this.report.cause = 'other'
+      this.report.outcome = 'not-the-flag'
+      this.report.summary.push('The setup-done flag was already set, so it is not the cause. What else keeps a device in Listening Mode:', ...otherCauses(r))
+      return 'done'
+    }
+    this.report.cause = 'setup-flag'
+    return undefined
   }
 
   private recordWrite(r: SetReport, step: string): void {

@@ -66,7 +66,8 @@ export async function setSetupFlag(found: FoundDevice, opts: SetOptions): Promis
         report.steps.push('Would leave DFU mode, then write with control request 73.')
         return report
       }
-      target = await leaveDfu(found, opts, report)
+      target = await leaveDfu(found, opts)
+      report.steps.push('Left DFU mode to use control requests.')
     }
     await (method === 'dfu' ? setOverDfu(found, opts, report) : setOverControl(target, opts, report, 'first'))
   } catch (error) {
@@ -369,8 +370,8 @@ async function setOverDfu(found: FoundDevice, opts: SetOptions, report: SetRepor
   }
 }
 
-/** --method usb on a device in DFU mode: leave DFU (writes nothing) and wait for Device OS to come up. */
-async function leaveDfu(found: FoundDevice, opts: SetOptions, report: SetReport): Promise<FoundDevice> {
+/** Leave DFU mode (writes nothing) and wait for Device OS to come up; the device as it is then. */
+export async function leaveDfu(found: FoundDevice, opts: Pick<SetOptions, 'backend' | 'clock' | 'onWaiting' | 'timeoutMs'>): Promise<FoundDevice> {
   const io = await openUsb(found)
   const dfu = new DfuseClient(found.usbDevice, io, opts.clock)
   try {
@@ -381,7 +382,6 @@ async function leaveDfu(found: FoundDevice, opts: SetOptions, report: SetReport)
     await dfu.close()
     await found.usbDevice.close().catch(() => {})
   }
-  report.steps.push('Left DFU mode to use control requests.')
   opts.onWaiting?.(`Waiting for ${found.id} to restart`)
   return waitForReturn(found, 'normal', {backend: opts.backend, clock: opts.clock, timeoutMs: rebootTimeoutMs(opts.timeoutMs)}, 'in normal mode')
 }
