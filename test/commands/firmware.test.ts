@@ -87,6 +87,28 @@ describe('set --method firmware (loopback cloud)', function () {
     expect(json.devices[0].error!.code).to.equal('SETUP_FLAG_VERIFY')
   })
 
+  it('one unknown name does not stop the others, and its failure sets the exit status', async () => {
+    const {code, json} = await runJson<SetJson>(['set', 'field-boron', 'nobodys-boron', '--method', 'firmware', '--yes'], {env})
+    expect(code).to.equal(7)
+    expect(json.devices.map((d) => [d.id, d.changed, d.error?.code])).to.deep.equal([
+      [BORON, true, undefined],
+      ['nobodys-boron', false, 'SETUP_FLAG_UNKNOWN_DEVICE'],
+    ])
+    expect(cloud.flashed).to.have.length(1)
+  })
+
+  it('--restore without --method firmware, and --all with names: usage errors before anything happens', async () => {
+    const dir = tempDir()
+    writeFileSync(join(dir, 'production.bin'), 'PRODUCTION v7')
+    const a = await runCli(['set', 'field-boron', '--restore', join(dir, 'production.bin')], {env})
+    expect(a.code).to.equal(2)
+    expect(a.stderr).to.contain('--restore goes with --method firmware')
+    const b = await runCli(['set', '--all', BORON], {env})
+    expect(b.code).to.equal(2)
+    expect(b.stderr).to.contain('does not go with DEVICE arguments')
+    expect(cloud.flashed).to.have.length(0)
+  })
+
   it('needs a logged-in user and a device named', async () => {
     expect((await runCli(['set', '--method', 'firmware', '--yes'], {env})).code).to.equal(2)
     const r = await runCli(['set', 'field-boron', '--method', 'firmware', '--yes'], {env: {HOME: tempDir()}})

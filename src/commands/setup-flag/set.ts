@@ -8,7 +8,8 @@ import {parseDeviceArgs, selectDevices} from '../../lib/device/select.js'
 import {errors, EXIT, SetupFlagError} from '../../lib/errors.js'
 import {deviceLabel} from '../../lib/render.js'
 import {setByFirmware} from '../../lib/setup-flag/firmware.js'
-import {applyCloud} from '../../lib/setup-flag/read.js'
+import {type CloudDevice} from '../../lib/cloud/cloud.js'
+import {applyCloud, withError} from '../../lib/setup-flag/read.js'
 import {runStation} from '../../lib/setup-flag/station.js'
 import {type Method, setSetupFlag, type SetReport} from '../../lib/setup-flag/write.js'
 import {describeFound, findParticleDevices, type FoundDevice} from '../../lib/usb/discovery.js'
@@ -42,7 +43,7 @@ Exit status: 0 when every device is as asked; 2 bad input, 3 no device or severa
   ]
 
   static override flags = {
-    all: Flags.boolean({description: 'Every connected Particle device, each decided on its own.', exclusive: ['device']}),
+    all: Flags.boolean({description: 'Every connected Particle device, each decided on its own (not with DEVICE arguments).'}),
     'dry-run': Flags.boolean({description: 'Read the devices and say what would be done; write nothing, restart nothing.'}),
     force: Flags.boolean({description: 'Write even where the flag does not apply or already holds the wanted value (it then has no effect).'}),
     method: Flags.option({default: 'auto', description: 'How to write the flag.', options: ['auto', 'usb', 'dfu', 'firmware'] as const})(),
@@ -79,6 +80,18 @@ Exit status: 0 when every device is as asked; 2 bad input, 3 no device or severa
       return undefined // the station printed its own lines
     }
     const args = parseDeviceArgs(this.positionals)
+    if (this.flags.restore && method !== 'firmware') {
+      throw new SetupFlagError('SETUP_FLAG_USAGE', '--restore goes with --method firmware: it flashes production firmware back over the air.', {
+        exit: EXIT.USAGE,
+        suggestions: ['Add --method firmware, or drop --restore.'],
+      })
+    }
+    if (this.flags.all && args.length > 0) {
+      throw new SetupFlagError('SETUP_FLAG_USAGE', '--all means every connected device; it does not go with DEVICE arguments.', {
+        exit: EXIT.USAGE,
+        suggestions: ['Drop --all to fix the devices named, or drop the names to fix every connected device.'],
+      })
+    }
     if (method === 'firmware') return this.runFirmware(args)
     const backend = await this.usb()
     const cloud = this.cloud()
@@ -129,7 +142,16 @@ Exit status: 0 when every device is as asked; 2 bad input, 3 no device or severa
     }
     const reports: SetReport[] = []
     for (const a of args) {
-      const device = await cloud.device(a.id ?? a.name!)
+      let device: CloudDevice
+      try {
+        device = await cloud.device(a.id ?? a.name!)
+      } catch (error) {
+        // One unknown name does not stop the others (earlier ones may already run the preparatory firmware).
+        const report = withError(unknownDevice(a.id ?? a.name!), error) as SetReport
+        this.progress(report)
+        reports.push(report)
+        continue
+      }
       const report = await setByFirmware(device, {
         clock: this.clock,
         cloud,
@@ -189,7 +211,29 @@ Exit status: 0 when every device is as asked; 2 bad input, 3 no device or severa
   }
 }
 
-/** A byte for people; null before a write means request 74 said "not done" without telling the byte. */
+/** The report of a device the cloud could not name. */
+function unknownDevice(arg: string): SetReport {
+  const id = /^[\da-f]{24}$/i.test(arg) ? arg.toLowerCase() : arg
+  return {
+    after: null,
+    before: null,
+    changed: false,
+    deviceOsVersion: null,
+    deviceOsVersionSource: null,
+    flag: 'unknown',
+    id,
+    method: null,
+    mode: 'unknown',
+    name: null,
+    platform: 'unknown',
+    platformId: -1,
+    platformName: 'unknown platform',
+    reason: null,
+    steps: [],
+    value: null,
+  }
+}
+
 /** The production firmware for --restore, checked before anything is flashed. */
 function readRestore(file: string): {binary: Buffer; name: string} {
   if (!existsSync(file) || !statSync(file).isFile()) {
@@ -201,6 +245,7 @@ function readRestore(file: string): {binary: Buffer; name: string} {
   return {binary: readFileSync(file), name: basename(file)}
 }
 
+/** A byte for people; null before a write means request 74 said "not done" without telling the byte. */
 const hex = (v: null | number) => (v === null ? 'not set' : `0x${v.toString(16).padStart(2, '0').toUpperCase()}`)
 
 export function progressLine(r: SetReport): string {

@@ -117,12 +117,24 @@ export class Cloud {
     const auth = this.settings.accessToken
     if (!auth) throw errors.notLoggedIn(deviceId)
     const api = await this.client()
+    let stream: EventStream
     try {
-      return await api.getEventStream({auth, deviceId, name})
+      stream = await api.getEventStream({auth, deviceId, name})
     } catch (error) {
       // event-stream failures reject with a plain object {statusCode, errorDescription}
       throw this.mapError(error as ApiError, deviceId)
     }
+    // particle-api-js reconnects on its own timer after an idle close, and abort() does not stop a reconnect
+    // already scheduled (it would open a stream nobody reads and keep the process alive): make abort final.
+    const raw = stream as EventStream & {connect?: () => Promise<unknown>; reconnect?: () => void}
+    const abort = stream.abort.bind(stream)
+    stream.abort = () => {
+      raw.reconnect = () => {}
+      raw.connect = () => Promise.reject(new Error('aborted'))
+      abort()
+      stream.stopIdleTimeout?.()
+    }
+    return stream
   }
 
   /**
