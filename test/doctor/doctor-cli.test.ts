@@ -92,6 +92,8 @@ describe('setup-flag doctor (built binary)', function () {
     it('a device whose firmware does not answer is fixed through the Safe Mode buttons', async () => {
       const file = devicesFile([argon({faults: {blockedSystemThread: true}, platform: 'boron'})])
       start(file, ['--timeout', '1'])
+      await waitFor(/Fix it in Safe Mode/)
+      keys('Enter')
       await waitFor(/Put the device in Safe Mode: hold down MODE and RESET/)
       // "press the buttons": the device restarts in Safe Mode
       const json = JSON.parse(readFileSync(file, 'utf8'))
