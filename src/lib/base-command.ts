@@ -10,7 +10,7 @@ import {Cloud} from './cloud/cloud.js'
 import {type CloudSettings, DEFAULT_API_URL, loadSettings} from './cloud/settings.js'
 import {EXIT, isSetupFlagError, SetupFlagError} from './errors.js'
 import {inquirerPrompter, type Prompter} from './prompts.js'
-import {forHost} from './render.js'
+import {forHost, withSuggestions} from './render.js'
 import {openUsbBackend, type UsbBackend} from './usb/backend.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
@@ -171,8 +171,5 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 }
 
 export function renderError(e: SetupFlagError): string {
-  const lines = [`Error: ${e.message}`]
-  for (const s of e.suggestions) lines.push(`  → ${s}`)
-  lines.push(`  (${e.code}, exit status ${e.exit})`)
-  return lines.join('\n')
+  return `${withSuggestions(`Error: ${e.message}`, e.suggestions)}\n  (${e.code}, exit status ${e.exit})`
 }

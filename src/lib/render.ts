@@ -27,6 +27,11 @@ export function deviceLabel(r: {id: string; name: null | string}): string {
   return r.name ? `${r.name} [${r.id}]` : r.id
 }
 
+/** A message followed by its suggestions, one per line, each behind an arrow. */
+export function withSuggestions(message: string, suggestions: readonly string[], indent = '  '): string {
+  return [message, ...suggestions.map((x) => `${indent}→ ${x}`)].join('\n')
+}
+
 /**
  * How to call one of our commands from where the user is: the standalone bin takes the shorthand
  * (`particle-setup-flag set`), any other oclif host needs the topic (`<host> setup-flag set`).
@@ -48,7 +53,7 @@ export function forHost(text: string, bin: string): string {
 
 /** What a person should do about one report, or undefined when nothing is needed. */
 export function advice(r: FlagReport, bin: string): string | undefined {
-  if (r.error) return [r.error.message, ...r.error.suggestions.map((x) => `  → ${x}`)].join('\n')
+  if (r.error) return withSuggestions(r.error.message, r.error.suggestions)
   switch (r.flag) {
     case 'not-done': {
       return `The setup-done flag is not set, so this ${r.platformName} boots into Listening Mode (blinking dark blue). Fix it: ${commandLine(bin, `set ${r.id}`)}`

@@ -20,6 +20,7 @@ import {
   encodeStringField1,
   MessageError,
 } from '../../src/lib/protocol/messages.js'
+import {serviceReplyBytes} from '../support/wire.js'
 
 const RUNS = {numRuns: 500}
 
@@ -44,8 +45,6 @@ function corrupt(valid: fc.Arbitrary<Uint8Array>): fc.Arbitrary<Uint8Array> {
     })
 }
 
-const u16 = (v: number) => [v & 0xff, (v >> 8) & 0xff]
-const u32 = (v: number) => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff]
 
 /** Service replies as the firmware builds them (§2.3): flags, status, then id, size, result in that order. */
 const serviceReply = fc
@@ -56,11 +55,7 @@ const serviceReply = fc
     status: fc.integer({max: 0xffff, min: 0}),
   })
   .map((r) => {
-    const flags = 0x01 | (r.id === undefined ? 0 : 0x02) | (r.size === undefined ? 0 : 0x04) | (r.result === undefined ? 0 : 0x08)
-    const bytes = [...u32(flags), ...u16(r.status)]
-    if (r.id !== undefined) bytes.push(...u16(r.id))
-    if (r.size !== undefined) bytes.push(...u32(r.size))
-    if (r.result !== undefined) bytes.push(...u32(r.result))
+    const bytes = serviceReplyBytes(r)
     return {bytes: Uint8Array.from(bytes), reply: r}
   })
 

@@ -11,6 +11,7 @@ import {isSetupFlagError} from '../../src/lib/errors.js'
 import {ControlChannel} from '../../src/lib/protocol/control-request.js'
 import {DFU_COMMAND_BUDGET_MS, DfuseClient} from '../../src/lib/protocol/dfuse.js'
 import {UsbIo} from '../../src/lib/usb/io.js'
+import {serviceReplyBytes} from '../support/wire.js'
 
 type Answer =
   | {bytes: Uint8Array; kind: 'bytes'}
@@ -81,8 +82,6 @@ class RandomDevice {
   }
 }
 
-const u16 = (v: number) => [v & 0xff, (v >> 8) & 0xff]
-const u32 = (v: number) => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff]
 
 const rejection = fc.record({
   kind: fc.constant('reject' as const),
@@ -106,11 +105,7 @@ const serviceReply: fc.Arbitrary<Answer> = fc
     status: fc.oneof({arbitrary: fc.integer({max: 5, min: 0}), weight: 5}, {arbitrary: fc.integer({max: 0xffff, min: 0}), weight: 1}),
   })
   .map((r) => {
-    const flags = 0x01 | (r.id === undefined ? 0 : 0x02) | (r.size === undefined ? 0 : 0x04) | (r.result === undefined ? 0 : 0x08)
-    const bytes = [...u32(flags), ...u16(r.status)]
-    if (r.id !== undefined) bytes.push(...u16(r.id))
-    if (r.size !== undefined) bytes.push(...u32(r.size))
-    if (r.result !== undefined) bytes.push(...u32(r.result))
+    const bytes = serviceReplyBytes(r)
     return {bytes: Uint8Array.from(r.cut === undefined ? bytes : bytes.slice(0, r.cut)), kind: 'bytes' as const}
   })
 

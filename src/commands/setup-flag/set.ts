@@ -6,8 +6,8 @@ import {BaseCommand} from '../../lib/base-command.js'
 import {mapLimit} from '../../lib/concurrency.js'
 import {parseDeviceArgs, selectDevices} from '../../lib/device/select.js'
 import {errors, EXIT, SetupFlagError} from '../../lib/errors.js'
-import {deviceLabel} from '../../lib/render.js'
-import {setByFirmware} from '../../lib/setup-flag/firmware.js'
+import {deviceLabel, withSuggestions} from '../../lib/render.js'
+import {cloudReport, setByFirmware} from '../../lib/setup-flag/firmware.js'
 import {type CloudDevice} from '../../lib/cloud/cloud.js'
 import {applyCloud, withError} from '../../lib/setup-flag/read.js'
 import {runStation} from '../../lib/setup-flag/station.js'
@@ -147,7 +147,7 @@ Exit status: 0 when every device is as asked; 2 bad input, 3 no device or severa
         device = await cloud.device(a.id ?? a.name!)
       } catch (error) {
         // One unknown name does not stop the others (earlier ones may already run the preparatory firmware).
-        const report = withError(unknownDevice(a.id ?? a.name!), error) as SetReport
+        const report = withError(cloudReport({id: a.id ?? a.name!, name: null}), error) as SetReport
         this.progress(report)
         reports.push(report)
         continue
@@ -211,29 +211,6 @@ Exit status: 0 when every device is as asked; 2 bad input, 3 no device or severa
   }
 }
 
-/** The report of a device the cloud could not name. */
-function unknownDevice(arg: string): SetReport {
-  const id = /^[\da-f]{24}$/i.test(arg) ? arg.toLowerCase() : arg
-  return {
-    after: null,
-    before: null,
-    changed: false,
-    deviceOsVersion: null,
-    deviceOsVersionSource: null,
-    flag: 'unknown',
-    id,
-    method: null,
-    mode: 'unknown',
-    name: null,
-    platform: 'unknown',
-    platformId: -1,
-    platformName: 'unknown platform',
-    reason: null,
-    steps: [],
-    value: null,
-  }
-}
-
 /** The production firmware for --restore, checked before anything is flashed. */
 function readRestore(file: string): {binary: Buffer; name: string} {
   if (!existsSync(file) || !statSync(file).isFile()) {
@@ -250,7 +227,7 @@ const hex = (v: null | number) => (v === null ? 'not set' : `0x${v.toString(16).
 
 export function progressLine(r: SetReport): string {
   const who = `${deviceLabel(r)} (${r.platformName})`
-  if (r.error) return `✖ ${who}: ${r.error.message}${r.error.suggestions.map((s) => `\n    → ${s}`).join('')}`
+  if (r.error) return withSuggestions(`✖ ${who}: ${r.error.message}`, r.error.suggestions, '    ')
   if (r.changed) return `✔ ${who}: flag ${r.flag === 'not-done' ? 'cleared' : 'set'} by ${r.method} (${hex(r.before)} → ${hex(r.after)}). ${r.steps.filter((s) => /Stopped|restarted|Restarted|Listening/.test(s)).join(' ')}`.trim()
   if (r.flag === 'not-applicable') return `– ${who}: nothing to do. ${r.reason}`
   return `– ${who}: ${r.steps.at(-1) ?? 'nothing to do.'}`

@@ -23,7 +23,7 @@ import {RequestPendingTimeout} from '../protocol/control-request.js'
 import {DCT_CAVEAT, setByFirmware} from '../setup-flag/firmware.js'
 import {flagApplies, platformReason} from '../setup-flag/policy.js'
 import {applyCloud, type FlagReport, readSetupFlag} from '../setup-flag/read.js'
-import {leaveDfu, setSetupFlag, type SetReport} from '../setup-flag/write.js'
+import {leaveDfu, rebootTimeoutMs, setSetupFlag, type SetReport} from '../setup-flag/write.js'
 import {type UsbBackend} from '../usb/backend.js'
 import {describeFound, findParticleDevices, type FoundDevice} from '../usb/discovery.js'
 import {waitForDevice, WaitTimeout} from '../usb/wait.js'
@@ -581,7 +581,7 @@ export class Doctor {
   private async waitForNew(old: FoundDevice, mode: 'dfu' | 'normal', what: string, person = true): Promise<FoundDevice> {
     this.o.person.waiting(person ? `Waiting for the device to come back ${what}` : 'Waiting for the device to restart')
     try {
-      return await waitForReturn(old, mode, {backend: this.o.backend, clock: this.o.clock, timeoutMs: person ? this.o.waitMs : Math.max(15_000, 3 * this.o.timeoutMs)}, what)
+      return await waitForReturn(old, mode, {backend: this.o.backend, clock: this.o.clock, timeoutMs: person ? this.o.waitMs : rebootTimeoutMs(this.o.timeoutMs)}, what)
     } catch (error) {
       if (person && isSetupFlagError(error) && error.code === 'SETUP_FLAG_NO_RETURN') {
         throw new SetupFlagError(error.code, error.message, {

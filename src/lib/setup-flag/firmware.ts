@@ -68,9 +68,14 @@ export interface FirmwareOptions {
   waitMs: number
 }
 
-export async function setByFirmware(device: CloudDevice, opts: FirmwareOptions): Promise<SetReport> {
+/**
+ * The report of a device known only to the cloud (or, with just an ID or name, not even there): what the
+ * cloud says, and "unknown" for everything only the device could tell.
+ */
+export function cloudReport(device: Pick<CloudDevice, 'id' | 'name'> & Partial<CloudDevice>): SetReport {
   const platform = device.platform_id === undefined ? undefined : platformById(device.platform_id)
-  const report: SetReport = {
+  const known = device.platform_id !== undefined
+  return {
     after: null,
     before: null,
     changed: false,
@@ -82,13 +87,18 @@ export async function setByFirmware(device: CloudDevice, opts: FirmwareOptions):
     method: null,
     mode: 'unknown',
     name: device.name,
-    platform: platform?.name ?? `platform-${device.platform_id}`,
+    platform: platform?.name ?? (known ? `platform-${device.platform_id}` : 'unknown'),
     platformId: device.platform_id ?? -1,
-    platformName: platform?.displayName ?? `Platform ${device.platform_id}`,
+    platformName: platform?.displayName ?? (known ? `Platform ${device.platform_id}` : 'unknown platform'),
     reason: null,
     steps: [],
     value: null,
   }
+}
+
+export async function setByFirmware(device: CloudDevice, opts: FirmwareOptions): Promise<SetReport> {
+  const platform = device.platform_id === undefined ? undefined : platformById(device.platform_id)
+  const report = cloudReport(device)
   try {
     await flashAndConfirm(device, platform, report, opts)
   } catch (error) {

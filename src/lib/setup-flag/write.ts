@@ -56,6 +56,11 @@ export function rebootTimeoutMs(timeoutMs: number): number {
   return Math.max(15_000, 3 * timeoutMs)
 }
 
+/** Wait for a device we restarted to come back in `mode`, within the reboot allowance. */
+function waitBack(old: FoundDevice, mode: 'dfu' | 'normal', opts: Pick<SetOptions, 'backend' | 'clock' | 'timeoutMs'>, what: string): Promise<FoundDevice> {
+  return waitForReturn(old, mode, {backend: opts.backend, clock: opts.clock, timeoutMs: rebootTimeoutMs(opts.timeoutMs)}, what)
+}
+
 export async function setSetupFlag(found: FoundDevice, opts: SetOptions): Promise<SetReport> {
   const report = setReport(found)
   try {
@@ -212,7 +217,7 @@ async function viaSafeMode(dev: OpenDevice, found: FoundDevice, opts: SetOptions
   }
   await dev.close()
   opts.onWaiting?.(`Waiting for ${found.id} to restart in Safe Mode`)
-  const back = await waitForReturn(found, 'normal', {backend: opts.backend, clock: opts.clock, timeoutMs: rebootTimeoutMs(opts.timeoutMs)}, 'in Safe Mode')
+  const back = await waitBack(found, 'normal', opts, 'in Safe Mode')
   report.steps.push('The device restarted in Safe Mode.')
   const safe = await openDevice(back, opts.clock)
   try {
@@ -223,7 +228,7 @@ async function viaSafeMode(dev: OpenDevice, found: FoundDevice, opts: SetOptions
     await safe.close()
   }
   opts.onWaiting?.(`Waiting for ${found.id} to restart its application`)
-  await waitForReturn(back, 'normal', {backend: opts.backend, clock: opts.clock, timeoutMs: rebootTimeoutMs(opts.timeoutMs)}, 'from Safe Mode')
+  await waitBack(back, 'normal', opts, 'from Safe Mode')
   report.mode = 'normal'
   report.steps.push('Restarted the device to leave Safe Mode (request 40).')
 }
@@ -275,7 +280,7 @@ async function setOverDfu(found: FoundDevice, opts: SetOptions, report: SetRepor
     await dev.close()
     report.steps.push('Asked the device to restart in DFU mode (request 50).')
     opts.onWaiting?.(`Waiting for ${found.id} to restart in DFU mode`)
-    dfuDevice = await waitForReturn(found, 'dfu', {backend: opts.backend, clock: opts.clock, timeoutMs: rebootTimeoutMs(opts.timeoutMs)}, 'in DFU mode')
+    dfuDevice = await waitBack(found, 'dfu', opts, 'in DFU mode')
     report.mode = 'dfu'
   }
 
@@ -364,7 +369,7 @@ async function setOverDfu(found: FoundDevice, opts: SetOptions, report: SetRepor
   if (left) {
     await dfuDevice.usbDevice.close().catch(() => {})
     opts.onWaiting?.(`Waiting for ${found.id} to restart`)
-    const back = await waitForReturn(dfuDevice, 'normal', {backend: opts.backend, clock: opts.clock, timeoutMs: rebootTimeoutMs(opts.timeoutMs)}, 'in normal mode')
+    const back = await waitBack(dfuDevice, 'normal', opts, 'in normal mode')
     report.mode = 'normal'
     await confirmNotListening(back, opts, report)
   }
@@ -383,7 +388,7 @@ export async function leaveDfu(found: FoundDevice, opts: Pick<SetOptions, 'backe
     await found.usbDevice.close().catch(() => {})
   }
   opts.onWaiting?.(`Waiting for ${found.id} to restart`)
-  return waitForReturn(found, 'normal', {backend: opts.backend, clock: opts.clock, timeoutMs: rebootTimeoutMs(opts.timeoutMs)}, 'in normal mode')
+  return waitBack(found, 'normal', opts, 'in normal mode')
 }
 
 /** After a restart: is the device out of Listening Mode? Best effort; a busy application is not an error here. */
