@@ -216,6 +216,36 @@ export const errors = {
       exit: what === 'write' ? EXIT.WRITE : EXIT.DEVICE,
       suggestions: ['Tap RESET to leave DFU mode, then run the command again.'],
     }),
+
+  cloudMalformed: (what: string) =>
+    new SetupFlagError('SETUP_FLAG_CLOUD_MALFORMED', `The Particle Cloud sent ${what}.`, {
+      exit: EXIT.CLOUD,
+      suggestions: ['Run the command again; if it persists, check the API URL of your profile (`particle config`).'],
+    }),
+
+  productNotFound: (product: string) =>
+    new SetupFlagError('SETUP_FLAG_UNKNOWN_PRODUCT', `The Particle Cloud knows no product "${product}" that you may read (a wrong ID or slug, or you are not on its team).`, {
+      exit: EXIT.CLOUD,
+      suggestions: ['Check the product ID or slug in the console (console.particle.io), and that `particle whoami` is a member of its team.'],
+    }),
+
+  notAllRead: (count: number, exact: boolean, what: string[]) =>
+    new SetupFlagError('SETUP_FLAG_NOT_ALL_READ', `${exact ? '' : 'Up to '}${count} device${count === 1 ? '' : 's'} could not be read (${what.join(', ')}); the counts cover only the devices read.`, {
+      exit: EXIT.CLOUD,
+      suggestions: ['Run the audit again later (the cloud may be busy), or narrow it with --product or device names.'],
+    }),
+
+  notOnlineInTime: (who: string, seconds: number) =>
+    new SetupFlagError('SETUP_FLAG_NOT_ONLINE', `${who} did not come online within ${seconds} s; nothing was flashed.`, {
+      exit: EXIT.DEVICE,
+      suggestions: ['Check with the person on site that the device breathes magenta (Safe Mode) or cyan, then run the same command again (a longer --wait-online if needed).'],
+    }),
+
+  interrupted: (what: string) =>
+    new SetupFlagError('SETUP_FLAG_INTERRUPTED', `Interrupted ${what}; nothing was flashed.`, {
+      exit: 130 as ExitCode,
+      suggestions: ['Run the same command again when the device can be brought online.'],
+    }),
 }
 
 /** Device OS `system_error_t` names for the codes we may meet (device-protocol.md §2.12). */

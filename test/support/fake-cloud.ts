@@ -8,10 +8,31 @@ import {type AddressInfo} from 'node:net'
 
 export interface FakeCloudDevice {
   connected?: boolean
+  /** Product devices: ignores product firmware releases. */
+  development?: boolean
   id: string
+  last_handshake_at?: string
+  last_heard?: string
   name: null | string
   platform_id: number
+  /** The product it belongs to (a developer device reports its platform ID here). */
+  product_id?: number
   system_firmware_version?: string
+}
+
+/** A product's fleet, served page by page at GET /v1/products/:id-or-slug/devices. */
+export interface FakeProduct {
+  /** Entries that are not FakeCloudDevice objects are served as they are (malformed records). */
+  devices: unknown[]
+  id: number
+  slug: string
+}
+
+/** What `pageHook` may answer instead of a product page: an HTTP error, or a 200 with any body. */
+export interface PageOverride {
+  body?: unknown
+  retryAfter?: string
+  status: number
 }
 
 export interface RecordedRequest {
@@ -19,6 +40,8 @@ export interface RecordedRequest {
   body: string
   method: string
   path: string
+  /** The query string, without the "?" ('' when none). */
+  query?: string
 }
 
 export class FakeCloud {
@@ -31,6 +54,16 @@ export class FakeCloud {
   readonly flashed: Array<{data: string; deviceId: string}> = []
   /** When false, flashed devices never report back. */
   reports = true
+  /** Product fleets (GET /v1/products/:id-or-slug/devices?page&per_page; meta.total_pages). */
+  readonly products: FakeProduct[] = []
+  /** Called for each product page request (page, how many times that page was asked for): undefined serves it. */
+  pageHook?: (page: number, attempt: number) => PageOverride | undefined
+  /** Product page requests being answered right now, and the most at once (for bounded-concurrency checks). */
+  inFlight = 0
+  maxInFlight = 0
+  private readonly pageAttempts = new Map<number, number>()
+  /** Waiters for an event stream to open (see `waitForStream`). */
+  private readonly streamWaiters: Array<{deviceId: string; name: string; resolve: () => void}> = []
   private readonly streams: Array<{deviceId: string; name: string; res: ServerResponse}> = []
   /** Answer every request with this status and body instead (e.g. 500, or 429 for the next N requests). */
   failWith?: {body?: unknown; count?: number; status: number}
@@ -61,7 +94,7 @@ export class FakeCloud {
     let body = ''
     for await (const chunk of req) body += chunk
     const url = new URL(req.url ?? '/', 'http://x')
-    this.requests.push({authorization: req.headers.authorization, body, method: req.method ?? '', path: url.pathname})
+    this.requests.push({authorization: req.headers.authorization, body, method: req.method ?? '', path: url.pathname, query: url.search.slice(1)})
     const send = (status: number, json: unknown) => {
       res.writeHead(status, {'content-type': 'application/json'})
       res.end(JSON.stringify(json))
@@ -81,6 +114,8 @@ export class FakeCloud {
     if (auth !== `Bearer ${this.token}`) return send(401, {error: 'invalid_token', error_description: 'The access token provided is invalid.'})
 
     if (req.method === 'GET' && url.pathname === '/v1/devices') return send(200, this.devices.map((d) => this.deviceJson(d)))
+    const pd = /^\/v1\/products\/([^/]+)\/devices(?:\/([^/]+))?$/.exec(url.pathname)
+    if (req.method === 'GET' && pd) return this.productDevices(decodeURIComponent(pd[1]), pd[2] && decodeURIComponent(pd[2]), url, res, send)
     const m = /^\/v1\/devices\/([^/]+)$/.exec(url.pathname)
     if (req.method === 'GET' && m) {
       const key = decodeURIComponent(m[1])
@@ -112,7 +147,13 @@ export class FakeCloud {
     if (req.method === 'GET' && ev) {
       res.writeHead(200, {'cache-control': 'no-cache', 'content-type': 'text/event-stream'})
       res.write(':ok\n\n')
-      this.streams.push({deviceId: decodeURIComponent(ev[1]), name: decodeURIComponent(ev[2]), res})
+      const stream = {deviceId: decodeURIComponent(ev[1]), name: decodeURIComponent(ev[2]), res}
+      this.streams.push(stream)
+      res.on('close', () => this.streams.splice(this.streams.indexOf(stream), 1))
+      for (const w of this.streamWaiters.filter((x) => x.deviceId === stream.deviceId && x.name === stream.name)) {
+        this.streamWaiters.splice(this.streamWaiters.indexOf(w), 1)
+        w.resolve()
+      }
       return
     }
     if (req.method === 'PUT' && m) {
@@ -137,19 +178,74 @@ export class FakeCloud {
     }
   }
 
-  private deviceJson(d: FakeCloudDevice) {
+  /** Resolve when a client has an event stream open for this device and event name (already open: at once). */
+  waitForStream(deviceId: string, name: string): Promise<void> {
+    if (this.streams.some((s) => s.deviceId === deviceId && s.name === name)) return Promise.resolve()
+    return new Promise((resolve) => this.streamWaiters.push({deviceId, name, resolve}))
+  }
+
+  /** Open event streams now, as "deviceId name" (for checks that nothing is left subscribed). */
+  get openStreams(): string[] {
+    return this.streams.map((s) => `${s.deviceId} ${s.name}`)
+  }
+
+  /**
+   * The device connects, as the cloud tells subscribers: `spark/status` "online", and from Safe Mode also
+   * `spark/status/safe-mode` (its module description). Afterwards it is online in every device record.
+   */
+  bringOnline(deviceId: string, opts: {safeMode?: boolean} = {}): void {
+    const d = this.devices.find((x) => x.id === deviceId)
+    if (d) d.connected = true
+    this.publish(deviceId, 'spark/status', 'online')
+    if (opts.safeMode) this.publish(deviceId, 'spark/status/safe-mode', JSON.stringify({f: [], v: {}, p: d?.platform_id, m: []}))
+  }
+
+  private productDevices(key: string, deviceKey: string | undefined, url: URL, res: ServerResponse, send: (status: number, json: unknown) => void): void {
+    const product = this.products.find((p) => String(p.id) === key || p.slug === key)
+    if (!product) return send(404, {error: 'Product not found', ok: false})
+    const json = (x: unknown) => (isFakeDevice(x) ? this.deviceJson(x, product.id) : x)
+    if (deviceKey) {
+      const d = product.devices.find((x) => isFakeDevice(x) && (x.id === deviceKey.toLowerCase() || x.name === deviceKey))
+      return d ? send(200, json(d)) : send(404, {error: 'Device not found', ok: false})
+    }
+    const page = Math.max(1, Number(url.searchParams.get('page') ?? 1) || 1)
+    const perPage = Math.max(1, Number(url.searchParams.get('per_page') ?? 25) || 25)
+    const attempt = (this.pageAttempts.get(page) ?? 0) + 1
+    this.pageAttempts.set(page, attempt)
+    const override = this.pageHook?.(page, attempt)
+    this.inFlight++
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight)
+    // Answer on a later turn, so that requests sent together are in flight together.
+    setImmediate(() => {
+      this.inFlight--
+      if (override) {
+        if (override.retryAfter !== undefined) res.setHeader('retry-after', override.retryAfter)
+        return send(override.status, override.body ?? {error: 'failure', error_description: `status ${override.status}`})
+      }
+      const slice = product.devices.slice((page - 1) * perPage, page * perPage)
+      send(200, {customers: [], devices: slice.map((x) => json(x)), meta: {total_pages: Math.max(1, Math.ceil(product.devices.length / perPage))}})
+    })
+  }
+
+  private deviceJson(d: FakeCloudDevice, productId?: number) {
     return {
       cellular: false,
       connected: d.connected ?? false,
+      development: d.development ?? false,
       id: d.id,
-      last_heard: '2026-11-20T10:00:00.000Z',
+      last_handshake_at: d.last_handshake_at ?? '2026-11-19T08:00:00.000Z',
+      last_heard: d.last_heard ?? '2026-11-20T10:00:00.000Z',
       name: d.name,
       notes: null,
       online: d.connected ?? false,
       platform_id: d.platform_id,
-      product_id: d.platform_id,
+      product_id: productId ?? d.product_id ?? d.platform_id,
       status: 'normal',
       system_firmware_version: d.system_firmware_version,
     }
   }
+}
+
+function isFakeDevice(x: unknown): x is FakeCloudDevice {
+  return typeof x === 'object' && x !== null && typeof (x as FakeCloudDevice).id === 'string' && typeof (x as FakeCloudDevice).platform_id === 'number'
 }

@@ -34,7 +34,12 @@ interface ParticleApi {
   getDevice(o: {auth: string; deviceId: string}): Promise<{body: unknown}>
   getEventStream(o: {auth: string; deviceId: string; name?: string}): Promise<EventStream>
   listDevices(o: {auth: string}): Promise<{body: unknown}>
+  listDevices(o: {auth: string; page?: number; perPage?: number; product?: number | string}): Promise<{body: unknown}>
+  getDevice(o: {auth: string; deviceId: string; product?: number | string}): Promise<{body: unknown}>
 }
+
+/** One request's outcome for callers that pace and retry themselves (audit): the body, or the mapped error. */
+export type Attempt = {body: unknown; ok: true} | {error: SetupFlagError; ok: false; retryAfterMs?: number; status?: number}
 
 /** particle-api-js's event stream: an EventEmitter of `event` ({name, data, coreid, published_at}). */
 export interface EventStream {
@@ -165,6 +170,32 @@ export class Cloud {
     this.warn(`${e.message} Carrying on from what the device reports over USB.${e.suggestions[0] ? ` ${e.suggestions[0]}` : ''}`)
   }
 
+  /**
+   * One page of devices: a product's (`GET /v1/products/:product/devices?page&per_page`, answering
+   * `{devices, meta: {total_pages}}`), or the account's (`GET /v1/devices`, one array). One request, no retry.
+   */
+  async devicePage(o: {page?: number; perPage?: number; product?: string}): Promise<Attempt> {
+    return this.attempt((api, auth) => api.listDevices({auth, ...o}), o.product ? `product ${o.product}` : 'your devices')
+  }
+
+  /** One device's full cloud record, in a product or the account. One request, no retry. */
+  async deviceRecord(idOrName: string, product?: string): Promise<Attempt> {
+    return this.attempt((api, auth) => api.getDevice({auth, deviceId: idOrName, product}), idOrName)
+  }
+
+  private async attempt(fn: (api: ParticleApi, auth: string) => Promise<{body: unknown}>, what: string): Promise<Attempt> {
+    const auth = this.settings.accessToken
+    if (!auth) return {error: errors.notLoggedIn(what), ok: false}
+    const api = await this.client()
+    try {
+      return {body: (await fn(api, auth)).body, ok: true}
+    } catch (error) {
+      const e = error as ApiError
+      const seconds = retryAfterSeconds(e, this.clock.now())
+      return {error: this.mapError(e, what), ok: false, retryAfterMs: seconds === undefined ? undefined : seconds * 1000, status: e.statusCode}
+    }
+  }
+
   private async call(fn: (api: ParticleApi, auth: string) => Promise<{body: unknown}>, what: string): Promise<unknown> {
     if (this.unavailable) throw this.unavailable
     const auth = this.settings.accessToken
@@ -218,10 +249,19 @@ export class Cloud {
 }
 
 function retryAfterMs(e: ApiError): number | undefined {
+  const n = retryAfterSeconds(e)
+  return n === undefined ? undefined : Math.min(n, 10) * 1000
+}
+
+/** The Retry-After header of a failed request in seconds (a number of seconds, or an HTTP date when `now` is given). */
+function retryAfterSeconds(e: ApiError, now?: number): number | undefined {
   const headers = (e.body as {response?: {headers?: {get?: (k: string) => null | string}}})?.response?.headers
-  const v = headers?.get?.('retry-after')
-  const n = v ? Number(v) : Number.NaN
-  return Number.isFinite(n) ? Math.min(n, 10) * 1000 : undefined
+  const v = headers?.get?.('retry-after')?.trim()
+  if (!v) return undefined
+  const n = Number(v)
+  if (Number.isFinite(n)) return Math.max(0, n)
+  const at = now === undefined ? Number.NaN : Date.parse(v)
+  return Number.isFinite(at) ? Math.max(0, Math.ceil((at - now!) / 1000)) : undefined
 }
 
 function toDevice(raw: unknown): CloudDevice {

@@ -1,0 +1,116 @@
+/** The audit's outputs: running counts, the table with its summary for people, and CSV for spreadsheets. */
+import {table} from '../render.js'
+import {type AuditRow, type ReadFailure} from './collect.js'
+import {type Risk, RISKS} from './risk.js'
+
+/** `summary` under --json (field names are an interface: add, never rename). */
+export interface AuditSummary {
+  deviceOs: Record<string, number>
+  failures: ReadFailure[]
+  notRead: number
+  notReadExact: boolean
+  platform: Record<string, number>
+  /** Devices read from the cloud, before --online / --risk. */
+  read: number
+  risk: Record<Risk, number>
+  /** Devices listed (after --online / --risk); every count above is of these. */
+  shown: number
+}
+
+/** Counts kept as rows go by, so no second pass (and no second copy) is needed. */
+export class Tally {
+  readonly deviceOs = new Map<string, number>()
+  readonly platform = new Map<string, number>()
+  readonly risk = Object.fromEntries(RISKS.map((r) => [r, 0])) as Record<Risk, number>
+  /** Display names of the platforms counted, for the table. */
+  readonly platformNames = new Map<string, string>()
+  /** Distinct fixes of the listed at-risk devices and how many each. */
+  readonly fixes = new Map<string, number>()
+  shown = 0
+
+  add(r: AuditRow): void {
+    this.shown++
+    this.risk[r.risk]++
+    bump(this.deviceOs, r.deviceOsLine)
+    bump(this.platform, r.platform)
+    this.platformNames.set(r.platform, r.platformName)
+    if (r.fix && (r.risk === 'at-risk' || r.risk === 'cannot-upgrade')) bump(this.fixes, r.fix)
+  }
+
+  summary(read: number, failures: ReadFailure[], notRead: number, notReadExact: boolean): AuditSummary {
+    return {deviceOs: sorted(this.deviceOs), failures, notRead, notReadExact, platform: sorted(this.platform), read, risk: {...this.risk}, shown: this.shown}
+  }
+}
+
+function bump(m: Map<string, number>, k: string): void {
+  m.set(k, (m.get(k) ?? 0) + 1)
+}
+
+/** Keys in a stable order: Device OS lines by number ("unknown" last), platforms by name. */
+function sorted(m: Map<string, number>): Record<string, number> {
+  const key = (k: string) => (k === 'unknown' ? Number.POSITIVE_INFINITY : Number.parseInt(k, 10))
+  const keys = [...m.keys()].sort((a, b) => (Number.isNaN(key(a)) || Number.isNaN(key(b)) ? a.localeCompare(b) : key(a) - key(b) || a.localeCompare(b)))
+  return Object.fromEntries(keys.map((k) => [k, m.get(k)!]))
+}
+
+const yesNo = (v: boolean | null) => (v === null ? '?' : v ? 'yes' : 'no')
+
+export function renderTable(rows: AuditRow[]): string {
+  const out = [['DEVICE', 'PLATFORM', 'DEVICE OS', 'ONLINE', 'LAST HEARD', 'DEV', 'RISK']]
+  for (const r of rows) {
+    out.push([r.name ? `${r.name} [${r.id}]` : r.id || '(no ID)', r.platformName, r.deviceOs ?? '?', yesNo(r.online), r.lastHeard ?? r.lastHandshake ?? '?', yesNo(r.development), r.risk])
+  }
+  return table(out)
+}
+
+export function renderSummary(s: AuditSummary, tally: Tally): string {
+  const count = (m: Record<string, number>, label = (k: string) => k) =>
+    Object.entries(m)
+      .map(([k, n]) => `${label(k)} ${n}`)
+      .join(', ') || 'none'
+  const lines = [
+    `${s.shown} device${s.shown === 1 ? '' : 's'}${s.shown === s.read ? '' : ` listed of ${s.read} read`}${s.notRead > 0 ? `; ${s.notReadExact ? '' : 'up to '}${s.notRead} not read` : ''}.`,
+    `  by risk:      ${RISKS.map((r) => `${r} ${s.risk[r]}`).join(', ')}`,
+    `  by Device OS: ${count(s.deviceOs)}`,
+    `  by platform:  ${count(s.platform, (k) => tally.platformNames.get(k) ?? k)}`,
+  ]
+  for (const f of s.failures) lines.push(`  not read: ${f.page === undefined ? `device ${f.device}` : `page ${f.page}`} after ${f.attempts} attempt${f.attempts === 1 ? '' : 's'}: ${f.message}`)
+  if (tally.fixes.size > 0) {
+    lines.push('', 'What to do:')
+    for (const [fix, n] of tally.fixes) lines.push(`  ${n} device${n === 1 ? '' : 's'}: ${fix}`)
+  }
+  return lines.join('\n')
+}
+
+export const CSV_COLUMNS: ReadonlyArray<keyof AuditRow> = [
+  'id',
+  'name',
+  'productId',
+  'platform',
+  'platformId',
+  'deviceOs',
+  'deviceOsLine',
+  'online',
+  'lastHeard',
+  'lastHandshake',
+  'development',
+  'risk',
+  'reason',
+  'fix',
+]
+
+/** One CSV cell (RFC 4180 quoting); text a spreadsheet would run as a formula gets a leading apostrophe. */
+export function csvCell(v: unknown): string {
+  if (v === null || v === undefined) return ''
+  let s = String(v)
+  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`
+  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s
+}
+
+export function csvLine(values: readonly unknown[]): string {
+  return values.map((v) => csvCell(v)).join(',')
+}
+
+export function csvRow(r: AuditRow): string {
+  return csvLine(CSV_COLUMNS.map((c) => r[c]))
+}
