@@ -48,7 +48,7 @@ export function forHost(text: string, bin: string): string {
   if (bin === 'particle-setup-flag') return text
   return text
     .replaceAll('particle-setup-flag setup-flag ', `${bin} setup-flag `)
-    .replaceAll(/particle-setup-flag (?=doctor\b|get\b|set\b|shell-init\b)/g, `${bin} setup-flag `)
+    .replaceAll(/particle-setup-flag (?=audit\b|doctor\b|get\b|set\b|shell-init\b)/g, `${bin} setup-flag `)
 }
 
 /** What a person should do about one report, or undefined when nothing is needed. */
