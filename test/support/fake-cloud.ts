@@ -58,6 +58,8 @@ export class FakeCloud {
   readonly products: FakeProduct[] = []
   /** Called for each product page request (page, how many times that page was asked for): undefined serves it. */
   pageHook?: (page: number, attempt: number) => PageOverride | undefined
+  /** Awaited before a product page is answered: lets a test hold answers until several requests are waiting. */
+  pageGate?: (page: number) => Promise<void>
   /** Product page requests being answered right now, and the most at once (for bounded-concurrency checks). */
   inFlight = 0
   maxInFlight = 0
@@ -215,8 +217,8 @@ export class FakeCloud {
     const override = this.pageHook?.(page, attempt)
     this.inFlight++
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight)
-    // Answer on a later turn, so that requests sent together are in flight together.
-    setImmediate(() => {
+    // Answer on a later turn (after the gate, if any), so that requests sent together are in flight together.
+    const answer = () => {
       this.inFlight--
       if (override) {
         if (override.retryAfter !== undefined) res.setHeader('retry-after', override.retryAfter)
@@ -224,7 +226,8 @@ export class FakeCloud {
       }
       const slice = product.devices.slice((page - 1) * perPage, page * perPage)
       send(200, {customers: [], devices: slice.map((x) => json(x)), meta: {total_pages: Math.max(1, Math.ceil(product.devices.length / perPage))}})
-    })
+    }
+    void Promise.resolve(this.pageGate?.(page)).then(() => setImmediate(answer))
   }
 
   private deviceJson(d: FakeCloudDevice, productId?: number) {
