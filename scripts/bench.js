@@ -4,13 +4,14 @@
  * (median of several timed runs after one warm-up). Prints a table and writes it to BENCHMARKS.md with the machine
  * it ran on. Targets live here and only here (never in timed tests); each row says PASS or FAIL.
  *
- * Options: --runs N (timed runs per figure, default 9), --soak N (cycles, default 1000), --no-write (print only).
+ * Options: --runs N (timed runs per figure, default 9), --soak N (cycles, default 1000), --no-write (print only),
+ * --only audit (just the audit rows, printed, nothing written).
  *
  * Everything above the notes marker in BENCHMARKS.md is regenerated; everything below it (hand-written findings,
  * before/after numbers) is kept.
  */
-import {execFileSync, spawnSync} from 'node:child_process'
-import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {execFileSync, spawn, spawnSync} from 'node:child_process'
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {cpus, loadavg, tmpdir} from 'node:os'
 import {dirname, join, resolve} from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
@@ -29,7 +30,8 @@ const RUNS = option('--runs', 9)
 const SOAK_CYCLES = option('--soak', 1000)
 const WRITE = !argv.includes('--no-write')
 
-const TARGET = {memoryMiB: 100, scale: 2.0, soakMiB: 10, startup: 3.0}
+const TARGET = {auditMiB: 150, memoryMiB: 100, scale: 2.0, soakMiB: 10, startup: 3.0}
+const ONLY = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined
 
 // ---- set-up ----------------------------------------------------------------------------------------------
 
@@ -304,6 +306,82 @@ function memory() {
   return {many: many.kb, node: node.kb, one: one.kb, pass: mib(many.kb) <= TARGET.memoryMiB, tool: many.tool}
 }
 
+// ---- 4b. audit of a fleet -------------------------------------------------------------------------------
+
+const AUDIT_DEVICES = 10_000
+const AUDIT_PER_PAGE = 100
+
+/**
+ * `audit --json` on a 10,000-device product served in 100 pages by the loopback cloud of the tests (in this
+ * process, so the CLI runs asynchronously beside it): peak RSS (GNU time) and time per page, taken from the
+ * cloud's side (first page asked to last page answered) and from the wall clock of the whole run.
+ */
+async function audit() {
+  const {register} = await import('tsx/esm/api')
+  register()
+  const {FakeCloud} = await import(pathToFileURL(join(ROOT, 'test', 'support', 'fake-cloud.ts')).href)
+  const {expectedCounts, fleet} = await import(pathToFileURL(join(ROOT, 'test', 'support', 'fleet.ts')).href)
+  const devices = fleet(AUDIT_DEVICES)
+  const want = expectedCounts(devices)
+  const cloud = await new FakeCloud().start()
+  cloud.products.push({devices, id: 4242, slug: 'bench-fleet'})
+  const auditHome = join(work, 'audit-home')
+  mkdirSync(join(auditHome, '.particle'), {recursive: true})
+  writeFileSync(join(auditHome, '.particle', 'particle.config.json'), JSON.stringify({access_token: cloud.token, apiUrl: cloud.url}))
+  const gnuTime = existsSync('/usr/bin/time')
+  const once = () =>
+    new Promise((resolvePromise, reject) => {
+      cloud.requests.length = 0
+      const pageTimes = []
+      cloud.pageHook = () => void pageTimes.push(performance.now())
+      const args = [BIN, 'audit', '--product', 'bench-fleet', '--per-page', String(AUDIT_PER_PAGE), '--json']
+      const t0 = performance.now()
+      const child = gnuTime ? spawn('/usr/bin/time', ['-f', 'BENCH_MAXRSS %M', process.execPath, ...args], {cwd: ROOT, env: cliEnv({HOME: auditHome})}) : spawn(process.execPath, args, {cwd: ROOT, env: cliEnv({HOME: auditHome})})
+      const out = []
+      let err = ''
+      child.stdout.on('data', (d) => out.push(d))
+      child.stderr.on('data', (d) => (err += d))
+      child.on('error', reject)
+      child.on('close', (code) => {
+        const elapsed = performance.now() - t0
+        if (code !== 0) return reject(new Error(`audit exited ${code}: ${err}`))
+        const json = JSON.parse(Buffer.concat(out).toString('utf8'))
+        const match = json.devices.length === AUDIT_DEVICES && JSON.stringify(json.summary.risk) === JSON.stringify(want.risk) && JSON.stringify(json.summary.deviceOs) === JSON.stringify(want.deviceOs)
+        const m = /BENCH_MAXRSS (\d+)/.exec(err)
+        const pages = cloud.requests.filter((r) => r.path.endsWith('/devices')).length
+        resolvePromise({elapsed, kb: m ? Number(m[1]) : undefined, match, pages, span: pageTimes.at(-1) - pageTimes[0]})
+      })
+    })
+  try {
+    const runs = []
+    for (let i = 0; i <= Math.min(RUNS, 5); i++) {
+      const r = await once()
+      if (i > 0) runs.push(r)
+    }
+    const kb = median(runs.map((r) => r.kb ?? 0))
+    return {
+      elapsed: median(runs.map((r) => r.elapsed)),
+      kb: gnuTime ? kb : undefined,
+      match: runs.every((r) => r.match),
+      pages: runs[0].pages,
+      pass: runs.every((r) => r.match) && (!gnuTime || mib(kb) < TARGET.auditMiB),
+      perPage: median(runs.map((r) => r.span / (r.pages - 1))),
+      runs: runs.length,
+    }
+  } finally {
+    await cloud.close()
+  }
+}
+
+function auditRow(a) {
+  return [
+    `audit: \`audit --json\`, ${AUDIT_DEVICES} devices in ${a.pages} pages from the loopback cloud (counts match the fixture: ${a.match ? 'yes' : 'NO'})`,
+    `${a.kb === undefined ? 'RSS not measured (no GNU time)' : `peak RSS ${mib(a.kb).toFixed(1)} MiB`}; ${a.perPage.toFixed(1)} ms per page (first page asked to last answered); ${ms(a.elapsed)} in all (median of ${a.runs})`,
+    `< ${TARGET.auditMiB} MiB`,
+    verdict(a.pass),
+  ]
+}
+
 // ---- 5. soak ---------------------------------------------------------------------------------------------
 
 const SOAK_WARMUP = 200
@@ -346,7 +424,7 @@ function machine() {
   ].join('\n')
 }
 
-function render({mem, soakResult, start, sc, wireRows}) {
+function render({auditResult, mem, soakResult, start, sc, wireRows}) {
   const rows = []
   for (const r of start.rows) rows.push([`start-up: ${r.label}${r.key === 'node' ? '' : ` (exit ${r.exit})`}`, r.figure, r.target, verdict(r.pass)])
   if (!start.particle) rows.push(['start-up: official CLI (`particle usb list`)', 'not installed on this machine (`which particle` finds nothing)', '–', '–'])
@@ -363,6 +441,7 @@ function render({mem, soakResult, start, sc, wireRows}) {
     `≤ ${TARGET.memoryMiB} MiB`,
     verdict(mem.pass),
   ])
+  rows.push(auditRow(auditResult))
   rows.push([
     `soak: ${soakResult.cycles} set/get cycles on one virtual device, one process`,
     `RSS ${mib(soakResult.startRssKiB).toFixed(1)} → ${mib(soakResult.endRssKiB).toFixed(1)} MiB (${soakResult.growthKiB >= 0 ? '+' : ''}${(soakResult.growthKiB / 1024).toFixed(1)} MiB); heap ${mib(soakResult.startHeapKiB).toFixed(1)} → ${mib(soakResult.endHeapKiB).toFixed(1)} MiB; ${(soakResult.ms / soakResult.cycles).toFixed(2)} ms/cycle`,
@@ -452,6 +531,12 @@ ${NOTES_MARKER}
 
 async function main() {
   ensureBuilt()
+  if (ONLY === 'audit') {
+    console.error('bench: audit…')
+    const r = auditRow(await audit())
+    console.log(`| ${r.join(' | ')} |`)
+    return
+  }
   const t0 = Date.now()
   console.error(`bench: start-up (${RUNS} runs)…`)
   const start = startup()
@@ -461,9 +546,11 @@ async function main() {
   const wireRows = await wire()
   console.error('bench: memory…')
   const mem = memory()
+  console.error('bench: audit of a 10,000-device fleet…')
+  const auditResult = await audit()
   console.error(`bench: soak (${SOAK_CYCLES} cycles)…`)
   const soakResult = soak()
-  const text = render({mem, soakResult, start, sc, wireRows})
+  const text = render({auditResult, mem, soakResult, start, sc, wireRows})
   const tableOnly = text.slice(text.indexOf('## Machine'), text.indexOf('## Start-up detail')).trim()
   console.log(tableOnly)
   if (WRITE) {
