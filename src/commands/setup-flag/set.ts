@@ -7,6 +7,7 @@ import {mapLimit} from '../../lib/concurrency.js'
 import {parseDeviceArgs, selectDevices} from '../../lib/device/select.js'
 import {errors, EXIT, SetupFlagError} from '../../lib/errors.js'
 import {deviceLabel, withSuggestions} from '../../lib/render.js'
+import {interruptible, WAIT_ONLINE_DEFAULT_S, waitUntilOnline, withWaitOnlineDefault} from '../../lib/fleet/rescue.js'
 import {cloudReport, setByFirmware} from '../../lib/setup-flag/firmware.js'
 import {type CloudDevice} from '../../lib/cloud/cloud.js'
 import {applyCloud, withError} from '../../lib/setup-flag/read.js'
@@ -40,6 +41,10 @@ Exit status: 0 when every device is as asked; 2 bad input, 3 no device or severa
     {command: '<%= config.bin %> <%= command.id %> --dry-run', description: 'Say what would be done, touch nothing'},
     {command: '<%= config.bin %> <%= command.id %> e00fce681a2b3c4d5e6f7a8b --not-done', description: 'Clear the flag again (the device listens after its next reset)'},
     {command: '<%= config.bin %> <%= command.id %> --watch --json', description: 'Manufacturing station: fix each device the moment it is plugged in, one JSON line per device; Ctrl-C sums up'},
+    {
+      command: '<%= config.bin %> <%= command.id %> field-boron --method firmware --wait-online 3600 --restore production.bin',
+      description: 'Field rescue: print the card for the person on site, flash the moment the device comes online, then flash production back',
+    },
   ]
 
   static override flags = {
@@ -55,12 +60,24 @@ Exit status: 0 when every device is as asked; 2 bad input, 3 no device or severa
     watch: Flags.boolean({
       description: 'Manufacturing station: keep running and fix every device the moment it is plugged in (and those already plugged in), each once, one line per device (--json: one JSON object per line); Ctrl-C or SIGTERM prints a summary. Exit status: 0 when none failed, else the first failure\'s.',
     }),
+    'wait-online': Flags.integer({
+      description: `With --method firmware, for one device that is offline: print the Safe Mode card for the person on site, wait up to SECONDS (default ${WAIT_ONLINE_DEFAULT_S}) for the device to come online (events spark/status, spark/status/safe-mode), and flash the moment it does. Ctrl-C while waiting flashes nothing (exit 130); no device in time exits 6.`,
+      helpValue: '[SECONDS]',
+      max: 86_400,
+      min: 1,
+    }),
     yes: Flags.boolean({char: 'y', description: 'Answer yes to every question (for scripts).'}),
   }
 
   static override strict = false
 
   static override summary = 'Set the setup-done flag so the device stops blinking dark blue.'
+
+  /** `--wait-online` with no number takes the default (oclif flags have no optional values). */
+  protected override async init(): Promise<void> {
+    this.argv = withWaitOnlineDefault(this.argv)
+    await super.init()
+  }
 
   async run(): Promise<SetResult | undefined> {
     const method = this.flags.method as Method
@@ -84,6 +101,12 @@ Exit status: 0 when every device is as asked; 2 bad input, 3 no device or severa
       throw new SetupFlagError('SETUP_FLAG_USAGE', '--restore goes with --method firmware: it flashes production firmware back over the air.', {
         exit: EXIT.USAGE,
         suggestions: ['Add --method firmware, or drop --restore.'],
+      })
+    }
+    if (this.flags['wait-online'] !== undefined && (method !== 'firmware' || args.length !== 1)) {
+      throw new SetupFlagError('SETUP_FLAG_USAGE', '--wait-online goes with --method firmware and one device named: it waits for that device to come online in the field.', {
+        exit: EXIT.USAGE,
+        suggestions: ['particle-setup-flag set my-boron --method firmware --wait-online'],
       })
     }
     if (this.flags.all && args.length > 0) {
@@ -162,6 +185,7 @@ Exit status: 0 when every device is as asked; 2 bad input, 3 no device or severa
         onWaiting: (what) => this.waiting(what),
         restore,
         waitMs: Math.max(120_000, this.flags.timeout * 1000),
+        waitOnline: this.flags['wait-online'] === undefined ? undefined : () => this.waitOnline(device, this.flags['wait-online']!),
       })
       ux.action.stop()
       this.progress(report)
@@ -171,6 +195,27 @@ Exit status: 0 when every device is as asked; 2 bad input, 3 no device or severa
     const failed = reports.find((r) => r.error)
     if (failed) process.exitCode = failed.error!.exit
     return {devices: reports, warnings: this.warnings}
+  }
+
+  /** The field rescue's wait: the card on stderr (also under --json: it is for the person on site), progress, Ctrl-C. */
+  private async waitOnline(device: CloudDevice, seconds: number): Promise<string> {
+    const who = device.name ?? device.id
+    return interruptible((signal) =>
+      waitUntilOnline({
+        clock: this.clock,
+        cloud: this.cloud(),
+        device,
+        onCard: (card) => process.stderr.write(`\n${card}\n\n`), // not this.logToStderr, which --json silences
+        onProgress: (left) => {
+          if (!this.showProgress) return
+          if (left === undefined) ux.action.stop()
+          else if (ux.action.running) ux.action.status = left
+          else ux.action.start(`Waiting for ${who} to come online`, left)
+        },
+        signal,
+        waitMs: seconds * 1000,
+      }),
+    )
   }
 
   private async confirmFlash(who: string, caveat: string): Promise<boolean> {

@@ -66,6 +66,11 @@ export interface FirmwareOptions {
   restore?: {binary: Buffer; name: string}
   /** How long to wait for the device's event. */
   waitMs: number
+  /**
+   * For a device that is offline now (the field rescue): called after the compile, resolves (with a step for the
+   * report) once the device is online, so the flash follows at once; rejects to flash nothing.
+   */
+  waitOnline?: () => Promise<string>
 }
 
 /**
@@ -127,7 +132,7 @@ async function flashAndConfirm(device: CloudDevice, platform: Platform | undefin
     report.steps.push(`Would compile a preparatory firmware for ${platform.displayName} on Device OS ${version}, flash it over the air, and wait for the event ${RESULT_EVENT}.`)
     return
   }
-  if (!device.connected && !device.online) {
+  if (!device.connected && !device.online && !opts.waitOnline) {
     throw new SetupFlagError('SETUP_FLAG_OFFLINE_DEVICE', `${device.name ?? device.id} is not online, so nothing can be flashed to it over the air.`, {
       exit: EXIT.CLOUD,
       suggestions: ['Have someone near the device get it online (Wi-Fi credentials or cellular), or fix it over USB with `particle-setup-flag set`.'],
@@ -140,6 +145,7 @@ async function flashAndConfirm(device: CloudDevice, platform: Platform | undefin
 
   const binary = await opts.cloud.compile({'setup_flag.cpp': preparatoryFirmware(wanted)}, platform.id, version)
   report.steps.push(`Compiled the preparatory firmware for ${platform.displayName} on Device OS ${version} (${binary.length} bytes).`)
+  if (opts.waitOnline) report.steps.push(await opts.waitOnline())
 
   // Subscribe before flashing so the event cannot be missed.
   const stream = await opts.cloud.events(device.id, RESULT_EVENT)

@@ -1,0 +1,123 @@
+/**
+ * The field rescue (`set <device> --method firmware --wait-online`): a device in the field is offline and stuck
+ * blinking dark blue, and a person next to it can press buttons but has no computer. We give them a card (Safe
+ * Mode: the device then connects from there), watch the device's status events, and return the moment it comes
+ * online so the preparatory firmware, compiled beforehand, is flashed at once. The wait is bounded, shows how
+ * long is left, and an interrupt ends it with nothing flashed.
+ */
+import type {Clock} from '../clock.js'
+
+import {type Cloud, type CloudDevice, type CloudEvent} from '../cloud/cloud.js'
+import {errors} from '../errors.js'
+
+/** The prefix the cloud publishes connection events under: `spark/status` ("online"/"offline") and `spark/status/safe-mode`. */
+export const STATUS_EVENT = 'spark/status'
+export const SAFE_MODE_EVENT = 'spark/status/safe-mode'
+
+/** Default bound on the wait (seconds) when `--wait-online` is given without a number. */
+export const WAIT_ONLINE_DEFAULT_S = 1800
+
+/** The instructions for the person on site. */
+export function onSiteCard(who: string): string {
+  return [
+    `For the person next to ${who} (it is offline; nothing needs a computer there):`,
+    '  1. Keep it powered, with its antenna connected and its Wi-Fi or cellular network in range.',
+    '  2. Hold MODE, tap RESET, and keep holding MODE until the LED blinks magenta; then release MODE.',
+    '  3. It now connects from Safe Mode (breathing magenta). Leave it alone: it is flashed from here the moment it',
+    '     comes online, restarts a few times, and reports back. Do not unplug it until told it is done.',
+  ].join('\n')
+}
+
+export interface WaitOnlineOptions {
+  clock: Clock
+  cloud: Pick<Cloud, 'deviceRecord' | 'events'>
+  device: Pick<CloudDevice, 'id' | 'name'>
+  /** Show the card (once, and only when the device is not online already). */
+  onCard: (card: string) => void
+  /** Progress while waiting (e.g. "29:41 left"); undefined when the wait is over. */
+  onProgress?: (text: string | undefined) => void
+  /** Aborting it (Ctrl-C) ends the wait: nothing is flashed. */
+  signal?: AbortSignal
+  waitMs: number
+}
+
+const isOnline = (body: unknown) => {
+  const o = (body ?? {}) as {connected?: unknown; online?: unknown}
+  return o.online === true || o.connected === true
+}
+
+/**
+ * Resolve with a step for the report when the device is online: at once if it already is, else on its first
+ * `spark/status` "online" or `spark/status/safe-mode` event. Rejects after `waitMs` (nothing flashed) or when
+ * `signal` aborts.
+ */
+export async function waitUntilOnline(o: WaitOnlineOptions): Promise<string> {
+  const who = o.device.name ?? o.device.id
+  if (o.signal?.aborted) throw errors.interrupted(`before ${who} came online`)
+  // Subscribe first, then look: a device that connects in between is seen either way.
+  const stream = await o.cloud.events(o.device.id, STATUS_EVENT)
+  // Listen at once: an event that comes while we look the device up must not be lost.
+  let seen: string | undefined
+  let notify = () => {}
+  stream.on('event', (ev: CloudEvent) => {
+    if (seen || (ev.coreid && ev.coreid.toLowerCase() !== o.device.id)) return
+    if (ev.name === SAFE_MODE_EVENT) seen = `${who} came online in Safe Mode.`
+    else if (ev.name === STATUS_EVENT && ev.data === 'online') seen = `${who} came online.`
+    if (seen) notify()
+  })
+  const cancels: Array<() => void> = []
+  let onAbort = () => {}
+  try {
+    const fresh = await o.cloud.deviceRecord(o.device.id)
+    if (seen) return seen
+    if (fresh.ok && isOnline(fresh.body)) return `${who} is online.`
+    o.onCard(onSiteCard(who))
+    const start = o.clock.now()
+    return await new Promise<string>((resolve, reject) => {
+      if (seen) return resolve(seen)
+      notify = () => resolve(seen!)
+      cancels.push(o.clock.setTimer(o.waitMs, () => reject(errors.notOnlineInTime(who, Math.round(o.waitMs / 1000)))))
+      onAbort = () => reject(errors.interrupted(`before ${who} came online`))
+      o.signal?.addEventListener('abort', onAbort, {once: true})
+      const tick = () => {
+        const left = Math.max(0, Math.ceil((o.waitMs - (o.clock.now() - start)) / 1000))
+        o.onProgress?.(`${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')} left`)
+        cancels.push(o.clock.setTimer(1000, tick))
+      }
+      if (o.onProgress) tick()
+    })
+  } finally {
+    for (const c of cancels) c()
+    o.signal?.removeEventListener('abort', onAbort)
+    o.onProgress?.(undefined)
+    stream.abort()
+    stream.stopIdleTimeout?.()
+  }
+}
+
+/** Run `fn` with a signal that Ctrl-C (SIGINT) or SIGTERM aborts; the handlers live only while `fn` runs. */
+export async function interruptible<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const ac = new AbortController()
+  const onSignal = () => ac.abort()
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  try {
+    return await fn(ac.signal)
+  } finally {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+  }
+}
+
+/**
+ * `--wait-online` takes an optional number of seconds: oclif flags take a value or none, so a bare
+ * `--wait-online` (last, or followed by something that is not a number) gets the default inserted.
+ */
+export function withWaitOnlineDefault(argv: string[]): string[] {
+  const out: string[] = []
+  for (let i = 0; i < argv.length; i++) {
+    out.push(argv[i])
+    if (argv[i] === '--wait-online' && !/^\d+$/.test(argv[i + 1] ?? '')) out.push(String(WAIT_ONLINE_DEFAULT_S))
+  }
+  return out
+}
