@@ -20,6 +20,7 @@ import {waitForReturn} from '../device/reboot.js'
 import {type DeviceArg, resolveDeviceArgs} from '../device/select.js'
 import {errors, EXIT, isSetupFlagError, SetupFlagError, UDEV_RULE} from '../errors.js'
 import {RequestPendingTimeout} from '../protocol/control-request.js'
+import {interruptible, WAIT_ONLINE_DEFAULT_S, waitUntilOnline} from '../fleet/rescue.js'
 import {DCT_CAVEAT, setByFirmware} from '../setup-flag/firmware.js'
 import {flagApplies, platformReason} from '../setup-flag/policy.js'
 import {applyCloud, type FlagReport, readSetupFlag} from '../setup-flag/read.js'
@@ -29,7 +30,7 @@ import {describeFound, findParticleDevices, type FoundDevice} from '../usb/disco
 import {waitForDevice, WaitTimeout} from '../usb/wait.js'
 
 /** What the doctor asks a person to do with their hands; the command prints it, tests act it out. */
-export type Instruction = 'connect' | 'dfu-buttons' | 'replug' | 'run-command' | 'safe-mode-buttons'
+export type Instruction = 'connect' | 'dfu-buttons' | 'field-rescue' | 'replug' | 'run-command' | 'safe-mode-buttons'
 
 export interface DoctorPerson {
   /** Show an instruction and return; the doctor then waits on the device, not on a key press. */
@@ -397,8 +398,14 @@ export class Doctor {
     const id = this.remoteId!
     const cloudDevice = this.o.cloud?.usable ? await this.o.cloud.device(id).catch(() => undefined) : undefined
     this.step('find', 'info', `Device ${cloudDevice?.name ?? id} is not connected over USB.`)
-    let choice: 'usb' | 'remote' = 'usb'
-    if (cloudDevice && (cloudDevice.online || cloudDevice.connected)) {
+    let choice: 'field' | 'remote' | 'usb' = 'usb'
+    if (cloudDevice && !cloudDevice.online && !cloudDevice.connected && this.o.person.prompter) {
+      // Offline and not on USB: someone next to it can start it in Safe Mode, and it is flashed when it connects.
+      choice = await this.o.person.prompter.select(`${cloudDevice.name ?? id} is offline. How do you want to fix it?`, [
+        {description: 'Connect it to this computer with a USB cable', name: 'Over USB (plug it in now)', value: 'usb'},
+        {description: 'Someone next to it starts it in Safe Mode; it is flashed over the air the moment it connects', name: 'In the field, the moment it comes online', value: 'field'},
+      ])
+    } else if (cloudDevice && (cloudDevice.online || cloudDevice.connected)) {
       if (this.o.person.prompter) {
         choice = await this.o.person.prompter.select(`${cloudDevice.name ?? id} is online in the cloud. How do you want to fix it?`, [
           {description: 'Connect it to this computer with a USB cable', name: 'Over USB (plug it in now)', value: 'usb'},
@@ -408,7 +415,7 @@ export class Doctor {
         choice = 'remote'
       }
     }
-    if (choice === 'remote') {
+    if (choice === 'remote' || choice === 'field') {
       this.report.outcome = 'nothing-to-fix'
       this.report.cause = null
       const platform = cloudDevice?.platform_id === undefined ? undefined : platformById(cloudDevice.platform_id)
@@ -428,6 +435,7 @@ export class Doctor {
         return 'done'
       }
       this.o.person.waiting(`Compiling and flashing the preparatory firmware to ${name}`)
+      let announced = false
       const r = await setByFirmware(cloudDevice!, {
         clock: this.o.clock,
         cloud: this.o.cloud!,
@@ -437,6 +445,26 @@ export class Doctor {
         force: false,
         onWaiting: (what) => this.o.person.waiting(what),
         waitMs: this.o.waitMs,
+        waitOnline:
+          choice === 'field'
+            ? () =>
+                interruptible((signal) =>
+                  waitUntilOnline({
+                    clock: this.o.clock,
+                    cloud: this.o.cloud!,
+                    device: cloudDevice!,
+                    onCard: (card) => this.o.person.instruct('field-rescue', card),
+                    onProgress: (left) => {
+                      // One spinner line for the whole wait (the person interface has no status updates).
+                      if (left === undefined) this.o.person.waiting(undefined)
+                      else if (!announced) this.o.person.waiting(`Waiting for ${name} to come online (at most ${WAIT_ONLINE_DEFAULT_S / 60} minutes)`)
+                      announced = true
+                    },
+                    signal,
+                    waitMs: WAIT_ONLINE_DEFAULT_S * 1000,
+                  }),
+                )
+            : undefined,
       })
       this.o.person.waiting(undefined)
       this.report.device = r
@@ -450,6 +478,9 @@ export class Doctor {
         `Now flash your production firmware back (the device runs only the preparatory firmware until then): particle flash ${name} <your-production-firmware.bin>`,
       )
       return 'done'
+    }
+    if (cloudDevice && !cloudDevice.online && !cloudDevice.connected) {
+      this.o.person.say(`In the field? particle-setup-flag set ${cloudDevice.name ?? id} --method firmware --wait-online flashes it the moment someone on site brings it online.`)
     }
     this.o.person.instruct('connect', `Connect ${cloudDevice?.name ?? id} to this computer with a USB data cable. Waiting for it...`)
     this.found = await this.waitFor((d) => d.id === id, 'connected')
