@@ -11,7 +11,7 @@
  * before/after numbers) is kept.
  */
 import {execFileSync, spawn, spawnSync} from 'node:child_process'
-import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {cpus, loadavg, tmpdir} from 'node:os'
 import {dirname, join, resolve} from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
@@ -325,9 +325,7 @@ async function audit() {
   const want = expectedCounts(devices)
   const cloud = await new FakeCloud().start()
   cloud.products.push({devices, id: 4242, slug: 'bench-fleet'})
-  const auditHome = join(work, 'audit-home')
-  mkdirSync(join(auditHome, '.particle'), {recursive: true})
-  writeFileSync(join(auditHome, '.particle', 'particle.config.json'), JSON.stringify({access_token: cloud.token, apiUrl: cloud.url}))
+  const auditHome = cloud.profileHome()
   const gnuTime = existsSync('/usr/bin/time')
   const once = () =>
     new Promise((resolvePromise, reject) => {
@@ -370,6 +368,7 @@ async function audit() {
     }
   } finally {
     await cloud.close()
+    rmSync(auditHome, {force: true, recursive: true})
   }
 }
 

@@ -1,8 +1,6 @@
 // `audit` end to end: the built CLI against the loopback cloud, a 10,000-device product in 100 pages, in all
 // three output forms; filters; failures that must be reported, not dropped; malformed answers.
 import {expect} from 'chai'
-import {mkdirSync, writeFileSync} from 'node:fs'
-import {join} from 'node:path'
 
 import type {AuditResult} from '../../src/commands/setup-flag/audit.js'
 
@@ -58,9 +56,7 @@ describe('audit (loopback cloud)', function () {
   beforeEach(async () => {
     cloud = await new FakeCloud().start()
     cloud.products.push({devices: BIG, id: 4242, slug: 'field-fleet'})
-    const home = tempDir('setup-flag-home-')
-    mkdirSync(join(home, '.particle'))
-    writeFileSync(join(home, '.particle', 'particle.config.json'), JSON.stringify({access_token: cloud.token, apiUrl: cloud.url}))
+    const home = cloud.profileHome()
     env = {HOME: home}
   })
   afterEach(() => cloud.close())

@@ -2,13 +2,13 @@
 // that is offline, comes online later through the event stream, is flashed once, reports, and gets production
 // firmware back; interrupted (or out of time) before it comes online, nothing is flashed.
 import {expect} from 'chai'
-import {mkdirSync, writeFileSync} from 'node:fs'
+import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import type {SetReport} from '../../src/lib/setup-flag/write.js'
 
 import {withWaitOnlineDefault} from '../../src/lib/fleet/rescue.js'
-import {runCli, tempDir} from '../support/cli.js'
+import {runCli} from '../support/cli.js'
 import {FakeCloud} from '../support/fake-cloud.js'
 import {LiveCli} from '../support/live-cli.js'
 
@@ -26,9 +26,7 @@ describe('set --method firmware --wait-online (field rescue, loopback cloud)', f
       {connected: false, id: FIELD, name: 'field-boron', platform_id: 13, system_firmware_version: '2.3.1'},
       {connected: false, id: 'e00fce681a2b3c4d5e6f7c02', name: 'new-boron', platform_id: 13, system_firmware_version: '4.2.0'},
     ]
-    const home = tempDir('setup-flag-home-')
-    mkdirSync(join(home, '.particle'))
-    writeFileSync(join(home, '.particle', 'particle.config.json'), JSON.stringify({access_token: cloud.token, apiUrl: cloud.url}))
+    const home = cloud.profileHome()
     production = join(home, 'production.bin')
     writeFileSync(production, 'PRODUCTION v9')
     env = {HOME: home, PARTICLE_OFFLINE: ''}

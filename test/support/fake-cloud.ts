@@ -3,8 +3,11 @@
  * normal base URL. It serves the endpoints we call with the real response and error shapes
  * (cli-and-cloud.md §4.3-4.5) and records every request so tests can count them and check headers.
  */
+import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import {type AddressInfo} from 'node:net'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 
 export interface FakeCloudDevice {
   connected?: boolean
@@ -178,6 +181,14 @@ export class FakeCloud {
     for (const s of this.streams) {
       if (s.deviceId === deviceId && name.startsWith(s.name)) s.res.write(`event: ${name}\ndata: ${payload}\n\n`)
     }
+  }
+
+  /** A fresh HOME whose official-CLI profile is logged in to this cloud (token and API URL). */
+  profileHome(): string {
+    const home = mkdtempSync(join(tmpdir(), 'setup-flag-home-'))
+    mkdirSync(join(home, '.particle'))
+    writeFileSync(join(home, '.particle', 'particle.config.json'), JSON.stringify({access_token: this.token, apiUrl: this.url}))
+    return home
   }
 
   /** Resolve when a client has an event stream open for this device and event name (already open: at once). */

@@ -124,6 +124,15 @@ describe('audit: reading a fleet', function () {
     expect(rows.map((r) => r.id)).to.deep.equal(devices.map((d) => d.id))
   })
 
+  it('when even the first page cannot be read, the audit stops with the cloud error (nothing to count)', async () => {
+    hook((page) => (page === 1 ? {status: 503} : undefined))
+    await collect({attempts: 2}).then(
+      () => expect.fail('should fail'),
+      (error) => expect(error).to.include({code: 'SETUP_FLAG_CLOUD_UNAVAILABLE', exit: 7}),
+    )
+    expect(arrivals).to.have.length(2)
+  })
+
   it('a bad token or an unknown product stops the audit with a clear error', async () => {
     const bad = new Cloud({accessToken: 'wrong', apiUrl: fake.url, from: 'test', offline: false, profile: 'particle'}, clock)
     await collectFleet({clock, cloud: bad, onRows: () => {}, product: 'seven'}).then(
