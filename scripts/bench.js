@@ -511,6 +511,15 @@ header read at both 0x28200 and 0x30200 (§6: "read both … prefer 0x28200") on
 
 ${wireDetail}
 
+## Audit detail
+
+\`audit --product bench-fleet --per-page 100 --json\` through the built binary against the loopback cloud of the
+tests (test/support/fake-cloud.ts, run in the bench's own process through tsx), serving the 10,000-device fixture
+of test/support/fleet.ts (11 platforms × 8 Device OS versions, online and development flags mixed) in 100 pages;
+the CLI reads them with its defaults (4 requests in flight). Peak RSS is GNU time's for the CLI process; "per page"
+is the span from the first page request to the last, over 99 intervals, as the cloud sees it; the whole run
+includes start-up and writing the JSON. Every run's risk and Device OS counts are compared with the fixture's.
+
 ## Soak detail
 
 ${soakResult.cycles} cycles of \`setSetupFlag\` (alternately done / not done, so every cycle writes) then
