@@ -118,7 +118,7 @@ describe('audit (loopback cloud)', function () {
   })
 
   it('--online and --risk filter the list and the counts, and the summary still says how many were read', async () => {
-    const {code, json} = await runJson<AuditResult>(['audit', '--product', 'field-fleet', '--online', '--risk', 'at-risk', '--risk', 'cannot-upgrade'], {env})
+    const {code, json} = await runJson<AuditResult>(['audit', '--product', 'field-fleet', '--online', '--risk', 'at-risk,cannot-upgrade'], {env})
     expect(code).to.equal(0)
     const kept = BIG.filter((d) => d.connected)
     const want = expectedCounts(kept.filter((d) => ['at-risk', 'cannot-upgrade'].includes(expectedRiskOf(d))))

@@ -41,7 +41,7 @@ Exit status: 0 when every device was read; 2 bad input, 7 the cloud failed (not 
     parallel: Flags.integer({default: DEFAULTS.parallel, description: 'Requests in flight at most while reading pages.', max: 16, min: 1}),
     'per-page': Flags.integer({default: DEFAULTS.perPage, description: 'Devices per page when reading a product.', max: 1000, min: 1}),
     product: Flags.string({description: 'Audit the devices of this product (ID or slug) instead of your own.'}),
-    risk: Flags.option({description: 'List only devices with this risk (may be repeated).', multiple: true, options: RISKS})(),
+    risk: Flags.option({delimiter: ',', description: 'List only devices with this risk (repeat it, or separate risks with commas).', multiple: true, options: RISKS})(),
   }
 
   static override strict = false
