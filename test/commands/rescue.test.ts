@@ -44,6 +44,7 @@ describe('set --method firmware --wait-online (field rescue, loopback cloud)', f
   it('offline, comes online in Safe Mode later: flashed once, the result read, production restored', async () => {
     const cli = await startRescue(['--restore', production, '--json'])
     expect(cloud.flashed, 'nothing flashed while offline').to.deep.equal([])
+    expect(cli.stderr).to.contain('Waiting up to 60 s for it to come online; Ctrl-C stops the wait')
     expect(cloud.requests.map((r) => `${r.method} ${r.path}`)).to.include('POST /v1/binaries') // compiled while waiting
     cloud.bringOnline(FIELD, {safeMode: true})
     const {code, stdout, stderr} = await cli.exited

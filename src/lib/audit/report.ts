@@ -78,6 +78,7 @@ export function renderSummary(s: AuditSummary, tally: Tally): string {
   if (tally.fixes.size > 0) {
     lines.push('', 'What to do:')
     for (const [fix, n] of tally.fixes) lines.push(`  ${n} device${n === 1 ? '' : 's'}: ${fix}`)
+    lines.push('  One of them stuck blinking dark blue and offline now? `particle-setup-flag set <device> --method firmware --wait-online` flashes it the moment someone on site brings it online.')
   }
   return lines.join('\n')
 }

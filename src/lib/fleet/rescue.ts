@@ -71,7 +71,8 @@ export async function waitUntilOnline(o: WaitOnlineOptions): Promise<string> {
     const fresh = await o.cloud.deviceRecord(o.device.id)
     if (seen) return seen
     if (fresh.ok && isOnline(fresh.body)) return `${who} is online.`
-    o.onCard(onSiteCard(who))
+    const minutes = Math.round(o.waitMs / 60_000)
+    o.onCard(`${onSiteCard(who)}\n\nWaiting up to ${minutes >= 2 ? `${minutes} minutes` : `${Math.round(o.waitMs / 1000)} s`} for it to come online; Ctrl-C stops the wait, and then nothing is flashed.`)
     const start = o.clock.now()
     return await new Promise<string>((resolve, reject) => {
       if (seen) return resolve(seen)
