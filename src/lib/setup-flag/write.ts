@@ -9,7 +9,7 @@ import {openDevice, openUsb, type OpenDevice} from '../device/particle-device.js
 import {waitForReturn} from '../device/reboot.js'
 import {hasRawOutRequests} from '../device/versions.js'
 import {EXIT, isSetupFlagError, SetupFlagError} from '../errors.js'
-import {DfuAlt, SETUP_DONE, SETUP_DONE_OFFSET, SETUP_NOT_DONE} from '../protocol/constants.js'
+import {DfuAlt, RequestType, SETUP_DONE, SETUP_DONE_OFFSET, SETUP_NOT_DONE} from '../protocol/constants.js'
 import {RequestPendingTimeout} from '../protocol/control-request.js'
 import {DfuNotPermitted, DfuseClient} from '../protocol/dfuse.js'
 import {type UsbBackend} from '../usb/backend.js'
@@ -56,6 +56,30 @@ export function rebootTimeoutMs(timeoutMs: number): number {
   return Math.max(15_000, 3 * timeoutMs)
 }
 
+/**
+ * How long to wait, after a timed-out 40, 50 or 60, for the restart it may still cause: the firmware runs a
+ * cancelled request when its system thread frees up and then resets about a second later (docs/protocol.md,
+ * "Cancelling does not stop a request").
+ */
+export function lateResetWaitMs(timeoutMs: number): number {
+  return Math.max(5000, timeoutMs)
+}
+
+/**
+ * A 40/50/60 timed out: rather than send another request on top of it, wait for the re-enumeration it may still
+ * cause. Returns the device back in `mode`, or undefined when it did not restart within the allowance.
+ */
+async function waitLateReset(old: FoundDevice, mode: 'dfu' | 'normal', opts: SetOptions, report: SetReport, what: string): Promise<FoundDevice | undefined> {
+  report.steps.push(`The request did not complete in time; the device may still carry it out once its firmware frees up, so waiting for it to restart ${what} instead of asking again.`)
+  opts.onWaiting?.(`Waiting for ${old.id}: it may still restart ${what}`)
+  try {
+    return await waitForReturn(old, mode, {backend: opts.backend, clock: opts.clock, timeoutMs: lateResetWaitMs(opts.timeoutMs)}, what)
+  } catch (error) {
+    if (isSetupFlagError(error) && error.code === 'SETUP_FLAG_NO_RETURN') return undefined
+    throw error
+  }
+}
+
 /** Wait for a device we restarted to come back in `mode`, within the reboot allowance. */
 function waitBack(old: FoundDevice, mode: 'dfu' | 'normal', opts: Pick<SetOptions, 'backend' | 'clock' | 'timeoutMs'>, what: string): Promise<FoundDevice> {
   return waitForReturn(old, mode, {backend: opts.backend, clock: opts.clock, timeoutMs: rebootTimeoutMs(opts.timeoutMs)}, what)
@@ -90,6 +114,9 @@ export async function setSetupFlag(found: FoundDevice, opts: SetOptions): Promis
 }
 
 
+/** Reports whose write request (73) timed out: the device may still have carried it out (docs/protocol.md). */
+const writeMayLand = new WeakSet<SetReport>()
+
 /** Decide whether to write; fills the report when nothing will be written. Returns true to write. */
 function decide(report: SetReport, applicability: Applicability, current: null | number | undefined, opts: SetOptions): boolean {
   const wanted = opts.done ? SETUP_DONE : SETUP_NOT_DONE
@@ -102,6 +129,11 @@ function decide(report: SetReport, applicability: Applicability, current: null |
     return true
   }
   const alreadyThere = current !== undefined && (opts.done ? current === SETUP_DONE : current === null || current === 0xff || current === 0x00)
+  if (alreadyThere && writeMayLand.has(report)) {
+    report.steps.push('The earlier write request (73) has landed: the flag now reads as wanted.')
+    report.changed = true
+    return false
+  }
   if (alreadyThere && !opts.force) {
     report.steps.push(`Nothing written: the flag is already ${opts.done ? 'set' : 'not set'}.`)
     return false
@@ -169,6 +201,11 @@ async function setOverControl(found: FoundDevice, opts: SetOptions, report: SetR
     report.changed = true
   } catch (error) {
     if (!(error instanceof RequestPendingTimeout) || opts.dryRun) throw error
+    if (error.requestType === RequestType.SET_DEVICE_SETUP_DONE) {
+      // Cancelling does not stop it: the firmware still runs a 73 it has queued (docs/protocol.md).
+      writeMayLand.add(report)
+      report.steps.push('The write request (73) did not complete in time; the device may still carry it out later, so the byte is unknown until read back.')
+    }
     if (stage === 'first' && hasRawOutRequests(version)) {
       report.steps.push('The device firmware does not complete USB requests; aborting its connection attempt (raw request 302) and trying again.')
       await dev.abortConnection()
@@ -209,15 +246,20 @@ async function setOverControl(found: FoundDevice, opts: SetOptions, report: SetR
 /** The firmware did not complete a request: ask for Safe Mode (60) and redo the write there. */
 async function viaSafeMode(dev: OpenDevice, found: FoundDevice, opts: SetOptions, report: SetReport, cause: RequestPendingTimeout): Promise<void> {
   report.steps.push('The device firmware does not complete USB requests; asking it to restart in Safe Mode (request 60).')
+  let back: FoundDevice | undefined
   try {
     await dev.enterSafeMode({timeoutMs: opts.timeoutMs})
   } catch (error) {
-    if (error instanceof RequestPendingTimeout) throw safeModeByHand(found.id, cause)
-    throw error
+    if (!(error instanceof RequestPendingTimeout)) throw error
+    await dev.close()
+    back = await waitLateReset(found, 'normal', opts, report, 'in Safe Mode')
+    if (!back) throw safeModeByHand(found.id, cause)
   }
-  await dev.close()
-  opts.onWaiting?.(`Waiting for ${found.id} to restart in Safe Mode`)
-  const back = await waitBack(found, 'normal', opts, 'in Safe Mode')
+  if (!back) {
+    await dev.close()
+    opts.onWaiting?.(`Waiting for ${found.id} to restart in Safe Mode`)
+    back = await waitBack(found, 'normal', opts, 'in Safe Mode')
+  }
   report.steps.push('The device restarted in Safe Mode.')
   const safe = await openDevice(back, opts.clock)
   try {
@@ -234,7 +276,7 @@ async function viaSafeMode(dev: OpenDevice, found: FoundDevice, opts: SetOptions
 }
 
 function safeModeByHand(id: string, cause: RequestPendingTimeout): SetupFlagError {
-  return new SetupFlagError('SETUP_FLAG_NOT_RESPONDING', `Device ${id} does not answer USB requests, not even the request to enter Safe Mode: its application is blocking the system.`, {
+  return new SetupFlagError('SETUP_FLAG_NOT_RESPONDING', `Device ${id} does not answer USB requests, not even the request to enter Safe Mode: its application is blocking the system. The requests it accepted may still run if it frees up (it may then restart in Safe Mode on its own).`, {
     cause,
     exit: EXIT.DEVICE,
     suggestions: [
@@ -267,20 +309,30 @@ async function setOverDfu(found: FoundDevice, opts: SetOptions, report: SetRepor
       return
     }
     await dev.resetPending()
+    let late: FoundDevice | undefined
     try {
       await dev.enterDfu({timeoutMs: opts.timeoutMs})
     } catch (error) {
       if (!(error instanceof RequestPendingTimeout)) throw error
-      throw new SetupFlagError('SETUP_FLAG_NOT_RESPONDING', `Device ${found.id} does not answer the request to restart in DFU mode: its application is blocking the system.`, {
-        cause: error,
-        exit: EXIT.DEVICE,
-        suggestions: ['Put it in DFU mode by hand: hold MODE, tap RESET, release MODE when the LED blinks yellow; then run the command again.'],
-      })
+      await dev.close()
+      report.steps.push('Asked the device to restart in DFU mode (request 50).')
+      late = await waitLateReset(found, 'dfu', opts, report, 'in DFU mode')
+      if (!late) {
+        throw new SetupFlagError('SETUP_FLAG_NOT_RESPONDING', `Device ${found.id} does not answer the request to restart in DFU mode: its application is blocking the system. It may still restart in DFU mode on its own if it frees up.`, {
+          cause: error,
+          exit: EXIT.DEVICE,
+          suggestions: ['Put it in DFU mode by hand: hold MODE, tap RESET, release MODE when the LED blinks yellow; then run the command again.'],
+        })
+      }
     }
-    await dev.close()
-    report.steps.push('Asked the device to restart in DFU mode (request 50).')
-    opts.onWaiting?.(`Waiting for ${found.id} to restart in DFU mode`)
-    dfuDevice = await waitBack(found, 'dfu', opts, 'in DFU mode')
+    if (late) {
+      dfuDevice = late
+    } else {
+      await dev.close()
+      report.steps.push('Asked the device to restart in DFU mode (request 50).')
+      opts.onWaiting?.(`Waiting for ${found.id} to restart in DFU mode`)
+      dfuDevice = await waitBack(found, 'dfu', opts, 'in DFU mode')
+    }
     report.mode = 'dfu'
   }
 

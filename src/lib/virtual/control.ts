@@ -46,6 +46,12 @@ type Phase =
 
 interface Request {
   buffer: Uint8Array
+  /**
+   * RESET(id), RESET(0) or a bus reset took it off the active list while it was queued or running: the firmware
+   * only marks it done, so its handler still runs when the system thread frees, and its completion then fires
+   * (docs/protocol.md "Cancelling does not stop a request").
+   */
+  cancelled?: boolean
   cancelTimer?: () => void
   id: number
   outcome?: Outcome
@@ -53,6 +59,8 @@ interface Request {
   phase: Phase
   received: number
   replySent: number
+  /** Order of arrival: the system thread runs queued requests first come, first served. */
+  seq: number
   type: number
 }
 
@@ -65,7 +73,10 @@ function statusReply(status: number): Uint8Array {
 
 export class ControlEngine {
   private readonly active = new Map<number, Request>()
+  /** Cancelled requests whose handler has not run yet (they no longer hold a slot or an id). */
+  private readonly orphans = new Set<Request>()
   private lastId = 0
+  private seq = 0
   private disposed = false
 
   constructor(private readonly host: ControlEngineHost) {}
@@ -100,27 +111,62 @@ export class ControlEngine {
     return request === Service.SEND ? this.send(index, data) : false
   }
 
-  /** The system thread became free: run whatever was waiting for it. */
+  /** The system thread became free: run whatever was waiting for it, cancelled requests included, in order. */
   kick(): void {
-    for (const req of [...this.active.values()]) if (req.phase === 'queued' && !req.cancelTimer) this.schedule(req)
+    const waiting = [...this.active.values(), ...this.orphans].filter((r) => r.phase === 'queued' && !r.cancelTimer)
+    for (const req of waiting.sort((a, b) => a.seq - b.seq)) this.schedule(req)
   }
 
-  /** A USB bus reset cancels every active request (handlers see ABORTED, §2.5). */
+  /** Cancelled requests still waiting to run (tests and the devices file may look). */
+  get orphanCount(): number {
+    return this.orphans.size
+  }
+
+  /** A USB bus reset cancels every active request (handlers see ABORTED), exactly as RESET(0) does. */
   abortAll(): void {
-    for (const req of this.active.values()) req.cancelTimer?.()
-    this.active.clear()
+    for (const req of [...this.active.values()]) this.cancel(req)
   }
 
   /** The firmware is going away (reboot): nothing of this boot may run any more. */
   dispose(): void {
-    this.abortAll()
+    for (const req of [...this.active.values(), ...this.orphans]) req.cancelTimer?.()
+    this.active.clear()
+    this.orphans.clear()
     this.disposed = true
+  }
+
+  /**
+   * Take a request off the active list (RESET, bus reset). As the firmware does (usb_control_request_channel.cpp,
+   * finishActiveRequest): a request still allocating or waiting for its payload is dropped; one queued or running
+   * is only marked done, so its handler runs later anyway and its completion fires; one already done has its
+   * completion fire now (e.g. the reset of a 40 whose result nobody read). See docs/protocol.md.
+   */
+  private cancel(req: Request): void {
+    this.active.delete(req.id)
+    switch (req.phase) {
+      case 'allocating':
+      case 'payload': {
+        req.cancelTimer?.()
+        req.cancelTimer = undefined
+        break
+      }
+      case 'queued':
+      case 'running': {
+        req.cancelled = true
+        this.orphans.add(req)
+        break
+      }
+      case 'done': {
+        req.outcome?.onComplete?.()
+        break
+      }
+    }
   }
 
   private init(type: number, size: number): Uint8Array {
     if (this.host.forceBusy() || this.active.size >= MAX_ACTIVE) return statusReply(Status.BUSY)
     const id = this.nextId()
-    const req: Request = {buffer: new Uint8Array(size), id, paddingSeen: false, phase: 'payload', received: 0, replySent: 0, type}
+    const req: Request = {buffer: new Uint8Array(size), id, paddingSeen: false, phase: 'payload', received: 0, replySent: 0, seq: this.seq++, type}
     this.active.set(id, req)
     this.host.initReceived(type)
     let status: number = Status.OK
@@ -202,8 +248,7 @@ export class ControlEngine {
     }
     const req = this.active.get(id)
     if (!req) return statusReply(Status.NOT_FOUND)
-    req.cancelTimer?.()
-    this.active.delete(id)
+    this.cancel(req)
     return statusReply(Status.OK)
   }
 
@@ -228,7 +273,7 @@ export class ControlEngine {
     }
     req.cancelTimer = this.host.clock.setTimer(this.host.processingMs, () => {
       req.cancelTimer = undefined
-      if (this.disposed || this.active.get(req.id) !== req) return
+      if (this.disposed || (this.active.get(req.id) !== req && !this.orphans.has(req))) return
       if (this.host.blocked()) return
       this.run(req)
     })
@@ -238,6 +283,11 @@ export class ControlEngine {
     req.phase = 'running'
     req.outcome = this.host.execute(req.type, req.buffer.subarray(0, req.received))
     req.phase = 'done'
+    if (req.cancelled) {
+      // Nobody will collect the result: the firmware releases it at once and its completion fires.
+      this.orphans.delete(req)
+      req.outcome.onComplete?.()
+    }
   }
 
   private complete(req: Request): void {
