@@ -87,3 +87,42 @@ describe('virtual device: faithful to Device OS sources', () => {
     })
   })
 })
+
+describe('virtual device: the cloud-disconnect flag (usb_control_request_channel.cpp@v3.3.1:173, :550, :196)', () => {
+  const RAW_302 = {index: 302, recipient: 'device', request: 0x50, requestType: 'vendor', value: 0} as const
+
+  it('raw 302 sets it (spark_cloud_flag_disconnect), the devices file shows it, any reset clears it', async () => {
+    const clock = new FakeClock(0, false)
+    const {usb} = bus(spec(), {bootMs: 500}, clock)
+    const dev = await openFirst(usb)
+    expect(usb.specs()[0].cloudDisconnected).to.equal(undefined)
+    expect(await out(dev, RAW_302)).to.equal('ok')
+    expect(usb.device(ARGON_ID)!.cloudDisconnected).to.equal(true)
+    expect(usb.specs()[0].cloudDisconnected).to.equal(true)
+    usb.setMode(ARGON_ID, 'normal')
+    await clock.advance(500)
+    expect(usb.specs()[0].cloudDisconnected).to.equal(undefined)
+  })
+
+  it('the INIT of 40/41/50/60 sets it too (:196), 70 does not (:201); before 1.3.1-rc.1 no INIT touches it', async () => {
+    for (const [deviceOs, type, want] of [
+      ['3.3.1', 50, true],
+      ['3.3.1', 41, true],
+      ['3.3.1', 70, undefined],
+      ['1.3.0-rc.1', 50, undefined],
+      ['1.3.1-rc.1', 60, true],
+    ] as const) {
+      const {usb} = bus(spec({deviceOs, faults: {blockedSystemThread: 'app'}}))
+      const dev = await openFirst(usb)
+      await inHex(dev, INIT(type), 64)
+      expect(usb.specs()[0].cloudDisconnected, `${deviceOs} ${type}`).to.equal(want)
+    }
+  })
+
+  it('a devices file may start a device with the flag set, and "connecting" then does not block', async () => {
+    const {usb} = bus(spec({cloudDisconnected: true, faults: {blockedSystemThread: 'connecting'}}))
+    const dev = await openFirst(usb)
+    const init = parseReply(await inHex(dev, INIT(72), 64))
+    expect(parseReply(await inHex(dev, CHECK(init.id!), 64)).result).to.equal(0)
+  })
+})

@@ -36,6 +36,11 @@ export interface FlagReport {
   reason: null | string
   /** Module version number of the system part, when read from its header in DFU mode. */
   systemModuleVersion?: number
+  /**
+   * True when this read sent raw request 302 (`get --unstick`): the device is off the cloud until it restarts
+   * (docs/protocol.md "Raw requests").
+   */
+  cloudDisconnected?: boolean
   value: null | number
 }
 
@@ -43,6 +48,11 @@ export interface ReadContext {
   clock: Clock
   /** Per-request deadline for control requests, ms. */
   timeoutMs: number
+  /**
+   * When the firmware does not complete a request, abort its connection attempt with raw request 302 and ask
+   * again. This takes the device off the cloud until it restarts, so only on request (`get --unstick`).
+   */
+  unstick?: boolean
 }
 
 export function baseReport(found: FoundDevice): FlagReport {
@@ -105,7 +115,7 @@ async function readOverControl(found: FoundDevice, ctx: ReadContext, report: Fla
 
   await dev.resetPending()
   try {
-    report.mode = (await isListeningFreeingThread(dev, version, opts)) ? 'listening' : 'normal'
+    report.mode = (await isListeningFreeingThread(dev, version, opts, ctx.unstick === true, report)) ? 'listening' : 'normal'
   } catch (error) {
     if (isSetupFlagError(error) && error.code === 'SETUP_FLAG_PROTECTED') {
       report.protected = true
@@ -207,15 +217,24 @@ export function applyCloud(report: FlagReport, cloud: CloudDevice | undefined): 
 }
 
 /**
- * Request 72, and when it stays pending on Device OS 2.0+, abort a connection attempt that may hold the system
- * thread (raw request 302) and ask once more. An application that blocks the thread still times out.
+ * Request 72. When it stays pending on Device OS 2.0+ and `unstick` was asked for, abort a connection attempt that
+ * may hold the system thread (raw request 302, which also takes the device off the cloud until it restarts) and
+ * ask once more. Without `unstick` the timeout is reported with the way out. An application that blocks the
+ * thread still times out.
  */
-async function isListeningFreeingThread(dev: OpenDevice, version: string, opts: {timeoutMs: number}): Promise<boolean> {
+async function isListeningFreeingThread(dev: OpenDevice, version: string, opts: {timeoutMs: number}, unstick: boolean, report: FlagReport): Promise<boolean> {
   try {
     return await dev.isListening(opts)
   } catch (error) {
     if (!(error instanceof RequestPendingTimeout) || !hasRawOutRequests(version)) throw error
+    if (!unstick) {
+      error.suggestions.push(
+        'If it is stuck trying to connect, `get --unstick` aborts the attempt (raw request 302); that takes it off the cloud until it restarts.',
+      )
+      throw error
+    }
     await dev.abortConnection()
+    report.cloudDisconnected = true
     return dev.isListening(opts)
   }
 }

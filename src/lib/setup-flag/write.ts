@@ -101,6 +101,7 @@ export async function setSetupFlag(found: FoundDevice, opts: SetOptions): Promis
     await (method === 'dfu' ? setOverDfu(found, opts, report) : setOverControl(target, opts, report, 'first'))
   } catch (error) {
     withError(report, error)
+    if (offCloud.has(report)) report.steps.push('Raw request 302 took the device off the cloud: it reconnects when it restarts (tap RESET).')
     // A write was under way (request 73 or the DFU download went out): say the byte's state is unknown.
     if (report.method !== null && report.after === null) report.reason = `${report.reason} The byte's state after the write is unknown.`
   } finally {
@@ -207,9 +208,14 @@ async function setOverControl(found: FoundDevice, opts: SetOptions, report: SetR
       report.steps.push('The write request (73) did not complete in time; the device may still carry it out later, so the byte is unknown until read back.')
     }
     if (stage === 'first' && hasRawOutRequests(version)) {
-      report.steps.push('The device firmware does not complete USB requests; aborting its connection attempt (raw request 302) and trying again.')
+      report.steps.push(
+        'The device firmware does not complete USB requests; aborting its connection attempt (raw request 302, which keeps it off the cloud until it restarts) and trying again.',
+      )
       await dev.abortConnection()
+      offCloud.add(report)
       await setOverControl(found, opts, report, 'after-abort')
+      // Still off the cloud unless Safe Mode restarted it on the way: restart it so it connects again.
+      if (offCloud.has(report)) await restartOnline(found, opts, report)
       return
     }
     if (stage === 'safe') throw safeModeByHand(found.id, error)
@@ -243,6 +249,35 @@ async function setOverControl(found: FoundDevice, opts: SetOptions, report: SetR
   }
 }
 
+/** Reports whose device we took off the cloud with raw 302 and have not restarted since (docs/protocol.md). */
+const offCloud = new WeakSet<SetReport>()
+
+/** After raw 302: restart the device (request 40) so it leaves the cloud-disconnect state, and wait for it. */
+async function restartOnline(found: FoundDevice, opts: SetOptions, report: SetReport): Promise<void> {
+  const now = (await opts.backend.usb.getDevices().catch(() => [] as USBDevice[])).find((d) => d.serialNumber?.toLowerCase() === found.id)
+  const current = now && now !== found.usbDevice ? {...found, usbDevice: now} : found
+  const dev = await openDevice(current, opts.clock)
+  let late = false
+  try {
+    await dev.resetPending()
+    await dev.reset({timeoutMs: opts.timeoutMs})
+  } catch (error) {
+    if (!(error instanceof RequestPendingTimeout)) throw error
+    late = true
+  } finally {
+    await dev.close()
+  }
+  const back = late ? await waitLateReset(current, 'normal', opts, report, 'to reconnect to the cloud') : await waitBack(current, 'normal', opts, 'after the restart')
+  if (!back) {
+    report.steps.push('The device did not restart: it stays off the cloud until it does (tap RESET).')
+    return
+  }
+  offCloud.delete(report)
+  report.steps.push('Restarted the device (request 40) so it connects to the cloud again.')
+  if (opts.done) await confirmNotListening(back, opts, report)
+  else report.mode = 'unknown' // cleared flag: it boots into Listening Mode
+}
+
 /** The firmware did not complete a request: ask for Safe Mode (60) and redo the write there. */
 async function viaSafeMode(dev: OpenDevice, found: FoundDevice, opts: SetOptions, report: SetReport, cause: RequestPendingTimeout): Promise<void> {
   report.steps.push('The device firmware does not complete USB requests; asking it to restart in Safe Mode (request 60).')
@@ -271,6 +306,7 @@ async function viaSafeMode(dev: OpenDevice, found: FoundDevice, opts: SetOptions
   }
   opts.onWaiting?.(`Waiting for ${found.id} to restart its application`)
   await waitBack(back, 'normal', opts, 'from Safe Mode')
+  offCloud.delete(report) // a reset clears the cloud-disconnect flag
   report.mode = 'normal'
   report.steps.push('Restarted the device to leave Safe Mode (request 40).')
 }

@@ -17,7 +17,7 @@ import {ControlEngine} from './control.js'
 import {LANGID_DESCRIPTOR, Standard, type UsbIdentity, usbIdentity} from './descriptors.js'
 import {DfuBootloader} from './dfu.js'
 import {Dct, externalFlash, internalFlash, type Memory, type SparseFlash} from './memory.js'
-import {ABORTS_CONNECTION, executeRequest, rawIn, rawOut, type RequestContext} from './requests.js'
+import {abortsConnection, executeRequest, rawIn, rawOut, type RequestContext} from './requests.js'
 import {bootsListening} from './rules.js'
 import type {ExchangeRecord, VirtualDeviceSpec, VirtualFaults, VirtualMode, VirtualTiming} from './types.js'
 import {type UsbDeviceOwner, VirtualUsbDevice} from './usb-device.js'
@@ -82,6 +82,12 @@ export class VirtualDevice implements UsbDeviceOwner {
   private busyAnswered = 0
   private transfers = 0
   private connectionAborted = false
+  /**
+   * The cloud-disconnect flag (`spark_cloud_flag_disconnect()`), set by raw 302 and by the INIT of 40/41/50/60
+   * (docs/protocol.md "Raw requests"); only a reset clears it. While set the device stays off the cloud
+   * (breathing green) and makes no connection attempt.
+   */
+  private cloudOff = false
   private pendingReset: {cancel: () => void; mode: VirtualMode} | undefined
   private cancelBoot: (() => void) | undefined
   private readonly context: RequestContext
@@ -98,6 +104,7 @@ export class VirtualDevice implements UsbDeviceOwner {
     this.givenFaults = spec.faults && {...spec.faults}
     this.currentMode = spec.mode
     this.safeListening = spec.mode === 'safe' && spec.listening === true
+    this.cloudOff = spec.cloudDisconnected === true && spec.mode !== 'dfu'
     this.dct = new Dct(spec.setupDone)
     this.internal = internalFlash(this.platform, this.version, this.deviceOs, spec.faults?.noSystemPart === true)
     this.external = externalFlash(this.platform)
@@ -117,6 +124,11 @@ export class VirtualDevice implements UsbDeviceOwner {
 
   get setupDone(): number {
     return this.dct.setupDone
+  }
+
+  /** Kept off the cloud until the next reset (raw 302, or the INIT of 40/41/50/60). */
+  get cloudDisconnected(): boolean {
+    return this.cloudOff
   }
 
   get faults(): VirtualFaults {
@@ -152,6 +164,7 @@ export class VirtualDevice implements UsbDeviceOwner {
       mode: this.currentMode,
       ...(this.currentMode === 'safe' && this.safeListening ? {listening: true} : {}),
       setupDone: this.dct.setupDone,
+      ...(this.cloudOff ? {cloudDisconnected: true} : {}),
       ...(this.givenFaults ? {faults: {...this.givenFaults}} : {}),
     }
   }
@@ -247,6 +260,7 @@ export class VirtualDevice implements UsbDeviceOwner {
   }
 
   private applyBoot(mode: VirtualMode, listening?: boolean): void {
+    this.cloudOff = false // any reset clears the cloud-disconnect flag
     const flagSaysListen = bootsListening(this.platform, this.version, this.dct.setupDone)
     this.currentMode = mode === 'normal' && flagSaysListen ? 'listening' : mode
     this.safeListening = mode === 'safe' ? (listening ?? flagSaysListen) : false
@@ -278,12 +292,18 @@ export class VirtualDevice implements UsbDeviceOwner {
   private blocked(): boolean {
     const b = this.givenFaults?.blockedSystemThread
     if (b === true || b === 'app') return this.currentMode !== 'safe' // Safe Mode does not run the application
-    if (b === 'connecting') return !this.connectionAborted && !this.listening // no connection attempt while listening
+    // No connection attempt while listening or while the cloud-disconnect flag is set.
+    if (b === 'connecting') return !this.connectionAborted && !this.cloudOff && !this.listening
     return false
   }
 
-  private abortConnection(): void {
+  /** cancelNetworkConnection(disconnect): abort the attempt; with `disconnect` also set the cloud-disconnect flag. */
+  private abortConnection(disconnect: boolean): void {
     this.connectionAborted = true
+    if (disconnect && !this.cloudOff) {
+      this.cloudOff = true
+      this.port.stateChanged()
+    }
     this.control?.kick()
   }
 
@@ -301,7 +321,7 @@ export class VirtualDevice implements UsbDeviceOwner {
   private makeContext(): RequestContext {
     const self = this // the getters below need the device, not the literal
     return {
-      abortConnection: () => self.abortConnection(),
+      abortConnection: () => self.abortConnection(true),
       get deviceOs() {
         return self.deviceOs
       },
@@ -339,7 +359,8 @@ export class VirtualDevice implements UsbDeviceOwner {
         return true
       },
       initReceived: (type: number) => {
-        if (ABORTS_CONNECTION.has(type)) this.abortConnection()
+        const abort = abortsConnection(type, this.version, this.isProtected())
+        if (abort) this.abortConnection(abort === 'disconnect')
       },
       processingMs: this.port.timing.processingMs,
     }

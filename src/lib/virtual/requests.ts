@@ -35,17 +35,32 @@ export interface RequestContext {
   writeSetupDone(value: number): void
 }
 
-/** Request types a protected device still serves over USB (§2.5): device id, protected state (76, 77), app custom (10). */
+/** Request types a protected device still serves over USB (services/src/security_mode.cpp@v6.1.1:203-206): device id, protected state (76, 77), app custom (10). */
 const ALLOWED_WHEN_PROTECTED = new Set([RequestType.DEVICE_ID, 76, 77, 10])
 
-/** Types whose INIT makes the USB ISR abort a connection attempt, so a stuck system thread frees up (§2.5). */
-export const ABORTS_CONNECTION = new Set<number>([
-  RequestType.RESET,
-  RequestType.FACTORY_RESET,
-  RequestType.DFU_MODE,
-  RequestType.SAFE_MODE,
-  RequestType.START_LISTENING,
-])
+/**
+ * What the USB ISR does to a connection attempt at the INIT of `type` (usb_control_request_channel.cpp,
+ * cancelNetworkConnectionIfNeeded): 40/41/50/60 abort it and set the cloud-disconnect flag ('disconnect'), 70
+ * aborts it without touching the flag ('abort'). The abort exists from 1.3.1-rc.1 (absent in 1.3.0-rc.1), and from
+ * 6.1.1 not on a protected device. See docs/protocol.md "Connection abort at INIT".
+ */
+export function abortsConnection(type: number, version: Semver, isProtected: boolean): 'abort' | 'disconnect' | undefined {
+  if (!atLeast(version, '1.3.1') || (isProtected && atLeast(version, '6.1.1'))) return undefined
+  switch (type) {
+    case RequestType.RESET:
+    case RequestType.FACTORY_RESET:
+    case RequestType.DFU_MODE:
+    case RequestType.SAFE_MODE: {
+      return 'disconnect'
+    }
+    case RequestType.START_LISTENING: {
+      return 'abort'
+    }
+    default: {
+      return undefined
+    }
+  }
+}
 
 const ok = (reply?: Uint8Array, onComplete?: () => void): Outcome => ({onComplete, reply, result: Result.OK})
 const fail = (result: number): Outcome => ({result})
@@ -56,7 +71,9 @@ export function fakeSerialNumber(id: string): string {
 }
 
 export function executeRequest(ctx: RequestContext, type: number, payload: Uint8Array): Outcome {
-  if (ctx.isProtected && !ALLOWED_WHEN_PROTECTED.has(type)) return fail(Result.PROTECTED)
+  // The system firmware filters requests on a protected device from 6.1.1 (security_mode_init is called there);
+  // 6.0.0 and 6.1.0 define the bootloader check but never call it, so only their bootloader is protected.
+  if (ctx.isProtected && atLeast(ctx.version, '6.1.1') && !ALLOWED_WHEN_PROTECTED.has(type)) return fail(Result.PROTECTED)
   switch (type) {
     case RequestType.DEVICE_ID: {
       return ok(encodeStringField1(ctx.id))

@@ -16,7 +16,7 @@ export class SpecProblem extends Error {
   }
 }
 
-const DEVICE_KEYS = ['id', 'name', 'platform', 'deviceOs', 'mode', 'listening', 'setupDone', 'faults']
+const DEVICE_KEYS = ['id', 'name', 'platform', 'deviceOs', 'mode', 'listening', 'setupDone', 'cloudDisconnected', 'faults']
 const ID = /^[\da-f]{24}$/i
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -86,6 +86,9 @@ export function checkDeviceSpec(v: unknown, where: string): VirtualDeviceSpec {
   }
   if (v.listening !== undefined && typeof v.listening !== 'boolean') throw new SpecProblem(`${where}.listening must be true or false`)
   if (v.name !== undefined && typeof v.name !== 'string') throw new SpecProblem(`${where}.name must be a string`)
+  if (v.cloudDisconnected !== undefined && typeof v.cloudDisconnected !== 'boolean') {
+    throw new SpecProblem(`${where}.cloudDisconnected must be true or false`)
+  }
   const faults = v.faults === undefined ? undefined : checkFaults(v.faults, `${where}.faults`)
   if (faults?.protected && !atLeast(version, '6.0.0')) {
     throw new SpecProblem(`${where}.faults.protected needs deviceOs 6.0.0 or later (Device Protection does not exist before)`)
@@ -100,6 +103,7 @@ export function checkDeviceSpec(v: unknown, where: string): VirtualDeviceSpec {
   if (faults) spec.faults = faults
   if (v.listening !== undefined) spec.listening = v.listening
   if (v.name !== undefined) spec.name = v.name
+  if (v.cloudDisconnected === true) spec.cloudDisconnected = true
   return spec
 }
 

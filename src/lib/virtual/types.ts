@@ -74,6 +74,11 @@ export interface VirtualDeviceSpec {
   listening?: boolean
   /** Ignored by the device (a cloud name for humans and tests); preserved on write-back. */
   name?: string
+  /**
+   * The cloud-disconnect flag: set by raw request 302 (and the INIT of 40/41/50/60), cleared by any reset. While
+   * set, a real device stays off the cloud (breathing green). Written only when true. See docs/protocol.md.
+   */
+  cloudDisconnected?: boolean
 }
 
 export interface VirtualDevicesFile {

@@ -101,3 +101,17 @@ describe('write path: requests the firmware may still carry out', () => {
     expect(env.usb.device(ID)!.setupDone).to.equal(0xff)
   })
 })
+
+describe('write path: raw 302 on the way to a write, then a restart so the device ends online', () => {
+  it('a device stuck connecting: 302, write, read back, restart (40); no disconnect flag left', async () => {
+    const env = setup(spec({faults: {blockedSystemThread: 'connecting'}, mode: 'normal', platform: 'boron', setupDone: 0x00}))
+    const {report} = await run(env, {})
+    expect(report.error, JSON.stringify(report)).to.equal(undefined)
+    expect(report).to.include({after: 1, changed: true})
+    const steps = report.steps.join(' ')
+    expect(steps).to.match(/raw request 302, which keeps it off the cloud until it restarts/)
+    expect(steps).to.match(/Restarted the device \(request 40\) so it connects to the cloud again/)
+    expect(env.usb.specs()[0].cloudDisconnected).to.equal(undefined)
+    expect(env.usb.device(ID)!.setupDone).to.equal(0x01)
+  })
+})

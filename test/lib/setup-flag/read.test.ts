@@ -1,0 +1,43 @@
+// Reading in process on a virtual bus: `get` never sends raw 302 unless asked (--unstick), because 302 takes a
+// device off the cloud until it restarts (Device OS system/src/usb_control_request_channel.cpp@v3.3.1:550, :173).
+import {expect} from 'chai'
+
+import {FakeClock} from '../../../src/lib/clock.js'
+import {readSetupFlag} from '../../../src/lib/setup-flag/read.js'
+import type {UsbBackend} from '../../../src/lib/usb/backend.js'
+import {findParticleDevices} from '../../../src/lib/usb/discovery.js'
+import {createVirtualUsb, type VirtualDeviceSpec} from '../../../src/lib/virtual/index.js'
+
+const ID = 'e00fce681a2b3c4d5e6f7a8b'
+const RAW_302_SETUP = '40 50 00 00 2E 01 00 00'
+
+async function read(device: VirtualDeviceSpec, unstick?: boolean) {
+  const clock = new FakeClock()
+  const usb = createVirtualUsb({clock, devices: [device]})
+  const backend: UsbBackend = {close: () => usb.close(), description: 'virtual', kind: 'virtual', usb}
+  const [found] = await findParticleDevices(backend)
+  const report = await readSetupFlag(found, {clock, timeoutMs: 1000, unstick})
+  usb.close()
+  return {report, usb}
+}
+
+describe('read: raw 302 only with --unstick', () => {
+  const stuck: VirtualDeviceSpec = {deviceOs: '3.3.1', faults: {blockedSystemThread: 'connecting'}, id: ID, mode: 'normal', platform: 'boron', setupDone: 0xff}
+
+  it('without it: a device stuck connecting stays connected to the cloud; the error names --unstick', async () => {
+    const {report, usb} = await read(stuck)
+    expect(report.error?.code).to.equal('SETUP_FLAG_NOT_RESPONDING')
+    expect(report.error?.suggestions.join(' ')).to.match(/--unstick/)
+    expect(usb.log.map((r) => r.setup)).not.to.include(RAW_302_SETUP)
+    expect(usb.specs()[0].cloudDisconnected).to.equal(undefined)
+    expect(report.cloudDisconnected).to.equal(undefined)
+  })
+
+  it('with it: 302 frees the thread, the flag is read, and the report says the device is off the cloud', async () => {
+    const {report, usb} = await read(stuck, true)
+    expect(report.error).to.equal(undefined)
+    expect(report.flag).to.equal('not-done')
+    expect(report.cloudDisconnected).to.equal(true)
+    expect(usb.specs()[0].cloudDisconnected).to.equal(true)
+  })
+})
