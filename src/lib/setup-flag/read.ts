@@ -201,6 +201,13 @@ export function applyCloud(report: FlagReport, cloud: CloudDevice | undefined): 
   const cloudVersion = cloud.system_firmware_version ?? null
   report.cloudDeviceOsVersion = cloudVersion
   if (!cloudVersion) return undefined
+  if (report.deviceOsVersion === null && report.systemModuleVersion !== undefined && !report.error) {
+    // The header's module number is not a release in our table: name the release by what the cloud last saw. The
+    // flag's applicability stays decided by the module number (it is what runs now).
+    report.deviceOsVersion = cloudVersion
+    report.deviceOsVersionSource = 'cloud'
+    return `${report.id}: its system part carries module version ${report.systemModuleVersion}, which is not a Device OS release this tool knows; using the version the cloud last saw (${cloudVersion}).`
+  }
   if (report.deviceOsVersionSource === null && report.systemModuleVersion === undefined && !report.error) {
     const platform = platformById(report.platformId)
     if (!platform) return undefined

@@ -384,15 +384,20 @@ async function setOverDfu(found: FoundDevice, opts: SetOptions, report: SetRepor
         report.deviceOsVersionSource = 'dfu'
       }
     }
-    if (report.deviceOsVersionSource === null && opts.cloudVersion) {
-      // The device cannot say (no readable system-part header): the cloud decides (what it last heard).
+    if (report.deviceOsVersion === null && opts.cloudVersion) {
+      // The device cannot say (no readable system-part header, or a module number not in our table): the cloud
+      // names the release (what it last heard); a module number read from the device still decides the flag.
       const v = await opts.cloudVersion(found.id)
       if (v) {
         report.deviceOsVersion = v
         report.deviceOsVersionSource = 'cloud'
       }
     }
-    const applicability = flagApplies(found.platform, {moduleVersion: report.systemModuleVersion, version: report.deviceOsVersion ?? undefined})
+    const cloudNamesOnly = report.systemModuleVersion !== undefined && report.deviceOsVersionSource === 'cloud'
+    const applicability = flagApplies(found.platform, {
+      moduleVersion: report.systemModuleVersion,
+      version: cloudNamesOnly ? undefined : (report.deviceOsVersion ?? undefined),
+    })
 
     await dfu.open(DfuAlt.DCT)
     let before: number
