@@ -5,16 +5,16 @@
 import type {Clock} from '../clock.js'
 
 import {openDevice, openUsb, type OpenDevice} from '../device/particle-device.js'
-import {isSystemPartHeader, parseModuleHeader} from '../device/module-header.js'
+import {parseModuleHeader, runningSystemHeader} from '../device/module-header.js'
 import {hasRawOutRequests, versionOfModule} from '../device/versions.js'
 import {RequestPendingTimeout} from '../protocol/control-request.js'
 import {isSetupFlagError, SetupFlagError} from '../errors.js'
 import {DfuAlt, SETUP_DONE_OFFSET, SYSTEM_MODULE_HEADER} from '../protocol/constants.js'
 import {DfuNotPermitted, DfuseClient} from '../protocol/dfuse.js'
 import {type CloudDevice} from '../cloud/cloud.js'
-import {platformById} from '../device/platforms.js'
+import {type Platform, platformById} from '../device/platforms.js'
 import {type FoundDevice} from '../usb/discovery.js'
-import {flagApplies, type FlagReading, type FlagState, interpretFlag, PROTECTED_REASON, type VersionInfo} from './policy.js'
+import {flagApplies, type FlagReading, type FlagState, interpretFlag, PROTECTED_REASON, verdictOfByte, type VersionInfo} from './policy.js'
 
 export type ReportedMode = 'dfu' | 'listening' | 'normal' | 'unknown'
 export type VersionSource = 'cloud' | 'dfu' | 'usb'
@@ -34,6 +34,11 @@ export interface FlagReport {
   platformName: string
   protected?: boolean
   reason: null | string
+  /**
+   * On nRF52840 with Device OS 4.0 or later, read over DFU: what the byte would mean after a downgrade below 4.0
+   * (the byte survives upgrades and matters again then).
+   */
+  afterDowngrade?: 'done' | 'not-done'
   /** Module version number of the system part, when read from its header in DFU mode. */
   systemModuleVersion?: number
   /**
@@ -81,6 +86,20 @@ export function withError(report: FlagReport, error: unknown): FlagReport {
     report.reason = e.message
   }
   return report
+}
+
+/**
+ * On an nRF52840 device whose Device OS (4.0+) ignores the byte: say what it would mean after a downgrade below
+ * 4.0, where the boot check reads it again (docs/protocol.md "Downgrades").
+ */
+export function explainDowngrade(report: FlagReport, platform: Platform, byte: number): void {
+  if (platform.family !== 'nrf52840') return
+  const verdict = verdictOfByte(byte)
+  report.afterDowngrade = verdict.flag === 'done' ? 'done' : 'not-done'
+  const b = `0x${byte.toString(16).padStart(2, '0').toUpperCase()}`
+  report.reason = `${report.reason ?? ''} The byte holds ${b}: after a downgrade below 4.0 the device would ${
+    report.afterDowngrade === 'done' ? 'count as set up' : 'boot into Listening Mode (blinking dark blue); `set --force --method dfu` writes 0x01 now'
+  }.`.trim()
 }
 
 export async function readSetupFlag(found: FoundDevice, ctx: ReadContext): Promise<FlagReport> {
@@ -166,22 +185,24 @@ async function readOverDfu(found: FoundDevice, ctx: ReadContext, report: FlagRep
       ? {applies: false as const, reason: PROTECTED_REASON}
       : flagApplies(found.platform, version)
     Object.assign(report, interpretFlag(applicability, reading))
+    if (reading?.kind === 'byte' && !report.protected && applicability.applies === false) explainDowngrade(report, found.platform, reading.byte)
   } finally {
     await dfu.close()
   }
 }
 
 /**
- * The Device OS version from the system part's module header in internal flash: 0x28200 on 6.2.0+ (preferred),
- * 0x30200 before. A header counts only if it names this platform, function "system part" and its own address.
+ * The Device OS version from the system part's module header in internal flash: 0x28200 on 6.2.0+, 0x30200
+ * before. Both are read and the one that belongs to the running system part wins (a downgrade from 6.2.0 can
+ * leave a stale header at 0x28200; see runningSystemHeader and docs/protocol.md).
  */
 export async function readSystemVersionOverDfu(dfu: DfuseClient, platformId: number): Promise<VersionInfo> {
   try {
     await dfu.open(DfuAlt.INTERNAL_FLASH)
-    for (const addr of [SYSTEM_MODULE_HEADER.v620, SYSTEM_MODULE_HEADER.legacy]) {
-      const header = parseModuleHeader(await dfu.read(addr, SYSTEM_MODULE_HEADER.length))
-      if (isSystemPartHeader(header, platformId, addr)) return {moduleVersion: header.version, version: versionOfModule(header.version)}
-    }
+    const primary = parseModuleHeader(await dfu.read(SYSTEM_MODULE_HEADER.v620, SYSTEM_MODULE_HEADER.length))
+    const legacy = parseModuleHeader(await dfu.read(SYSTEM_MODULE_HEADER.legacy, SYSTEM_MODULE_HEADER.length))
+    const header = runningSystemHeader(primary, legacy, platformId, {legacy: SYSTEM_MODULE_HEADER.legacy, primary: SYSTEM_MODULE_HEADER.v620})
+    if (header) return {moduleVersion: header.version, version: versionOfModule(header.version)}
   } catch (error) {
     // A protected device refuses internal-flash reads; the version then stays unknown.
     if (!(error instanceof DfuNotPermitted)) throw error
@@ -214,7 +235,9 @@ export function applyCloud(report: FlagReport, cloud: CloudDevice | undefined): 
     report.deviceOsVersion = cloudVersion
     report.deviceOsVersionSource = 'cloud'
     const reading: FlagReading | undefined = report.value === null ? undefined : {byte: report.value, kind: 'byte'}
-    Object.assign(report, interpretFlag(flagApplies(platform, {version: cloudVersion}), reading))
+    const applicability = flagApplies(platform, {version: cloudVersion})
+    Object.assign(report, interpretFlag(applicability, reading))
+    if (reading?.kind === 'byte' && applicability.applies === false && !report.protected) explainDowngrade(report, platform, reading.byte)
     return undefined
   }
   if (report.deviceOsVersion && report.deviceOsVersion !== cloudVersion) {

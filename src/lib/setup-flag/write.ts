@@ -15,7 +15,7 @@ import {DfuNotPermitted, DfuseClient} from '../protocol/dfuse.js'
 import {type UsbBackend} from '../usb/backend.js'
 import {type FoundDevice} from '../usb/discovery.js'
 import {type Applicability, flagApplies, interpretFlag, PROTECTED_REASON, verdictOfByte} from './policy.js'
-import {baseReport, type FlagReport, readSystemVersionOverDfu, withError} from './read.js'
+import {baseReport, explainDowngrade, type FlagReport, readSystemVersionOverDfu, withError} from './read.js'
 
 export type Method = 'auto' | 'dfu' | 'firmware' | 'usb'
 
@@ -335,7 +335,11 @@ async function setOverDfu(found: FoundDevice, opts: SetOptions, report: SetRepor
     const applicability = flagApplies(found.platform, {version})
     if (applicability.applies !== true && !opts.force) {
       Object.assign(report, interpretFlag(applicability, undefined))
-      report.steps.push('Nothing written: the flag does not apply here.')
+      report.steps.push(
+        applicability.applies === false && found.platform.family === 'nrf52840'
+          ? 'Nothing written: the flag does not apply here (for a planned downgrade below 4.0, --force --method dfu writes it).'
+          : 'Nothing written: the flag does not apply here.',
+      )
       await dev.close()
       return
     }
@@ -422,6 +426,7 @@ async function setOverDfu(found: FoundDevice, opts: SetOptions, report: SetRepor
     }
     report.before = before
     Object.assign(report, interpretFlag(applicability, {byte: before, kind: 'byte'}))
+    if (applicability.applies === false && found.platform.family === 'nrf52840') explainDowngrade(report, found.platform, before)
 
     const write = decide(report, applicability, before, opts)
     if (write && opts.dryRun) {
@@ -445,6 +450,10 @@ async function setOverDfu(found: FoundDevice, opts: SetOptions, report: SetRepor
       }
       Object.assign(report, applicability.applies === true ? verdictOfByte(after) : interpretFlag(applicability, {byte: after, kind: 'byte'}))
       report.steps.push(`Read back ${hex(after)}.`)
+      if (applicability.applies === false && !report.protected && found.platform.family === 'nrf52840') {
+        explainDowngrade(report, found.platform, after)
+        report.steps.push('Written for a planned downgrade: Device OS 4.0 and later ignore the byte; below 4.0 it decides whether the device boots into Listening Mode.')
+      }
     } else {
       report.after = before
     }

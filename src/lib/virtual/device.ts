@@ -68,6 +68,8 @@ export class VirtualDevice implements UsbDeviceOwner {
   readonly version: Semver
   /** A cloud name for humans and tests; the device ignores it. */
   name: string | undefined
+  /** The release it was downgraded from (what it left in flash); kept in the devices file. */
+  readonly downgradedFrom: string | undefined
   readonly dct: Dct
   private readonly internal: SparseFlash
   private readonly external: SparseFlash | undefined
@@ -106,7 +108,8 @@ export class VirtualDevice implements UsbDeviceOwner {
     this.safeListening = spec.mode === 'safe' && spec.listening === true
     this.cloudOff = spec.cloudDisconnected === true && spec.mode !== 'dfu'
     this.dct = new Dct(spec.setupDone)
-    this.internal = internalFlash(this.platform, this.version, this.deviceOs, spec.faults?.noSystemPart === true)
+    this.downgradedFrom = spec.downgradedFrom
+    this.internal = internalFlash(this.platform, this.version, this.deviceOs, spec.faults?.noSystemPart === true, spec.downgradedFrom)
     this.external = externalFlash(this.platform)
     this.context = this.makeContext()
   }
@@ -165,6 +168,7 @@ export class VirtualDevice implements UsbDeviceOwner {
       ...(this.currentMode === 'safe' && this.safeListening ? {listening: true} : {}),
       setupDone: this.dct.setupDone,
       ...(this.cloudOff ? {cloudDisconnected: true} : {}),
+      ...(this.downgradedFrom === undefined ? {} : {downgradedFrom: this.downgradedFrom}),
       ...(this.givenFaults ? {faults: {...this.givenFaults}} : {}),
     }
   }

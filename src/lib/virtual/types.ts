@@ -79,6 +79,11 @@ export interface VirtualDeviceSpec {
    * set, a real device stays off the cloud (breathing green). Written only when true. See docs/protocol.md.
    */
   cloudDisconnected?: boolean
+  /**
+   * The Device OS it was downgraded from, when that left something behind: from 6.2.0, a stale system-part header
+   * at 0x28200 (docs/protocol.md "Device OS version in DFU mode"). Must be newer than deviceOs.
+   */
+  downgradedFrom?: string
 }
 
 export interface VirtualDevicesFile {
