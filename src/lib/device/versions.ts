@@ -84,8 +84,11 @@ export function moduleOfVersion(version: string): number | undefined {
   return undefined
 }
 
-/** The raw OUT requests (reset 40, abort connection 302) exist from Device OS 2.0.0 (device-protocol.md §2.8). */
+/**
+ * The raw OUT requests (reset 40, abort connection 302) exist from Device OS 2.0.0-alpha.3
+ * (usb_control_request_channel.cpp@v2.0.0-alpha.3:543; absent @v2.0.0-alpha.2). See docs/protocol.md.
+ */
 export function hasRawOutRequests(version: string): boolean {
   const v = parseVersion(version)
-  return v !== undefined && v.major >= 2
+  return v !== undefined && compareVersions(v, parseVersion('2.0.0-alpha.3')!) >= 0
 }

@@ -69,6 +69,7 @@ export const Result = {
   NOT_ALLOWED: -130,
   CANCELLED: -140,
   ABORTED: -150,
+  INVALID_STATE: -210,
   BAD_DATA: -280,
   PROTECTED: -1801,
 } as const

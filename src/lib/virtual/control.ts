@@ -28,6 +28,8 @@ export interface ControlEngineHost {
   blocked(): boolean
   /** Called for every INIT that gets past the BUSY checks (the ISR aborts connection attempts for some types, §2.5). */
   initReceived(type: number): void
+  /** nRF52840: INIT/CHECK/RESET with wLength > 64 get no HAL buffer and stall. */
+  readonly smallServiceBuffer: boolean
   /** The busy fault: answer this INIT with BUSY. */
   forceBusy(): boolean
   execute(type: number, payload: Uint8Array): Outcome
@@ -72,7 +74,11 @@ function statusReply(status: number): Uint8Array {
 }
 
 export class ControlEngine {
-  private readonly active = new Map<number, Request>()
+  /**
+   * Active requests, newest first (usb_control_request_channel.cpp@v3.3.1:353-357 puts a new request at the head;
+   * a lookup by id finds the newest with that id, since ids wrap and are not checked for reuse).
+   */
+  private readonly active: Request[] = []
   /** Cancelled requests whose handler has not run yet (they no longer hold a slot or an id). */
   private readonly orphans = new Set<Request>()
   private lastId = 0
@@ -82,28 +88,46 @@ export class ControlEngine {
   constructor(private readonly host: ControlEngineHost) {}
 
   get activeCount(): number {
-    return this.active.size
+    return this.active.length
+  }
+
+  private find(id: number): Request | undefined {
+    return this.active.find((r) => r.id === id)
+  }
+
+  private remove(req: Request): void {
+    const i = this.active.indexOf(req)
+    if (i !== -1) this.active.splice(i, 1)
   }
 
   /** Vendor IN request with bRequest 0x01–0x05. Returns the data to send, or undefined to stall. */
   in(request: number, value: number, index: number, length: number): Uint8Array | undefined {
     switch (request) {
       case Service.INIT: {
-        return length < SERVICE_REPLY_LENGTH ? undefined : this.init(index, value)
+        return this.serviceLengthOk(length) ? this.init(index, value) : undefined
       }
       case Service.CHECK: {
-        return length < SERVICE_REPLY_LENGTH ? undefined : this.check(index)
+        return this.serviceLengthOk(length) ? this.check(index) : undefined
       }
       case Service.RECV: {
         return this.recv(index, length)
       }
       case Service.RESET: {
-        return length < SERVICE_REPLY_LENGTH ? undefined : this.reset(index)
+        return this.serviceLengthOk(length) ? this.reset(index) : undefined
       }
       default: {
         return undefined // SEND is OUT only
       }
     }
+  }
+
+  /**
+   * INIT, CHECK and RESET need wLength >= 64 (usb_control_request_channel.cpp@v3.3.1:301). On nRF52840 the HAL
+   * lends its 64-byte buffer only for wLength <= 64 and passes no buffer otherwise, which stalls them too
+   * (hal/src/nRF52840/usb_hal_control.cpp@v3.3.1:255).
+   */
+  private serviceLengthOk(length: number): boolean {
+    return length >= SERVICE_REPLY_LENGTH && !(this.host.smallServiceBuffer && length > POOL_BUFFER)
   }
 
   /** Vendor OUT request with bRequest 0x01–0x05 (only SEND is an OUT request). false = stall. */
@@ -113,7 +137,7 @@ export class ControlEngine {
 
   /** The system thread became free: run whatever was waiting for it, cancelled requests included, in order. */
   kick(): void {
-    const waiting = [...this.active.values(), ...this.orphans].filter((r) => r.phase === 'queued' && !r.cancelTimer)
+    const waiting = [...this.active, ...this.orphans].filter((r) => r.phase === 'queued' && !r.cancelTimer)
     for (const req of waiting.sort((a, b) => a.seq - b.seq)) this.schedule(req)
   }
 
@@ -124,13 +148,13 @@ export class ControlEngine {
 
   /** A USB bus reset cancels every active request (handlers see ABORTED), exactly as RESET(0) does. */
   abortAll(): void {
-    for (const req of [...this.active.values()]) this.cancel(req)
+    for (const req of [...this.active]) this.cancel(req)
   }
 
   /** The firmware is going away (reboot): nothing of this boot may run any more. */
   dispose(): void {
-    for (const req of [...this.active.values(), ...this.orphans]) req.cancelTimer?.()
-    this.active.clear()
+    for (const req of [...this.active, ...this.orphans]) req.cancelTimer?.()
+    this.active.length = 0
     this.orphans.clear()
     this.disposed = true
   }
@@ -142,7 +166,7 @@ export class ControlEngine {
    * completion fire now (e.g. the reset of a 40 whose result nobody read). See docs/protocol.md.
    */
   private cancel(req: Request): void {
-    this.active.delete(req.id)
+    this.remove(req)
     switch (req.phase) {
       case 'allocating':
       case 'payload': {
@@ -164,10 +188,10 @@ export class ControlEngine {
   }
 
   private init(type: number, size: number): Uint8Array {
-    if (this.host.forceBusy() || this.active.size >= MAX_ACTIVE) return statusReply(Status.BUSY)
+    if (this.host.forceBusy() || this.active.length >= MAX_ACTIVE) return statusReply(Status.BUSY)
     const id = this.nextId()
     const req: Request = {buffer: new Uint8Array(size), id, paddingSeen: false, phase: 'payload', received: 0, replySent: 0, seq: this.seq++, type}
-    this.active.set(id, req)
+    this.active.unshift(req)
     this.host.initReceived(type)
     let status: number = Status.OK
     if (size === 0) {
@@ -178,7 +202,7 @@ export class ControlEngine {
       req.phase = 'allocating'
       req.cancelTimer = this.host.clock.setTimer(this.host.processingMs, () => {
         req.cancelTimer = undefined
-        if (this.active.get(id) === req && req.phase === 'allocating') req.phase = 'payload'
+        if (this.active.includes(req) && req.phase === 'allocating') req.phase = 'payload'
       })
       status = Status.PENDING
     }
@@ -186,7 +210,7 @@ export class ControlEngine {
   }
 
   private check(id: number): Uint8Array {
-    const req = this.active.get(id)
+    const req = this.find(id)
     if (!req) return statusReply(Status.NOT_FOUND)
     switch (req.phase) {
       case 'allocating':
@@ -216,7 +240,7 @@ export class ControlEngine {
   }
 
   private send(id: number, data: Uint8Array): boolean {
-    const req = this.active.get(id)
+    const req = this.find(id)
     if (!req || data.length === 0) return false
     if (req.buffer.length === 0 && data.length === 1 && this.host.acceptsPaddingSend && !req.paddingSeen) {
       // Realtek hosts pad data-less OUT transfers with one byte (quirk, §1.1); accept it once and ignore it.
@@ -231,7 +255,7 @@ export class ControlEngine {
   }
 
   private recv(id: number, length: number): Uint8Array | undefined {
-    const req = this.active.get(id)
+    const req = this.find(id)
     if (!req || req.phase !== 'done' || length === 0) return undefined
     const reply = req.outcome!.reply ?? new Uint8Array(0)
     if (req.replySent + length > reply.length) return undefined
@@ -246,17 +270,18 @@ export class ControlEngine {
       this.abortAll() // RESET(0) cancels every request (handlers see CANCELLED)
       return statusReply(Status.OK)
     }
-    const req = this.active.get(id)
+    const req = this.find(id)
     if (!req) return statusReply(Status.NOT_FOUND)
     this.cancel(req)
     return statusReply(Status.OK)
   }
 
-  /** Per-boot 16-bit counter from 1; 0 means "none"/"all" so it is skipped on wrap, as are ids still in use. */
+  /**
+   * Per-boot 16-bit counter, `++lastReqId_` (usb_control_request_channel.cpp@v3.3.1:323): the first id is 1, after
+   * 0xFFFF comes 0, and an id still in use is handed out again (the newer request then shadows the older).
+   */
   private nextId(): number {
-    do {
-      this.lastId = this.lastId === 0xffff ? 1 : this.lastId + 1
-    } while (this.active.has(this.lastId))
+    this.lastId = (this.lastId + 1) & 0xffff
     return this.lastId
   }
 
@@ -273,7 +298,7 @@ export class ControlEngine {
     }
     req.cancelTimer = this.host.clock.setTimer(this.host.processingMs, () => {
       req.cancelTimer = undefined
-      if (this.disposed || (this.active.get(req.id) !== req && !this.orphans.has(req))) return
+      if (this.disposed || (!this.active.includes(req) && !this.orphans.has(req))) return
       if (this.host.blocked()) return
       this.run(req)
     })
@@ -291,7 +316,7 @@ export class ControlEngine {
   }
 
   private complete(req: Request): void {
-    this.active.delete(req.id)
+    this.remove(req)
     req.outcome?.onComplete?.()
   }
 }

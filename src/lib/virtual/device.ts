@@ -14,7 +14,7 @@ import {type Platform, platformByName} from '../device/platforms.js'
 import {parseVersion, type Semver} from '../device/versions.js'
 import {RAW_REQUEST, Service} from '../protocol/constants.js'
 import {ControlEngine} from './control.js'
-import {LANGID_DESCRIPTOR, Standard, type UsbIdentity, usbIdentity} from './descriptors.js'
+import {DFU_FUNCTIONAL_TYPE, LANGID_DESCRIPTOR, msOsDescriptor, Standard, type UsbIdentity, usbIdentity} from './descriptors.js'
 import {DfuBootloader} from './dfu.js'
 import {Dct, externalFlash, internalFlash, type Memory, type SparseFlash} from './memory.js'
 import {abortsConnection, executeRequest, rawIn, rawOut, type RequestContext} from './requests.js'
@@ -336,6 +336,7 @@ export class VirtualDevice implements UsbDeviceOwner {
       isListening: () => self.listening,
       platform: self.platform,
       resetInto: (mode) => self.resetLater(mode, self.port.timing.resetDelayMs),
+      resetNow: () => self.resetLater('normal', 0),
       get setupDone() {
         return self.dct.setupDone
       },
@@ -367,6 +368,7 @@ export class VirtualDevice implements UsbDeviceOwner {
         if (abort) this.abortConnection(abort === 'disconnect')
       },
       processingMs: this.port.timing.processingMs,
+      smallServiceBuffer: this.platform.family === 'nrf52840',
     }
   }
 
@@ -377,9 +379,9 @@ export class VirtualDevice implements UsbDeviceOwner {
       altCount,
       dctWritten: () => this.port.stateChanged(),
       detach: () => this.reboot('dfu'),
-      enterSafeMode: () => this.resetLater('safe', this.port.timing.dfuLeaveMs),
+      cancelLeave: () => this.cancelTimers(),
       isProtected: () => this.isProtected(),
-      leave: () => this.resetLater('normal', this.port.timing.dfuLeaveMs),
+      leave: (mode: 'normal' | 'safe') => this.resetLater(mode, this.port.timing.dfuLeaveMs),
       memory: (alt: number) => (alt < altCount ? memories[alt] : undefined),
       version: this.version,
       violation: (message: string) => this.port.violation(this.id, message),
@@ -501,6 +503,8 @@ export class VirtualDevice implements UsbDeviceOwner {
         return setup.recipient === 'interface' ? this.dfu?.classIn(setup.request, setup.value, setup.index, length) : undefined
       }
       case 'vendor': {
+        // The bootloader answers Microsoft's OS descriptor requests (vendor code 0xEE), nothing else.
+        if (this.dfu) return msOsDescriptor(setup.recipient === 'device' ? 0xc0 : setup.recipient === 'interface' ? 0xc1 : 0, setup.request, setup.value, setup.index)
         if (setup.recipient !== 'device' || !this.control || this.givenFaults?.stallControl) return undefined
         if (setup.request >= Service.INIT && setup.request <= Service.RESET) {
           return this.control.in(setup.request, setup.value, setup.index, length)
@@ -536,6 +540,8 @@ export class VirtualDevice implements UsbDeviceOwner {
     const identity = this.current!.identity
     switch (setup.request) {
       case Standard.GET_DESCRIPTOR: {
+        // The bootloader returns its DFU functional descriptor to an interface GET_DESCRIPTOR of type 0x21.
+        if (setup.recipient === 'interface' && this.dfu && setup.value >> 8 === DFU_FUNCTIONAL_TYPE) return identity.configDescriptor.slice(-9)
         if (setup.recipient !== 'device') return undefined
         const type = setup.value >> 8
         const index = setup.value & 0xff

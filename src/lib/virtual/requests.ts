@@ -3,7 +3,7 @@
  * the raw 'P' requests (§2.8). Pure functions of a small context the device model provides.
  */
 import type {Platform} from '../device/platforms.js'
-import type {Semver} from '../device/versions.js'
+import {hasRawOutRequests, type Semver} from '../device/versions.js'
 import {RequestType, Raw, Result, SETUP_DONE, SETUP_NOT_DONE} from '../protocol/constants.js'
 import {
   DeviceMode,
@@ -29,6 +29,8 @@ export interface RequestContext {
   isListening(): boolean
   /** Reset into a mode resetDelayMs from now (§2.9: "~1 s after reply"); 'normal' applies the boot rule. */
   resetInto(mode: 'dfu' | 'normal' | 'safe'): void
+  /** Reset at once (raw 40 calls HAL_Core_System_Reset_Ex in the ISR, usb_control_request_channel.cpp@v3.3.1:546). */
+  resetNow(): void
   readonly setupDone: number
   startListening(): void
   stopListening(): void
@@ -97,7 +99,11 @@ export function executeRequest(ctx: RequestContext, type: number, payload: Uint8
       return ok(undefined, () => ctx.resetInto('safe'))
     }
     case RequestType.START_LISTENING: {
-      ctx.startListening() // result 0 also when already listening
+      // Already listening: -210 INVALID_STATE where the handler returns network_listen_sync()'s result as is
+      // (system_control_internal.cpp@v4.0.0-alpha.1:191, @v5.0.0:191, to 4.0.2 and 5.3.2); 0 up to 3.3.1 and
+      // where it maps INVALID_STATE-while-listening to 0 (@v4.1.0:191-192, 4.2.0, @v5.4.0:191-192 and later).
+      if (ctx.isListening() && listenReportsInvalidState(ctx.version)) return fail(Result.INVALID_STATE)
+      ctx.startListening()
       return ok()
     }
     case RequestType.STOP_LISTENING: {
@@ -119,10 +125,22 @@ export function executeRequest(ctx: RequestContext, type: number, payload: Uint8
   }
 }
 
+function listenReportsInvalidState(v: Semver): boolean {
+  return (v.major === 4 && !atLeast(v, '4.1.0')) || (v.major === 5 && !atLeast(v, '5.4.0'))
+}
+
+/**
+ * Below 4.0 the 73/74 handlers exist only where HAL_PLATFORM_DCT_SETUP_DONE is set, else they answer -120
+ * (system/src/control/config.cpp@v3.3.1:173-190): Gen2, and P2 on its 3.x early-access builds (3.0.1-p2.x,
+ * 3.2.1-p2.x), whose Realtek HAL config has it at 0.
+ */
+function setupDoneCompiledOut(ctx: RequestContext): boolean {
+  return ctx.platform.family === 'gen2' || (ctx.platform.family === 'realtek' && ctx.version.major < 4)
+}
+
 /** Request 73 by version and platform (§2.11). */
 function setSetupDone(ctx: RequestContext, payload: Uint8Array): Outcome {
-  // Gen2 never compiled the handler: the type is unknown there, whatever the payload.
-  if (ctx.platform.family === 'gen2') return fail(Result.NOT_SUPPORTED)
+  if (setupDoneCompiledOut(ctx)) return fail(Result.NOT_SUPPORTED)
   let done: boolean
   try {
     done = decodeSetDeviceSetupDoneRequest(payload)
@@ -140,7 +158,7 @@ function setSetupDone(ctx: RequestContext, payload: Uint8Array): Outcome {
 
 /** Request 74 by version and platform (§2.11). */
 function isSetupDone(ctx: RequestContext): Outcome {
-  if (ctx.platform.family === 'gen2') return fail(Result.NOT_SUPPORTED)
+  if (setupDoneCompiledOut(ctx)) return fail(Result.NOT_SUPPORTED)
   if (flagApplies(ctx.platform, ctx.version)) return ok(encodeIsDeviceSetupDoneReply(reportsDone(ctx.setupDone)))
   return ok(encodeIsDeviceSetupDoneReply(true)) // stub: always done, DCT not read
 }
@@ -166,12 +184,12 @@ export function rawIn(ctx: RequestContext, index: number, length: number): Uint8
   return new TextEncoder().encode(text)
 }
 
-/** Raw OUT requests (§2.8), present from Device OS 2.0.0. Returns false to stall. */
+/** Raw OUT requests, present from Device OS 2.0.0-alpha.3 (absent in 2.0.0-alpha.2). Returns false to stall. */
 export function rawOut(ctx: RequestContext, index: number): boolean {
-  if (!atLeast(ctx.version, '2.0.0')) return false
+  if (!hasRawOutRequests(ctx.deviceOs)) return false
   switch (index) {
     case Raw.RESET: {
-      ctx.resetInto('normal')
+      ctx.resetNow()
       return true
     }
     case Raw.ABORT_CONNECTION: {
