@@ -190,7 +190,7 @@ describe('virtual device: DfuSe bootloader (device-protocol §4)', () => {
       const {usb} = bus(spec({deviceOs, mode: 'dfu'}))
       const dev = await openDfu(usb)
       expect(await inHex(dev, UPLOAD(0), 16), deviceOs).to.equal(commands)
-      expect((await dfuStatus(dev)).state).to.equal(State.dfuIDLE) // usbd_dfu.cpp@v3.3.1:211-215
+      expect((await dfuStatus(dev)).state).to.equal(State.dfuIDLE) // usbd_dfu.cpp@v3.3.1:205-212
     }
   })
 

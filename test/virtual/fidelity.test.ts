@@ -360,7 +360,7 @@ describe('virtual device: the differences found in Device OS sources', () => {
     expect((await inHex(dev, getDescriptor(2, 0), 9)).split(' ')[8]).to.equal('FA') // bMaxPower 250 x 2 mA
   })
 
-  it('the bootloader answers the MS OS request 0xEE (usbd_dfu.cpp@v6.2.0:70-88, :424-427) and GET_DESCRIPTOR 0x21 (@v6.2.0:92-97)', async () => {
+  it('the bootloader answers the MS OS request 0xEE (usbd_dfu.cpp@v6.2.0:70-88, :424-427) and GET_DESCRIPTOR 0x21 (@v6.2.0:89-95)', async () => {
     const {usb} = bus(spec({mode: 'dfu'}))
     const dev = await openDfu(usb)
     const compat = await inHex(dev, {index: 4, recipient: 'device', request: 0xee, requestType: 'vendor', value: 0}, 0x28)

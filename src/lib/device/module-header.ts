@@ -1,4 +1,4 @@
-/** The 24-byte `module_info_t` header of a Device OS module (device-protocol.md §6), little-endian. */
+/** The 24-byte `module_info_t` header of a Device OS module (docs/protocol.md §6), little-endian. */
 export interface ModuleHeader {
   end: number
   function: number

@@ -1,5 +1,5 @@
 /**
- * A DfuSe client (ST AN3156 with the Particle Gen3 bootloader's behaviour, device-protocol.md §4) over WebUSB:
+ * A DfuSe client (ST AN3156 with the Particle Gen3 bootloader's behaviour, docs/protocol.md §4) over WebUSB:
  * GETSTATUS, CLRSTATUS, ABORT, SET_ADDRESS, UPLOAD, DNLOAD and leave, with the state recovery dfu-util does.
  * Only what the setup flag needs: reading and writing a few bytes at an address on one alt setting. It never
  * erases, and refuses to write to or read from a segment whose layout says it may not.

@@ -1,5 +1,5 @@
 /**
- * The device side of Particle's control-request protocol (device-protocol.md §2.2–§2.6): INIT / CHECK / SEND /
+ * The device side of Particle's control-request protocol (docs/protocol.md §2.2–§2.6): INIT / CHECK / SEND /
  * RECV / RESET service requests, request ids, the 4-slot limit, pool vs asynchronously allocated buffers,
  * execution on the (possibly blocked) system thread, completion and cancellation.
  *

@@ -1,6 +1,6 @@
 /**
  * What the virtual device looks like on the bus in each mode: device, configuration and string descriptors
- * (device-protocol.md §1.3, §4.1), the DfuSe memory layouts (§4.1), and a structural model of the same
+ * (docs/protocol.md §1.3, §4.1), the DfuSe memory layouts (§4.1), and a structural model of the same
  * configuration for the WebUSB objects (usb-objects.ts). Any client that reads raw descriptors (as dfu-util or
  * particle-usb do, §4.5 step 1, §4.7) sees the same thing as one that reads `USBDevice.configuration`.
  */
@@ -157,7 +157,7 @@ export function dfuAltNames(platform: Platform, version: Semver, isProtected: bo
       break
     }
     default: {
-      // Gen2 (STM32F2): not in device-protocol.md; a plausible layout of its 1 MB flash and its flash-backed,
+      // Gen2 (STM32F2): not in docs/protocol.md; a plausible layout of its 1 MB flash and its flash-backed,
       // erasable 16 KB DCT.
       names = ['@Internal Flash   /0x08000000/03*016Ka,01*016Kg,01*064Kg,07*128Kg', '@DCT Flash   /0x00000000/01*016Kg']
     }
@@ -215,7 +215,7 @@ function dfuConfiguration(altCount: number): {bytes: Uint8Array; interfaces: Int
 }
 
 /**
- * Normal mode configuration. device-protocol.md only fixes that the vendor control interface is number 2 and is
+ * Normal mode configuration. docs/protocol.md only fixes that the vendor control interface is number 2 and is
  * named `<Name> Control Interface` (§1.3); the CDC ACM pair in front of it (an IAD, interfaces 0 and 1, one
  * interrupt and two bulk endpoints) is the usual shape of a CDC composite and is plausible, not measured.
  */
@@ -321,7 +321,7 @@ export function usbIdentity({id, isProtected, mode, platform, version}: Identity
     // The protection state string appears in the 6.2.0 bootloader (particle-usb: 6.1.2+), §1.3.
     if (atLeast(version, '6.1.2')) strings.set(StringIndex.PROTECTION_STATE, isProtected ? 'sm=p' : 'sm=o')
     identity = {
-      // 2.51 on nRF52840 (usbd_device.cpp@v6.2.0:172-173), 2.52 from the Realtek bootloader (bootloader/src/rtl872x/usb_hal.cpp@v6.2.0:51-52).
+      // 2.51 on nRF52840 (usbd_device.cpp@v6.2.0:173-174), 2.52 from the Realtek bootloader (bootloader/src/rtl872x/usb_hal.cpp@v6.2.0:51-52).
       bcdDevice: platform.family === 'realtek' ? 0x0252 : 0x0251,
       configDescriptor: bytes,
       configurationValue: 1,

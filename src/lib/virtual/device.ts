@@ -1,7 +1,7 @@
 /**
  * One virtual Particle device: its persistent state (mode, DCT, flash, faults), its firmware of the moment
  * (control-request engine or DFU bootloader) and, while it is enumerated, the `USBDevice` a host talks to
- * (usb-device.ts). Every mode change is a re-enumeration (device-protocol.md §4.4, design.md
+ * (usb-device.ts). Every mode change is a re-enumeration (docs/protocol.md §4.4, design.md
  * "The virtual device"): the old USBDevice dies (later calls reject NotFoundError), 'disconnect' fires with it,
  * and bootMs later a new USBDevice appears with the new PID and the same serial number.
  *

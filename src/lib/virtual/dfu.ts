@@ -1,5 +1,5 @@
 /**
- * The DfuSe bootloader (device-protocol.md §4.2–§4.4) as the Gen3 bootloader behaves, used for every platform
+ * The DfuSe bootloader (docs/protocol.md §4.2–§4.4) as the Gen3 bootloader behaves, used for every platform
  * in DFU mode (Gen2 and Realtek differ in layouts only, §4.1).
  *
  * The key behaviour hosts trip over:
@@ -191,7 +191,7 @@ export class DfuBootloader {
     if (this.state !== DfuState.dfuIDLE && this.state !== DfuState.dfuUPLOAD_IDLE) return this.stallIntoError()
     if (length > DFU_TRANSFER_SIZE) return this.stallIntoError()
     if (block === 0) {
-      this.state = DfuState.dfuIDLE // GET_COMMANDS leaves dfuIDLE (usbd_dfu.cpp@v3.3.1:211-215)
+      this.state = DfuState.dfuIDLE // GET_COMMANDS leaves dfuIDLE (usbd_dfu.cpp@v3.3.1:205-212)
       return dfuCommands(this.host.version).slice(0, length)
     }
     if (block === 1) return this.stallIntoError()

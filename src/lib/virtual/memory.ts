@@ -1,5 +1,5 @@
 /**
- * The memories the DfuSe bootloader exposes (device-protocol.md §4.1, §4.4, §5, §6): the DCT (alt 1), internal
+ * The memories the DfuSe bootloader exposes (docs/protocol.md §4.1, §4.4, §5, §6): the DCT (alt 1), internal
  * flash (alt 0) and, on Gen3, external flash (alt 2). Flash is sparse: untouched pages read as erased (0xFF),
  * except the system-part module header that lets a DFU-mode host learn the Device OS version (§6).
  */

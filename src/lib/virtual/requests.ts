@@ -1,5 +1,5 @@
 /**
- * What the system firmware does with each control request type (device-protocol.md §2.5, §2.9–§2.11) and with
+ * What the system firmware does with each control request type (docs/protocol.md §2.5, §2.9–§2.11) and with
  * the raw 'P' requests (§2.8). Pure functions of a small context the device model provides.
  */
 import type {Platform} from '../device/platforms.js'
