@@ -41,3 +41,21 @@ describe('read: raw 302 only with --unstick', () => {
     expect(usb.specs()[0].cloudDisconnected).to.equal(true)
   })
 })
+
+describe('get --unstick through the built binary', function () {
+  this.timeout(120_000)
+
+  it('without it the devices file shows no disconnect flag; with it the flag is read, the file shows it, and a warning says so', async () => {
+    const {devicesFile, readDevices, runJson, testDevice} = await import('../../support/cli.js')
+    const file = devicesFile([testDevice(1, 'boron', '3.3.1', 'normal', 0xff, {blockedSystemThread: 'connecting'})])
+    const env = {PARTICLE_VIRTUAL_DEVICES: file}
+    const plain = await runJson<{devices: Array<Record<string, unknown>>}>(['get', '--timeout', '1'], {env})
+    expect(plain.code).to.equal(6)
+    expect(readDevices(file).devices[0].cloudDisconnected).to.equal(undefined)
+    const unstuck = await runJson<{devices: Array<Record<string, unknown>>; warnings: string[]}>(['get', '--timeout', '1', '--unstick'], {env})
+    expect(unstuck.code, unstuck.stderr).to.equal(0)
+    expect(unstuck.json.devices[0]).to.include({cloudDisconnected: true, flag: 'not-done'})
+    expect(unstuck.json.warnings.join(' ')).to.match(/stays off the cloud until it restarts/)
+    expect(readDevices(file).devices[0].cloudDisconnected).to.equal(true)
+  })
+})
