@@ -3,6 +3,7 @@
 import {expect} from 'chai'
 
 import {FakeClock} from '../../src/lib/clock.js'
+import {DfuState, DfuStatus} from '../../src/lib/protocol/constants.js'
 import {
   ABORT,
   ARGON_ID,
@@ -28,8 +29,8 @@ import {
   UPLOAD,
 } from './helpers.js'
 
-const State = {dfuIDLE: 2, dfuDNBUSY: 4, dfuDNLOAD_IDLE: 5, dfuMANIFEST: 7, dfuERROR: 10}
-const Status = {OK: 0, errVENDOR: 0x0b, errUNKNOWN: 0x0e}
+const State = DfuState
+const Status = DfuStatus
 const RAW = (index: number) => ({index, recipient: 'device', request: 0x50, requestType: 'vendor', value: 0}) as const
 const decodeString = (h: string) =>
   String.fromCharCode(...h.split(' ').slice(2).map((x) => Number.parseInt(x, 16)).filter((_, i) => i % 2 === 0))

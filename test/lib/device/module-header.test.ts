@@ -2,21 +2,17 @@
 // dynalib/inc/module_info.inc@v6.2.0:175-186), and a DFU-mode read after a downgrade from 6.2.0.
 import {expect} from 'chai'
 
-import {FakeClock} from '../../../src/lib/clock.js'
 import {type ModuleHeader, runningSystemHeader} from '../../../src/lib/device/module-header.js'
 import {readSetupFlag} from '../../../src/lib/setup-flag/read.js'
-import type {UsbBackend} from '../../../src/lib/usb/backend.js'
-import {findParticleDevices} from '../../../src/lib/usb/discovery.js'
-import {createVirtualUsb, type VirtualDeviceSpec} from '../../../src/lib/virtual/index.js'
+import type {VirtualDeviceSpec} from '../../../src/lib/virtual/index.js'
+import {virtualBackend} from '../../support/virtual-backend.js'
 
 const AT = {legacy: 0x30200, primary: 0x28200}
 const h = (start: number, end: number, version: number, platformId = 13): ModuleHeader => ({end, function: 4, index: 1, platformId, start, version})
 
 async function readDfu(device: VirtualDeviceSpec) {
-  const clock = new FakeClock()
-  const usb = createVirtualUsb({clock, devices: [device]})
-  const backend: UsbBackend = {close: () => usb.close(), description: 'virtual', kind: 'virtual', usb}
-  const [found] = await findParticleDevices(backend)
+  const {clock, found: list, usb} = virtualBackend([device])
+  const [found] = await list()
   const report = await readSetupFlag(found, {clock, timeoutMs: 1000})
   usb.close()
   return report

@@ -3,13 +3,11 @@
 import {expect} from 'chai'
 import {readFileSync} from 'node:fs'
 
-import {FakeClock} from '../../../src/lib/clock.js'
 import {DEVICE_OS_MODULES} from '../../../src/lib/device/data/device-os-modules.js'
 import {FLAGLESS_MODULE_VERSION, moduleOfVersion, parseVersion, versionOfModule} from '../../../src/lib/device/versions.js'
 import {applyCloud, readSetupFlag} from '../../../src/lib/setup-flag/read.js'
-import type {UsbBackend} from '../../../src/lib/usb/backend.js'
-import {findParticleDevices} from '../../../src/lib/usb/discovery.js'
-import {createVirtualUsb, type VirtualDeviceSpec} from '../../../src/lib/virtual/index.js'
+import type {VirtualDeviceSpec} from '../../../src/lib/virtual/index.js'
+import {virtualBackend} from '../../support/virtual-backend.js'
 
 const TSV = new URL('../../../src/lib/device/data/device-os-modules.tsv', import.meta.url)
 const id = (n: number) => `e00fce68${n.toString(16).padStart(16, '0')}`
@@ -46,11 +44,9 @@ describe('Device OS module table', () => {
   })
 
   it('get in DFU mode names the release for every row; the virtual device writes the true module number', async () => {
-    const clock = new FakeClock()
     const specs: VirtualDeviceSpec[] = DEVICE_OS_MODULES.map(([deviceOs], i) => ({deviceOs, id: id(i + 1), mode: 'dfu', platform: 'boron', setupDone: 0xff}))
-    const usb = createVirtualUsb({clock, devices: specs})
-    const backend: UsbBackend = {close: () => usb.close(), description: 'virtual', kind: 'virtual', usb}
-    const found = await findParticleDevices(backend)
+    const {clock, found: list, usb} = virtualBackend(specs)
+    const found = await list()
     for (const f of found) {
       const want = specs.find((s) => s.id === f.id)!.deviceOs
       const report = await readSetupFlag(f, {clock, timeoutMs: 1000})
@@ -62,10 +58,8 @@ describe('Device OS module table', () => {
   })
 
   it('a module number not in the table: the cloud names the release when it knows it, and says so', async () => {
-    const clock = new FakeClock()
-    const usb = createVirtualUsb({clock, devices: [{deviceOs: '3.4.0', id: id(1), mode: 'dfu', platform: 'argon', setupDone: 0x01}]})
-    const backend: UsbBackend = {close: () => usb.close(), description: 'virtual', kind: 'virtual', usb}
-    const [found] = await findParticleDevices(backend)
+    const {clock, found: list, usb} = virtualBackend([{deviceOs: '3.4.0', id: id(1), mode: 'dfu', platform: 'argon', setupDone: 0x01}])
+    const [found] = await list()
     const report = await readSetupFlag(found, {clock, timeoutMs: 1000})
     usb.close()
     expect(report.systemModuleVersion).to.equal(3303)

@@ -3,22 +3,15 @@
 // dfu` writes it for a planned downgrade and says so (docs/protocol.md "Downgrades").
 import {expect} from 'chai'
 
-import {FakeClock} from '../../../src/lib/clock.js'
 import {readSetupFlag} from '../../../src/lib/setup-flag/read.js'
 import {setSetupFlag} from '../../../src/lib/setup-flag/write.js'
-import type {UsbBackend} from '../../../src/lib/usb/backend.js'
-import {findParticleDevices} from '../../../src/lib/usb/discovery.js'
-import {createVirtualUsb, type VirtualDeviceSpec} from '../../../src/lib/virtual/index.js'
+import type {VirtualDeviceSpec} from '../../../src/lib/virtual/index.js'
+import {virtualBackend} from '../../support/virtual-backend.js'
 
 const ID = 'e00fce681a2b3c4d5e6f7a8b'
 const spec = (over: Partial<VirtualDeviceSpec>): VirtualDeviceSpec => ({deviceOs: '4.2.0', id: ID, mode: 'dfu', platform: 'boron', setupDone: 0xff, ...over})
 
-function env(device: VirtualDeviceSpec) {
-  const clock = new FakeClock()
-  const usb = createVirtualUsb({clock, devices: [device]})
-  const backend: UsbBackend = {close: () => usb.close(), description: 'virtual', kind: 'virtual', usb}
-  return {backend, clock, usb}
-}
+const env = (device: VirtualDeviceSpec) => virtualBackend([device])
 
 describe('downgrades', () => {
   it('get on a 4.x device in DFU mode reads the byte and says what it would mean after a downgrade', async () => {
@@ -27,7 +20,7 @@ describe('downgrades', () => {
       [0x01, 'done', /after a downgrade below 4\.0 the device would count as set up/],
     ] as const) {
       const e = env(spec({setupDone: byte}))
-      const [found] = await findParticleDevices(e.backend)
+      const [found] = await e.found()
       const r = await readSetupFlag(found, {clock: e.clock, timeoutMs: 1000})
       e.usb.close()
       expect(r).to.include({afterDowngrade: after, deviceOsVersion: '4.2.0', flag: 'not-applicable', value: byte})
@@ -37,7 +30,7 @@ describe('downgrades', () => {
 
   it('set --force --method dfu on a 4.x device writes the byte and says it is for a planned downgrade', async () => {
     const e = env(spec({mode: 'normal'}))
-    const [found] = await findParticleDevices(e.backend)
+    const [found] = await e.found()
     const r = await setSetupFlag(found, {backend: e.backend, clock: e.clock, done: true, dryRun: false, force: true, method: 'dfu', timeoutMs: 1000})
     e.usb.close()
     expect(r.error).to.equal(undefined)
@@ -49,7 +42,7 @@ describe('downgrades', () => {
 
   it('without --force nothing is written, and the step names the way for a planned downgrade', async () => {
     const e = env(spec({mode: 'normal'}))
-    const [found] = await findParticleDevices(e.backend)
+    const [found] = await e.found()
     const r = await setSetupFlag(found, {backend: e.backend, clock: e.clock, done: true, dryRun: false, force: false, method: 'dfu', timeoutMs: 1000})
     e.usb.close()
     expect(r.changed).to.equal(false)

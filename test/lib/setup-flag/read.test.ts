@@ -2,20 +2,16 @@
 // device off the cloud until it restarts (Device OS system/src/usb_control_request_channel.cpp@v3.3.1:550, :173).
 import {expect} from 'chai'
 
-import {FakeClock} from '../../../src/lib/clock.js'
 import {readSetupFlag} from '../../../src/lib/setup-flag/read.js'
-import type {UsbBackend} from '../../../src/lib/usb/backend.js'
-import {findParticleDevices} from '../../../src/lib/usb/discovery.js'
-import {createVirtualUsb, type VirtualDeviceSpec} from '../../../src/lib/virtual/index.js'
+import type {VirtualDeviceSpec} from '../../../src/lib/virtual/index.js'
+import {virtualBackend} from '../../support/virtual-backend.js'
 
 const ID = 'e00fce681a2b3c4d5e6f7a8b'
 const RAW_302_SETUP = '40 50 00 00 2E 01 00 00'
 
 async function read(device: VirtualDeviceSpec, unstick?: boolean) {
-  const clock = new FakeClock()
-  const usb = createVirtualUsb({clock, devices: [device]})
-  const backend: UsbBackend = {close: () => usb.close(), description: 'virtual', kind: 'virtual', usb}
-  const [found] = await findParticleDevices(backend)
+  const {clock, found: list, usb} = virtualBackend([device])
+  const [found] = await list()
   const report = await readSetupFlag(found, {clock, timeoutMs: 1000, unstick})
   usb.close()
   return {report, usb}

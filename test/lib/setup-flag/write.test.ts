@@ -3,21 +3,14 @@
 // system/src/usb_control_request_channel.cpp@v3.3.1:574).
 import {expect} from 'chai'
 
-import {FakeClock} from '../../../src/lib/clock.js'
 import {setSetupFlag, type SetOptions} from '../../../src/lib/setup-flag/write.js'
-import type {UsbBackend} from '../../../src/lib/usb/backend.js'
-import {findParticleDevices} from '../../../src/lib/usb/discovery.js'
-import {createVirtualUsb, type VirtualDeviceSpec, type VirtualUsb} from '../../../src/lib/virtual/index.js'
+import type {VirtualDeviceSpec, VirtualUsb} from '../../../src/lib/virtual/index.js'
+import {type VirtualBackend, virtualBackend} from '../../support/virtual-backend.js'
 
 const ID = 'e00fce681a2b3c4d5e6f7a8b'
 const spec = (over: Partial<VirtualDeviceSpec> = {}): VirtualDeviceSpec => ({deviceOs: '3.3.1', id: ID, mode: 'listening', platform: 'argon', setupDone: 0xff, ...over})
 
-function setup(device: VirtualDeviceSpec) {
-  const clock = new FakeClock()
-  const usb = createVirtualUsb({clock, devices: [device]})
-  const backend: UsbBackend = {close: () => usb.close(), description: 'virtual', kind: 'virtual', usb}
-  return {backend, clock, usb}
-}
+const setup = (device: VirtualDeviceSpec) => virtualBackend([device])
 
 /** Call `fn` when the host sends the INIT of request `type` (before the device sees it). */
 function onInit(usb: VirtualUsb, type: number, fn: () => void): void {
@@ -31,8 +24,8 @@ function onInit(usb: VirtualUsb, type: number, fn: () => void): void {
   }
 }
 
-async function run(env: ReturnType<typeof setup>, over: Partial<SetOptions>) {
-  const [found] = await findParticleDevices(env.backend)
+async function run(env: VirtualBackend, over: Partial<SetOptions>) {
+  const [found] = await env.found()
   const waits: string[] = []
   const report = await setSetupFlag(found, {
     backend: env.backend,
