@@ -141,11 +141,6 @@ export class ControlEngine {
     for (const req of waiting.sort((a, b) => a.seq - b.seq)) this.schedule(req)
   }
 
-  /** Cancelled requests still waiting to run (tests and the devices file may look). */
-  get orphanCount(): number {
-    return this.orphans.size
-  }
-
   /** A USB bus reset cancels every active request (handlers see ABORTED), exactly as RESET(0) does. */
   abortAll(): void {
     for (const req of [...this.active]) this.cancel(req)
