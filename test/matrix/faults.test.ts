@@ -123,8 +123,9 @@ describe('fault matrix: get, every fault x starting mode (in-process, FakeClock)
         return control && mode !== 'safe' ? {code: 'SETUP_FLAG_NOT_RESPONDING', dct: NOT_DONE, exit: 6, phrase: /never completed it/} : notDone
       }
       case "blockedSystemThread: 'connecting'": {
-        // A pending request on 2.0+ makes get abort the connection attempt (raw 302, no flash written) and ask again.
-        return notDone
+        // get never sends raw 302 unless --unstick is given (302 takes the device off the cloud): a device stuck
+        // connecting does not answer; listening makes no connection attempt, and DFU has no firmware to block.
+        return control && mode !== 'listening' ? {code: 'SETUP_FLAG_NOT_RESPONDING', dct: NOT_DONE, exit: 6, phrase: /never completed it/} : notDone
       }
       case 'stallControl': {
         return control ? {code: 'SETUP_FLAG_USB_STALL', dct: NOT_DONE, exit: 6, phrase: /\(USB stall\)/} : notDone
@@ -160,6 +161,7 @@ describe('fault matrix: get, every fault x starting mode (in-process, FakeClock)
         expect(report.error?.code, what).to.equal(want.code)
         expect(dct, what).to.equal(want.dct)
         expect(bus.usb.device(ID)!.mode, 'get never changes the mode').to.equal(mode)
+        expect(bus.usb.device(ID)!.cloudDisconnected, 'get never takes a device off the cloud').to.equal(false)
         if (want.flag) expect(report.flag, what).to.equal(want.flag)
         if (want.phrase) expect(report.error?.message ?? report.reason ?? '', what).to.match(want.phrase)
         if (fault.name === 'protected') expect(report.protected, what).to.equal(true)

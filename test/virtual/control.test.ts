@@ -101,7 +101,7 @@ describe('virtual device: control-request protocol (device-protocol §2.2–§2.
       expect(await inHex(dev, RESET(99), 64)).to.equal('01 00 00 00 05 00')
     })
 
-    it('wraps ids after 0xFFFF to 1 (0 is never an id)', async function () {
+    it('wraps ids after 0xFFFF to 0, as `++lastReqId_` on a uint16_t does (usb_control_request_channel.cpp@v3.3.1:323)', async function () {
       this.timeout(120_000)
       const {usb} = bus(spec())
       const dev = await openFirst(usb)
@@ -111,6 +111,7 @@ describe('virtual device: control-request protocol (device-protocol §2.2–§2.
         await dev.controlTransferIn(RESET(0), 64)
         usb.log.length = 0 // keep memory flat
       }
+      expect(parseReply(await inHex(dev, INIT(20), 64)).id).to.equal(0)
       expect(parseReply(await inHex(dev, INIT(20), 64)).id).to.equal(1)
     })
 

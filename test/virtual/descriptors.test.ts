@@ -121,14 +121,14 @@ describe('virtual device: USB identity and descriptors (device-protocol §1.3, �
     expect(decodeString(await inHex(dev, getDescriptor(3, 2, 0x0409), 0xff))).to.equal('B-SoM CDC Mode')
   })
 
-  it('uses the §1.3 product names (Tracker, B5-SoM) in both modes', async () => {
+  it('uses the product names (Tracker; B5 SoM in the 3.3.1 bootloader, usbd_device.cpp@v3.3.1) in both modes', async () => {
     const {usb} = bus([
       spec({id: 'aaaaaaaaaaaaaaaaaaaaaaaa', mode: 'normal', platform: 'tracker'}),
       spec({id: 'bbbbbbbbbbbbbbbbbbbbbbbb', mode: 'dfu', platform: 'b5som'}),
     ])
     const [tracker, b5] = await usb.getDevices()
     expect(tracker.productName).to.equal('Tracker CDC Mode')
-    expect(b5.productName).to.equal('B5-SoM DFU Mode')
+    expect(b5.productName).to.equal('B5 SoM DFU Mode')
   })
 
   it('returns IN data in a DataView over its own ArrayBuffer of exactly the transferred length', async () => {

@@ -112,7 +112,7 @@ describe('virtual device: DfuSe bootloader (device-protocol §4)', () => {
     const dev = await openDfu(usb)
     await out(dev, DNLOAD(0))
     expect(await dfuStatus(dev)).to.deep.equal({iString: 0, state: State.dfuMANIFEST, status: 0})
-    expect(await inHex(dev, GETSTATUS, 6)).to.equal('stall') // waiting for its reset
+    // Nothing more is sent: any DFU request now would cancel the reset (see the fidelity tests).
     await clock.advance(499)
     expect(usb.device(ARGON_ID)!.connected).to.equal(true)
     await clock.advance(1)
@@ -167,7 +167,8 @@ describe('virtual device: DfuSe bootloader (device-protocol §4)', () => {
       const {usb} = bus(spec({deviceOs: '6.2.0', mode: 'dfu'}))
       const dev = await openDfu(usb, 0)
       expect(await dfuRead(dev, 0x28200, 24)).to.equal(header('38 18', '80 02'))
-      expect(await dfuRead(dev, 0x30200, 24)).to.equal(header('38 18', '00 03'))
+      // The legacy header of a 6.2.0 image: same version, a short range (dynalib/inc/module_info.inc@v6.2.0:175-186).
+      expect(await dfuRead(dev, 0x30200, 24)).to.equal(header('38 18', '00 03').replace('00 40 0B 00', '00 10 03 00'))
       // module_version at +10: 6200
       expect(await dfuRead(dev, 0x2820a, 2)).to.equal('38 18')
     }
@@ -189,7 +190,7 @@ describe('virtual device: DfuSe bootloader (device-protocol §4)', () => {
       const {usb} = bus(spec({deviceOs, mode: 'dfu'}))
       const dev = await openDfu(usb)
       expect(await inHex(dev, UPLOAD(0), 16), deviceOs).to.equal(commands)
-      expect((await dfuStatus(dev)).state).to.equal(State.dfuUPLOAD_IDLE)
+      expect((await dfuStatus(dev)).state).to.equal(State.dfuIDLE) // usbd_dfu.cpp@v3.3.1:205-212
     }
   })
 
@@ -214,7 +215,9 @@ describe('virtual device: DfuSe bootloader (device-protocol §4)', () => {
   it('a DNLOAD without polling first, or from dfuUPLOAD_IDLE, stalls into dfuERROR', async () => {
     const {usb} = bus(spec({mode: 'dfu'}))
     const dev = await openDfu(usb)
-    await inHex(dev, UPLOAD(0), 16)
+    await setAddress(dev, 0)
+    await out(dev, ABORT)
+    await inHex(dev, UPLOAD(2), 1) // dfuUPLOAD_IDLE
     expect(await out(dev, DNLOAD(0), '21 C6 1F 00 00')).to.equal('stall')
     expect((await dfuStatus(dev)).state).to.equal(State.dfuERROR)
     await out(dev, CLRSTATUS)
@@ -244,13 +247,13 @@ describe('virtual device: DfuSe bootloader (device-protocol §4)', () => {
     ])
   })
 
-  it('0xFA (6.1.1+) reboots the bootloader into Safe Mode', async () => {
+  it('0xFA (6.1.1+) reboots the bootloader into Safe Mode, through dfuMANIFEST like a leave (usbd_dfu.cpp@v6.1.1:494-499)', async () => {
     const {usb} = bus(spec({deviceOs: '6.2.0', mode: 'dfu', platform: 'boron'}))
     const dev = await openDfu(usb)
     const back = nextEvent(usb, 'connect')
     await out(dev, DNLOAD(0), 'FA')
     expect((await dfuStatus(dev)).state).to.equal(State.dfuDNBUSY)
-    expect((await dfuStatus(dev)).state).to.equal(State.dfuDNLOAD_IDLE)
+    expect((await dfuStatus(dev)).state).to.equal(State.dfuMANIFEST)
     expect((await back).device.productId).to.equal(0xc00d)
     expect(usb.device(ARGON_ID)!.mode).to.equal('safe')
   })

@@ -40,8 +40,14 @@ describe('virtual device: request handlers (device-protocol §2.8–§2.11)', ()
         expect(usb.device(spec().id)!.setupDone).to.equal(0xff)
       })
 
-      it(`p2 ${deviceOs}: the 4.x stubs (Realtek never used the flag)`, async () => {
+      it(`p2 ${deviceOs}: ${deviceOs < '4' ? '-120 for 73 and 74 (the 3.x early-access builds, config.cpp@v3.3.1:173-190)' : 'the 4.x stubs (Realtek never used the flag)'}`, async () => {
         const {usb} = bus(spec({deviceOs, platform: 'p2', setupDone: 0xff}))
+        if (deviceOs < '4') {
+          const d = await openFirst(usb)
+          expect((await request(d, 73, '08 01')).result).to.equal(NOT_SUPPORTED)
+          expect((await request(d, 74)).result).to.equal(NOT_SUPPORTED)
+          return
+        }
         const dev = await openFirst(usb)
         expect((await request(dev, 73, '08 01')).result).to.equal(0)
         expect((await request(dev, 73, '08 00')).result).to.equal(NOT_SUPPORTED)
@@ -150,7 +156,7 @@ describe('virtual device: request handlers (device-protocol §2.8–§2.11)', ()
       expect(await inHex(dev, raw(31), 64)).to.equal('stall')
     })
 
-    it('OUT 40 resets the device (from 2.0.0); OUT forms stall on 1.5.2', async () => {
+    it('OUT 40 resets the device at once (from 2.0.0-alpha.3, usb_control_request_channel.cpp@v3.3.1:546); OUT forms stall on 1.5.2', async () => {
       const {usb} = bus(spec({deviceOs: '1.5.2'}))
       const dev = await openFirst(usb)
       expect(await out(dev, raw(40))).to.equal('stall')
@@ -161,7 +167,7 @@ describe('virtual device: request handlers (device-protocol §2.8–§2.11)', ()
       const dev2 = await openFirst(modern.usb)
       expect(await out(dev2, raw(40))).to.equal('ok')
       expect(modern.usb.log[0].setup).to.equal('40 50 00 00 28 00 00 00')
-      await clock.advance(1000)
+      await clock.advance(0)
       expect(modern.usb.device(spec().id)!.connected).to.equal(false)
       await clock.advance(500)
       expect(modern.usb.device(spec().id)!.connected).to.equal(true)

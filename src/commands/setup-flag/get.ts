@@ -1,4 +1,4 @@
-import {Args} from '@oclif/core'
+import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../lib/base-command.js'
 import {mapLimit} from '../../lib/concurrency.js'
@@ -32,6 +32,13 @@ Exit status: 0 when every device was read (whatever the flag's value); 2 bad inp
     },
   ]
 
+  static override flags = {
+    unstick: Flags.boolean({
+      description:
+        'When the firmware does not answer, abort its connection attempt (raw request 302) and ask again. This takes the device off the cloud until it restarts.',
+    }),
+  }
+
   static override strict = false
 
   static override summary = 'Read the setup-done flag of connected devices.'
@@ -43,13 +50,14 @@ Exit status: 0 when every device was read (whatever the flag's value); 2 bad inp
     const found = await selectDevices(backend, args, cloud)
     const [reports, known] = await this.withSpinner(`Reading ${found.length === 1 ? 'the device' : `${found.length} devices`}`, () =>
       Promise.all([
-        mapLimit(found, 8, (d) => readSetupFlag(d, {clock: this.clock, timeoutMs: this.flags.timeout * 1000})),
+        mapLimit(found, 8, (d) => readSetupFlag(d, {clock: this.clock, timeoutMs: this.flags.timeout * 1000, unstick: this.flags.unstick})),
         cloud.tryDevices(found.map((d) => d.id)),
       ]),
     )
     for (const r of reports) {
       const note = applyCloud(r, known.get(r.id))
       if (note) this.warning(note)
+      if (r.cloudDisconnected) this.warning(`${r.id}: --unstick aborted its connection attempt (raw request 302); it stays off the cloud until it restarts (tap RESET).`)
     }
 
     const failed = reports.find((r) => r.error)

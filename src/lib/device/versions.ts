@@ -1,28 +1,12 @@
 /**
  * Device OS versions: semver strings as the device and the cloud report them, and the 16-bit module version
- * numbers stored in the system part's module header (what DFU mode can read). Facts from device-protocol.md §6.
+ * numbers stored in the system part's module header (what DFU mode can read). The release table is data
+ * (data/device-os-modules.ts, from Device OS's own sources); see docs/protocol.md "Module versions".
  */
+import {DEVICE_OS_MODULES} from './data/device-os-modules.js'
 
 /** First module version without the setup-done flag (4.0.0-alpha.1). */
 export const FLAGLESS_MODULE_VERSION = 4000
-
-/** Known module version numbers (Device OS build/version.mk). */
-const KNOWN_MODULES: ReadonlyArray<[string, number]> = [
-  ['0.9.0', 403],
-  ['1.1.0', 1102],
-  ['1.5.2', 1512],
-  ['2.0.0', 2008],
-  ['2.3.1', 2302],
-  ['3.0.0', 3005],
-  ['3.3.1', 3302],
-  ['4.0.0-alpha.1', 4000],
-  ['4.0.0', 4003],
-  ['4.2.0', 4200],
-  ['5.0.0', 5002],
-  ['5.9.0', 5901],
-  ['6.0.0', 6000],
-  ['6.2.0', 6200],
-]
 
 export interface Semver {
   major: number
@@ -37,13 +21,25 @@ export function parseVersion(v: string): Semver | undefined {
   return {major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3]), prerelease: m[4]}
 }
 
+/** Semver order, prerelease identifiers compared as semver says (numeric ones as numbers: rc.2 < rc.10). */
 export function compareVersions(a: Semver, b: Semver): number {
-  return (
-    a.major - b.major ||
-    a.minor - b.minor ||
-    a.patch - b.patch ||
-    (a.prerelease === b.prerelease ? 0 : a.prerelease === undefined ? 1 : b.prerelease === undefined ? -1 : a.prerelease < b.prerelease ? -1 : 1)
-  )
+  const core = a.major - b.major || a.minor - b.minor || a.patch - b.patch
+  if (core !== 0 || a.prerelease === b.prerelease) return core
+  if (a.prerelease === undefined) return 1
+  if (b.prerelease === undefined) return -1
+  const x = a.prerelease.split('.')
+  const y = b.prerelease.split('.')
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const nx = /^\d+$/.test(x[i]) ? Number(x[i]) : undefined
+    const ny = /^\d+$/.test(y[i]) ? Number(y[i]) : undefined
+    let c: number
+    if (nx !== undefined && ny !== undefined) c = nx - ny
+    else if (nx !== undefined) c = -1
+    else if (ny !== undefined) c = 1
+    else c = x[i] < y[i] ? -1 : x[i] > y[i] ? 1 : 0
+    if (c !== 0) return c
+  }
+  return x.length - y.length
 }
 
 /** True when this Device OS version has no setup-done flag (4.0.0-alpha.1 and later). */
@@ -51,25 +47,48 @@ export function isFlagless(v: Semver): boolean {
   return v.major >= 4
 }
 
-/** The release a module version number stands for, when it is one we know. */
+const BY_MODULE = new Map(DEVICE_OS_MODULES.map(([v, n]) => [n, v]))
+const BY_VERSION = new Map(DEVICE_OS_MODULES.map(([v, n]) => [v, n]))
+const SORTED = DEVICE_OS_MODULES.map(([v, n]) => ({n, v: parseVersion(v)!})).sort((a, b) => compareVersions(a.v, b.v))
+
+/** The release a module version number stands for, when it is in the table (data/device-os-modules.ts). */
 export function versionOfModule(moduleVersion: number): string | undefined {
-  return KNOWN_MODULES.find(([, n]) => n === moduleVersion)?.[0]
+  return BY_MODULE.get(moduleVersion)
 }
 
 /**
- * The module version number a release carries: exact for known releases, otherwise an estimate
- * (major*1000 + minor*100 + patch) that keeps the one property decisions rest on: < 4000 exactly below 4.0.
+ * The module version number a release carries: exact for every release in the table. For a version not in it
+ * (a virtual device on a made-up release, say) a stand-in that no release in the table uses and that sorts
+ * between its neighbours' numbers, so it keeps the one property decisions rest on (< 4000 exactly below 4.0);
+ * undefined when there is no such number.
  */
 export function moduleOfVersion(version: string): number | undefined {
-  const known = KNOWN_MODULES.find(([v]) => v === version)
-  if (known) return known[1]
+  const known = BY_VERSION.get(version)
+  if (known !== undefined) return known
   const s = parseVersion(version)
   if (!s) return undefined
-  return s.major * 1000 + Math.min(s.minor, 9) * 100 + Math.min(s.patch, 99)
+  const after = SORTED.findIndex((r) => compareVersions(r.v, s) > 0)
+  const lo = after === -1 ? SORTED.at(-1) : after === 0 ? undefined : SORTED[after - 1]
+  const hi = after === -1 ? undefined : SORTED[after]
+  // Older than the table (no Gen3 build, and numbers there were reused across rcs): no stand-in.
+  if (!lo) return undefined
+  // Above the table: the numbering scheme of the releases it holds (major*1000 + minor*100 + patch).
+  const start = hi ? lo.n + 1 : Math.max(lo.n + 1, s.major * 1000 + Math.min(s.minor, 9) * 100 + Math.min(s.patch, 99))
+  const ceiling = hi ? hi.n : 0xffff + 1
+  const flagless = s.major >= 4
+  for (let n = Math.max(0, start); n < ceiling; n++) {
+    if (BY_MODULE.has(n)) continue
+    if (flagless !== n >= FLAGLESS_MODULE_VERSION) return undefined
+    return n
+  }
+  return undefined
 }
 
-/** The raw OUT requests (reset 40, abort connection 302) exist from Device OS 2.0.0 (device-protocol.md §2.8). */
+/**
+ * The raw OUT requests (reset 40, abort connection 302) exist from Device OS 2.0.0-alpha.3
+ * (usb_control_request_channel.cpp@v2.0.0-alpha.3:543; absent @v2.0.0-alpha.2). See docs/protocol.md.
+ */
 export function hasRawOutRequests(version: string): boolean {
   const v = parseVersion(version)
-  return v !== undefined && v.major >= 2
+  return v !== undefined && compareVersions(v, parseVersion('2.0.0-alpha.3')!) >= 0
 }

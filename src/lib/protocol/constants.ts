@@ -1,4 +1,4 @@
-/** Wire constants of the Particle control-request protocol (device-protocol.md §2) and DfuSe (§4). */
+/** Wire constants of the Particle control-request protocol (docs/protocol.md §2) and DfuSe (§4). */
 
 export const BM_REQUEST_IN = 0xc0 // vendor, device recipient, device-to-host
 export const BM_REQUEST_OUT = 0x40 // vendor, device recipient, host-to-device
@@ -69,6 +69,7 @@ export const Result = {
   NOT_ALLOWED: -130,
   CANCELLED: -140,
   ABORTED: -150,
+  INVALID_STATE: -210,
   BAD_DATA: -280,
   PROTECTED: -1801,
 } as const
@@ -132,5 +133,5 @@ export const DfuAlt = {
 /** DfuSe transfer size fixed by the bootloader (also in the functional descriptor). */
 export const DFU_TRANSFER_SIZE = 4096
 
-/** Where the system part's module header sits in internal flash (device-protocol.md §6). */
+/** Where the system part's module header sits in internal flash (docs/protocol.md §6). */
 export const SYSTEM_MODULE_HEADER = {legacy: 0x30200, v620: 0x28200, length: 24} as const

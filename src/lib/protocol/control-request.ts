@@ -1,5 +1,5 @@
 /**
- * Host side of the Particle USB control-request protocol (device-protocol.md §2): INIT, CHECK, SEND, RECV and
+ * Host side of the Particle USB control-request protocol (docs/protocol.md §2): INIT, CHECK, SEND, RECV and
  * RESET as vendor control transfers to the device recipient, with CHECK polling on a back-off schedule, BUSY
  * retries, RESET(0) once after opening and RESET(id) for a request we give up on, and a per-request deadline.
  *

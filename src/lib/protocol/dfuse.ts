@@ -1,5 +1,5 @@
 /**
- * A DfuSe client (ST AN3156 with the Particle Gen3 bootloader's behaviour, device-protocol.md §4) over WebUSB:
+ * A DfuSe client (ST AN3156 with the Particle Gen3 bootloader's behaviour, docs/protocol.md §4) over WebUSB:
  * GETSTATUS, CLRSTATUS, ABORT, SET_ADDRESS, UPLOAD, DNLOAD and leave, with the state recovery dfu-util does.
  * Only what the setup flag needs: reading and writing a few bytes at an address on one alt setting. It never
  * erases, and refuses to write to or read from a segment whose layout says it may not.
@@ -146,7 +146,13 @@ export class DfuseClient {
 
   /** Leave DFU mode: the device resets about 500 ms later and comes back in normal mode (§4.4 / §4.5 step 14-16). */
   async leave(address: number): Promise<void> {
-    await this.setAddress(address)
+    try {
+      await this.setAddress(address)
+    } catch (error) {
+      // A protected bootloader refuses SET_ADDRESS (errVENDOR), but a zero-length DNLOAD still leaves: its
+      // protection check is on DNLOAD with data only (usbd_dfu.cpp@v6.2.0:270-285). recover() cleared the error.
+      if (!(error instanceof DfuNotPermitted)) throw error
+    }
     if ((await this.classOut(Dfu.DNLOAD, 2, new Uint8Array(0), 'DFU leave')) === STALL) throw errors.dfu('leave', 'the bootloader refused to leave')
     const st = await this.getStatus()
     if (st.state !== DfuState.dfuMANIFEST && st.state !== DfuState.dfuMANIFEST_WAIT_RESET && st.state !== DfuState.dfuDNLOAD_IDLE) {

@@ -1,5 +1,5 @@
 /**
- * The raw 'P' (0x50) vendor requests (device-protocol.md §2.8): one control transfer each, no id, no polling,
+ * The raw 'P' (0x50) vendor requests (docs/protocol.md §2.8): one control transfer each, no id, no polling,
  * served even while the system thread is busy. They stall in DFU mode, and on Device OS that lacks them.
  */
 import {STALL, type UsbIo} from '../usb/io.js'

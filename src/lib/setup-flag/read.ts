@@ -5,16 +5,16 @@
 import type {Clock} from '../clock.js'
 
 import {openDevice, openUsb, type OpenDevice} from '../device/particle-device.js'
-import {isSystemPartHeader, parseModuleHeader} from '../device/module-header.js'
+import {parseModuleHeader, runningSystemHeader} from '../device/module-header.js'
 import {hasRawOutRequests, versionOfModule} from '../device/versions.js'
 import {RequestPendingTimeout} from '../protocol/control-request.js'
 import {isSetupFlagError, SetupFlagError} from '../errors.js'
 import {DfuAlt, SETUP_DONE_OFFSET, SYSTEM_MODULE_HEADER} from '../protocol/constants.js'
 import {DfuNotPermitted, DfuseClient} from '../protocol/dfuse.js'
 import {type CloudDevice} from '../cloud/cloud.js'
-import {platformById} from '../device/platforms.js'
+import {type Platform, platformById} from '../device/platforms.js'
 import {type FoundDevice} from '../usb/discovery.js'
-import {flagApplies, type FlagReading, type FlagState, interpretFlag, PROTECTED_REASON, type VersionInfo} from './policy.js'
+import {flagApplies, type FlagReading, type FlagState, interpretFlag, PROTECTED_REASON, verdictOfByte, type VersionInfo} from './policy.js'
 
 export type ReportedMode = 'dfu' | 'listening' | 'normal' | 'unknown'
 export type VersionSource = 'cloud' | 'dfu' | 'usb'
@@ -34,8 +34,18 @@ export interface FlagReport {
   platformName: string
   protected?: boolean
   reason: null | string
+  /**
+   * On nRF52840 with Device OS 4.0 or later, read over DFU: what the byte would mean after a downgrade below 4.0
+   * (the byte survives upgrades and matters again then).
+   */
+  afterDowngrade?: 'done' | 'not-done'
   /** Module version number of the system part, when read from its header in DFU mode. */
   systemModuleVersion?: number
+  /**
+   * True when this read sent raw request 302 (`get --unstick`): the device is off the cloud until it restarts
+   * (docs/protocol.md "Raw requests").
+   */
+  cloudDisconnected?: boolean
   value: null | number
 }
 
@@ -43,6 +53,11 @@ export interface ReadContext {
   clock: Clock
   /** Per-request deadline for control requests, ms. */
   timeoutMs: number
+  /**
+   * When the firmware does not complete a request, abort its connection attempt with raw request 302 and ask
+   * again. This takes the device off the cloud until it restarts, so only on request (`get --unstick`).
+   */
+  unstick?: boolean
 }
 
 export function baseReport(found: FoundDevice): FlagReport {
@@ -71,6 +86,20 @@ export function withError(report: FlagReport, error: unknown): FlagReport {
     report.reason = e.message
   }
   return report
+}
+
+/**
+ * On an nRF52840 device whose Device OS (4.0+) ignores the byte: say what it would mean after a downgrade below
+ * 4.0, where the boot check reads it again (docs/protocol.md "Downgrades").
+ */
+export function explainDowngrade(report: FlagReport, platform: Platform, byte: number): void {
+  if (platform.family !== 'nrf52840') return
+  const verdict = verdictOfByte(byte)
+  report.afterDowngrade = verdict.flag === 'done' ? 'done' : 'not-done'
+  const b = `0x${byte.toString(16).padStart(2, '0').toUpperCase()}`
+  report.reason = `${report.reason ?? ''} The byte holds ${b}: after a downgrade below 4.0 the device would ${
+    report.afterDowngrade === 'done' ? 'count as set up' : 'boot into Listening Mode (blinking dark blue); `set --force --method dfu` writes 0x01 now'
+  }.`.trim()
 }
 
 export async function readSetupFlag(found: FoundDevice, ctx: ReadContext): Promise<FlagReport> {
@@ -105,7 +134,7 @@ async function readOverControl(found: FoundDevice, ctx: ReadContext, report: Fla
 
   await dev.resetPending()
   try {
-    report.mode = (await isListeningFreeingThread(dev, version, opts)) ? 'listening' : 'normal'
+    report.mode = (await isListeningFreeingThread(dev, version, opts, ctx.unstick === true, report)) ? 'listening' : 'normal'
   } catch (error) {
     if (isSetupFlagError(error) && error.code === 'SETUP_FLAG_PROTECTED') {
       report.protected = true
@@ -156,22 +185,24 @@ async function readOverDfu(found: FoundDevice, ctx: ReadContext, report: FlagRep
       ? {applies: false as const, reason: PROTECTED_REASON}
       : flagApplies(found.platform, version)
     Object.assign(report, interpretFlag(applicability, reading))
+    if (reading?.kind === 'byte' && !report.protected && applicability.applies === false) explainDowngrade(report, found.platform, reading.byte)
   } finally {
     await dfu.close()
   }
 }
 
 /**
- * The Device OS version from the system part's module header in internal flash: 0x28200 on 6.2.0+ (preferred),
- * 0x30200 before. A header counts only if it names this platform, function "system part" and its own address.
+ * The Device OS version from the system part's module header in internal flash: 0x28200 on 6.2.0+, 0x30200
+ * before. Both are read and the one that belongs to the running system part wins (a downgrade from 6.2.0 can
+ * leave a stale header at 0x28200; see runningSystemHeader and docs/protocol.md).
  */
 export async function readSystemVersionOverDfu(dfu: DfuseClient, platformId: number): Promise<VersionInfo> {
   try {
     await dfu.open(DfuAlt.INTERNAL_FLASH)
-    for (const addr of [SYSTEM_MODULE_HEADER.v620, SYSTEM_MODULE_HEADER.legacy]) {
-      const header = parseModuleHeader(await dfu.read(addr, SYSTEM_MODULE_HEADER.length))
-      if (isSystemPartHeader(header, platformId, addr)) return {moduleVersion: header.version, version: versionOfModule(header.version)}
-    }
+    const primary = parseModuleHeader(await dfu.read(SYSTEM_MODULE_HEADER.v620, SYSTEM_MODULE_HEADER.length))
+    const legacy = parseModuleHeader(await dfu.read(SYSTEM_MODULE_HEADER.legacy, SYSTEM_MODULE_HEADER.length))
+    const header = runningSystemHeader(primary, legacy, platformId, {legacy: SYSTEM_MODULE_HEADER.legacy, primary: SYSTEM_MODULE_HEADER.v620})
+    if (header) return {moduleVersion: header.version, version: versionOfModule(header.version)}
   } catch (error) {
     // A protected device refuses internal-flash reads; the version then stays unknown.
     if (!(error instanceof DfuNotPermitted)) throw error
@@ -191,13 +222,22 @@ export function applyCloud(report: FlagReport, cloud: CloudDevice | undefined): 
   const cloudVersion = cloud.system_firmware_version ?? null
   report.cloudDeviceOsVersion = cloudVersion
   if (!cloudVersion) return undefined
+  if (report.deviceOsVersion === null && report.systemModuleVersion !== undefined && !report.error) {
+    // The header's module number is not a release in our table: name the release by what the cloud last saw. The
+    // flag's applicability stays decided by the module number (it is what runs now).
+    report.deviceOsVersion = cloudVersion
+    report.deviceOsVersionSource = 'cloud'
+    return `${report.id}: its system part carries module version ${report.systemModuleVersion}, which is not a Device OS release this tool knows; using the version the cloud last saw (${cloudVersion}).`
+  }
   if (report.deviceOsVersionSource === null && report.systemModuleVersion === undefined && !report.error) {
     const platform = platformById(report.platformId)
     if (!platform) return undefined
     report.deviceOsVersion = cloudVersion
     report.deviceOsVersionSource = 'cloud'
     const reading: FlagReading | undefined = report.value === null ? undefined : {byte: report.value, kind: 'byte'}
-    Object.assign(report, interpretFlag(flagApplies(platform, {version: cloudVersion}), reading))
+    const applicability = flagApplies(platform, {version: cloudVersion})
+    Object.assign(report, interpretFlag(applicability, reading))
+    if (reading?.kind === 'byte' && applicability.applies === false && !report.protected) explainDowngrade(report, platform, reading.byte)
     return undefined
   }
   if (report.deviceOsVersion && report.deviceOsVersion !== cloudVersion) {
@@ -207,15 +247,24 @@ export function applyCloud(report: FlagReport, cloud: CloudDevice | undefined): 
 }
 
 /**
- * Request 72, and when it stays pending on Device OS 2.0+, abort a connection attempt that may hold the system
- * thread (raw request 302) and ask once more. An application that blocks the thread still times out.
+ * Request 72. When it stays pending on Device OS 2.0+ and `unstick` was asked for, abort a connection attempt that
+ * may hold the system thread (raw request 302, which also takes the device off the cloud until it restarts) and
+ * ask once more. Without `unstick` the timeout is reported with the way out. An application that blocks the
+ * thread still times out.
  */
-async function isListeningFreeingThread(dev: OpenDevice, version: string, opts: {timeoutMs: number}): Promise<boolean> {
+async function isListeningFreeingThread(dev: OpenDevice, version: string, opts: {timeoutMs: number}, unstick: boolean, report: FlagReport): Promise<boolean> {
   try {
     return await dev.isListening(opts)
   } catch (error) {
     if (!(error instanceof RequestPendingTimeout) || !hasRawOutRequests(version)) throw error
+    if (!unstick) {
+      error.suggestions.push(
+        'If it is stuck trying to connect, `get --unstick` aborts the attempt (raw request 302); that takes it off the cloud until it restarts.',
+      )
+      throw error
+    }
     await dev.abortConnection()
+    report.cloudDisconnected = true
     return dev.isListening(opts)
   }
 }

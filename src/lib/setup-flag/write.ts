@@ -9,13 +9,13 @@ import {openDevice, openUsb, type OpenDevice} from '../device/particle-device.js
 import {waitForReturn} from '../device/reboot.js'
 import {hasRawOutRequests} from '../device/versions.js'
 import {EXIT, isSetupFlagError, SetupFlagError} from '../errors.js'
-import {DfuAlt, SETUP_DONE, SETUP_DONE_OFFSET, SETUP_NOT_DONE} from '../protocol/constants.js'
+import {DfuAlt, RequestType, SETUP_DONE, SETUP_DONE_OFFSET, SETUP_NOT_DONE} from '../protocol/constants.js'
 import {RequestPendingTimeout} from '../protocol/control-request.js'
 import {DfuNotPermitted, DfuseClient} from '../protocol/dfuse.js'
 import {type UsbBackend} from '../usb/backend.js'
 import {type FoundDevice} from '../usb/discovery.js'
 import {type Applicability, flagApplies, interpretFlag, PROTECTED_REASON, verdictOfByte} from './policy.js'
-import {baseReport, type FlagReport, readSystemVersionOverDfu, withError} from './read.js'
+import {baseReport, explainDowngrade, type FlagReport, readSystemVersionOverDfu, withError} from './read.js'
 
 export type Method = 'auto' | 'dfu' | 'firmware' | 'usb'
 
@@ -56,6 +56,30 @@ export function rebootTimeoutMs(timeoutMs: number): number {
   return Math.max(15_000, 3 * timeoutMs)
 }
 
+/**
+ * How long to wait, after a timed-out 40, 50 or 60, for the restart it may still cause: the firmware runs a
+ * cancelled request when its system thread frees up and then resets about a second later (docs/protocol.md,
+ * "Cancelling does not stop a request").
+ */
+export function lateResetWaitMs(timeoutMs: number): number {
+  return Math.max(5000, timeoutMs)
+}
+
+/**
+ * A 40/50/60 timed out: rather than send another request on top of it, wait for the re-enumeration it may still
+ * cause. Returns the device back in `mode`, or undefined when it did not restart within the allowance.
+ */
+async function waitLateReset(old: FoundDevice, mode: 'dfu' | 'normal', opts: SetOptions, report: SetReport, what: string): Promise<FoundDevice | undefined> {
+  report.steps.push(`The request did not complete in time; the device may still carry it out once its firmware frees up, so waiting for it to restart ${what} instead of asking again.`)
+  opts.onWaiting?.(`Waiting for ${old.id}: it may still restart ${what}`)
+  try {
+    return await waitForReturn(old, mode, {backend: opts.backend, clock: opts.clock, timeoutMs: lateResetWaitMs(opts.timeoutMs)}, what)
+  } catch (error) {
+    if (isSetupFlagError(error) && error.code === 'SETUP_FLAG_NO_RETURN') return undefined
+    throw error
+  }
+}
+
 /** Wait for a device we restarted to come back in `mode`, within the reboot allowance. */
 function waitBack(old: FoundDevice, mode: 'dfu' | 'normal', opts: Pick<SetOptions, 'backend' | 'clock' | 'timeoutMs'>, what: string): Promise<FoundDevice> {
   return waitForReturn(old, mode, {backend: opts.backend, clock: opts.clock, timeoutMs: rebootTimeoutMs(opts.timeoutMs)}, what)
@@ -77,6 +101,7 @@ export async function setSetupFlag(found: FoundDevice, opts: SetOptions): Promis
     await (method === 'dfu' ? setOverDfu(found, opts, report) : setOverControl(target, opts, report, 'first'))
   } catch (error) {
     withError(report, error)
+    if (offCloud.has(report)) report.steps.push('Raw request 302 took the device off the cloud: it reconnects when it restarts (tap RESET).')
     // A write was under way (request 73 or the DFU download went out): say the byte's state is unknown.
     if (report.method !== null && report.after === null) report.reason = `${report.reason} The byte's state after the write is unknown.`
   } finally {
@@ -90,6 +115,9 @@ export async function setSetupFlag(found: FoundDevice, opts: SetOptions): Promis
 }
 
 
+/** Reports whose write request (73) timed out: the device may still have carried it out (docs/protocol.md). */
+const writeMayLand = new WeakSet<SetReport>()
+
 /** Decide whether to write; fills the report when nothing will be written. Returns true to write. */
 function decide(report: SetReport, applicability: Applicability, current: null | number | undefined, opts: SetOptions): boolean {
   const wanted = opts.done ? SETUP_DONE : SETUP_NOT_DONE
@@ -102,6 +130,11 @@ function decide(report: SetReport, applicability: Applicability, current: null |
     return true
   }
   const alreadyThere = current !== undefined && (opts.done ? current === SETUP_DONE : current === null || current === 0xff || current === 0x00)
+  if (alreadyThere && writeMayLand.has(report)) {
+    report.steps.push('The earlier write request (73) has landed: the flag now reads as wanted.')
+    report.changed = true
+    return false
+  }
   if (alreadyThere && !opts.force) {
     report.steps.push(`Nothing written: the flag is already ${opts.done ? 'set' : 'not set'}.`)
     return false
@@ -169,10 +202,20 @@ async function setOverControl(found: FoundDevice, opts: SetOptions, report: SetR
     report.changed = true
   } catch (error) {
     if (!(error instanceof RequestPendingTimeout) || opts.dryRun) throw error
+    if (error.requestType === RequestType.SET_DEVICE_SETUP_DONE) {
+      // Cancelling does not stop it: the firmware still runs a 73 it has queued (docs/protocol.md).
+      writeMayLand.add(report)
+      report.steps.push('The write request (73) did not complete in time; the device may still carry it out later, so the byte is unknown until read back.')
+    }
     if (stage === 'first' && hasRawOutRequests(version)) {
-      report.steps.push('The device firmware does not complete USB requests; aborting its connection attempt (raw request 302) and trying again.')
+      report.steps.push(
+        'The device firmware does not complete USB requests; aborting its connection attempt (raw request 302, which keeps it off the cloud until it restarts) and trying again.',
+      )
       await dev.abortConnection()
+      offCloud.add(report)
       await setOverControl(found, opts, report, 'after-abort')
+      // Still off the cloud unless Safe Mode restarted it on the way: restart it so it connects again.
+      if (offCloud.has(report)) await restartOnline(found, opts, report)
       return
     }
     if (stage === 'safe') throw safeModeByHand(found.id, error)
@@ -206,18 +249,52 @@ async function setOverControl(found: FoundDevice, opts: SetOptions, report: SetR
   }
 }
 
+/** Reports whose device we took off the cloud with raw 302 and have not restarted since (docs/protocol.md). */
+const offCloud = new WeakSet<SetReport>()
+
+/** After raw 302: restart the device (request 40) so it leaves the cloud-disconnect state, and wait for it. */
+async function restartOnline(found: FoundDevice, opts: SetOptions, report: SetReport): Promise<void> {
+  const now = (await opts.backend.usb.getDevices().catch(() => [] as USBDevice[])).find((d) => d.serialNumber?.toLowerCase() === found.id)
+  const current = now && now !== found.usbDevice ? {...found, usbDevice: now} : found
+  const dev = await openDevice(current, opts.clock)
+  let late = false
+  try {
+    await dev.resetPending()
+    await dev.reset({timeoutMs: opts.timeoutMs})
+  } catch (error) {
+    if (!(error instanceof RequestPendingTimeout)) throw error
+    late = true
+  } finally {
+    await dev.close()
+  }
+  const back = late ? await waitLateReset(current, 'normal', opts, report, 'to reconnect to the cloud') : await waitBack(current, 'normal', opts, 'after the restart')
+  if (!back) {
+    report.steps.push('The device did not restart: it stays off the cloud until it does (tap RESET).')
+    return
+  }
+  offCloud.delete(report)
+  report.steps.push('Restarted the device (request 40) so it connects to the cloud again.')
+  if (opts.done) await confirmNotListening(back, opts, report)
+  else report.mode = 'unknown' // cleared flag: it boots into Listening Mode
+}
+
 /** The firmware did not complete a request: ask for Safe Mode (60) and redo the write there. */
 async function viaSafeMode(dev: OpenDevice, found: FoundDevice, opts: SetOptions, report: SetReport, cause: RequestPendingTimeout): Promise<void> {
   report.steps.push('The device firmware does not complete USB requests; asking it to restart in Safe Mode (request 60).')
+  let back: FoundDevice | undefined
   try {
     await dev.enterSafeMode({timeoutMs: opts.timeoutMs})
   } catch (error) {
-    if (error instanceof RequestPendingTimeout) throw safeModeByHand(found.id, cause)
-    throw error
+    if (!(error instanceof RequestPendingTimeout)) throw error
+    await dev.close()
+    back = await waitLateReset(found, 'normal', opts, report, 'in Safe Mode')
+    if (!back) throw safeModeByHand(found.id, cause)
   }
-  await dev.close()
-  opts.onWaiting?.(`Waiting for ${found.id} to restart in Safe Mode`)
-  const back = await waitBack(found, 'normal', opts, 'in Safe Mode')
+  if (!back) {
+    await dev.close()
+    opts.onWaiting?.(`Waiting for ${found.id} to restart in Safe Mode`)
+    back = await waitBack(found, 'normal', opts, 'in Safe Mode')
+  }
   report.steps.push('The device restarted in Safe Mode.')
   const safe = await openDevice(back, opts.clock)
   try {
@@ -229,12 +306,13 @@ async function viaSafeMode(dev: OpenDevice, found: FoundDevice, opts: SetOptions
   }
   opts.onWaiting?.(`Waiting for ${found.id} to restart its application`)
   await waitBack(back, 'normal', opts, 'from Safe Mode')
+  offCloud.delete(report) // a reset clears the cloud-disconnect flag
   report.mode = 'normal'
   report.steps.push('Restarted the device to leave Safe Mode (request 40).')
 }
 
 function safeModeByHand(id: string, cause: RequestPendingTimeout): SetupFlagError {
-  return new SetupFlagError('SETUP_FLAG_NOT_RESPONDING', `Device ${id} does not answer USB requests, not even the request to enter Safe Mode: its application is blocking the system.`, {
+  return new SetupFlagError('SETUP_FLAG_NOT_RESPONDING', `Device ${id} does not answer USB requests, not even the request to enter Safe Mode: its application is blocking the system. The requests it accepted may still run if it frees up (it may then restart in Safe Mode on its own).`, {
     cause,
     exit: EXIT.DEVICE,
     suggestions: [
@@ -257,7 +335,11 @@ async function setOverDfu(found: FoundDevice, opts: SetOptions, report: SetRepor
     const applicability = flagApplies(found.platform, {version})
     if (applicability.applies !== true && !opts.force) {
       Object.assign(report, interpretFlag(applicability, undefined))
-      report.steps.push('Nothing written: the flag does not apply here.')
+      report.steps.push(
+        applicability.applies === false && found.platform.family === 'nrf52840'
+          ? 'Nothing written: the flag does not apply here (for a planned downgrade below 4.0, --force --method dfu writes it).'
+          : 'Nothing written: the flag does not apply here.',
+      )
       await dev.close()
       return
     }
@@ -267,20 +349,30 @@ async function setOverDfu(found: FoundDevice, opts: SetOptions, report: SetRepor
       return
     }
     await dev.resetPending()
+    let late: FoundDevice | undefined
     try {
       await dev.enterDfu({timeoutMs: opts.timeoutMs})
     } catch (error) {
       if (!(error instanceof RequestPendingTimeout)) throw error
-      throw new SetupFlagError('SETUP_FLAG_NOT_RESPONDING', `Device ${found.id} does not answer the request to restart in DFU mode: its application is blocking the system.`, {
-        cause: error,
-        exit: EXIT.DEVICE,
-        suggestions: ['Put it in DFU mode by hand: hold MODE, tap RESET, release MODE when the LED blinks yellow; then run the command again.'],
-      })
+      await dev.close()
+      report.steps.push('Asked the device to restart in DFU mode (request 50).')
+      late = await waitLateReset(found, 'dfu', opts, report, 'in DFU mode')
+      if (!late) {
+        throw new SetupFlagError('SETUP_FLAG_NOT_RESPONDING', `Device ${found.id} does not answer the request to restart in DFU mode: its application is blocking the system. It may still restart in DFU mode on its own if it frees up.`, {
+          cause: error,
+          exit: EXIT.DEVICE,
+          suggestions: ['Put it in DFU mode by hand: hold MODE, tap RESET, release MODE when the LED blinks yellow; then run the command again.'],
+        })
+      }
     }
-    await dev.close()
-    report.steps.push('Asked the device to restart in DFU mode (request 50).')
-    opts.onWaiting?.(`Waiting for ${found.id} to restart in DFU mode`)
-    dfuDevice = await waitBack(found, 'dfu', opts, 'in DFU mode')
+    if (late) {
+      dfuDevice = late
+    } else {
+      await dev.close()
+      report.steps.push('Asked the device to restart in DFU mode (request 50).')
+      opts.onWaiting?.(`Waiting for ${found.id} to restart in DFU mode`)
+      dfuDevice = await waitBack(found, 'dfu', opts, 'in DFU mode')
+    }
     report.mode = 'dfu'
   }
 
@@ -296,15 +388,20 @@ async function setOverDfu(found: FoundDevice, opts: SetOptions, report: SetRepor
         report.deviceOsVersionSource = 'dfu'
       }
     }
-    if (report.deviceOsVersionSource === null && opts.cloudVersion) {
-      // The device cannot say (no readable system-part header): the cloud decides (what it last heard).
+    if (report.deviceOsVersion === null && opts.cloudVersion) {
+      // The device cannot say (no readable system-part header, or a module number not in our table): the cloud
+      // names the release (what it last heard); a module number read from the device still decides the flag.
       const v = await opts.cloudVersion(found.id)
       if (v) {
         report.deviceOsVersion = v
         report.deviceOsVersionSource = 'cloud'
       }
     }
-    const applicability = flagApplies(found.platform, {moduleVersion: report.systemModuleVersion, version: report.deviceOsVersion ?? undefined})
+    const cloudNamesOnly = report.systemModuleVersion !== undefined && report.deviceOsVersionSource === 'cloud'
+    const applicability = flagApplies(found.platform, {
+      moduleVersion: report.systemModuleVersion,
+      version: cloudNamesOnly ? undefined : (report.deviceOsVersion ?? undefined),
+    })
 
     await dfu.open(DfuAlt.DCT)
     let before: number
@@ -329,6 +426,7 @@ async function setOverDfu(found: FoundDevice, opts: SetOptions, report: SetRepor
     }
     report.before = before
     Object.assign(report, interpretFlag(applicability, {byte: before, kind: 'byte'}))
+    if (applicability.applies === false && found.platform.family === 'nrf52840') explainDowngrade(report, found.platform, before)
 
     const write = decide(report, applicability, before, opts)
     if (write && opts.dryRun) {
@@ -352,6 +450,10 @@ async function setOverDfu(found: FoundDevice, opts: SetOptions, report: SetRepor
       }
       Object.assign(report, applicability.applies === true ? verdictOfByte(after) : interpretFlag(applicability, {byte: after, kind: 'byte'}))
       report.steps.push(`Read back ${hex(after)}.`)
+      if (applicability.applies === false && !report.protected && found.platform.family === 'nrf52840') {
+        explainDowngrade(report, found.platform, after)
+        report.steps.push('Written for a planned downgrade: Device OS 4.0 and later ignore the byte; below 4.0 it decides whether the device boots into Listening Mode.')
+      }
     } else {
       report.after = before
     }

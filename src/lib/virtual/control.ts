@@ -1,5 +1,5 @@
 /**
- * The device side of Particle's control-request protocol (device-protocol.md §2.2–§2.6): INIT / CHECK / SEND /
+ * The device side of Particle's control-request protocol (docs/protocol.md §2.2–§2.6): INIT / CHECK / SEND /
  * RECV / RESET service requests, request ids, the 4-slot limit, pool vs asynchronously allocated buffers,
  * execution on the (possibly blocked) system thread, completion and cancellation.
  *
@@ -28,6 +28,8 @@ export interface ControlEngineHost {
   blocked(): boolean
   /** Called for every INIT that gets past the BUSY checks (the ISR aborts connection attempts for some types, §2.5). */
   initReceived(type: number): void
+  /** nRF52840: INIT/CHECK/RESET with wLength > 64 get no HAL buffer and stall. */
+  readonly smallServiceBuffer: boolean
   /** The busy fault: answer this INIT with BUSY. */
   forceBusy(): boolean
   execute(type: number, payload: Uint8Array): Outcome
@@ -46,6 +48,12 @@ type Phase =
 
 interface Request {
   buffer: Uint8Array
+  /**
+   * RESET(id), RESET(0) or a bus reset took it off the active list while it was queued or running: the firmware
+   * only marks it done, so its handler still runs when the system thread frees, and its completion then fires
+   * (docs/protocol.md "Cancelling does not stop a request").
+   */
+  cancelled?: boolean
   cancelTimer?: () => void
   id: number
   outcome?: Outcome
@@ -53,6 +61,8 @@ interface Request {
   phase: Phase
   received: number
   replySent: number
+  /** Order of arrival: the system thread runs queued requests first come, first served. */
+  seq: number
   type: number
 }
 
@@ -64,30 +74,46 @@ function statusReply(status: number): Uint8Array {
 }
 
 export class ControlEngine {
-  private readonly active = new Map<number, Request>()
+  /**
+   * Active requests, newest first (usb_control_request_channel.cpp@v3.3.1:353-357 puts a new request at the head;
+   * a lookup by id finds the newest with that id, since ids wrap and are not checked for reuse).
+   */
+  private readonly active: Request[] = []
+  /** Cancelled requests whose handler has not run yet (they no longer hold a slot or an id). */
+  private readonly orphans = new Set<Request>()
   private lastId = 0
+  private seq = 0
   private disposed = false
 
   constructor(private readonly host: ControlEngineHost) {}
 
   get activeCount(): number {
-    return this.active.size
+    return this.active.length
+  }
+
+  private find(id: number): Request | undefined {
+    return this.active.find((r) => r.id === id)
+  }
+
+  private remove(req: Request): void {
+    const i = this.active.indexOf(req)
+    if (i !== -1) this.active.splice(i, 1)
   }
 
   /** Vendor IN request with bRequest 0x01–0x05. Returns the data to send, or undefined to stall. */
   in(request: number, value: number, index: number, length: number): Uint8Array | undefined {
     switch (request) {
       case Service.INIT: {
-        return length < SERVICE_REPLY_LENGTH ? undefined : this.init(index, value)
+        return this.serviceLengthOk(length) ? this.init(index, value) : undefined
       }
       case Service.CHECK: {
-        return length < SERVICE_REPLY_LENGTH ? undefined : this.check(index)
+        return this.serviceLengthOk(length) ? this.check(index) : undefined
       }
       case Service.RECV: {
         return this.recv(index, length)
       }
       case Service.RESET: {
-        return length < SERVICE_REPLY_LENGTH ? undefined : this.reset(index)
+        return this.serviceLengthOk(length) ? this.reset(index) : undefined
       }
       default: {
         return undefined // SEND is OUT only
@@ -95,33 +121,72 @@ export class ControlEngine {
     }
   }
 
+  /**
+   * INIT, CHECK and RESET need wLength >= 64 (usb_control_request_channel.cpp@v3.3.1:301). On nRF52840 the HAL
+   * lends its 64-byte buffer only for wLength <= 64 and passes no buffer otherwise, which stalls them too
+   * (hal/src/nRF52840/usb_hal_control.cpp@v3.3.1:255).
+   */
+  private serviceLengthOk(length: number): boolean {
+    return length >= SERVICE_REPLY_LENGTH && !(this.host.smallServiceBuffer && length > POOL_BUFFER)
+  }
+
   /** Vendor OUT request with bRequest 0x01–0x05 (only SEND is an OUT request). false = stall. */
   out(request: number, index: number, data: Uint8Array): boolean {
     return request === Service.SEND ? this.send(index, data) : false
   }
 
-  /** The system thread became free: run whatever was waiting for it. */
+  /** The system thread became free: run whatever was waiting for it, cancelled requests included, in order. */
   kick(): void {
-    for (const req of [...this.active.values()]) if (req.phase === 'queued' && !req.cancelTimer) this.schedule(req)
+    const waiting = [...this.active, ...this.orphans].filter((r) => r.phase === 'queued' && !r.cancelTimer)
+    for (const req of waiting.sort((a, b) => a.seq - b.seq)) this.schedule(req)
   }
 
-  /** A USB bus reset cancels every active request (handlers see ABORTED, §2.5). */
+  /** A USB bus reset cancels every active request (handlers see ABORTED), exactly as RESET(0) does. */
   abortAll(): void {
-    for (const req of this.active.values()) req.cancelTimer?.()
-    this.active.clear()
+    for (const req of [...this.active]) this.cancel(req)
   }
 
   /** The firmware is going away (reboot): nothing of this boot may run any more. */
   dispose(): void {
-    this.abortAll()
+    for (const req of [...this.active, ...this.orphans]) req.cancelTimer?.()
+    this.active.length = 0
+    this.orphans.clear()
     this.disposed = true
   }
 
+  /**
+   * Take a request off the active list (RESET, bus reset). As the firmware does (usb_control_request_channel.cpp,
+   * finishActiveRequest): a request still allocating or waiting for its payload is dropped; one queued or running
+   * is only marked done, so its handler runs later anyway and its completion fires; one already done has its
+   * completion fire now (e.g. the reset of a 40 whose result nobody read). See docs/protocol.md.
+   */
+  private cancel(req: Request): void {
+    this.remove(req)
+    switch (req.phase) {
+      case 'allocating':
+      case 'payload': {
+        req.cancelTimer?.()
+        req.cancelTimer = undefined
+        break
+      }
+      case 'queued':
+      case 'running': {
+        req.cancelled = true
+        this.orphans.add(req)
+        break
+      }
+      case 'done': {
+        req.outcome?.onComplete?.()
+        break
+      }
+    }
+  }
+
   private init(type: number, size: number): Uint8Array {
-    if (this.host.forceBusy() || this.active.size >= MAX_ACTIVE) return statusReply(Status.BUSY)
+    if (this.host.forceBusy() || this.active.length >= MAX_ACTIVE) return statusReply(Status.BUSY)
     const id = this.nextId()
-    const req: Request = {buffer: new Uint8Array(size), id, paddingSeen: false, phase: 'payload', received: 0, replySent: 0, type}
-    this.active.set(id, req)
+    const req: Request = {buffer: new Uint8Array(size), id, paddingSeen: false, phase: 'payload', received: 0, replySent: 0, seq: this.seq++, type}
+    this.active.unshift(req)
     this.host.initReceived(type)
     let status: number = Status.OK
     if (size === 0) {
@@ -132,7 +197,7 @@ export class ControlEngine {
       req.phase = 'allocating'
       req.cancelTimer = this.host.clock.setTimer(this.host.processingMs, () => {
         req.cancelTimer = undefined
-        if (this.active.get(id) === req && req.phase === 'allocating') req.phase = 'payload'
+        if (this.active.includes(req) && req.phase === 'allocating') req.phase = 'payload'
       })
       status = Status.PENDING
     }
@@ -140,7 +205,7 @@ export class ControlEngine {
   }
 
   private check(id: number): Uint8Array {
-    const req = this.active.get(id)
+    const req = this.find(id)
     if (!req) return statusReply(Status.NOT_FOUND)
     switch (req.phase) {
       case 'allocating':
@@ -170,7 +235,7 @@ export class ControlEngine {
   }
 
   private send(id: number, data: Uint8Array): boolean {
-    const req = this.active.get(id)
+    const req = this.find(id)
     if (!req || data.length === 0) return false
     if (req.buffer.length === 0 && data.length === 1 && this.host.acceptsPaddingSend && !req.paddingSeen) {
       // Realtek hosts pad data-less OUT transfers with one byte (quirk, §1.1); accept it once and ignore it.
@@ -185,7 +250,7 @@ export class ControlEngine {
   }
 
   private recv(id: number, length: number): Uint8Array | undefined {
-    const req = this.active.get(id)
+    const req = this.find(id)
     if (!req || req.phase !== 'done' || length === 0) return undefined
     const reply = req.outcome!.reply ?? new Uint8Array(0)
     if (req.replySent + length > reply.length) return undefined
@@ -200,18 +265,18 @@ export class ControlEngine {
       this.abortAll() // RESET(0) cancels every request (handlers see CANCELLED)
       return statusReply(Status.OK)
     }
-    const req = this.active.get(id)
+    const req = this.find(id)
     if (!req) return statusReply(Status.NOT_FOUND)
-    req.cancelTimer?.()
-    this.active.delete(id)
+    this.cancel(req)
     return statusReply(Status.OK)
   }
 
-  /** Per-boot 16-bit counter from 1; 0 means "none"/"all" so it is skipped on wrap, as are ids still in use. */
+  /**
+   * Per-boot 16-bit counter, `++lastReqId_` (usb_control_request_channel.cpp@v3.3.1:323): the first id is 1, after
+   * 0xFFFF comes 0, and an id still in use is handed out again (the newer request then shadows the older).
+   */
   private nextId(): number {
-    do {
-      this.lastId = this.lastId === 0xffff ? 1 : this.lastId + 1
-    } while (this.active.has(this.lastId))
+    this.lastId = (this.lastId + 1) & 0xffff
     return this.lastId
   }
 
@@ -228,7 +293,7 @@ export class ControlEngine {
     }
     req.cancelTimer = this.host.clock.setTimer(this.host.processingMs, () => {
       req.cancelTimer = undefined
-      if (this.disposed || this.active.get(req.id) !== req) return
+      if (this.disposed || (!this.active.includes(req) && !this.orphans.has(req))) return
       if (this.host.blocked()) return
       this.run(req)
     })
@@ -238,10 +303,15 @@ export class ControlEngine {
     req.phase = 'running'
     req.outcome = this.host.execute(req.type, req.buffer.subarray(0, req.received))
     req.phase = 'done'
+    if (req.cancelled) {
+      // Nobody will collect the result: the firmware releases it at once and its completion fires.
+      this.orphans.delete(req)
+      req.outcome.onComplete?.()
+    }
   }
 
   private complete(req: Request): void {
-    this.active.delete(req.id)
+    this.remove(req)
     req.outcome?.onComplete?.()
   }
 }

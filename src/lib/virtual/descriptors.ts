@@ -1,14 +1,14 @@
 /**
  * What the virtual device looks like on the bus in each mode: device, configuration and string descriptors
- * (device-protocol.md §1.3, §4.1), the DfuSe memory layouts (§4.1), and a structural model of the same
+ * (docs/protocol.md §1.3, §4.1), the DfuSe memory layouts (§4.1), and a structural model of the same
  * configuration for the WebUSB objects (usb-objects.ts). Any client that reads raw descriptors (as dfu-util or
  * particle-usb do, §4.5 step 1, §4.7) sees the same thing as one that reads `USBDevice.configuration`.
  */
 import {PARTICLE_VENDOR_ID, type Platform} from '../device/platforms.js'
-import type {Semver} from '../device/versions.js'
+import {compareVersions, parseVersion, type Semver} from '../device/versions.js'
 import {DFU_TRANSFER_SIZE} from '../protocol/constants.js'
-import {atLeast, sameCore} from './rules.js'
-import {u16le} from './util.js'
+import {atLeast} from './rules.js'
+import {u16le, u32le} from './util.js'
 
 export type UsbMode = 'dfu' | 'normal'
 
@@ -92,20 +92,47 @@ export function usbName(platform: Platform): string {
   return USB_NAMES[platform.name] ?? platform.displayName
 }
 
-/** External flash size of a Gen3 platform in 4 KB pages (§4.1). */
-function externalFlashLayout(platform: Platform, version: Semver): string {
-  if (platform.name === 'b5som' && !atLeast(version, '2.0.0')) return '1024*008Kg' // seen in 1.5.2 (§4.1)
-  if (['b5som', 'tracker', 'esomx'].includes(platform.name)) return '2048*004Kg' // 8 MB
-  return '1024*004Kg' // 4 MB
+/** SoM names the nRF52840 bootloader reports, spaced and hyphenated (bootloader/src/nRF52840/usbd_device.cpp). */
+const SOM_DFU_NAMES: Record<string, [spaced: string, hyphenated: string]> = {
+  asom: ['A SoM', 'A-SoM'],
+  b5som: ['B5 SoM', 'B5-SoM'],
+  bsom: ['B SoM', 'B-SoM'],
+  esomx: ['E SoM X', 'E-SoM-X'],
 }
 
 /**
- * The DCT alt is named `@DCD Flash` by bootloaders up to 4.0.x and by 5.0.0, `@DCT Flash` from 4.2.0 and 5.0.1
- * (§4.1, §8 item 6: 4.0.1/4.0.2 and 4.1.x were not checked; they are taken as DCD).
+ * The product name in the DFU bootloader's strings: SoMs with spaces ("B SoM"), with hyphens only in 5.8.0-5.9.x
+ * and from 6.1.0 (usbd_device.cpp@v5.7.0 "B SoM", @v5.8.0 "B-SoM", @v6.0.0 "B SoM", @v6.1.0 "B-SoM").
+ */
+export function dfuUsbName(platform: Platform, version: Semver): string {
+  const som = SOM_DFU_NAMES[platform.name]
+  if (!som) return usbName(platform)
+  const hyphens = (version.major === 5 && version.minor >= 8) || atLeast(version, '6.1.0')
+  return hyphens ? som[1] : som[0]
+}
+
+const v = (s: string) => parseVersion(s)!
+
+/**
+ * External flash of B5 SoM and Tracker (and E SoM X): `1024*008Kg` up to 2.1.x and on the 3.0.0 line,
+ * `2048*004Kg` from 2.2.0-rc.1 and 3.1.0-rc.1 (usbd_dfu_mal.h@v2.1.0 / @v2.2.0-rc.1 / @v3.0.0 / @v3.1.0-rc.1:36).
+ */
+function externalFlashLayout(platform: Platform, version: Semver): string {
+  if (!['b5som', 'tracker', 'esomx'].includes(platform.name)) return '1024*004Kg' // 4 MB
+  const old = compareVersions(version, v('2.2.0-rc.1')) < 0 || (version.major === 3 && compareVersions(version, v('3.1.0-rc.1')) < 0)
+  return old ? '1024*008Kg' : '2048*004Kg'
+}
+
+/**
+ * The DCT alt is `@DCD Flash` until `@DCT Flash` appears in 4.0.1-rc.1 on the 4.x line and 5.0.1 on the 5.x line
+ * (Realtek 5.0.0 included): usbd_dfu_mal.h@v4.0.0:31 / @v4.0.1-rc.1:31 / @v5.0.0:31 / @v5.0.1:31.
  */
 function dctAltPrefix(version: Semver): string {
-  const dcd = !atLeast(version, '4.2.0') || sameCore(version, '5.0.0')
-  return dcd ? '@DCD Flash   ' : '@DCT Flash   '
+  const dct =
+    version.major >= 6 ||
+    (version.major === 5 && compareVersions(version, v('5.0.1')) >= 0) ||
+    (version.major === 4 && compareVersions(version, v('4.0.1-rc.1')) >= 0)
+  return dct ? '@DCT Flash   ' : '@DCD Flash   '
 }
 
 /** Device Protection turns every type letter into `b` (erase only: no read, no write), §4.1. */
@@ -126,11 +153,11 @@ export function dfuAltNames(platform: Platform, version: Semver, isProtected: bo
       break
     }
     case 'realtek': {
-      names = ['@Internal Flash   /0x08000000/2048*004Kg', '@DCT Flash   /0x00000000/1*016Ke']
+      names = ['@Internal Flash   /0x08000000/2048*004Kg', `${dctAltPrefix(version)}/0x00000000/1*016Ke`]
       break
     }
     default: {
-      // Gen2 (STM32F2): not in device-protocol.md; a plausible layout of its 1 MB flash and its flash-backed,
+      // Gen2 (STM32F2): not in docs/protocol.md; a plausible layout of its 1 MB flash and its flash-backed,
       // erasable 16 KB DCT.
       names = ['@Internal Flash   /0x08000000/03*016Ka,01*016Kg,01*064Kg,07*128Kg', '@DCT Flash   /0x00000000/01*016Kg']
     }
@@ -188,11 +215,14 @@ function dfuConfiguration(altCount: number): {bytes: Uint8Array; interfaces: Int
 }
 
 /**
- * Normal mode configuration. device-protocol.md only fixes that the vendor control interface is number 2 and is
+ * Normal mode configuration. docs/protocol.md only fixes that the vendor control interface is number 2 and is
  * named `<Name> Control Interface` (§1.3); the CDC ACM pair in front of it (an IAD, interfaces 0 and 1, one
  * interrupt and two bulk endpoints) is the usual shape of a CDC composite and is plausible, not measured.
  */
-function normalConfiguration(): {bytes: Uint8Array; interfaces: InterfaceModel[]} {
+/** bMaxPower of nRF52840 normal mode: 500 mA in 2 mA units (sdk_config_system.h@v6.2.0:132, APP_USBD_CONFIG_MAX_POWER). */
+const NRF_MAX_POWER = 250
+
+function normalConfiguration(maxPower: number): {bytes: Uint8Array; interfaces: InterfaceModel[]} {
   const body = [
     // Interface association: interfaces 0-1, CDC ACM
     0x08, 0x0b, 0x00, 0x02, 0x02, 0x02, 0x01, 0x00,
@@ -211,7 +241,7 @@ function normalConfiguration(): {bytes: Uint8Array; interfaces: InterfaceModel[]
     0x09, 0x04, 0x02, 0x00, 0x00, 0xff, 0xff, 0xff, StringIndex.CONTROL_INTERFACE,
   ]
   const total = 9 + body.length
-  const bytes = Uint8Array.of(0x09, 0x02, ...u16le(total), 0x03, 0x01, 0x00, 0xc0, 0x32, ...body)
+  const bytes = Uint8Array.of(0x09, 0x02, ...u16le(total), 0x03, 0x01, 0x00, 0xc0, maxPower, ...body)
   const interfaces: InterfaceModel[] = [
     {
       alternates: [
@@ -281,16 +311,18 @@ export function usbIdentity({id, isProtected, mode, platform, version}: Identity
   if (mode === 'dfu') {
     const altNames = dfuAltNames(platform, version, isProtected)
     const {bytes, interfaces} = dfuConfiguration(altNames.length)
-    strings.set(StringIndex.PRODUCT, `${name} DFU Mode`)
-    // Indices 4 and 5 are referenced by the bootloader (§1.3) but their text is not recorded; these are stand-ins.
-    strings.set(StringIndex.CONFIGURATION, 'DFU Configuration')
-    strings.set(StringIndex.DFU_INTERFACE, 'DFU Interface')
+    // Product, configuration (4) and interface (5) strings are all "<Name> DFU Mode" (usbd_device.cpp@v6.2.0:156-158).
+    const dfuName = `${dfuUsbName(platform, version)} DFU Mode`
+    strings.set(StringIndex.PRODUCT, dfuName)
+    strings.set(StringIndex.CONFIGURATION, dfuName)
+    strings.set(StringIndex.DFU_INTERFACE, dfuName)
     for (const [i, n] of altNames.entries()) strings.set(StringIndex.FIRST_ALT_NAME + i, n)
     strings.set(StringIndex.DFU_ERROR_TEXT, PROTECTED_TEXT)
     // The protection state string appears in the 6.2.0 bootloader (particle-usb: 6.1.2+), §1.3.
     if (atLeast(version, '6.1.2')) strings.set(StringIndex.PROTECTION_STATE, isProtected ? 'sm=p' : 'sm=o')
     identity = {
-      bcdDevice: 0x0251,
+      // 2.51 on nRF52840 (usbd_device.cpp@v6.2.0:173-174), 2.52 from the Realtek bootloader (bootloader/src/rtl872x/usb_hal.cpp@v6.2.0:51-52).
+      bcdDevice: platform.family === 'realtek' ? 0x0252 : 0x0251,
       configDescriptor: bytes,
       configurationValue: 1,
       deviceClass: 0,
@@ -304,12 +336,13 @@ export function usbIdentity({id, isProtected, mode, platform, version}: Identity
       vendorId: platform.vendorId ?? PARTICLE_VENDOR_ID,
     }
   } else {
-    const {bytes, interfaces} = normalConfiguration()
+    const {bytes, interfaces} = normalConfiguration(platform.family === 'nrf52840' ? NRF_MAX_POWER : 0x32)
     strings.set(StringIndex.PRODUCT, `${name} CDC Mode`)
     strings.set(StringIndex.CONTROL_INTERFACE, `${name} Control Interface`)
     identity = {
-      // Not recorded for normal mode; 0x0250 keeps it beside the bootloader's 0x0251.
-      bcdDevice: 0x0250,
+      // nRF52840: device version 1.2 in BCD (platform/MCU/nRF52840/inc/sdk_config_system.h@v6.2.0:147-148);
+      // Realtek: 2.51 (hal/src/rtl872x/usb_hal.cpp@v6.2.0:59-60); Gen2 is not modelled (kept at 2.50).
+      bcdDevice: platform.family === 'nrf52840' ? 0x0102 : platform.family === 'realtek' ? 0x0251 : 0x0250,
       configDescriptor: bytes,
       configurationValue: 1,
       // Miscellaneous / common class / IAD: the class triple of a composite device with an interface association.
@@ -325,4 +358,32 @@ export function usbIdentity({id, isProtected, mode, platform, version}: Identity
     }
   }
   return {...identity, deviceDescriptor: deviceDescriptor(identity as UsbIdentity)}
+}
+
+/** Descriptor type of the DFU functional descriptor (DFU 1.1 §4.1.3). */
+export const DFU_FUNCTIONAL_TYPE = 0x21
+
+/** The bootloader's Microsoft OS descriptors (usbd_dfu.cpp@v6.2.0:70-88, :424-427; layouts hal/src/nRF52840/usbd_wcid.h@v6.2.0). */
+const MS_COMPAT_ID = Uint8Array.of(
+  ...u32le(0x28), ...u16le(0x0100), ...u16le(0x0004), 0x01, 0, 0, 0, 0, 0, 0, 0,
+  0x00, 0x01, ...new TextEncoder().encode('WINUSB'), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+)
+const MS_GUID = '{37fb5f90-1a34-4929-933b-8a27e1850033}'
+const MS_EXT_PROPERTIES = Uint8Array.of(
+  ...u32le(0x92), ...u16le(0x0100), ...u16le(0x0005), ...u16le(1),
+  ...u32le(0x88), ...u32le(7), ...u16le(0x2a),
+  ...[...'DeviceInterfaceGUIDs'].flatMap((c) => [c.charCodeAt(0), 0]), 0, 0,
+  ...u32le(0x50),
+  ...[...MS_GUID].flatMap((c) => [c.charCodeAt(0), 0]).slice(0, -1), 0, 0, 0, 0, 0,
+)
+
+/**
+ * Vendor request 0xEE in DFU mode: the extended compat ID (bmRequestType 0xC0, wIndex 4, "WINUSB") and the
+ * extended properties (0xC1, wIndex 5; 10 zero bytes for a page other than 0). Anything else stalls (undefined).
+ */
+export function msOsDescriptor(bmRequestType: number, request: number, value: number, index: number): Uint8Array | undefined {
+  if (request !== 0xee) return undefined
+  if (bmRequestType === 0xc0 && index === 4) return MS_COMPAT_ID
+  if (bmRequestType === 0xc1 && index === 5) return (value & 0xff) === 0 ? MS_EXT_PROPERTIES : new Uint8Array(10)
+  return undefined
 }

@@ -1,7 +1,7 @@
 /**
  * One virtual Particle device: its persistent state (mode, DCT, flash, faults), its firmware of the moment
  * (control-request engine or DFU bootloader) and, while it is enumerated, the `USBDevice` a host talks to
- * (usb-device.ts). Every mode change is a re-enumeration (device-protocol.md §4.4, design.md
+ * (usb-device.ts). Every mode change is a re-enumeration (docs/protocol.md §4.4, design.md
  * "The virtual device"): the old USBDevice dies (later calls reject NotFoundError), 'disconnect' fires with it,
  * and bootMs later a new USBDevice appears with the new PID and the same serial number.
  *
@@ -14,10 +14,10 @@ import {type Platform, platformByName} from '../device/platforms.js'
 import {parseVersion, type Semver} from '../device/versions.js'
 import {RAW_REQUEST, Service} from '../protocol/constants.js'
 import {ControlEngine} from './control.js'
-import {LANGID_DESCRIPTOR, Standard, type UsbIdentity, usbIdentity} from './descriptors.js'
+import {DFU_FUNCTIONAL_TYPE, LANGID_DESCRIPTOR, msOsDescriptor, Standard, type UsbIdentity, usbIdentity} from './descriptors.js'
 import {DfuBootloader} from './dfu.js'
 import {Dct, externalFlash, internalFlash, type Memory, type SparseFlash} from './memory.js'
-import {ABORTS_CONNECTION, executeRequest, rawIn, rawOut, type RequestContext} from './requests.js'
+import {abortsConnection, executeRequest, rawIn, rawOut, type RequestContext} from './requests.js'
 import {bootsListening} from './rules.js'
 import type {ExchangeRecord, VirtualDeviceSpec, VirtualFaults, VirtualMode, VirtualTiming} from './types.js'
 import {type UsbDeviceOwner, VirtualUsbDevice} from './usb-device.js'
@@ -68,6 +68,8 @@ export class VirtualDevice implements UsbDeviceOwner {
   readonly version: Semver
   /** A cloud name for humans and tests; the device ignores it. */
   name: string | undefined
+  /** The release it was downgraded from (what it left in flash); kept in the devices file. */
+  readonly downgradedFrom: string | undefined
   readonly dct: Dct
   private readonly internal: SparseFlash
   private readonly external: SparseFlash | undefined
@@ -82,6 +84,12 @@ export class VirtualDevice implements UsbDeviceOwner {
   private busyAnswered = 0
   private transfers = 0
   private connectionAborted = false
+  /**
+   * The cloud-disconnect flag (`spark_cloud_flag_disconnect()`), set by raw 302 and by the INIT of 40/41/50/60
+   * (docs/protocol.md "Raw requests"); only a reset clears it. While set the device stays off the cloud
+   * (breathing green) and makes no connection attempt.
+   */
+  private cloudOff = false
   private pendingReset: {cancel: () => void; mode: VirtualMode} | undefined
   private cancelBoot: (() => void) | undefined
   private readonly context: RequestContext
@@ -98,8 +106,10 @@ export class VirtualDevice implements UsbDeviceOwner {
     this.givenFaults = spec.faults && {...spec.faults}
     this.currentMode = spec.mode
     this.safeListening = spec.mode === 'safe' && spec.listening === true
+    this.cloudOff = spec.cloudDisconnected === true && spec.mode !== 'dfu'
     this.dct = new Dct(spec.setupDone)
-    this.internal = internalFlash(this.platform, this.version, this.deviceOs, spec.faults?.noSystemPart === true)
+    this.downgradedFrom = spec.downgradedFrom
+    this.internal = internalFlash(this.platform, this.version, this.deviceOs, spec.faults?.noSystemPart === true, spec.downgradedFrom)
     this.external = externalFlash(this.platform)
     this.context = this.makeContext()
   }
@@ -117,6 +127,11 @@ export class VirtualDevice implements UsbDeviceOwner {
 
   get setupDone(): number {
     return this.dct.setupDone
+  }
+
+  /** Kept off the cloud until the next reset (raw 302, or the INIT of 40/41/50/60). */
+  get cloudDisconnected(): boolean {
+    return this.cloudOff
   }
 
   get faults(): VirtualFaults {
@@ -152,6 +167,8 @@ export class VirtualDevice implements UsbDeviceOwner {
       mode: this.currentMode,
       ...(this.currentMode === 'safe' && this.safeListening ? {listening: true} : {}),
       setupDone: this.dct.setupDone,
+      ...(this.cloudOff ? {cloudDisconnected: true} : {}),
+      ...(this.downgradedFrom === undefined ? {} : {downgradedFrom: this.downgradedFrom}),
       ...(this.givenFaults ? {faults: {...this.givenFaults}} : {}),
     }
   }
@@ -247,6 +264,7 @@ export class VirtualDevice implements UsbDeviceOwner {
   }
 
   private applyBoot(mode: VirtualMode, listening?: boolean): void {
+    this.cloudOff = false // any reset clears the cloud-disconnect flag
     const flagSaysListen = bootsListening(this.platform, this.version, this.dct.setupDone)
     this.currentMode = mode === 'normal' && flagSaysListen ? 'listening' : mode
     this.safeListening = mode === 'safe' ? (listening ?? flagSaysListen) : false
@@ -278,12 +296,18 @@ export class VirtualDevice implements UsbDeviceOwner {
   private blocked(): boolean {
     const b = this.givenFaults?.blockedSystemThread
     if (b === true || b === 'app') return this.currentMode !== 'safe' // Safe Mode does not run the application
-    if (b === 'connecting') return !this.connectionAborted && !this.listening // no connection attempt while listening
+    // No connection attempt while listening or while the cloud-disconnect flag is set.
+    if (b === 'connecting') return !this.connectionAborted && !this.cloudOff && !this.listening
     return false
   }
 
-  private abortConnection(): void {
+  /** cancelNetworkConnection(disconnect): abort the attempt; with `disconnect` also set the cloud-disconnect flag. */
+  private abortConnection(disconnect: boolean): void {
     this.connectionAborted = true
+    if (disconnect && !this.cloudOff) {
+      this.cloudOff = true
+      this.port.stateChanged()
+    }
     this.control?.kick()
   }
 
@@ -301,7 +325,7 @@ export class VirtualDevice implements UsbDeviceOwner {
   private makeContext(): RequestContext {
     const self = this // the getters below need the device, not the literal
     return {
-      abortConnection: () => self.abortConnection(),
+      abortConnection: () => self.abortConnection(true),
       get deviceOs() {
         return self.deviceOs
       },
@@ -312,6 +336,7 @@ export class VirtualDevice implements UsbDeviceOwner {
       isListening: () => self.listening,
       platform: self.platform,
       resetInto: (mode) => self.resetLater(mode, self.port.timing.resetDelayMs),
+      resetNow: () => self.resetLater('normal', 0),
       get setupDone() {
         return self.dct.setupDone
       },
@@ -339,9 +364,11 @@ export class VirtualDevice implements UsbDeviceOwner {
         return true
       },
       initReceived: (type: number) => {
-        if (ABORTS_CONNECTION.has(type)) this.abortConnection()
+        const abort = abortsConnection(type, this.version, this.isProtected())
+        if (abort) this.abortConnection(abort === 'disconnect')
       },
       processingMs: this.port.timing.processingMs,
+      smallServiceBuffer: this.platform.family === 'nrf52840',
     }
   }
 
@@ -352,9 +379,9 @@ export class VirtualDevice implements UsbDeviceOwner {
       altCount,
       dctWritten: () => this.port.stateChanged(),
       detach: () => this.reboot('dfu'),
-      enterSafeMode: () => this.resetLater('safe', this.port.timing.dfuLeaveMs),
+      cancelLeave: () => this.cancelTimers(),
       isProtected: () => this.isProtected(),
-      leave: () => this.resetLater('normal', this.port.timing.dfuLeaveMs),
+      leave: (mode: 'normal' | 'safe') => this.resetLater(mode, this.port.timing.dfuLeaveMs),
       memory: (alt: number) => (alt < altCount ? memories[alt] : undefined),
       version: this.version,
       violation: (message: string) => this.port.violation(this.id, message),
@@ -476,6 +503,8 @@ export class VirtualDevice implements UsbDeviceOwner {
         return setup.recipient === 'interface' ? this.dfu?.classIn(setup.request, setup.value, setup.index, length) : undefined
       }
       case 'vendor': {
+        // The bootloader answers Microsoft's OS descriptor requests (vendor code 0xEE), nothing else.
+        if (this.dfu) return msOsDescriptor(setup.recipient === 'device' ? 0xc0 : setup.recipient === 'interface' ? 0xc1 : 0, setup.request, setup.value, setup.index)
         if (setup.recipient !== 'device' || !this.control || this.givenFaults?.stallControl) return undefined
         if (setup.request >= Service.INIT && setup.request <= Service.RESET) {
           return this.control.in(setup.request, setup.value, setup.index, length)
@@ -511,6 +540,8 @@ export class VirtualDevice implements UsbDeviceOwner {
     const identity = this.current!.identity
     switch (setup.request) {
       case Standard.GET_DESCRIPTOR: {
+        // The bootloader returns its DFU functional descriptor to an interface GET_DESCRIPTOR of type 0x21.
+        if (setup.recipient === 'interface' && this.dfu && setup.value >> 8 === DFU_FUNCTIONAL_TYPE) return identity.configDescriptor.slice(-9)
         if (setup.recipient !== 'device') return undefined
         const type = setup.value >> 8
         const index = setup.value & 0xff

@@ -1,5 +1,5 @@
 /**
- * The DfuSe bootloader (device-protocol.md §4.2–§4.4) as the Gen3 bootloader behaves, used for every platform
+ * The DfuSe bootloader (docs/protocol.md §4.2–§4.4) as the Gen3 bootloader behaves, used for every platform
  * in DFU mode (Gen2 and Realtek differ in layouts only, §4.1).
  *
  * The key behaviour hosts trip over:
@@ -30,15 +30,21 @@ export interface DfuHost {
   violation(message: string): void
   /** A write reached the DCT (so the setup-done byte may have changed). */
   dctWritten(): void
-  /** The dfuMANIFEST status of a leave went out: reset into normal mode dfuLeaveMs later. */
-  leave(): void
-  /** DfuSe 0xFA executed: reset into Safe Mode. */
-  enterSafeMode(): void
+  /** The dfuMANIFEST status went out: reset dfuLeaveMs later, into normal mode (leave) or Safe Mode (0xFA). */
+  leave(mode: 'normal' | 'safe'): void
+  /** A request after the dfuMANIFEST status: the reset that leave() scheduled does not happen. */
+  cancelLeave(): void
   /** DFU_DETACH in DFU mode: bus detach and re-attach, still in the bootloader. */
   detach(): void
 }
 
 type Pending = {address: number; alt: number; data: Uint8Array; wValue: number}
+
+/** States DFU_ABORT and DFU_DETACH accept (usbd_dfu.cpp@v3.3.1:146-151, :339-343). */
+const ABORTABLE: number[] = [DfuState.dfuIDLE, DfuState.dfuDNLOAD_SYNC, DfuState.dfuDNLOAD_IDLE, DfuState.dfuMANIFEST_SYNC, DfuState.dfuUPLOAD_IDLE]
+
+/** A command outcome meaning "go to dfuMANIFEST_SYNC" (0xFA); not a DFU status code. */
+const MANIFEST = -1
 
 export class DfuBootloader {
   alt = 0
@@ -46,6 +52,8 @@ export class DfuBootloader {
   state: number = DfuState.dfuIDLE
   status: number = DfuStatus.OK
   private pending: Pending | undefined
+  /** Where the dfuMANIFEST status leads: a leave (DNLOAD of 0 bytes) or DfuSe 0xFA. */
+  private manifestInto: 'normal' | 'safe' = 'normal'
 
   constructor(private readonly host: DfuHost) {}
 
@@ -104,20 +112,16 @@ export class DfuBootloader {
         return true
       }
       case Dfu.ABORT: {
-        const from: number[] = [
-          DfuState.dfuIDLE,
-          DfuState.dfuDNLOAD_SYNC,
-          DfuState.dfuDNLOAD_IDLE,
-          DfuState.dfuMANIFEST_SYNC,
-          DfuState.dfuUPLOAD_IDLE,
-        ]
-        if (!from.includes(this.state)) return this.stallIntoError() !== undefined
+        if (!ABORTABLE.includes(this.state)) return this.stallIntoError() !== undefined
         this.pending = undefined
         this.state = DfuState.dfuIDLE
         this.status = DfuStatus.OK
         return true
       }
       case Dfu.DETACH: {
+        // Only from the states ABORT accepts; elsewhere no transition is defined (usbd_dfu.cpp@v3.3.1:140-170).
+        if (!ABORTABLE.includes(this.state)) return this.stallIntoError() !== undefined
+        this.state = DfuState.dfuIDLE
         this.host.detach()
         return true
       }
@@ -127,14 +131,17 @@ export class DfuBootloader {
     }
   }
 
-  /** "Any request with no defined transition stalls and enters dfuERROR/errUNKNOWN" (§4.4). Always undefined. */
+  /**
+   * Any request with no defined transition stalls and enters dfuERROR/errUNKNOWN. That includes every DFU request
+   * after the dfuMANIFEST status (state dfuMANIFEST_WAIT_RESET has no transitions): the reset counts down only in
+   * that state, so the leave is cancelled and the device stays in DFU mode (usbd_dfu.cpp@v3.3.1:290-295, :538-545).
+   * Always undefined.
+   */
   private stallIntoError(): undefined {
-    // A device waiting for its reset keeps waiting; nothing can cancel the leave.
-    if (this.state !== DfuState.dfuMANIFEST_WAIT_RESET) {
-      this.state = DfuState.dfuERROR
-      this.status = DfuStatus.errUNKNOWN
-      this.pending = undefined
-    }
+    if (this.state === DfuState.dfuMANIFEST_WAIT_RESET) this.host.cancelLeave()
+    this.state = DfuState.dfuERROR
+    this.status = DfuStatus.errUNKNOWN
+    this.pending = undefined
     return undefined
   }
 
@@ -145,6 +152,14 @@ export class DfuBootloader {
   private getStatus(): Uint8Array | undefined {
     switch (this.state) {
       case DfuState.dfuDNLOAD_SYNC: {
+        if (this.refusedWhileProtected()) {
+          // Protected bootloader: the command or write fails at this first GETSTATUS, without a stall
+          // (usbd_dfu.cpp@v6.0.0:266-268; from 6.2.0 0xFA and 0xFB are let through, @v6.2.0:270-285).
+          this.pending = undefined
+          this.state = DfuState.dfuERROR
+          this.status = DfuStatus.errVENDOR
+          return this.statusBytes(DfuState.dfuERROR)
+        }
         const reply = this.statusBytes(DfuState.dfuDNBUSY)
         this.execute() // runs once the DNBUSY status has been sent
         return reply
@@ -152,11 +167,12 @@ export class DfuBootloader {
       case DfuState.dfuMANIFEST_SYNC: {
         const reply = this.statusBytes(DfuState.dfuMANIFEST)
         this.state = DfuState.dfuMANIFEST_WAIT_RESET
-        this.host.leave()
+        this.host.leave(this.manifestInto)
+        this.manifestInto = 'normal'
         return reply
       }
       case DfuState.dfuMANIFEST_WAIT_RESET: {
-        return undefined
+        return this.stallIntoError()
       }
       default: {
         return this.statusBytes(this.state)
@@ -164,11 +180,18 @@ export class DfuBootloader {
     }
   }
 
+  /** A protected bootloader refuses every DNLOAD with data but, from 6.2.0, the commands 0xFA and 0xFB. */
+  private refusedWhileProtected(): boolean {
+    if (!this.host.isProtected() || !this.pending) return false
+    const cmd = this.pending.wValue === 0 ? this.pending.data[0] : undefined
+    return !(atLeast(this.host.version, '6.2.0') && (cmd === DfuseCommand.ENTER_SAFE_MODE || cmd === CLEAR_SECURITY_MODE_OVERRIDE))
+  }
+
   private upload(block: number, length: number): Uint8Array | undefined {
     if (this.state !== DfuState.dfuIDLE && this.state !== DfuState.dfuUPLOAD_IDLE) return this.stallIntoError()
     if (length > DFU_TRANSFER_SIZE) return this.stallIntoError()
     if (block === 0) {
-      this.state = DfuState.dfuUPLOAD_IDLE
+      this.state = DfuState.dfuIDLE // GET_COMMANDS leaves dfuIDLE (usbd_dfu.cpp@v3.3.1:205-212)
       return dfuCommands(this.host.version).slice(0, length)
     }
     if (block === 1) return this.stallIntoError()
@@ -227,7 +250,10 @@ export class DfuBootloader {
     const p = this.pending!
     this.pending = undefined
     const outcome = p.wValue === 0 ? this.command(p) : p.wValue === 1 ? DfuStatus.errTARGET : this.write(p)
-    if (outcome === DfuStatus.OK) {
+    if (outcome === MANIFEST) {
+      this.state = DfuState.dfuMANIFEST_SYNC
+      this.status = DfuStatus.OK
+    } else if (outcome === DfuStatus.OK) {
       this.state = DfuState.dfuDNLOAD_IDLE
       this.status = DfuStatus.OK
     } else {
@@ -240,25 +266,27 @@ export class DfuBootloader {
     const v = this.host.version
     switch (data[0]) {
       case DfuseCommand.SET_ADDRESS: {
-        if (data.length !== 5) return DfuStatus.errSTALLEDPKT
+        if (data.length !== 5) return DfuStatus.errUNKNOWN // usbd_dfu.cpp@v3.3.1:436-442
         this.pointer = address32(data)
         return DfuStatus.OK
       }
       case DfuseCommand.ERASE: {
-        if (data.length === MASS_ERASE_LENGTH) return DfuStatus.errTARGET // refused (§4.2)
-        if (data.length !== 5) return DfuStatus.errSTALLEDPKT
+        if (data.length === MASS_ERASE_LENGTH) return DfuStatus.errTARGET // refused (usbd_dfu.cpp@v3.3.1:455-457)
+        if (data.length !== 5) return DfuStatus.errUNKNOWN // usbd_dfu.cpp@v3.3.1:458-460
         const memory = this.host.memory(alt)
         if (!memory) return DfuStatus.errUNKNOWN
-        if (alt === DfuAlt.DCT) return memory.read(address32(data), 1) ? DfuStatus.OK : DfuStatus.errUNKNOWN // no-op
+        if (alt === DfuAlt.DCT) return DfuStatus.OK // DctMal::erase returns 0 for any address (usbd_dfu_mal.cpp@v6.2.0:210-211)
         return memory.erase(address32(data)) ? DfuStatus.OK : DfuStatus.errUNKNOWN
       }
       case DfuseCommand.READ_UNPROTECT: {
         return DfuStatus.errUNKNOWN
       }
       case DfuseCommand.ENTER_SAFE_MODE: {
-        if (data.length !== 1 || !atLeast(v, '6.1.1')) return DfuStatus.errSTALLEDPKT
-        this.host.enterSafeMode()
-        return DfuStatus.OK
+        if (!atLeast(v, '6.1.1')) return DfuStatus.errSTALLEDPKT
+        // Like a leave: dfuMANIFEST_SYNC, and the reset starts after the GETSTATUS that shows dfuMANIFEST
+        // (usbd_dfu.cpp@v6.1.1:494-499).
+        this.manifestInto = 'safe'
+        return MANIFEST
       }
       case CLEAR_SECURITY_MODE_OVERRIDE: {
         if (data.length !== 1 || !atLeast(v, '6.2.0')) return DfuStatus.errSTALLEDPKT

@@ -1,10 +1,10 @@
 /**
- * The memories the DfuSe bootloader exposes (device-protocol.md §4.1, §4.4, §5, §6): the DCT (alt 1), internal
+ * The memories the DfuSe bootloader exposes (docs/protocol.md §4.1, §4.4, §5, §6): the DCT (alt 1), internal
  * flash (alt 0) and, on Gen3, external flash (alt 2). Flash is sparse: untouched pages read as erased (0xFF),
  * except the system-part module header that lets a DFU-mode host learn the Device OS version (§6).
  */
 import type {Platform} from '../device/platforms.js'
-import {moduleOfVersion, type Semver} from '../device/versions.js'
+import {moduleOfVersion, parseVersion, type Semver} from '../device/versions.js'
 import {DCT_SIZE, SETUP_DONE_OFFSET, SYSTEM_MODULE_HEADER} from '../protocol/constants.js'
 import {atLeast} from './rules.js'
 import {u16le, u32le} from './util.js'
@@ -126,25 +126,37 @@ export function systemModuleHeader(start: number, end: number, moduleVersion: nu
   return h
 }
 
-/** Gen3 flash end of the system part region (0xB4000 in 5.x–6.2, §6). */
+/** Gen3 flash end of the system part region (0xB4000 in 5.x-6.2). */
 const GEN3_SYSTEM_END = 0xb4000
+/** End of the short legacy module of a 6.2.0+ image (vector table, header, dynalib, CRC): a stand-in value. */
+const LEGACY_620_END = 0x31000
 
 /**
- * Internal flash of a platform with the system part's module header where the bootloader keeps it (§6): Gen3 at
- * 0x30200, and from 6.2.0 also at 0x28200 (the new primary location; the legacy header repeats the version, see
- * §8 item 4). Gen2 and Realtek headers live elsewhere and are not described in device-protocol.md, so their
- * flash is blank.
+ * Internal flash of a platform with the system part's module header where the bootloader keeps it
+ * (docs/protocol.md "Device OS version in DFU mode"): Gen3 up to 6.1.x at 0x30200 (part at 0x30000); from 6.2.0
+ * at 0x28200 (part at 0x28000, to 0xB4000) plus the legacy header at 0x30200 that every 6.2.0+ image carries with
+ * the same module version and a short range (dynalib/inc/module_info.inc@v6.2.0:175-186; its end is a stand-in).
+ * `downgradedFrom` 6.2.0+ on an older version leaves that release's header at 0x28200: a downgrade writes the
+ * older part from 0x30000 and never touches 0x28000-0x2FFFF. Gen2 and Realtek headers are not modelled (blank).
  */
-export function internalFlash(platform: Platform, version: Semver, deviceOs: string, noSystemPart = false): SparseFlash {
+export function internalFlash(platform: Platform, version: Semver, deviceOs: string, noSystemPart = false, downgradedFrom?: string): SparseFlash {
   switch (platform.family) {
     case 'nrf52840': {
       if (noSystemPart) return new SparseFlash(0, 1024 * 1024)
       const moduleVersion = moduleOfVersion(deviceOs) ?? 0
-      const preset: Array<{address: number; bytes: Uint8Array}> = [
-        {address: SYSTEM_MODULE_HEADER.legacy, bytes: systemModuleHeader(0x30000, GEN3_SYSTEM_END, moduleVersion, platform.id)},
-      ]
+      const preset: Array<{address: number; bytes: Uint8Array}> = []
       if (atLeast(version, '6.2.0')) {
-        preset.push({address: SYSTEM_MODULE_HEADER.v620, bytes: systemModuleHeader(0x28000, GEN3_SYSTEM_END, moduleVersion, platform.id)})
+        preset.push(
+          {address: SYSTEM_MODULE_HEADER.v620, bytes: systemModuleHeader(0x28000, GEN3_SYSTEM_END, moduleVersion, platform.id)},
+          {address: SYSTEM_MODULE_HEADER.legacy, bytes: systemModuleHeader(0x30000, LEGACY_620_END, moduleVersion, platform.id)},
+        )
+      } else {
+        const old = downgradedFrom ? parseVersion(downgradedFrom) : undefined
+        if (old && atLeast(old, '6.2.0')) {
+          const stale = moduleOfVersion(downgradedFrom!) ?? 0
+          preset.push({address: SYSTEM_MODULE_HEADER.v620, bytes: systemModuleHeader(0x28000, GEN3_SYSTEM_END, stale, platform.id)})
+        }
+        preset.push({address: SYSTEM_MODULE_HEADER.legacy, bytes: systemModuleHeader(0x30000, GEN3_SYSTEM_END, moduleVersion, platform.id)})
       }
       return new SparseFlash(0, 1024 * 1024, preset)
     }

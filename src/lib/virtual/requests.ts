@@ -1,9 +1,9 @@
 /**
- * What the system firmware does with each control request type (device-protocol.md §2.5, §2.9–§2.11) and with
+ * What the system firmware does with each control request type (docs/protocol.md §2.5, §2.9–§2.11) and with
  * the raw 'P' requests (§2.8). Pure functions of a small context the device model provides.
  */
 import type {Platform} from '../device/platforms.js'
-import type {Semver} from '../device/versions.js'
+import {hasRawOutRequests, type Semver} from '../device/versions.js'
 import {RequestType, Raw, Result, SETUP_DONE, SETUP_NOT_DONE} from '../protocol/constants.js'
 import {
   DeviceMode,
@@ -29,23 +29,40 @@ export interface RequestContext {
   isListening(): boolean
   /** Reset into a mode resetDelayMs from now (§2.9: "~1 s after reply"); 'normal' applies the boot rule. */
   resetInto(mode: 'dfu' | 'normal' | 'safe'): void
+  /** Reset at once (raw 40 calls HAL_Core_System_Reset_Ex in the ISR, usb_control_request_channel.cpp@v3.3.1:546). */
+  resetNow(): void
   readonly setupDone: number
   startListening(): void
   stopListening(): void
   writeSetupDone(value: number): void
 }
 
-/** Request types a protected device still serves over USB (§2.5): device id, protected state (76, 77), app custom (10). */
+/** Request types a protected device still serves over USB (services/src/security_mode.cpp@v6.1.1:203-206): device id, protected state (76, 77), app custom (10). */
 const ALLOWED_WHEN_PROTECTED = new Set([RequestType.DEVICE_ID, 76, 77, 10])
 
-/** Types whose INIT makes the USB ISR abort a connection attempt, so a stuck system thread frees up (§2.5). */
-export const ABORTS_CONNECTION = new Set<number>([
-  RequestType.RESET,
-  RequestType.FACTORY_RESET,
-  RequestType.DFU_MODE,
-  RequestType.SAFE_MODE,
-  RequestType.START_LISTENING,
-])
+/**
+ * What the USB ISR does to a connection attempt at the INIT of `type` (usb_control_request_channel.cpp,
+ * cancelNetworkConnectionIfNeeded): 40/41/50/60 abort it and set the cloud-disconnect flag ('disconnect'), 70
+ * aborts it without touching the flag ('abort'). The abort exists from 1.3.1-rc.1 (absent in 1.3.0-rc.1), and from
+ * 6.1.1 not on a protected device. See docs/protocol.md "Connection abort at INIT".
+ */
+export function abortsConnection(type: number, version: Semver, isProtected: boolean): 'abort' | 'disconnect' | undefined {
+  if (!atLeast(version, '1.3.1') || (isProtected && atLeast(version, '6.1.1'))) return undefined
+  switch (type) {
+    case RequestType.RESET:
+    case RequestType.FACTORY_RESET:
+    case RequestType.DFU_MODE:
+    case RequestType.SAFE_MODE: {
+      return 'disconnect'
+    }
+    case RequestType.START_LISTENING: {
+      return 'abort'
+    }
+    default: {
+      return undefined
+    }
+  }
+}
 
 const ok = (reply?: Uint8Array, onComplete?: () => void): Outcome => ({onComplete, reply, result: Result.OK})
 const fail = (result: number): Outcome => ({result})
@@ -56,7 +73,9 @@ export function fakeSerialNumber(id: string): string {
 }
 
 export function executeRequest(ctx: RequestContext, type: number, payload: Uint8Array): Outcome {
-  if (ctx.isProtected && !ALLOWED_WHEN_PROTECTED.has(type)) return fail(Result.PROTECTED)
+  // The system firmware filters requests on a protected device from 6.1.1 (security_mode_init is called there);
+  // 6.0.0 and 6.1.0 define the bootloader check but never call it, so only their bootloader is protected.
+  if (ctx.isProtected && atLeast(ctx.version, '6.1.1') && !ALLOWED_WHEN_PROTECTED.has(type)) return fail(Result.PROTECTED)
   switch (type) {
     case RequestType.DEVICE_ID: {
       return ok(encodeStringField1(ctx.id))
@@ -80,7 +99,11 @@ export function executeRequest(ctx: RequestContext, type: number, payload: Uint8
       return ok(undefined, () => ctx.resetInto('safe'))
     }
     case RequestType.START_LISTENING: {
-      ctx.startListening() // result 0 also when already listening
+      // Already listening: -210 INVALID_STATE where the handler returns network_listen_sync()'s result as is
+      // (system_control_internal.cpp@v4.0.0-alpha.1:191, @v5.0.0:191, to 4.0.2 and 5.3.2); 0 up to 3.3.1 and
+      // where it maps INVALID_STATE-while-listening to 0 (@v4.1.0:191-192, 4.2.0, @v5.4.0:191-192 and later).
+      if (ctx.isListening() && listenReportsInvalidState(ctx.version)) return fail(Result.INVALID_STATE)
+      ctx.startListening()
       return ok()
     }
     case RequestType.STOP_LISTENING: {
@@ -102,10 +125,22 @@ export function executeRequest(ctx: RequestContext, type: number, payload: Uint8
   }
 }
 
+function listenReportsInvalidState(v: Semver): boolean {
+  return (v.major === 4 && !atLeast(v, '4.1.0')) || (v.major === 5 && !atLeast(v, '5.4.0'))
+}
+
+/**
+ * Below 4.0 the 73/74 handlers exist only where HAL_PLATFORM_DCT_SETUP_DONE is set, else they answer -120
+ * (system/src/control/config.cpp@v3.3.1:173-190): Gen2, and P2 on its 3.x early-access builds (3.0.1-p2.x,
+ * 3.2.1-p2.x), whose Realtek HAL config has it at 0.
+ */
+function setupDoneCompiledOut(ctx: RequestContext): boolean {
+  return ctx.platform.family === 'gen2' || (ctx.platform.family === 'realtek' && ctx.version.major < 4)
+}
+
 /** Request 73 by version and platform (§2.11). */
 function setSetupDone(ctx: RequestContext, payload: Uint8Array): Outcome {
-  // Gen2 never compiled the handler: the type is unknown there, whatever the payload.
-  if (ctx.platform.family === 'gen2') return fail(Result.NOT_SUPPORTED)
+  if (setupDoneCompiledOut(ctx)) return fail(Result.NOT_SUPPORTED)
   let done: boolean
   try {
     done = decodeSetDeviceSetupDoneRequest(payload)
@@ -123,7 +158,7 @@ function setSetupDone(ctx: RequestContext, payload: Uint8Array): Outcome {
 
 /** Request 74 by version and platform (§2.11). */
 function isSetupDone(ctx: RequestContext): Outcome {
-  if (ctx.platform.family === 'gen2') return fail(Result.NOT_SUPPORTED)
+  if (setupDoneCompiledOut(ctx)) return fail(Result.NOT_SUPPORTED)
   if (flagApplies(ctx.platform, ctx.version)) return ok(encodeIsDeviceSetupDoneReply(reportsDone(ctx.setupDone)))
   return ok(encodeIsDeviceSetupDoneReply(true)) // stub: always done, DCT not read
 }
@@ -149,12 +184,12 @@ export function rawIn(ctx: RequestContext, index: number, length: number): Uint8
   return new TextEncoder().encode(text)
 }
 
-/** Raw OUT requests (§2.8), present from Device OS 2.0.0. Returns false to stall. */
+/** Raw OUT requests, present from Device OS 2.0.0-alpha.3 (absent in 2.0.0-alpha.2). Returns false to stall. */
 export function rawOut(ctx: RequestContext, index: number): boolean {
-  if (!atLeast(ctx.version, '2.0.0')) return false
+  if (!hasRawOutRequests(ctx.deviceOs)) return false
   switch (index) {
     case Raw.RESET: {
-      ctx.resetInto('normal')
+      ctx.resetNow()
       return true
     }
     case Raw.ABORT_CONNECTION: {

@@ -1,6 +1,6 @@
 /**
  * Firmware facts that several parts of the virtual device need: which Device OS versions have which behaviour.
- * Each rule cites the section of device-protocol.md it comes from.
+ * Each rule cites the section of docs/protocol.md it comes from (section numbers there match the older notes).
  */
 import type {Platform} from '../device/platforms.js'
 import {parseVersion, type Semver} from '../device/versions.js'

@@ -4,7 +4,7 @@
  * a person editing a devices file by hand knows exactly what to fix.
  */
 import {platformByName} from '../device/platforms.js'
-import {parseVersion} from '../device/versions.js'
+import {compareVersions, parseVersion} from '../device/versions.js'
 import {atLeast} from './rules.js'
 import {FAULT_NAMES, VIRTUAL_MODES, type VirtualDeviceSpec, type VirtualFaults, type VirtualMode} from './types.js'
 
@@ -16,7 +16,7 @@ export class SpecProblem extends Error {
   }
 }
 
-const DEVICE_KEYS = ['id', 'name', 'platform', 'deviceOs', 'mode', 'listening', 'setupDone', 'faults']
+const DEVICE_KEYS = ['id', 'name', 'platform', 'deviceOs', 'mode', 'listening', 'setupDone', 'cloudDisconnected', 'downgradedFrom', 'faults']
 const ID = /^[\da-f]{24}$/i
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -86,6 +86,13 @@ export function checkDeviceSpec(v: unknown, where: string): VirtualDeviceSpec {
   }
   if (v.listening !== undefined && typeof v.listening !== 'boolean') throw new SpecProblem(`${where}.listening must be true or false`)
   if (v.name !== undefined && typeof v.name !== 'string') throw new SpecProblem(`${where}.name must be a string`)
+  if (v.downgradedFrom !== undefined) {
+    const from = typeof v.downgradedFrom === 'string' ? parseVersion(v.downgradedFrom) : undefined
+    if (!from || compareVersions(from, version) <= 0) throw new SpecProblem(`${where}.downgradedFrom must be a Device OS version newer than deviceOs`)
+  }
+  if (v.cloudDisconnected !== undefined && typeof v.cloudDisconnected !== 'boolean') {
+    throw new SpecProblem(`${where}.cloudDisconnected must be true or false`)
+  }
   const faults = v.faults === undefined ? undefined : checkFaults(v.faults, `${where}.faults`)
   if (faults?.protected && !atLeast(version, '6.0.0')) {
     throw new SpecProblem(`${where}.faults.protected needs deviceOs 6.0.0 or later (Device Protection does not exist before)`)
@@ -100,6 +107,8 @@ export function checkDeviceSpec(v: unknown, where: string): VirtualDeviceSpec {
   if (faults) spec.faults = faults
   if (v.listening !== undefined) spec.listening = v.listening
   if (v.name !== undefined) spec.name = v.name
+  if (v.cloudDisconnected === true) spec.cloudDisconnected = true
+  if (v.downgradedFrom !== undefined) spec.downgradedFrom = v.downgradedFrom as string
   return spec
 }
 

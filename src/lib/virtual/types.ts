@@ -7,7 +7,7 @@ import type {Clock} from '../clock.js'
 
 /**
  * What the device is doing. 'normal', 'listening' and 'safe' are served by the system firmware (same USB
- * identity, the CDC PID); 'dfu' is the bootloader (DFU PID). See device-protocol.md §1.1, §2.1, §4.
+ * identity, the CDC PID); 'dfu' is the bootloader (DFU PID). See docs/protocol.md §1.1, §2.1, §4.
  */
 export type VirtualMode = 'dfu' | 'listening' | 'normal' | 'safe'
 
@@ -18,7 +18,7 @@ export interface VirtualFaults {
    * true / 'app': a user application blocks the system thread, so every queued control request stays PENDING
    * forever outside Safe Mode (INIT still answers, CHECK answers PENDING).
    * 'connecting': the system thread is stuck in a network/cloud connection attempt; an INIT of 40, 41, 50, 60
-   * or 70 (or the raw 'P' 302 request) aborts the attempt (device-protocol.md §2.5), after which requests are
+   * or 70 (or the raw 'P' 302 request) aborts the attempt (docs/protocol.md §2.5), after which requests are
    * processed until the next reboot. No connection is attempted while listening, so nothing blocks then.
    */
   blockedSystemThread?: 'app' | 'connecting' | boolean
@@ -67,13 +67,23 @@ export interface VirtualDeviceSpec {
   /** Device OS version, e.g. "1.5.2", "3.3.1", "4.2.0", "6.2.0". */
   deviceOs: string
   mode: VirtualMode
-  /** The DCT byte at offset 8134 (device-protocol.md §5), 0-255. */
+  /** The DCT byte at offset 8134 (docs/protocol.md §5), 0-255. */
   setupDone: number
   faults?: VirtualFaults
   /** Only meaningful with mode 'safe': Safe Mode and also Listening Mode. */
   listening?: boolean
   /** Ignored by the device (a cloud name for humans and tests); preserved on write-back. */
   name?: string
+  /**
+   * The cloud-disconnect flag: set by raw request 302 (and the INIT of 40/41/50/60), cleared by any reset. While
+   * set, a real device stays off the cloud (breathing green). Written only when true. See docs/protocol.md.
+   */
+  cloudDisconnected?: boolean
+  /**
+   * The Device OS it was downgraded from, when that left something behind: from 6.2.0, a stale system-part header
+   * at 0x28200 (docs/protocol.md "Device OS version in DFU mode"). Must be newer than deviceOs.
+   */
+  downgradedFrom?: string
 }
 
 export interface VirtualDevicesFile {

@@ -1,0 +1,72 @@
+// The Device OS module table (src/lib/device/data/device-os-modules.*): data from Device OS's own sources
+// (system/system-versions.md@889b301c4 and each tag's modules/shared/system_module_version.mk), carried whole.
+import {expect} from 'chai'
+import {readFileSync} from 'node:fs'
+
+import {DEVICE_OS_MODULES} from '../../../src/lib/device/data/device-os-modules.js'
+import {FLAGLESS_MODULE_VERSION, moduleOfVersion, parseVersion, versionOfModule} from '../../../src/lib/device/versions.js'
+import {applyCloud, readSetupFlag} from '../../../src/lib/setup-flag/read.js'
+import type {VirtualDeviceSpec} from '../../../src/lib/virtual/index.js'
+import {virtualBackend} from '../../support/virtual-backend.js'
+
+const TSV = new URL('../../../src/lib/device/data/device-os-modules.tsv', import.meta.url)
+const id = (n: number) => `e00fce68${n.toString(16).padStart(16, '0')}`
+
+describe('Device OS module table', () => {
+  it('the TypeScript table is the TSV, row for row, and every row names its source', () => {
+    const rows = readFileSync(TSV, 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t'))
+    expect(DEVICE_OS_MODULES.map(([v, n]) => `${v} ${n}`)).to.deep.equal(rows.map((r) => `${r[0]} ${r[1]}`))
+    for (const r of rows) expect(r[2] || r[3], r[0]).to.match(/system-versions\.md:\d+|system_module_version\.mk:\d+/)
+    expect(rows.filter((r) => parseVersion(r[0])!.major >= 1)).to.have.length(119) // 1.0.0 to 6.2.0, as the issue counts
+  })
+
+  it('names the release of every module number, and gives every release its number', () => {
+    for (const [v, n] of DEVICE_OS_MODULES) {
+      expect(versionOfModule(n), String(n)).to.equal(v)
+      expect(moduleOfVersion(v), v).to.equal(n)
+    }
+    // The ones the old estimate got wrong (it invented another release's number or a wrong one).
+    expect(moduleOfVersion('2.0.1')).to.equal(2011) // not 2001 (2.0.0-alpha.2)
+    expect(moduleOfVersion('5.1.0')).to.equal(5004)
+    expect(moduleOfVersion('5.4.1')).to.equal(5410)
+    expect(versionOfModule(4100)).to.equal('4.1.0')
+  })
+
+  it('moduleOfVersion never invents a number that belongs to a release in the table', () => {
+    const taken = new Set(DEVICE_OS_MODULES.map(([, n]) => n))
+    for (const v of ['1.2.3', '2.0.3', '3.3.7', '3.4.0', '4.0.3', '4.3.0', '5.1.1', '5.4.2', '5.10.0', '6.1.3', '6.2.1', '6.3.0', '7.0.0', '1.5.1-tracker.4']) {
+      const n = moduleOfVersion(v)
+      expect(n, v).to.be.a('number')
+      expect(taken.has(n!), `${v} -> ${n}`).to.equal(false)
+      expect(n! >= FLAGLESS_MODULE_VERSION, v).to.equal(parseVersion(v)!.major >= 4)
+    }
+    expect(moduleOfVersion('0.7.0')).to.equal(undefined) // older than any Gen3 release: no stand-in
+  })
+
+  it('get in DFU mode names the release for every row; the virtual device writes the true module number', async () => {
+    const specs: VirtualDeviceSpec[] = DEVICE_OS_MODULES.map(([deviceOs], i) => ({deviceOs, id: id(i + 1), mode: 'dfu', platform: 'boron', setupDone: 0xff}))
+    const {clock, found: list, usb} = virtualBackend(specs)
+    const found = await list()
+    for (const f of found) {
+      const want = specs.find((s) => s.id === f.id)!.deviceOs
+      const report = await readSetupFlag(f, {clock, timeoutMs: 1000})
+      expect(report.systemModuleVersion, want).to.equal(moduleOfVersion(want))
+      expect(report.deviceOsVersion, want).to.equal(want)
+      expect(report.deviceOsVersionSource, want).to.equal('dfu')
+    }
+    usb.close()
+  })
+
+  it('a module number not in the table: the cloud names the release when it knows it, and says so', async () => {
+    const {clock, found: list, usb} = virtualBackend([{deviceOs: '3.4.0', id: id(1), mode: 'dfu', platform: 'argon', setupDone: 0x01}])
+    const [found] = await list()
+    const report = await readSetupFlag(found, {clock, timeoutMs: 1000})
+    usb.close()
+    expect(report.systemModuleVersion).to.equal(3303)
+    expect(report.deviceOsVersion).to.equal(null)
+    expect(report.flag).to.equal('done') // below 4000: the flag applies, whatever the release is called
+    const note = applyCloud(report, {id: id(1), name: 'bench', system_firmware_version: '3.4.0'} as never)
+    expect(report).to.include({deviceOsVersion: '3.4.0', deviceOsVersionSource: 'cloud', flag: 'done'})
+    expect(note).to.match(/module version 3303, which is not a Device OS release this tool knows; using the version the cloud last saw \(3\.4\.0\)/)
+  })
+})
