@@ -8,9 +8,9 @@ import {Command, Flags, type Interfaces, ux} from '@oclif/core'
 import {type Clock, realClock} from './clock.js'
 import {Cloud} from './cloud/cloud.js'
 import {type CloudSettings, DEFAULT_API_URL, loadSettings} from './cloud/settings.js'
-import {EXIT, isSetupFlagError, SetupFlagError} from './errors.js'
+import {errors, EXIT, isCancellation, isSetupFlagError, SetupFlagError} from './errors.js'
 import {inquirerPrompter, type Prompter} from './prompts.js'
-import {forHost, withSuggestions} from './render.js'
+import {commandLine, forHost, withSuggestions} from './render.js'
 import {openUsbBackend, type UsbBackend} from './usb/backend.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
@@ -54,35 +54,13 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** Render our errors ourselves: one clear sentence, what to do next, the documented exit status, no stack. */
   protected override async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
-    ux.action.stop('failed')
-    if (!isSetupFlagError(err) && err.oclif?.exit !== undefined) {
-      // oclif's own errors (bad flags, parse errors): its rendering for people; our error shape under --json
-      // (oclif would serialise its whole parse state), and the exit code core 4 loses under --json.
-      process.exitCode = err.oclif.exit
-      if (!this.jsonEnabled()) return super.catch(err)
-      const message = err.message.split('\n')[0]
-      this.logJson({error: {code: 'SETUP_FLAG_USAGE', exit: err.oclif.exit, message, suggestions: [`See \`${this.config.bin} ${this.id?.replaceAll(':', ' ') ?? ''} --help\`.`]}})
-      return undefined
-    }
-    const e = isSetupFlagError(err)
-      ? err
-      : new SetupFlagError('SETUP_FLAG_UNEXPECTED', `Unexpected error: ${err.message}`, {
-          cause: err,
-          exit: EXIT.UNEXPECTED,
-          suggestions: ['This is a bug: please report it with the output of the same command run with DEBUG=*.'],
-        })
-    process.exitCode = e.exit
-    if (this.jsonEnabled()) {
-      const json = e.toJSON()
-      this.logJson({error: {...json, suggestions: json.suggestions.map((s) => forHost(s, this.config.bin))}})
-    } else {
-      this.logToStderr(renderError(e))
-    }
-    if (process.env.DEBUG && err.stack) this.logToStderr(err.stack)
-    return undefined
+    if (ux.action.running) ux.action.stop(isCancellation(err) ? 'cancelled' : 'failed')
+    return reportFailure(this, err, () => super.catch(err))
   }
 
   protected override async finally(err: Error | undefined): Promise<unknown> {
+    // No spinner outlives the command, whatever way it ended.
+    if (ux.action.running) ux.action.stop()
     this.backend?.close()
     return super.finally(err)
   }
@@ -170,6 +148,61 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 }
 
+type Failure = Error & {exitCode?: number; oclif?: {exit?: number}}
+
+/**
+ * The one error shape of every command, ours or oclif's (parse errors, missing or unknown arguments): under
+ * --json exactly `{"error": {code, exit, message, suggestions}}` on stdout and nothing else, with the documented
+ * exit status; for people, one clear message on stderr. `oclifRender` is oclif's own rendering for people.
+ */
+export async function reportFailure(cmd: Command, err: Failure, oclifRender: () => Promise<unknown>): Promise<unknown> {
+  const bin = cmd.config.bin
+  if (!isSetupFlagError(err) && !isCancellation(err) && err.oclif?.exit !== undefined) {
+    process.exitCode = err.oclif.exit
+    if (!cmd.jsonEnabled()) return oclifRender()
+    // oclif would serialise its whole parse state; core 4 also loses the exit code under --json.
+    printJson({error: usageError(err, bin, cmd.id).toJSON()})
+    return undefined
+  }
+  const e = isCancellation(err)
+    ? isSetupFlagError(err) ? err : errors.cancelled([], err)
+    : isSetupFlagError(err)
+      ? err
+      : new SetupFlagError('SETUP_FLAG_UNEXPECTED', `Unexpected error: ${err.message}`, {
+          cause: err,
+          exit: EXIT.UNEXPECTED,
+          suggestions: ['This is a bug: please report it with the output of the same command run with DEBUG=*.'],
+        })
+  process.exitCode = e.exit
+  if (cmd.jsonEnabled()) {
+    const json = e.toJSON()
+    printJson({error: {...json, suggestions: json.suggestions.map((s) => forHost(s, bin))}})
+  } else {
+    cmd.logToStderr(forHost(renderError(e), bin))
+  }
+  if (process.env.DEBUG && err.stack) cmd.logToStderr(err.stack)
+  return undefined
+}
+
+export function printJson(value: unknown): void {
+  ux.stdout(JSON.stringify(value, null, 2))
+}
+
+/** An oclif usage error (bad flag value, missing or unknown argument) as ours: its whole message, one line. */
+export function usageError(err: Error & {oclif?: {exit?: number}}, bin: string, id: string | undefined): SetupFlagError {
+  const message = err.message
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !/^See more help with/.test(l))
+    .join(': ')
+    .replaceAll(/\s*:\s*:\s*/g, ': ')
+    .replaceAll(/ +: /g, ': ')
+  const command = id ? commandLine(bin, `${id.replace(/^setup-flag:/, '').replaceAll(':', ' ')} --help`) : `${bin} --help`
+  return new SetupFlagError('SETUP_FLAG_USAGE', message, {exit: (err.oclif?.exit ?? EXIT.USAGE) as never, suggestions: [`See \`${command}\`.`]})
+}
+
 export function renderError(e: SetupFlagError): string {
+  // A cancellation is the person's choice, not a failure: "Cancelled." and what had already been done.
+  if (e.code === 'SETUP_FLAG_CANCELLED') return [e.message, ...e.suggestions].join('\n')
   return `${withSuggestions(`Error: ${e.message}`, e.suggestions)}\n  (${e.code}, exit status ${e.exit})`
 }

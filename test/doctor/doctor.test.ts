@@ -90,7 +90,7 @@ describe('doctor state machine', () => {
     expect(r.outcome).to.equal('fixed')
     expect(r.cause).to.equal('setup-flag')
     expect(r.write).to.deep.equal({after: 1, before: null, changed: true, method: 'usb'})
-    expect(r.steps.map((s) => s.step)).to.deep.equal(['find', 'identify', 'diagnose', 'write (USB)', 'restart', 'confirm'])
+    expect(r.steps.map((s) => s.step)).to.deep.equal(['find', 'identify', 'diagnose', 'write-usb', 'restart', 'confirm'])
     expect(person.asked[0]).to.match(/Set the setup-done flag now/)
     expect(person.asked[1]).to.match(/Restart the device/)
     expect(env.usb.device(ID)!.setupDone).to.equal(1)
@@ -110,6 +110,7 @@ describe('doctor state machine', () => {
     const env = setup([spec()])
     const r = await doctor(env, new ScriptedPerson([false]))
     expect(r.outcome).to.equal('cancelled')
+    expect(r.error).to.include({code: 'SETUP_FLAG_DECLINED', exit: 130}) // not fixed: scripts can tell
     expect(env.usb.device(ID)!.setupDone).to.equal(255)
     expect(env.usb.log.some((e) => e.setup.startsWith('40 03'))).to.equal(false) // no SEND: request 73 never went out
   })
@@ -187,7 +188,7 @@ describe('doctor state machine', () => {
     expect(r.outcome, JSON.stringify(r)).to.equal('fixed')
     expect(env.usb.device(ID)!.setupDone).to.equal(1)
     expect(env.usb.device(ID)!.mode).to.equal('normal')
-    expect(r.steps.map((s) => s.step)).to.include.members(['safe mode', 'write (USB, Safe Mode)', 'restart', 'confirm'])
+    expect(r.steps.map((s) => s.step)).to.include.members(['safe-mode', 'write-safe-mode', 'restart', 'confirm'])
     noViolations(env.usb)
   })
 

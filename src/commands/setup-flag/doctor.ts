@@ -27,7 +27,7 @@ export default class DoctorCommand extends BaseCommand<typeof DoctorCommand> {
 
 It asks before it writes. --yes takes every recommended action without asking, for scripts and support staff; without a terminal, --yes is required. --json prints a report of every step.
 
-Exit status: 0 when the doctor finished (fixed, nothing to fix, or another cause named); 2 no terminal without --yes; 3 no device; 5 USB permission; 6 the device did not answer; 7 cloud; 8 the write did not take.`
+Exit status: 0 when the doctor finished (fixed, nothing to fix, or another cause named); 1 a bug in this tool; 2 bad input, or no terminal without --yes; 3 no device; 4 no USB; 5 USB permission; 6 the device did not answer; 7 cloud; 8 the write did not take; 9 Device Protection; 130 not fixed because you declined the fix or cancelled a question (Ctrl-C or end of input).`
 
   static override examples = [
     {command: '<%= config.bin %> <%= command.id %>', description: 'Walk through the fix for the connected device'},
@@ -66,7 +66,8 @@ Exit status: 0 when the doctor finished (fixed, nothing to fix, or another cause
     if (report.error) process.exitCode = report.error.exit
     if (!this.jsonEnabled()) {
       this.log('')
-      this.log(report.outcome === 'fixed' ? 'Fixed.' : report.outcome === 'failed' ? 'Not fixed.' : 'Summary:')
+      const cancelled = report.error?.code === 'SETUP_FLAG_CANCELLED'
+      this.log({cancelled: cancelled ? 'Cancelled.' : 'Not fixed.', failed: 'Not fixed.', fixed: 'Fixed.'}[report.outcome as string] ?? 'Summary:')
       for (const line of report.summary) this.log(`  ${line}`)
     }
     return report

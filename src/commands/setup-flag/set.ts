@@ -5,7 +5,7 @@ import {basename} from 'node:path'
 import {BaseCommand} from '../../lib/base-command.js'
 import {mapLimit} from '../../lib/concurrency.js'
 import {parseDeviceArgs, selectDevices} from '../../lib/device/select.js'
-import {errors, EXIT, SetupFlagError} from '../../lib/errors.js'
+import {errors, EXIT, isCancellation, SetupFlagError} from '../../lib/errors.js'
 import {deviceLabel, withSuggestions} from '../../lib/render.js'
 import {cloudReport, setByFirmware} from '../../lib/setup-flag/firmware.js'
 import {type CloudDevice} from '../../lib/cloud/cloud.js'
@@ -182,7 +182,9 @@ Exit status: 0 when every device is as asked; 2 bad input, 3 no device or severa
         suggestions: ['Run it in a terminal to answer, or pass --yes.'],
       })
     }
-    return this.ask((p) => p.confirm(`Flash the preparatory firmware to ${who}?`, false))
+    return this.ask((p) => p.confirm(`Flash the preparatory firmware to ${who}?`, false)).catch((error) => {
+      throw isCancellation(error) ? errors.cancelled([`Nothing was flashed to ${who}.`], error) : error
+    })
   }
 
   /** DEVICE arguments, --all, the only device, or (interactively) the one the user picks. */
@@ -195,7 +197,9 @@ Exit status: 0 when every device is as asked; 2 bad input, 3 no device or severa
     const known = await this.cloud().tryDevices(all.map((d) => d.id))
     const label = (d: FoundDevice) => `${known.get(d.id)?.name ? `${known.get(d.id)!.name} ` : ''}${describeFound(d)}`
     if (!this.interactive) throw errors.multipleDevices(all.map((d) => label(d)))
-    const id = await this.ask((p) => p.select('Which device?', all.map((d) => ({name: label(d), value: d.id}))))
+    const id = await this.ask((p) => p.select('Which device?', all.map((d) => ({name: label(d), value: d.id})))).catch((error) => {
+      throw isCancellation(error) ? errors.cancelled(['Nothing was written.'], error) : error
+    })
     return all.filter((d) => d.id === id)
   }
 

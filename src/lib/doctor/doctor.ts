@@ -18,7 +18,9 @@ import {openDevice} from '../device/particle-device.js'
 import {platformById} from '../device/platforms.js'
 import {waitForReturn} from '../device/reboot.js'
 import {type DeviceArg, resolveDeviceArgs} from '../device/select.js'
-import {errors, EXIT, isSetupFlagError, SetupFlagError, UDEV_RULE} from '../errors.js'
+import {platforms as constantsPlatforms} from '@particle/device-constants'
+
+import {errors, EXIT, isCancellation, isSetupFlagError, SetupFlagError, UDEV_RULE} from '../errors.js'
 import {RequestPendingTimeout} from '../protocol/control-request.js'
 import {DCT_CAVEAT, setByFirmware} from '../setup-flag/firmware.js'
 import {flagApplies, platformReason} from '../setup-flag/policy.js'
@@ -62,10 +64,33 @@ export interface DoctorOptions {
 export type Cause = 'not-applicable' | 'not-listening' | 'other' | 'setup-flag' | 'unknown'
 export type Outcome = 'cancelled' | 'failed' | 'fixed' | 'nothing-to-fix' | 'not-the-flag'
 
+/**
+ * Stable step identifiers (scripts match on them): find, identify, permissions, diagnose, fix, write-usb,
+ * safe-mode, write-safe-mode, dfu, write-dfu, remote, write-firmware, restart, confirm, cancelled, stopped.
+ */
+export type StepId =
+  | 'cancelled'
+  | 'confirm'
+  | 'dfu'
+  | 'diagnose'
+  | 'find'
+  | 'fix'
+  | 'identify'
+  | 'permissions'
+  | 'remote'
+  | 'restart'
+  | 'safe-mode'
+  | 'stopped'
+  | 'write-dfu'
+  | 'write-firmware'
+  | 'write-safe-mode'
+  | 'write-usb'
+
 export interface DoctorStep {
   detail?: string
-  outcome: 'done' | 'failed' | 'info' | 'skipped'
-  step: string
+  /** done: the step did what it set out to; found: it found a problem; failed; info; skipped. */
+  outcome: 'done' | 'failed' | 'found' | 'info' | 'skipped'
+  step: StepId
 }
 
 export interface DoctorReport {
@@ -100,6 +125,8 @@ const MAX_PERMISSION_TRIES = 2
 
 export class Doctor {
   private buttonTries = 0
+  /** Whether the device was restarted after the flag was written (what the last confirmation may claim). */
+  private restarted = false
   private permissionTries = 0
   private found?: FoundDevice
   private readonly report: DoctorReport = {cause: null, device: null, outcome: 'failed', steps: [], summary: []}
@@ -111,6 +138,14 @@ export class Doctor {
     try {
       while (state !== 'done') state = await this[state]()
     } catch (error) {
+      if (isCancellation(error)) {
+        // Ctrl-C or end of input at a question: the person's choice, said with what had already been done.
+        this.report.outcome = 'cancelled'
+        this.report.error = errors.cancelled(this.whatWasDone(), error).toJSON()
+        this.report.steps.push({detail: 'Cancelled at a question.', outcome: 'skipped', step: 'cancelled'})
+        this.report.summary.push(...this.whatWasDone())
+        return this.report
+      }
       const e = isSetupFlagError(error)
         ? error
         : new SetupFlagError('SETUP_FLAG_UNEXPECTED', `Unexpected error: ${(error as Error)?.message ?? error}`, {exit: EXIT.UNEXPECTED})
@@ -139,20 +174,23 @@ export class Doctor {
     } finally {
       await dev.close()
     }
+    const device = this.report.device
+    if (device && listening !== undefined) device.mode = listening ? 'listening' : 'normal' // the last known state
+    const restarted = this.restarted ? 'The device restarted and' : 'The device was not restarted; it'
     if (listening === undefined) {
-      this.step('confirm', 'info', 'The flag is verified; the device restarted, but its application does not answer USB requests, so its mode cannot be checked.')
+      this.step('confirm', 'info', `The flag is verified; ${this.restarted ? 'the device restarted, but ' : ''}its application does not answer USB requests, so its mode cannot be checked.`)
     } else if (listening) {
-      this.step('confirm', 'failed', 'The device restarted and is still in Listening Mode.')
+      this.step('confirm', 'failed', `${restarted} is still in Listening Mode.`)
       this.report.outcome = 'not-the-flag'
       this.report.summary.push('The setup-done flag is now set, but the device still listens, so something else keeps it there:', ...otherCauses(this.report.device!))
       return 'done'
     } else {
-      this.step('confirm', 'done', 'The device restarted and is not in Listening Mode.')
+      this.step('confirm', 'done', `${restarted} is not in Listening Mode.`)
     }
     this.report.outcome = 'fixed'
     this.report.summary.push(
       `What was wrong: the setup-done flag of this ${this.report.device!.platformName} was not set, so Device OS ${this.report.device!.deviceOsVersion ?? ''} sent it to Listening Mode (blinking dark blue) at every boot.`.replace(' ,', ','),
-      `What was done: the flag was written (${hex(this.report.write?.before ?? null)} -> ${hex(this.report.write?.after ?? null)}) by ${this.report.write?.method === 'dfu' ? 'DFU' : 'a USB control request'} and read back.`,
+      `What was done: the flag was written (${hex(this.report.write?.before ?? null)} → ${hex(this.report.write?.after ?? null)}) by ${this.report.write?.method === 'dfu' ? 'DFU' : 'a USB control request'} and read back.${this.restarted ? '' : ' The device was not restarted: its next restart runs the boot check with the flag set.'}`,
       'If it happens again: on Device OS below 4.0, a full settings reset (holding MODE through a reset until the LED blinks white) wipes the configuration flash and unsets the flag, and Particle\'s guide says clearing credentials does too; run this doctor again. Upgrading to Device OS 4.0 or later removes the flag for good.',
     )
     return 'done'
@@ -164,7 +202,7 @@ export class Doctor {
     const platform = platformById(r.platformId)!
     if (r.flag === 'not-done') {
       this.report.cause = 'setup-flag'
-      this.step('diagnose', 'done', `The setup-done flag is not set: this is why the ${r.platformName} boots into Listening Mode.`)
+      this.step('diagnose', 'found', `The setup-done flag is not set: this is why the ${r.platformName} boots into Listening Mode.`)
       return 'fix'
     }
     if (r.flag === 'not-applicable') {
@@ -183,7 +221,7 @@ export class Doctor {
       }
       if (r.mode === 'listening') {
         this.report.cause = 'other'
-        this.step('diagnose', 'done', 'The setup-done flag is set, so something else keeps the device in Listening Mode.')
+        this.step('diagnose', 'found', 'The setup-done flag is set, so something else keeps the device in Listening Mode.')
         this.report.outcome = 'not-the-flag'
         this.report.summary.push('The setup-done flag is set. What else keeps a device in Listening Mode:', ...otherCauses(r))
         return 'done'
@@ -264,11 +302,11 @@ export class Doctor {
     const r = await this.set(found, 'usb')
     if (!r.error) return this.afterWrite(r)
     if (r.error.code === 'SETUP_FLAG_NOT_RESPONDING') {
-      this.step('write (USB)', 'failed', 'The device firmware does not answer, not even the request to restart in Safe Mode.')
+      this.step('write-usb', 'failed', 'The device firmware does not answer, not even the request to restart in Safe Mode.')
       return 'fixBySafeModeButtons'
     }
     if (['SETUP_FLAG_DISCONNECTED', 'SETUP_FLAG_USB_ACCESS', 'SETUP_FLAG_PROTECTED'].includes(r.error.code)) throw toError(r)
-    this.step('write (USB)', 'failed', r.error.message)
+    this.step('write-usb', 'failed', r.error.message)
     return 'fixByDfu'
   }
 
@@ -291,7 +329,7 @@ export class Doctor {
     }
     if (r.error) throw toError(r)
     this.found = await this.current()
-    this.recordWrite(r, 'write (DFU)')
+    this.recordWrite(r, 'write-dfu')
     return this.afterSet(r) ?? (r.mode === 'listening' ? this.stillListening() : 'confirm')
   }
 
@@ -326,7 +364,7 @@ export class Doctor {
     this.o.person.instruct('safe-mode-buttons', SAFE_MODE_STEPS)
     const back = await this.waitForNew(found, 'normal', 'in Safe Mode (breathing magenta)')
     this.found = back
-    this.step('safe mode', 'done', 'The device restarted.')
+    this.step('safe-mode', 'done', 'The device restarted in Safe Mode.')
     this.o.person.waiting('Setting the flag')
     const r = await this.set(back, 'usb')
     if (r.error?.code === 'SETUP_FLAG_NOT_RESPONDING') {
@@ -334,7 +372,7 @@ export class Doctor {
       return 'fixBySafeModeButtons'
     }
     if (r.error) throw toError(r)
-    this.recordWrite(r, 'write (USB, Safe Mode)')
+    this.recordWrite(r, 'write-safe-mode')
     // Leave Safe Mode: restart into the application (the boot check now finds the flag set).
     await this.restart(back, 'Restarted the device to leave Safe Mode (request 40).')
     return this.afterSet(r) ?? 'confirm'
@@ -422,8 +460,9 @@ export class Doctor {
       const name = cloudDevice!.name ?? id
       this.step('remote', 'info', 'The remote fix flashes a preparatory firmware, waits for it to report the flag, and then needs your production firmware back.')
       const later = `Fix it over the air later: particle-setup-flag set ${name} --method firmware --restore <your-production-firmware.bin>`
-      if (!(await this.consent(`${DCT_CAVEAT}\nFlash the preparatory firmware to ${name} now?`))) {
+      if (!(await this.consent(`${DCT_CAVEAT}\nFlash the preparatory firmware to ${name} now?`, false))) {
         this.report.outcome = 'cancelled'
+        this.report.error = errors.declined(['Nothing was flashed.', later]).toJSON()
         this.report.summary.push('Nothing was flashed.', later)
         return 'done'
       }
@@ -443,7 +482,7 @@ export class Doctor {
       if (r.error) throw toError(r)
       this.report.cause = 'setup-flag'
       this.report.write = {after: r.after, before: r.before, changed: r.changed, method: r.method}
-      this.step('write (firmware)', 'done', `The preparatory firmware set the flag and reported ${hex(r.after)}.`)
+      this.step('write-firmware', 'done', `The preparatory firmware set the flag and reported ${hex(r.after)}.`)
       this.report.outcome = 'fixed'
       this.report.summary.push(
         `What was done: a preparatory firmware, compiled for ${r.platformName} on Device OS ${r.deviceOsVersion}, was flashed over the air, set the flag and reported it back.`,
@@ -463,7 +502,7 @@ export class Doctor {
 
   /** After a write over USB: restart the device so the boot check runs again, then confirm. */
   private async afterWrite(r: SetReport): Promise<State> {
-    this.recordWrite(r, 'write (USB)')
+    this.recordWrite(r, 'write-usb')
     const found = await this.current()
     if (!(await this.consent('Restart the device now to check that it boots normally?'))) {
       this.step('restart', 'skipped', 'Not restarted.')
@@ -484,6 +523,7 @@ export class Doctor {
       await dev.close()
     }
     this.found = await this.waitForNew(found, 'normal', 'restarted', false)
+    this.restarted = true
     this.step('restart', 'done', done)
   }
 
@@ -493,17 +533,29 @@ export class Doctor {
     return (await findParticleDevices(this.o.backend)).find((d) => d.id === id) ?? this.found!
   }
 
+  /** The person declined the fix: nothing more is done, and the exit status says "not fixed" (130). */
   private cancel(): State {
     this.report.outcome = 'cancelled'
-    this.step('fix', 'skipped', 'Not fixed: you declined. Nothing was written.')
-    this.report.summary.push(`Nothing was written. To fix it later: particle-setup-flag set ${this.found?.id ?? ''}`.trim())
+    const later = `To fix it later: particle-setup-flag set ${this.found?.id ?? ''}`.trim()
+    this.report.error = errors.declined([...this.whatWasDone(), later]).toJSON()
+    this.step('fix', 'skipped', 'Not fixed: you declined.')
+    this.report.summary.push(...this.whatWasDone(), later)
     return 'done'
   }
 
-  private async consent(question: string): Promise<boolean> {
+  /** What had been done to the device so far, for a cancellation or a declined fix (one line). */
+  private whatWasDone(): string[] {
+    const w = this.report.write
+    if (!w) return ['Nothing was written.']
+    if (!w.changed) return ['Nothing was written: the flag already held the wanted value.']
+    const restart = this.restarted ? 'the device was restarted.' : 'the device was not restarted.'
+    return [`The flag was written (${hex(w.before)} → ${hex(w.after)}) and read back; ${restart}`]
+  }
+
+  private async consent(question: string, defaultAnswer = true): Promise<boolean> {
     if (this.o.yes || !this.o.person.prompter) return true
     this.o.person.waiting(undefined)
-    return this.o.person.prompter.confirm(question, true)
+    return this.o.person.prompter.confirm(question, defaultAnswer)
   }
 
   /**
@@ -527,9 +579,9 @@ export class Doctor {
     return undefined
   }
 
-  private recordWrite(r: SetReport, step: string): void {
+  private recordWrite(r: SetReport, step: StepId): void {
     this.report.write = {after: r.after, before: r.before, changed: r.changed, method: r.method}
-    this.step(step, 'done', r.changed ? `Wrote the flag (${hex(r.before)} -> ${hex(r.after)}) and read it back.` : 'The flag already held the wanted value.')
+    this.step(step, 'done', r.changed ? `Wrote the flag (${hex(r.before)} → ${hex(r.after)}) and read it back.` : 'The flag already held the wanted value.')
     if (this.report.device) Object.assign(this.report.device, {flag: r.flag, value: r.value})
   }
 
@@ -548,9 +600,10 @@ export class Doctor {
     return r
   }
 
-  private step(step: string, outcome: DoctorStep['outcome'], detail?: string): void {
+  private step(step: StepId, outcome: DoctorStep['outcome'], detail?: string): void {
     this.report.steps.push({detail, outcome, step})
-    if (detail) this.o.person.say(`${outcome === 'failed' ? '✖' : outcome === 'done' ? '✔' : '•'} ${detail}`)
+    // ✔ only for a good outcome; a problem found is ⚠, a failure ✖.
+    if (detail) this.o.person.say(`${{done: '✔', failed: '✖', found: '⚠', info: '•', skipped: '•'}[outcome]} ${detail}`)
   }
 
   private stillListening(): State {
@@ -620,11 +673,15 @@ function ledText(mode: FlagReport['mode']): string {
 
 /** What else keeps a device in Listening Mode, by platform family, with the next step for each. */
 export function otherCauses(r: FlagReport): string[] {
-  const wifi = ['argon', 'p2', 'photon', 'p1', 'msom'].includes(r.platform)
+  // Which radios the platform has, from @particle/device-constants (an A SoM is Wi-Fi, an M SoM both).
+  const features: string[] = Object.values(constantsPlatforms).find((p) => p.name === r.platform)?.features ?? []
   const causes = [
-    wifi
-      ? '- No Wi-Fi credentials: add them with `particle wifi add` (or `particle serial wifi`) or the Particle setup at setup.particle.io.'
-      : '- No cellular connection settings, or an inactive SIM: check the SIM in the console (console.particle.io) and the antenna.',
+    ...(features.includes('wifi')
+      ? ['- No Wi-Fi credentials: add them with `particle wifi add` (or `particle serial wifi`) or the Particle setup at setup.particle.io.']
+      : []),
+    ...(features.includes('cellular') || !features.includes('wifi')
+      ? ['- No cellular connection settings, or an inactive SIM: check the SIM in the console (console.particle.io) and the antenna.']
+      : []),
     '- The credentials were cleared (holding MODE for 10 s in Listening Mode does that): add them again as above.',
     '- The application asks for Listening Mode (WiFi.listen() / Cellular.listen(), or a SEMI_AUTOMATIC app that never connects): check its code, or run it in Safe Mode to compare.',
   ]

@@ -1,0 +1,58 @@
+/**
+ * The built CLI in a real terminal (tmux, on a private server socket so parallel runs never meet): type keys,
+ * read the screen, wait for what the program shows (polling the terminal, bounded; never a fixed sleep).
+ */
+import {execFileSync, spawnSync} from 'node:child_process'
+
+import {BIN, ROOT, tempDir} from './cli.js'
+
+export const hasTmux = spawnSync('tmux', ['-V']).status === 0
+
+export class Terminal {
+  private static count = 0
+  readonly session: string
+  private readonly socket = `setup-flag-test-${process.pid}`
+
+  /** Start `particle-setup-flag <args>` in a terminal of `columns` x 50; the screen shows EXIT=<status> at the end. */
+  constructor(args: string[], opts: {columns?: number; env?: Record<string, string>} = {}) {
+    this.session = `t${process.pid}-${++Terminal.count}`
+    const env = Object.entries({HOME: tempDir('setup-flag-home-'), ...opts.env}).map(([k, v]) => `${k}='${v}'`)
+    const quoted = args.map((a) => `'${a}'`).join(' ')
+    const cmd = `cd ${ROOT} && env -u CI -u PARTICLE_ACCESS_TOKEN ${env.join(' ')} node ${BIN} ${quoted}; echo "EXIT=$?"; read x`
+    this.tmux('new-session', '-d', '-s', this.session, '-x', String(opts.columns ?? 140), '-y', '50', cmd)
+  }
+
+  keys(...k: string[]): void {
+    this.tmux('send-keys', '-t', this.session, ...k)
+  }
+
+  kill(): void {
+    spawnSync('tmux', ['-L', this.socket, 'kill-session', '-t', this.session])
+  }
+
+  /** The screen as shown (no joining of wrapped lines: what a person sees). */
+  screen(): string {
+    return this.tmux('capture-pane', '-p', '-S', '-200', '-t', this.session)
+  }
+
+  /** Wait until the screen shows `pattern`; bounded so that a hang fails clearly. */
+  async waitFor(pattern: RegExp, ms = 30_000): Promise<string> {
+    const deadline = Date.now() + ms
+    for (;;) {
+      const s = this.screen()
+      if (pattern.test(s)) return s
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}; screen:\n${s}`)
+      await new Promise((r) => setTimeout(r, 50))
+    }
+  }
+
+  /** Wait for the program to end; its exit status. */
+  async exit(ms?: number): Promise<number> {
+    const s = await this.waitFor(/EXIT=\d+/, ms)
+    return Number(/EXIT=(\d+)/.exec(s)![1])
+  }
+
+  private tmux(...args: string[]): string {
+    return execFileSync('tmux', ['-L', this.socket, ...args], {encoding: 'utf8'})
+  }
+}

@@ -1,0 +1,84 @@
+// Issue 12, items 1, 2 and 10: Ctrl-C or end of input at any question is a cancellation (exit 130, "Cancelled.",
+// and what was already done), never "Unexpected error"; the doctor says only what happened when the restart
+// is declined; a declined fix exits non-zero. Driven in a real terminal (tmux), as a person would.
+import {expect} from 'chai'
+
+import {devicesFile, readDevices, testDevice} from '../support/cli.js'
+import {hasTmux, Terminal} from '../support/tmux.js'
+
+const ID = 'e00fce681a2b3c4d5e6f7a8b'
+const argon = () => [{deviceOs: '3.3.1', faults: {}, id: ID, mode: 'listening', platform: 'argon', setupDone: 255}]
+
+describe('questions in a real terminal (tmux): cancelling and declining', function () {
+  this.timeout(90_000)
+  let term: Terminal | undefined
+
+  before(function () {
+    if (!hasTmux) {
+      if (process.env.CI) throw new Error('tmux is required in CI (.ci/run installs it)')
+      this.skip()
+    }
+  })
+  afterEach(() => term?.kill())
+
+  it('doctor: Ctrl-C at "Restart the device now?" after the write says what was done and exits 130', async () => {
+    const file = devicesFile(argon())
+    term = new Terminal(['doctor'], {env: {PARTICLE_VIRTUAL_DEVICES: file}})
+    await term.waitFor(/Set the setup-done flag now/)
+    term.keys('Enter')
+    await term.waitFor(/Restart the device now/)
+    term.keys('C-c')
+    expect(await term.exit()).to.equal(130)
+    const s = term.screen()
+    expect(s).to.contain('Cancelled.')
+    expect(s).to.match(/flag was written \(not set → 0x01\) and read back; the device was not restarted/)
+    expect(s).not.to.match(/Unexpected|Not fixed|bug/)
+    expect(readDevices(file).devices[0].setupDone).to.equal(1)
+  })
+
+  it('doctor: Ctrl-D (end of input) at the first question cancels: nothing written, exit 130', async () => {
+    const file = devicesFile(argon())
+    term = new Terminal(['doctor'], {env: {PARTICLE_VIRTUAL_DEVICES: file}})
+    await term.waitFor(/Set the setup-done flag now/)
+    term.keys('C-d')
+    expect(await term.exit()).to.equal(130)
+    expect(term.screen()).to.match(/Cancelled\.\n\s+Nothing was written\./)
+    expect(readDevices(file).devices[0].setupDone).to.equal(255)
+  })
+
+  it('set: Ctrl-C at "Which device?" is a cancellation, not a bug', async () => {
+    const file = devicesFile([testDevice(1, 'argon', '3.3.1', 'listening', 255), testDevice(2, 'boron', '3.3.1', 'listening', 255)])
+    term = new Terminal(['set'], {env: {PARTICLE_OFFLINE: '1', PARTICLE_VIRTUAL_DEVICES: file}})
+    await term.waitFor(/Which device\?/)
+    term.keys('C-c')
+    expect(await term.exit()).to.equal(130)
+    const s = term.screen()
+    expect(s).to.contain('Cancelled.')
+    expect(s).not.to.match(/Unexpected|SETUP_FLAG_UNEXPECTED|bug/)
+    expect(readDevices(file).devices.map((d) => d.setupDone)).to.deep.equal([255, 255])
+  })
+
+  it('doctor: a declined restart is not reported as a restart', async () => {
+    const file = devicesFile(argon())
+    term = new Terminal(['doctor'], {env: {PARTICLE_VIRTUAL_DEVICES: file}})
+    await term.waitFor(/Set the setup-done flag now/)
+    term.keys('Enter')
+    await term.waitFor(/Restart the device now/)
+    term.keys('n', 'Enter')
+    expect(await term.exit()).to.equal(0)
+    const s = term.screen()
+    expect(s).to.contain('Not restarted.')
+    expect(s).not.to.contain('The device restarted')
+    expect(s).to.contain('not restarted')
+  })
+
+  it('doctor: declining the fix exits 130 (not fixed), with nothing written', async () => {
+    const file = devicesFile(argon())
+    term = new Terminal(['doctor'], {env: {PARTICLE_VIRTUAL_DEVICES: file}})
+    await term.waitFor(/Set the setup-done flag now/)
+    term.keys('n', 'Enter')
+    expect(await term.exit()).to.equal(130)
+    expect(term.screen()).to.contain('Not fixed')
+    expect(readDevices(file).devices[0].setupDone).to.equal(255)
+  })
+})
