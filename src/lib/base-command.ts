@@ -197,6 +197,7 @@ export function usageError(err: Error & {oclif?: {exit?: number}}, bin: string, 
     .join(': ')
     .replaceAll(/\s*:\s*:\s*/g, ': ')
     .replaceAll(/ +: /g, ': ')
+    .replaceAll(/ {2,}/g, ' ')
   const command = id ? commandLine(bin, `${id.replace(/^setup-flag:/, '').replaceAll(':', ' ')} --help`) : `${bin} --help`
   return new SetupFlagError('SETUP_FLAG_USAGE', message, {exit: (err.oclif?.exit ?? EXIT.USAGE) as never, suggestions: [`See \`${command}\`.`]})
 }

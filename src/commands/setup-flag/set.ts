@@ -49,7 +49,7 @@ Exit status: 0 when every device is as asked; 2 bad input, 3 no device or severa
     method: Flags.option({default: 'auto', description: 'How to write the flag.', options: ['auto', 'usb', 'dfu', 'firmware'] as const})(),
     'not-done': Flags.boolean({description: 'Clear the flag (write 0xFF) instead of setting it.'}),
     restore: Flags.file({
-      dependsOn: ['method'],
+      // No `dependsOn` (oclif would print `[--restore <value> --method …]` as if both were required): run() checks it.
       description: 'With --method firmware: the production firmware binary to flash back once the flag is confirmed.',
     }),
     watch: Flags.boolean({
