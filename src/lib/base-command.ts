@@ -55,7 +55,15 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   /** Render our errors ourselves: one clear sentence, what to do next, the documented exit status, no stack. */
   protected override async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
     if (ux.action.running) ux.action.stop(isCancellation(err) ? 'cancelled' : 'failed')
-    return reportFailure(this, err, () => super.catch(err))
+    return reportFailure(this, this.offlineAsSet(err), () => super.catch(err))
+  }
+
+  /** Offline hints name what the user set: the --offline flag, or PARTICLE_OFFLINE in the environment. */
+  private offlineAsSet<E extends Error>(err: E): E {
+    if (!isSetupFlagError(err) || err.code !== 'SETUP_FLAG_OFFLINE' || this.flags?.offline) return err
+    const env = `PARTICLE_OFFLINE=${process.env.PARTICLE_OFFLINE ?? '1'}`
+    const say = (t: string) => t.replace('which --offline turns off', `which ${env} (in the environment) turns off`).replace('drop --offline', 'unset PARTICLE_OFFLINE').replace('Drop --offline', 'Unset PARTICLE_OFFLINE')
+    return new SetupFlagError(err.code, say(err.message), {cause: err.cause, exit: err.exit, suggestions: err.suggestions.map((x) => say(x))}) as unknown as E
   }
 
   protected override async finally(err: Error | undefined): Promise<unknown> {

@@ -95,7 +95,9 @@ Exit status: 0 when every device is as asked; 2 bad input, 3 no device or severa
     if (method === 'firmware') return this.runFirmware(args)
     const backend = await this.usb()
     const cloud = this.cloud()
-    const found = await this.chooseDevices(args)
+    const found = await this.chooseDevices(args).catch(async (error) => {
+      throw await this.remoteHint(error, args)
+    })
 
     const reports = await mapLimit(found, PARALLEL, async (d) => {
       const r = await setSetupFlag(d, {
@@ -133,7 +135,7 @@ Exit status: 0 when every device is as asked; 2 bad input, 3 no device or severa
     }
     const restore = this.flags.restore ? readRestore(this.flags.restore) : undefined
     const cloud = this.cloud()
-    if (cloud.settings.offline) throw new SetupFlagError('SETUP_FLAG_OFFLINE', 'The firmware method needs the Particle Cloud, which --offline turns off.', {exit: EXIT.USAGE})
+    if (cloud.settings.offline) throw new SetupFlagError('SETUP_FLAG_OFFLINE', 'The firmware method needs the Particle Cloud, which --offline turns off.', {exit: EXIT.USAGE, suggestions: ['Drop --offline.']})
     if (!cloud.settings.accessToken) {
       throw new SetupFlagError('SETUP_FLAG_NOT_LOGGED_IN', 'The firmware method works through the Particle Cloud, and you are not logged in.', {
         exit: EXIT.CLOUD,
@@ -171,6 +173,24 @@ Exit status: 0 when every device is as asked; 2 bad input, 3 no device or severa
     const failed = reports.find((r) => r.error)
     if (failed) process.exitCode = failed.error!.exit
     return {devices: reports, warnings: this.warnings}
+  }
+
+  /** A named device that is not on USB but online in the cloud: the firmware method can fix it from here. */
+  private async remoteHint(error: unknown, args: ReturnType<typeof parseDeviceArgs>): Promise<unknown> {
+    if (!(error instanceof SetupFlagError) || error.code !== 'SETUP_FLAG_NOT_CONNECTED' || !this.cloud().usable) return error
+    for (const a of args) {
+      const who = a.name ?? a.id!
+      if (!error.message.includes(who)) continue
+      // eslint-disable-next-line no-await-in-loop
+      const d = await this.cloud().device(who).catch(() => undefined)
+      if (d && (d.online || d.connected)) {
+        return new SetupFlagError(error.code, `${error.message.replace(/\.$/, '')}, but it is online in the Particle Cloud.`, {
+          exit: error.exit,
+          suggestions: [`Fix it over the air: particle-setup-flag set ${d.name ?? who} --method firmware --restore <your-production-firmware.bin>`, ...error.suggestions],
+        })
+      }
+    }
+    return error
   }
 
   private async confirmFlash(who: string, caveat: string): Promise<boolean> {
