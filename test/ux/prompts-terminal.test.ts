@@ -31,6 +31,7 @@ describe('questions in a real terminal (tmux): cancelling and declining', functi
     expect(await term.exit()).to.equal(130)
     const s = term.screen()
     expect(s).to.contain('Cancelled.')
+    expect(s).to.contain('⚠ The setup-done flag is not set') // a problem found is not a ✔
     expect(s).to.match(/flag was written \(not set → 0x01\) and read back; the device was not restarted/)
     expect(s).not.to.match(/Unexpected|Not fixed|bug/)
     expect(readDevices(file).devices[0].setupDone).to.equal(1)
@@ -49,7 +50,8 @@ describe('questions in a real terminal (tmux): cancelling and declining', functi
   it('set: Ctrl-C at "Which device?" is a cancellation, not a bug', async () => {
     const file = devicesFile([testDevice(1, 'argon', '3.3.1', 'listening', 255), testDevice(2, 'boron', '3.3.1', 'listening', 255)])
     term = new Terminal(['set'], {env: {PARTICLE_OFFLINE: '1', PARTICLE_VIRTUAL_DEVICES: file}})
-    await term.waitFor(/Which device\?/)
+    const picker = await term.waitFor(/Which device\?[\s\S]*Boron/)
+    expect(picker).to.match(/Argon\) – in Listening Mode/) // the picker shows which one listens
     term.keys('C-c')
     expect(await term.exit()).to.equal(130)
     const s = term.screen()

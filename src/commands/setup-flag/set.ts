@@ -6,17 +6,31 @@ import {BaseCommand} from '../../lib/base-command.js'
 import {mapLimit} from '../../lib/concurrency.js'
 import {parseDeviceArgs, selectDevices} from '../../lib/device/select.js'
 import {errors, EXIT, isCancellation, SetupFlagError} from '../../lib/errors.js'
-import {deviceLabel, withSuggestions} from '../../lib/render.js'
+import {deviceLabel, pickerLabels, withSuggestions} from '../../lib/render.js'
 import {cloudReport, setByFirmware} from '../../lib/setup-flag/firmware.js'
 import {type CloudDevice} from '../../lib/cloud/cloud.js'
 import {applyCloud, withError} from '../../lib/setup-flag/read.js'
-import {runStation} from '../../lib/setup-flag/station.js'
+import {outcomeOf, runStation} from '../../lib/setup-flag/station.js'
 import {type Method, setSetupFlag, type SetReport} from '../../lib/setup-flag/write.js'
 import {describeFound, findParticleDevices, type FoundDevice} from '../../lib/usb/discovery.js'
 
 export interface SetResult {
   devices: SetReport[]
+  /** Counts over the devices, as the text summary and the station's give them. */
+  summary: SetSummary
   warnings: string[]
+}
+
+export interface SetSummary {
+  failed: number
+  fixed: number
+  total: number
+  unchanged: number
+}
+
+function summaryOf(reports: SetReport[]): SetSummary {
+  const count = (o: string) => reports.filter((r) => outcomeOf(r) === o).length
+  return {failed: count('failed'), fixed: count('fixed'), total: reports.length, unchanged: count('unchanged')}
 }
 
 /** Devices worked on at once: a 32-port hub takes about as long as one device. */
@@ -122,7 +136,7 @@ Exit status: 0 when every device is as asked; 2 bad input, 3 no device or severa
     const failed = reports.find((r) => r.error)
     if (failed) process.exitCode = failed.error!.exit
     if (!this.jsonEnabled() && reports.length > 1) this.log(summary(reports))
-    return {devices: reports, warnings: this.warnings}
+    return {devices: reports, summary: summaryOf(reports), warnings: this.warnings}
   }
 
   /** The remote path: the device is online in the cloud, not on USB. */
@@ -172,7 +186,7 @@ Exit status: 0 when every device is as asked; 2 bad input, 3 no device or severa
     }
     const failed = reports.find((r) => r.error)
     if (failed) process.exitCode = failed.error!.exit
-    return {devices: reports, warnings: this.warnings}
+    return {devices: reports, summary: summaryOf(reports), warnings: this.warnings}
   }
 
   /** A named device that is not on USB but online in the cloud: the firmware method can fix it from here. */
@@ -215,8 +229,9 @@ Exit status: 0 when every device is as asked; 2 bad input, 3 no device or severa
     if (all.length === 0) throw errors.noDevices()
     if (this.flags.all || all.length === 1) return all
     const known = await this.cloud().tryDevices(all.map((d) => d.id))
-    const label = (d: FoundDevice) => `${known.get(d.id)?.name ? `${known.get(d.id)!.name} ` : ''}${describeFound(d)}`
-    if (!this.interactive) throw errors.multipleDevices(all.map((d) => label(d)))
+    if (!this.interactive) throw errors.multipleDevices(all.map((d) => `${known.get(d.id)?.name ? `${known.get(d.id)!.name} ` : ''}${describeFound(d)}`))
+    const labels = await pickerLabels(all, this.clock, this.flags.timeout * 1000)
+    const label = (d: FoundDevice) => `${known.get(d.id)?.name ? `${known.get(d.id)!.name} ` : ''}${labels.get(d.id)}`
     const id = await this.ask((p) => p.select('Which device?', all.map((d) => ({name: label(d), value: d.id})))).catch((error) => {
       throw isCancellation(error) ? errors.cancelled(['Nothing was written.'], error) : error
     })
@@ -252,13 +267,16 @@ const hex = (v: null | number) => (v === null ? 'not set' : `0x${v.toString(16).
 export function progressLine(r: SetReport): string {
   const who = `${deviceLabel(r)} (${r.platformName})`
   if (r.error) return withSuggestions(`✖ ${who}: ${r.error.message}`, r.error.suggestions, '    ')
+  // --force where the flag does not exist: the write went out, and nothing was set (never "✔ … set").
+  if (r.changed && r.flag === 'not-applicable') return `⚠ ${who}: --force: the write was sent, and it has no effect on this device; nothing was set. ${r.reason ?? ''}`.trim()
+  if (r.changed && r.before !== null && r.before === r.after) return `– ${who}: --force: the flag already held ${hex(r.after)} and was written again with the same value.`
   if (r.changed) return `✔ ${who}: flag ${r.flag === 'not-done' ? 'cleared' : 'set'} by ${r.method} (${hex(r.before)} → ${hex(r.after)}). ${r.steps.filter((s) => /Stopped|restarted|Restarted|Listening/.test(s)).join(' ')}`.trim()
   if (r.flag === 'not-applicable') return `– ${who}: nothing to do. ${r.reason}`
   return `– ${who}: ${r.steps.at(-1) ?? 'nothing to do.'}`
 }
 
 function summary(reports: SetReport[]): string {
-  const changed = reports.filter((r) => r.changed && !r.error).length
+  const changed = reports.filter((r) => outcomeOf(r) === 'fixed').length
   const failed = reports.filter((r) => r.error).length
   const would = reports.filter((r) => !r.error && r.steps.some((s) => s.startsWith('Would '))).length
   if (would > 0) return `\n${reports.length} devices: ${would} would be fixed (dry run: nothing was written), ${failed} failed.`

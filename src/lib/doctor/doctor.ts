@@ -26,6 +26,7 @@ import {DCT_CAVEAT, setByFirmware} from '../setup-flag/firmware.js'
 import {flagApplies, platformReason} from '../setup-flag/policy.js'
 import {applyCloud, type FlagReport, readSetupFlag} from '../setup-flag/read.js'
 import {leaveDfu, rebootTimeoutMs, setSetupFlag, type SetReport} from '../setup-flag/write.js'
+import {pickerLabels} from '../render.js'
 import {type UsbBackend} from '../usb/backend.js'
 import {describeFound, findParticleDevices, type FoundDevice} from '../usb/discovery.js'
 import {waitForDevice, WaitTimeout} from '../usb/wait.js'
@@ -271,9 +272,10 @@ export class Doctor {
     }
     if (all.length > 1) {
       if (!this.o.person.prompter) throw errors.multipleDevices(all.map((d) => describeFound(d)))
+      const labels = await pickerLabels(all, this.o.clock, this.o.timeoutMs)
       const id = await this.o.person.prompter.select(
         'Several Particle devices are connected. Which one blinks dark blue?',
-        all.map((d) => ({name: describeFound(d), value: d.id})),
+        all.map((d) => ({name: labels.get(d.id)!, value: d.id})),
       )
       this.found = all.find((d) => d.id === id)!
       this.step('find', 'done', `Chose ${describeFound(this.found)}.`)

@@ -32,7 +32,9 @@ export type Outcome = 'failed' | 'fixed' | 'unchanged'
 
 export function outcomeOf(r: SetReport): Outcome {
   if (r.error) return 'failed'
-  return r.changed ? 'fixed' : 'unchanged'
+  // A forced write where the flag does not exist, or of the value already there, fixed nothing.
+  const same = r.before !== null && r.before === r.after
+  return r.changed && r.flag !== 'not-applicable' && !same ? 'fixed' : 'unchanged'
 }
 
 /** A Map that keeps at most `capacity` entries, forgetting the least recently used first. */
