@@ -41,7 +41,8 @@ Exit status: 0 when every device was read (whatever the flag's value); 2 bad inp
     const backend = await this.usb()
     const cloud = this.cloud()
     const found = await selectDevices(backend, args, cloud)
-    const [reports, known] = await this.withSpinner(`Reading ${found.length === 1 ? 'the device' : `${found.length} devices`}`, () =>
+    const what = `Reading ${found.length === 1 ? 'the device' : `${found.length} devices`} (waiting up to ${this.flags.timeout} s for each answer)`
+    const [reports, known] = await this.withSpinner(what, () =>
       Promise.all([
         mapLimit(found, 8, (d) => readSetupFlag(d, {clock: this.clock, timeoutMs: this.flags.timeout * 1000})),
         cloud.tryDevices(found.map((d) => d.id)),

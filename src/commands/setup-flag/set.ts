@@ -11,7 +11,7 @@ import {cloudReport, setByFirmware} from '../../lib/setup-flag/firmware.js'
 import {type CloudDevice} from '../../lib/cloud/cloud.js'
 import {applyCloud, withError} from '../../lib/setup-flag/read.js'
 import {outcomeOf, runStation} from '../../lib/setup-flag/station.js'
-import {type Method, setSetupFlag, type SetReport} from '../../lib/setup-flag/write.js'
+import {type Method, rebootTimeoutMs, setSetupFlag, type SetReport} from '../../lib/setup-flag/write.js'
 import {describeFound, findParticleDevices, type FoundDevice} from '../../lib/usb/discovery.js'
 
 export interface SetResult {
@@ -113,6 +113,7 @@ Exit status: 0 when every device is as asked; 2 bad input, 3 no device or severa
       throw await this.remoteHint(error, args)
     })
 
+    this.waiting(`Setting the flag of ${found.length === 1 ? found[0].id : `${found.length} devices`} (waiting up to ${this.flags.timeout} s for each answer)`)
     const reports = await mapLimit(found, PARALLEL, async (d) => {
       const r = await setSetupFlag(d, {
         backend,
@@ -122,7 +123,7 @@ Exit status: 0 when every device is as asked; 2 bad input, 3 no device or severa
         dryRun: this.flags['dry-run'],
         force: this.flags.force,
         method,
-        onWaiting: (what) => this.waiting(what),
+        onWaiting: (what) => this.waiting(`${what} (up to ${Math.round(rebootTimeoutMs(this.flags.timeout * 1000) / 1000)} s)`),
         timeoutMs: this.flags.timeout * 1000,
       })
       this.progress(r)
@@ -175,7 +176,7 @@ Exit status: 0 when every device is as asked; 2 bad input, 3 no device or severa
         done: !this.flags['not-done'],
         dryRun: this.flags['dry-run'],
         force: this.flags.force,
-        onWaiting: (what) => this.waiting(what),
+        onWaiting: (what) => this.waiting(`${what} (up to ${Math.round(Math.max(120_000, this.flags.timeout * 1000) / 1000)} s)`),
         restore,
         waitMs: Math.max(120_000, this.flags.timeout * 1000),
       })

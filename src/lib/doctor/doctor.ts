@@ -167,12 +167,14 @@ export class Doctor {
     const found = await this.current()
     let listening: boolean | undefined
     const dev = await openDevice(found, this.o.clock)
+    this.o.person.waiting(`Checking whether the device listens (${this.perRequest()})`)
     try {
       await dev.resetPending()
       listening = await dev.isListening({timeoutMs: this.o.timeoutMs})
     } catch (error) {
       if (!(error instanceof RequestPendingTimeout) && !isSetupFlagError(error)) throw error
     } finally {
+      this.o.person.waiting(undefined)
       await dev.close()
     }
     const device = this.report.device
@@ -300,7 +302,7 @@ export class Doctor {
       return 'fixBySafeModeButtons'
     }
     if (!(await this.consent('Set the setup-done flag now over USB (control request 73)?'))) return this.cancel()
-    this.o.person.waiting('Setting the flag')
+    this.o.person.waiting(`Setting the flag (${this.perRequest()})`)
     const r = await this.set(found, 'usb')
     if (!r.error) return this.afterWrite(r)
     if (r.error.code === 'SETUP_FLAG_NOT_RESPONDING') {
@@ -320,13 +322,13 @@ export class Doctor {
         ? 'The device is in DFU mode. Write the flag with DFU (one byte at DCT 8134), then restart it?'
         : 'Try DFU mode instead (the device restarts into its bootloader, one byte is written, and it restarts)?'
     if (!(await this.consent(question))) return this.cancel()
-    this.o.person.waiting('Writing the flag over DFU')
+    this.o.person.waiting(`Writing the flag over DFU (${this.perRequest()})`)
     // From normal mode this sends DFU_MODE (50) itself; the buttons only when the firmware does not answer.
     let r = await this.set(found, 'dfu')
     if (r.error?.code === 'SETUP_FLAG_NOT_RESPONDING' || r.error?.code === 'SETUP_FLAG_USB_STALL') {
       this.o.person.instruct('dfu-buttons', DFU_STEPS)
       const inDfu = await this.waitForNew(await this.current(), 'dfu', 'in DFU mode (blinking yellow)')
-      this.o.person.waiting('Writing the flag over DFU')
+      this.o.person.waiting(`Writing the flag over DFU (${this.perRequest()})`)
       r = await this.set(inDfu, 'dfu')
     }
     if (r.error) throw toError(r)
@@ -342,11 +344,11 @@ export class Doctor {
       this.report.summary.push('The setup-done flag is set. The device was left in DFU mode; tap RESET to restart it.')
       return 'done'
     }
-    this.o.person.waiting('Restarting the device')
+    this.o.person.waiting(`Restarting the device (waiting up to ${seconds(rebootTimeoutMs(this.o.timeoutMs))} for it)`)
     this.found = await leaveDfu(this.found!, {
       backend: this.o.backend,
       clock: this.o.clock,
-      onWaiting: (what) => this.o.person.waiting(what),
+      onWaiting: (what) => this.o.person.waiting(`${what} (up to ${seconds(rebootTimeoutMs(this.o.timeoutMs))})`),
       timeoutMs: this.o.timeoutMs,
     })
     this.o.person.waiting(undefined)
@@ -367,7 +369,7 @@ export class Doctor {
     const back = await this.waitForNew(found, 'normal', 'in Safe Mode (breathing magenta)')
     this.found = back
     this.step('safe-mode', 'done', 'The device restarted in Safe Mode.')
-    this.o.person.waiting('Setting the flag')
+    this.o.person.waiting(`Setting the flag (${this.perRequest()})`)
     const r = await this.set(back, 'usb')
     if (r.error?.code === 'SETUP_FLAG_NOT_RESPONDING') {
       this.o.person.say('The device still does not answer: it does not seem to be in Safe Mode (the LED should breathe magenta). Once more:')
@@ -383,7 +385,7 @@ export class Doctor {
   /** Identify: platform, mode, LED, Device OS version and its source, and the flag. */
   private async identify(): Promise<State> {
     const found = this.found!
-    this.o.person.waiting(`Reading ${found.id}`)
+    this.o.person.waiting(`Reading ${found.id} (${this.perRequest()})`)
     const report = await readSetupFlag(found, {clock: this.o.clock, timeoutMs: this.o.timeoutMs})
     const known = this.o.cloud ? await this.o.cloud.tryDevices([found.id]) : new Map<string, CloudDevice>()
     applyCloud(report, known.get(found.id))
@@ -476,7 +478,7 @@ export class Doctor {
         done: true,
         dryRun: false,
         force: false,
-        onWaiting: (what) => this.o.person.waiting(what),
+        onWaiting: (what) => this.o.person.waiting(`${what} (up to ${seconds(this.o.waitMs)})`),
         waitMs: this.o.waitMs,
       })
       this.o.person.waiting(undefined)
@@ -530,6 +532,11 @@ export class Doctor {
   }
 
   /** The device's current USB object (it may have re-enumerated since we last looked). */
+  /** The limit of one request, for the texts of waits ("firmware not answering; waiting up to 10 s"). */
+  private perRequest(): string {
+    return `waiting up to ${seconds(this.o.timeoutMs)} for each answer`
+  }
+
   private async current(): Promise<FoundDevice> {
     const id = this.found!.id
     return (await findParticleDevices(this.o.backend)).find((d) => d.id === id) ?? this.found!
@@ -595,7 +602,7 @@ export class Doctor {
       dryRun: false,
       force: false,
       method,
-      onWaiting: (what) => this.o.person.waiting(what),
+      onWaiting: (what) => this.o.person.waiting(`${what} (up to ${seconds(rebootTimeoutMs(this.o.timeoutMs))})`),
       timeoutMs: this.o.timeoutMs,
     })
     this.o.person.waiting(undefined)
@@ -616,7 +623,7 @@ export class Doctor {
   }
 
   private async waitFor(match: (d: FoundDevice) => boolean, what: string): Promise<FoundDevice> {
-    this.o.person.waiting(`Waiting for the device to be ${what}`)
+    this.o.person.waiting(`Waiting for the device to be ${what} (up to ${seconds(this.o.waitMs)})`)
     try {
       return await waitForDevice(this.o.backend, match, {clock: this.o.clock, timeoutMs: this.o.waitMs})
     } catch (error) {
@@ -634,7 +641,9 @@ export class Doctor {
 
   /** Wait for the device to come back as a new USB device (after buttons or a reset). */
   private async waitForNew(old: FoundDevice, mode: 'dfu' | 'normal', what: string, person = true): Promise<FoundDevice> {
-    this.o.person.waiting(person ? `Waiting for the device to come back ${what}` : 'Waiting for the device to restart')
+    this.o.person.waiting(
+      person ? `Waiting for the device to come back ${what} (up to ${seconds(this.o.waitMs)})` : `Waiting for the device to restart (up to ${seconds(rebootTimeoutMs(this.o.timeoutMs))})`,
+    )
     try {
       return await waitForReturn(old, mode, {backend: this.o.backend, clock: this.o.clock, timeoutMs: person ? this.o.waitMs : rebootTimeoutMs(this.o.timeoutMs)}, what)
     } catch (error) {
@@ -649,6 +658,10 @@ export class Doctor {
       this.o.person.waiting(undefined)
     }
   }
+}
+
+function seconds(ms: number): string {
+  return `${Math.round(ms / 1000)} s`
 }
 
 function hex(v: null | number): string {
