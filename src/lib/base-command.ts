@@ -75,6 +75,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected override async init(): Promise<void> {
     await super.init()
+    // Text for people is wrapped to the terminal; --json runs never load the wrapping libraries.
+    if (!this.jsonEnabled()) wrapper = await import('./wrap.js')
     const {args, argv, flags} = await this.parse({
       args: this.ctor.args,
       baseFlags: (super.ctor as typeof BaseCommand).baseFlags,
@@ -112,11 +114,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** Everything printed for people names our commands as the running CLI spells them. */
   override log(message = '', ...args: unknown[]): void {
-    super.log(forHost(message, this.config.bin), ...args)
+    super.log(wrapped(forHost(message, this.config.bin), process.stdout), ...args)
   }
 
   override logToStderr(message = '', ...args: unknown[]): void {
-    super.logToStderr(forHost(message, this.config.bin), ...args)
+    super.logToStderr(wrapped(forHost(message, this.config.bin), process.stderr), ...args)
   }
 
   /** A person can be asked: a terminal on both ends and not --json. */
@@ -154,6 +156,13 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       throw error
     }
   }
+}
+
+let wrapper: typeof import('./wrap.js') | undefined
+
+/** Wrapped to the stream's width once the wrapping module is loaded (always, for people's text). */
+function wrapped(text: string, stream: NodeJS.WriteStream): string {
+  return wrapper ? wrapper.wrapText(text, wrapper.widthOf(stream)) : text
 }
 
 type Failure = Error & {exitCode?: number; oclif?: {exit?: number}}

@@ -40,13 +40,21 @@ export async function asking<R>(prompt: () => Promise<R>): Promise<R> {
   }
 }
 
+/** A question wrapped at word boundaries, leaving room for the library's "? " and " (Y/n)" on its last line. */
+async function fitted(message: string): Promise<string> {
+  const {widthOf, wrapText} = await import('./wrap.js')
+  return wrapText(message, widthOf(process.stderr) - 8)
+}
+
 export const inquirerPrompter: Prompter = {
   async confirm(message, defaultAnswer = true) {
     const {confirm} = await import('@inquirer/prompts')
-    return asking(() => confirm({default: defaultAnswer, message}, {output: process.stderr}))
+    const text = await fitted(message)
+    return asking(() => confirm({default: defaultAnswer, message: text}, {output: process.stderr}))
   },
   async select(message, choices) {
     const {select} = await import('@inquirer/prompts')
-    return asking(() => select({choices, message}, {output: process.stderr}))
+    const text = await fitted(message)
+    return asking(() => select({choices, message: text}, {output: process.stderr}))
   },
 }
