@@ -4,6 +4,9 @@
  * backend, interactivity).
  */
 import {Command, Flags, type Interfaces, ux} from '@oclif/core'
+import {copyFileSync, existsSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 
 import {type Clock, realClock} from './clock.js'
 import {Cloud} from './cloud/cloud.js'
@@ -139,7 +142,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** The USB backend, opened once per run. */
   protected async usb(): Promise<UsbBackend> {
-    this.backend ??= await BaseCommand.openBackend(process.env, this.clock)
+    this.backend ??= await BaseCommand.openBackend(withBundledExample(process.env, (this.ctor as typeof Command).plugin?.root ?? this.config.root), this.clock)
     return this.backend
   }
 
@@ -156,6 +159,23 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       throw error
     }
   }
+}
+
+/**
+ * PARTICLE_VIRTUAL_DEVICES may name a bundled example by its bare name (`stuck-argon`, or `stuck-argon.json`),
+ * so the hints work after `npm install` anywhere: a path that exists is used as given; otherwise a bare name is
+ * looked up in this package's examples/ folder. The virtual bus keeps device state in its file, so a bundled
+ * example is copied first (to the same temporary file each run, fresh): the installed package is never written.
+ */
+export function withBundledExample(env: NodeJS.ProcessEnv, packageRoot: string): NodeJS.ProcessEnv {
+  const value = env.PARTICLE_VIRTUAL_DEVICES
+  if (!value || /[\\/]/.test(value) || existsSync(value)) return env
+  const name = value.endsWith('.json') ? value : `${value}.json`
+  const example = join(packageRoot, 'examples', name)
+  if (!existsSync(example)) return env
+  const copy = join(tmpdir(), `particle-setup-flag-${process.getuid?.() ?? 'user'}-${name}`)
+  copyFileSync(example, copy)
+  return {...env, PARTICLE_VIRTUAL_DEVICES: copy}
 }
 
 let wrapper: typeof import('./wrap.js') | undefined

@@ -112,7 +112,7 @@ export const errors = {
         exit: EXIT.USB_UNAVAILABLE,
         suggestions: [
           'Run this on a machine with the device plugged in; in a container or VM, pass the USB bus through.',
-          'To try the tool without hardware: PARTICLE_VIRTUAL_DEVICES=examples/stuck-argon.json particle-setup-flag get',
+          'To try the tool without hardware, on a bundled example: PARTICLE_VIRTUAL_DEVICES=stuck-argon particle-setup-flag get',
         ],
       },
     ),
