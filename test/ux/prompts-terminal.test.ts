@@ -84,3 +84,29 @@ describe('questions in a real terminal (tmux): cancelling and declining', functi
     expect(readDevices(file).devices[0].setupDone).to.equal(255)
   })
 })
+
+describe('Ctrl-C while the doctor waits (tmux)', function () {
+  this.timeout(90_000)
+  let term: Terminal | undefined
+  before(function () {
+    if (!hasTmux) {
+      if (process.env.CI) throw new Error('tmux is required in CI (.ci/run installs it)')
+      this.skip()
+    }
+  })
+  afterEach(() => term?.kill())
+
+  it('waiting for the Safe Mode buttons: "Cancelled.", what was done, exit 130, the spinner stopped', async () => {
+    const file = devicesFile([{deviceOs: '3.3.1', faults: {blockedSystemThread: true}, id: ID, mode: 'listening', platform: 'boron', setupDone: 255}])
+    term = new Terminal(['doctor', '--timeout', '1'], {env: {PARTICLE_VIRTUAL_DEVICES: file}})
+    await term.waitFor(/Fix it in Safe Mode/)
+    term.keys('Enter')
+    await term.waitFor(/Waiting for the device to come back in Safe Mode/)
+    term.keys('C-c')
+    expect(await term.exit()).to.equal(130)
+    const s = term.screen()
+    expect(s).to.match(/Waiting for the device to come back in Safe Mode.*\.\.\. cancelled/)
+    expect(s).to.match(/Cancelled\.\n\s+Nothing was written\./)
+    expect(readDevices(file).devices[0].setupDone).to.equal(255)
+  })
+})

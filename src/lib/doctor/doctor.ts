@@ -553,7 +553,7 @@ export class Doctor {
   }
 
   /** What had been done to the device so far, for a cancellation or a declined fix (one line). */
-  private whatWasDone(): string[] {
+  whatWasDone(): string[] {
     const w = this.report.write
     if (!w) return ['Nothing was written.']
     if (!w.changed) return ['Nothing was written: the flag already held the wanted value.']
