@@ -22,6 +22,12 @@ export class Terminal {
     this.tmux('new-session', '-d', '-s', this.session, '-x', String(opts.columns ?? 140), '-y', '50', cmd)
   }
 
+  /** Wait for a question, then type the answer. */
+  async answer(question: RegExp, ...k: string[]): Promise<void> {
+    await this.waitFor(question)
+    this.keys(...k)
+  }
+
   keys(...k: string[]): void {
     this.tmux('send-keys', '-t', this.session, ...k)
   }
@@ -54,5 +60,26 @@ export class Terminal {
 
   private tmux(...args: string[]): string {
     return execFileSync('tmux', ['-L', this.socket, ...args], {encoding: 'utf8'})
+  }
+}
+
+/**
+ * Terminals for the tests of the current `describe`: skipped without tmux (required in CI), each test's
+ * terminal killed after it. `start` opens one.
+ */
+export function withTerminal(): {start: (args: string[], opts?: ConstructorParameters<typeof Terminal>[1]) => Terminal} {
+  let term: Terminal | undefined
+  before(function () {
+    if (!hasTmux) {
+      if (process.env.CI) throw new Error('tmux is required in CI (.ci/run installs it)')
+      this.skip()
+    }
+  })
+  afterEach(() => term?.kill())
+  return {
+    start(args, opts) {
+      term = new Terminal(args, opts)
+      return term
+    },
   }
 }

@@ -4,7 +4,7 @@
 import {expect} from 'chai'
 
 import {devicesFile, runCli} from '../support/cli.js'
-import {hasTmux, Terminal} from '../support/tmux.js'
+import {withTerminal} from '../support/tmux.js'
 
 /** stdout must be one JSON value of exactly our error shape. */
 function errorOf(stdout: string): {code: string; exit: number; message: string; suggestions: string[]} {
@@ -80,19 +80,11 @@ describe('help, version and "did you mean" (oclif plugins)', function () {
 
 describe('"did you mean" in a real terminal (tmux)', function () {
   this.timeout(60_000)
-  let term: Terminal | undefined
-  before(function () {
-    if (!hasTmux) {
-      if (process.env.CI) throw new Error('tmux is required in CI (.ci/run installs it)')
-      this.skip()
-    }
-  })
-  afterEach(() => term?.kill())
+  const terminal = withTerminal()
 
   it('a typo of a short form (`sett`) is offered the command, and runs it when accepted', async () => {
-    term = new Terminal(['sett', '--dry-run'], {env: {PARTICLE_OFFLINE: '1', PARTICLE_VIRTUAL_DEVICES: devicesFile([])}})
-    await term.waitFor(/Did you mean setup-flag set\?/)
-    term.keys('Enter')
+    const term = terminal.start(['sett', '--dry-run'], {env: {PARTICLE_OFFLINE: '1', PARTICLE_VIRTUAL_DEVICES: devicesFile([])}})
+    await term.answer(/Did you mean setup-flag set\?/, 'Enter')
     expect(await term.exit()).to.equal(3) // `set` ran: no device connected
     expect(term.screen()).to.contain('No Particle device is connected')
   })

@@ -4,30 +4,20 @@
 import {expect} from 'chai'
 
 import {devicesFile, readDevices, testDevice} from '../support/cli.js'
-import {hasTmux, Terminal} from '../support/tmux.js'
+import {withTerminal} from '../support/tmux.js'
 
 const ID = 'e00fce681a2b3c4d5e6f7a8b'
 const argon = () => [{deviceOs: '3.3.1', faults: {}, id: ID, mode: 'listening', platform: 'argon', setupDone: 255}]
 
 describe('questions in a real terminal (tmux): cancelling and declining', function () {
   this.timeout(90_000)
-  let term: Terminal | undefined
-
-  before(function () {
-    if (!hasTmux) {
-      if (process.env.CI) throw new Error('tmux is required in CI (.ci/run installs it)')
-      this.skip()
-    }
-  })
-  afterEach(() => term?.kill())
+  const terminal = withTerminal()
 
   it('doctor: Ctrl-C at "Restart the device now?" after the write says what was done and exits 130', async () => {
     const file = devicesFile(argon())
-    term = new Terminal(['doctor'], {env: {PARTICLE_VIRTUAL_DEVICES: file}})
-    await term.waitFor(/Set the setup-done flag now/)
-    term.keys('Enter')
-    await term.waitFor(/Restart the device now/)
-    term.keys('C-c')
+    const term = terminal.start(['doctor'], {env: {PARTICLE_VIRTUAL_DEVICES: file}})
+    await term.answer(/Set the setup-done flag now/, 'Enter')
+    await term.answer(/Restart the device now/, 'C-c')
     expect(await term.exit()).to.equal(130)
     const s = term.screen()
     expect(s).to.contain('Cancelled.')
@@ -39,9 +29,8 @@ describe('questions in a real terminal (tmux): cancelling and declining', functi
 
   it('doctor: Ctrl-D (end of input) at the first question cancels: nothing written, exit 130', async () => {
     const file = devicesFile(argon())
-    term = new Terminal(['doctor'], {env: {PARTICLE_VIRTUAL_DEVICES: file}})
-    await term.waitFor(/Set the setup-done flag now/)
-    term.keys('C-d')
+    const term = terminal.start(['doctor'], {env: {PARTICLE_VIRTUAL_DEVICES: file}})
+    await term.answer(/Set the setup-done flag now/, 'C-d')
     expect(await term.exit()).to.equal(130)
     expect(term.screen()).to.match(/Cancelled\.\n\s+Nothing was written\./)
     expect(readDevices(file).devices[0].setupDone).to.equal(255)
@@ -49,7 +38,7 @@ describe('questions in a real terminal (tmux): cancelling and declining', functi
 
   it('set: Ctrl-C at "Which device?" is a cancellation, not a bug', async () => {
     const file = devicesFile([testDevice(1, 'argon', '3.3.1', 'listening', 255), testDevice(2, 'boron', '3.3.1', 'listening', 255)])
-    term = new Terminal(['set'], {env: {PARTICLE_OFFLINE: '1', PARTICLE_VIRTUAL_DEVICES: file}})
+    const term = terminal.start(['set'], {env: {PARTICLE_OFFLINE: '1', PARTICLE_VIRTUAL_DEVICES: file}})
     const picker = await term.waitFor(/Which device\?[\s\S]*Boron/)
     expect(picker).to.match(/Argon\) – in Listening Mode/) // the picker shows which one listens
     term.keys('C-c')
@@ -62,11 +51,9 @@ describe('questions in a real terminal (tmux): cancelling and declining', functi
 
   it('doctor: a declined restart is not reported as a restart', async () => {
     const file = devicesFile(argon())
-    term = new Terminal(['doctor'], {env: {PARTICLE_VIRTUAL_DEVICES: file}})
-    await term.waitFor(/Set the setup-done flag now/)
-    term.keys('Enter')
-    await term.waitFor(/Restart the device now/)
-    term.keys('n', 'Enter')
+    const term = terminal.start(['doctor'], {env: {PARTICLE_VIRTUAL_DEVICES: file}})
+    await term.answer(/Set the setup-done flag now/, 'Enter')
+    await term.answer(/Restart the device now/, 'n', 'Enter')
     expect(await term.exit()).to.equal(0)
     const s = term.screen()
     expect(s).to.contain('Not restarted.')
@@ -76,9 +63,8 @@ describe('questions in a real terminal (tmux): cancelling and declining', functi
 
   it('doctor: declining the fix exits 130 (not fixed), with nothing written', async () => {
     const file = devicesFile(argon())
-    term = new Terminal(['doctor'], {env: {PARTICLE_VIRTUAL_DEVICES: file}})
-    await term.waitFor(/Set the setup-done flag now/)
-    term.keys('n', 'Enter')
+    const term = terminal.start(['doctor'], {env: {PARTICLE_VIRTUAL_DEVICES: file}})
+    await term.answer(/Set the setup-done flag now/, 'n', 'Enter')
     expect(await term.exit()).to.equal(130)
     expect(term.screen()).to.contain('Not fixed')
     expect(readDevices(file).devices[0].setupDone).to.equal(255)
@@ -87,22 +73,13 @@ describe('questions in a real terminal (tmux): cancelling and declining', functi
 
 describe('Ctrl-C while the doctor waits (tmux)', function () {
   this.timeout(90_000)
-  let term: Terminal | undefined
-  before(function () {
-    if (!hasTmux) {
-      if (process.env.CI) throw new Error('tmux is required in CI (.ci/run installs it)')
-      this.skip()
-    }
-  })
-  afterEach(() => term?.kill())
+  const terminal = withTerminal()
 
   it('waiting for the Safe Mode buttons: "Cancelled.", what was done, exit 130, the spinner stopped', async () => {
     const file = devicesFile([{deviceOs: '3.3.1', faults: {blockedSystemThread: true}, id: ID, mode: 'listening', platform: 'boron', setupDone: 255}])
-    term = new Terminal(['doctor', '--timeout', '1'], {env: {PARTICLE_VIRTUAL_DEVICES: file}})
-    await term.waitFor(/Fix it in Safe Mode/)
-    term.keys('Enter')
-    await term.waitFor(/Waiting for the device to come back in Safe Mode/)
-    term.keys('C-c')
+    const term = terminal.start(['doctor', '--timeout', '1'], {env: {PARTICLE_VIRTUAL_DEVICES: file}})
+    await term.answer(/Fix it in Safe Mode/, 'Enter')
+    await term.answer(/Waiting for the device to come back in Safe Mode/, 'C-c')
     expect(await term.exit()).to.equal(130)
     const s = term.screen()
     expect(s).to.match(/Waiting for the device to come back in Safe Mode.*\.\.\. cancelled/)

@@ -4,7 +4,7 @@ import {expect} from 'chai'
 
 import {wrapText} from '../../src/lib/wrap.js'
 import {devicesFile, runCli, testDevice} from '../support/cli.js'
-import {hasTmux, Terminal} from '../support/tmux.js'
+import {withTerminal} from '../support/tmux.js'
 
 /** Every line fits, and no word was cut: the words, in order, are the original's. */
 function checkWrapped(original: string, out: string, width: number): void {
@@ -47,22 +47,13 @@ describe('wrapping text for people', function () {
   })
 
   describe('in a real terminal (tmux, 80 columns)', () => {
-    let term: Terminal | undefined
-    before(function () {
-      if (!hasTmux) {
-        if (process.env.CI) throw new Error('tmux is required in CI (.ci/run installs it)')
-        this.skip()
-      }
-    })
-    afterEach(() => term?.kill())
+    const terminal = withTerminal()
 
     it('the doctor\'s lines and questions break between words, never mid-word, and no question ends on a lone ")?"', async () => {
       const file = devicesFile([testDevice(1, 'argon', '3.3.1', 'listening', 255)])
-      term = new Terminal(['doctor'], {columns: 80, env: {PARTICLE_VIRTUAL_DEVICES: file}})
-      await term.waitFor(/Set the setup-done flag now/)
-      term.keys('Enter')
-      await term.waitFor(/Restart the device now/)
-      term.keys('Enter')
+      const term = terminal.start(['doctor'], {columns: 80, env: {PARTICLE_VIRTUAL_DEVICES: file}})
+      await term.answer(/Set the setup-done flag now/, 'Enter')
+      await term.answer(/Restart the device now/, 'Enter')
       expect(await term.exit()).to.equal(0)
       const s = term.screen()
       expect(s).not.to.match(/Listening Mod\s*\n\s*e\b/)
