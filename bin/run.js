@@ -6,6 +6,7 @@
 // else (`help`, an unknown or mistyped command, a topic alone) loads oclif's own help and not-found plugins
 // too, so `help get` and "did you mean" come from oclif. Under --json any failure here is our one error shape.
 import {Config, flush, handle, run, toConfiguredId} from '@oclif/core'
+import {fileURLToPath} from 'node:url'
 
 const SHORTHAND = new Set(['doctor', 'get', 'set', 'shell-init'])
 // `version` as a word, like `help`: the same as --version.
@@ -21,7 +22,7 @@ const json = args.includes('--json')
 
 try {
   const config = await Config.load(
-    ours ? import.meta.url : {pluginAdditions: {core: ['@oclif/plugin-help', '@oclif/plugin-not-found']}, root: new URL('..', import.meta.url).pathname},
+    ours ? import.meta.url : {pluginAdditions: {core: ['@oclif/plugin-help', '@oclif/plugin-not-found']}, root: fileURLToPath(new URL('..', import.meta.url))},
   )
   if (!ours && json && !known(config, args)) {
     const typed = toConfiguredId(words(args).join(':'), config)

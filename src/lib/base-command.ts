@@ -117,11 +117,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** Everything printed for people names our commands as the running CLI spells them. */
   override log(message = '', ...args: unknown[]): void {
-    super.log(wrapped(forHost(message, this.config.bin), process.stdout), ...args)
+    super.log(wrapped(forHost(message, this.config.bin), process.stdout, this.config.bin), ...args)
   }
 
   override logToStderr(message = '', ...args: unknown[]): void {
-    super.logToStderr(wrapped(forHost(message, this.config.bin), process.stderr), ...args)
+    super.logToStderr(wrapped(forHost(message, this.config.bin), process.stderr, this.config.bin), ...args)
   }
 
   /** A person can be asked: a terminal on both ends and not --json. */
@@ -181,8 +181,8 @@ export function withBundledExample(env: NodeJS.ProcessEnv, packageRoot: string):
 let wrapper: typeof import('./wrap.js') | undefined
 
 /** Wrapped to the stream's width once the wrapping module is loaded (always, for people's text). */
-function wrapped(text: string, stream: NodeJS.WriteStream): string {
-  return wrapper ? wrapper.wrapText(text, wrapper.widthOf(stream)) : text
+function wrapped(text: string, stream: NodeJS.WriteStream, bin: string): string {
+  return wrapper ? wrapper.wrapText(text, wrapper.widthOf(stream), bin) : text
 }
 
 type Failure = Error & {exitCode?: number; oclif?: {exit?: number}}

@@ -17,24 +17,32 @@ export function widthOf(stream: NodeJS.WriteStream): number {
 
 const NBSP = '\u00A0'
 const MARK = /^(\s*)((?:[✔✖⚠•–→?👉-]|\d+\.)\s+)?/u
-// Spans that must stay on one line: `code`, and commands written out (our bin, or the official CLI).
-const UNBREAKABLE = /`[^`\n]+`|\b(?:PARTICLE_\w+=\S+ )?particle(?:-setup-flag)?(?: (?![-–→])[^\s.,;:!?)]+(?:[.,:][^\s.,;:!?)]+)*)+/g
+/**
+ * Spans that must stay on one line: `code`, and commands written out (our bin, the official CLI, or the oclif
+ * host we run in), with their words up to the end of the sentence.
+ */
+function unbreakable(bin: string): RegExp {
+  const names = ['particle-setup-flag', 'particle', bin].map((n) => n.replaceAll(/[$()*+.?[\\\]^{|}]/g, '\\$&')).join('|')
+  return new RegExp(`\`[^\`\\n]+\`|(?:PARTICLE_\\w+=\\S+ )?\\b(?:${names})(?: (?![-–→])[^\\s.,;:!?)]+(?:[.,:][^\\s.,;:!?)]+)*)+`, 'g')
+}
 
-function wrapLine(line: string, width: number): string {
+function wrapLine(line: string, width: number, keep: RegExp): string {
   if (stringWidth(line) <= width || /\S {2,}\S/.test(line.trim())) return line
   const [, indent, mark = ''] = MARK.exec(line)!
   // Symbols such as ✔ and ⚠ take one column in terminals (string-width counts them as emoji, two).
   const markWidth = mark.codePointAt(0)! < 0x1_f0_00 ? mark.length : stringWidth(mark)
   const hang = ' '.repeat(indent.length + markWidth)
-  const body = line.slice(indent.length + mark.length).replaceAll(UNBREAKABLE, (m) => m.replaceAll(' ', NBSP))
+  const body = line.slice(indent.length + mark.length).replaceAll(keep, (m) => m.replaceAll(' ', NBSP))
   const room = Math.max(20, width - hang.length)
   const wrapped = wrapAnsi(body, room, {hard: false, trim: true, wordWrap: true}).replaceAll(NBSP, ' ').split('\n')
   return wrapped.map((l, i) => (i === 0 ? indent + mark + l : hang + l)).join('\n')
 }
 
-export function wrapText(text: string, width: number): string {
+/** `bin`: the name of the CLI we run in (commands written with it stay whole too). */
+export function wrapText(text: string, width: number, bin = 'particle-setup-flag'): string {
+  const keep = unbreakable(bin)
   return text
     .split('\n')
-    .map((l) => wrapLine(l, width))
+    .map((l) => wrapLine(l, width, keep))
     .join('\n')
 }

@@ -1,5 +1,5 @@
 /**
- * The built CLI in a real terminal (tmux, on a private server socket so parallel runs never meet): type keys,
+ * The built CLI in a real terminal (tmux, each terminal on its own server socket so runs never meet): type keys,
  * read the screen, wait for what the program shows (polling the terminal, bounded; never a fixed sleep).
  */
 import {execFileSync, spawnSync} from 'node:child_process'
@@ -11,11 +11,13 @@ export const hasTmux = spawnSync('tmux', ['-V']).status === 0
 export class Terminal {
   private static count = 0
   readonly session: string
-  private readonly socket = `setup-flag-test-${process.pid}`
+  /** A server of its own: killing the last session of a shared server races the next test's new session. */
+  private readonly socket: string
 
   /** Start `particle-setup-flag <args>` in a terminal of `columns` x 50; the screen shows EXIT=<status> at the end. */
   constructor(args: string[], opts: {columns?: number; env?: Record<string, string>} = {}) {
     this.session = `t${process.pid}-${++Terminal.count}`
+    this.socket = `setup-flag-test-${this.session}`
     const env = Object.entries({HOME: tempDir('setup-flag-home-'), ...opts.env}).map(([k, v]) => `${k}='${v}'`)
     const quoted = args.map((a) => `'${a}'`).join(' ')
     const cmd = `cd ${ROOT} && env -u CI -u PARTICLE_ACCESS_TOKEN ${env.join(' ')} node ${BIN} ${quoted}; echo "EXIT=$?"; read x`
@@ -33,7 +35,7 @@ export class Terminal {
   }
 
   kill(): void {
-    spawnSync('tmux', ['-L', this.socket, 'kill-session', '-t', this.session])
+    spawnSync('tmux', ['-L', this.socket, 'kill-server'])
   }
 
   /** The screen as shown (no joining of wrapped lines: what a person sees). */
