@@ -24,17 +24,22 @@ export interface Prompter {
  * readline closes, and the process would then end quietly with status 0 as if nothing happened. `beforeExit`
  * fires exactly then (nothing left to wait for but the prompt), and turns it into a cancellation.
  */
-export async function asking<R>(prompt: () => Promise<R>): Promise<R> {
+export async function asking<R>(prompt: () => Promise<R> & {cancel?: () => void}): Promise<R> {
+  const asked = prompt()
   let onEmpty: (() => void) | undefined
   const ended = new Promise<never>((_, reject) => {
-    onEmpty = () => reject(errors.cancelled())
+    onEmpty = () => {
+      asked.cancel?.() // the library's own clean-up (it restores the cursor a list hides)
+      reject(errors.cancelled())
+    }
     process.once('beforeExit', onEmpty)
   })
   try {
-    return await Promise.race([prompt(), ended])
+    return await Promise.race([asked, ended])
   } catch (error) {
-    if (isCancellation(error)) throw errors.cancelled([], error)
-    throw error
+    if (!isCancellation(error)) throw error
+    if (process.stderr.isTTY) process.stderr.write('\u001B[?25h') // the cursor shown again, whatever happened
+    throw errors.cancelled([], error)
   } finally {
     process.removeListener('beforeExit', onEmpty!)
   }

@@ -38,6 +38,11 @@ export class Terminal {
     spawnSync('tmux', ['-L', this.socket, 'kill-server'])
   }
 
+  /** Whether the terminal shows its cursor (a list prompt hides it while it is open). */
+  cursorVisible(): boolean {
+    return this.tmux('display-message', '-p', '-t', this.session, '#{cursor_flag}').trim() === '1'
+  }
+
   /** The screen as shown (no joining of wrapped lines: what a person sees). */
   screen(): string {
     return this.tmux('capture-pane', '-p', '-S', '-200', '-t', this.session)

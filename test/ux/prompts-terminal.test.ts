@@ -46,7 +46,17 @@ describe('questions in a real terminal (tmux): cancelling and declining', functi
     const s = term.screen()
     expect(s).to.contain('Cancelled.')
     expect(s).not.to.match(/Unexpected|SETUP_FLAG_UNEXPECTED|bug/)
+    expect(term.cursorVisible(), 'the cursor the list hid is shown again').to.equal(true)
     expect(readDevices(file).devices.map((d) => d.setupDone)).to.deep.equal([255, 255])
+  })
+
+  it('set: end of input (Ctrl-D) at "Which device?" cancels too, and the cursor comes back', async () => {
+    const file = devicesFile([testDevice(1, 'argon', '3.3.1', 'listening', 255), testDevice(2, 'boron', '3.3.1', 'listening', 255)])
+    const term = terminal.start(['set'], {env: {PARTICLE_OFFLINE: '1', PARTICLE_VIRTUAL_DEVICES: file}})
+    await term.answer(/Which device\?[\s\S]*Boron/, 'C-d')
+    expect(await term.exit()).to.equal(130)
+    expect(term.screen()).to.contain('Cancelled.')
+    expect(term.cursorVisible()).to.equal(true)
   })
 
   it('doctor: a declined restart is not reported as a restart', async () => {
