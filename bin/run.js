@@ -1,11 +1,59 @@
 #!/usr/bin/env node
 // Production entry. `particle-setup-flag get` is shorthand for `particle-setup-flag setup-flag get`:
 // the topic word is implied when the first argument is one of our commands.
-import {execute} from '@oclif/core'
+//
+// Running one of our commands loads only this plugin (start-up is measured by `npm run bench`). Everything
+// else (`help`, an unknown or mistyped command, a topic alone) loads oclif's own help and not-found plugins
+// too, so `help get` and "did you mean" come from oclif. Under --json any failure here is our one error shape.
+import {Config, flush, handle, run, toConfiguredId} from '@oclif/core'
+import {fileURLToPath} from 'node:url'
 
 const SHORTHAND = new Set(['audit', 'doctor', 'get', 'set', 'shell-init'])
+// `version` as a word, like `help`: the same as --version.
+if (process.argv[2] === 'version') process.argv[2] = '--version'
 // oclif reads process.argv again for help and errors, so the implied word goes there too.
 if (SHORTHAND.has(process.argv[2])) process.argv.splice(2, 0, 'setup-flag')
+else if (process.argv[2] === 'help' && SHORTHAND.has(process.argv[3])) process.argv.splice(3, 0, 'setup-flag')
+// A mistyped short form (`sett`) goes to plugin-not-found inside our topic, so that it offers `set`, not `help`.
+else if (/^[adgs]\w*$/.test(process.argv[2] ?? '') && process.argv[2] !== 'setup-flag') process.argv.splice(2, 0, 'setup-flag')
 const args = process.argv.slice(2)
+const ours = args[0] === 'setup-flag' && SHORTHAND.has(args[1])
+const json = args.includes('--json')
 
-await execute({args, dir: import.meta.url})
+try {
+  const config = await Config.load(
+    ours ? import.meta.url : {pluginAdditions: {core: ['@oclif/plugin-help', '@oclif/plugin-not-found']}, root: fileURLToPath(new URL('..', import.meta.url))},
+  )
+  if (!ours && json && !known(config, args)) {
+    const typed = toConfiguredId(words(args).join(':'), config)
+    throw Object.assign(new Error(typed ? `${typed} is not a ${config.bin} command.` : `--json goes with a command: ${[...SHORTHAND].join(', ')}.`), {
+      oclif: {exit: 2},
+      suggestions: [`Run \`${config.bin} --help\` for the list of commands.`],
+    })
+  }
+  await run(args, config)
+  await flush()
+} catch (error) {
+  // plugin-not-found ends with 127; an unknown command is bad input here, exit status 2 as documented.
+  if (error?.oclif?.exit === 127) error.oclif.exit = 2
+  if (json) {
+    const exit = error?.oclif?.exit ?? error?.exitCode ?? 1
+    const message = String(error?.message ?? error).split('\n')[0]
+    process.stdout.write(JSON.stringify({error: {code: exit === 2 ? 'SETUP_FLAG_USAGE' : 'SETUP_FLAG_UNEXPECTED', exit, message, suggestions: error?.suggestions ?? []}}, null, 2) + '\n')
+    process.exitCode = exit
+  } else {
+    await handle(error)
+  }
+}
+
+/** The words before the first flag. */
+function words(argv) {
+  const i = argv.findIndex((a) => a.startsWith('-'))
+  return i === -1 ? argv : argv.slice(0, i)
+}
+
+/** Whether the words before the first flag start with a command (a topic alone has no JSON output). */
+function known(config, argv) {
+  const w = words(argv)
+  return w.some((_, i) => config.findCommand(w.slice(0, i + 1).join(':')))
+}

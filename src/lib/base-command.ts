@@ -4,13 +4,16 @@
  * backend, interactivity).
  */
 import {Command, Flags, type Interfaces, ux} from '@oclif/core'
+import {copyFileSync, existsSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 
 import {type Clock, realClock} from './clock.js'
 import {Cloud} from './cloud/cloud.js'
 import {type CloudSettings, DEFAULT_API_URL, loadSettings} from './cloud/settings.js'
-import {EXIT, isSetupFlagError, SetupFlagError} from './errors.js'
+import {errors, EXIT, isCancellation, isSetupFlagError, SetupFlagError} from './errors.js'
 import {inquirerPrompter, type Prompter} from './prompts.js'
-import {forHost, withSuggestions} from './render.js'
+import {commandLine, forHost, withSuggestions} from './render.js'
 import {openUsbBackend, type UsbBackend} from './usb/backend.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
@@ -54,41 +57,29 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** Render our errors ourselves: one clear sentence, what to do next, the documented exit status, no stack. */
   protected override async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
-    ux.action.stop('failed')
-    if (!isSetupFlagError(err) && err.oclif?.exit !== undefined) {
-      // oclif's own errors (bad flags, parse errors): its rendering for people; our error shape under --json
-      // (oclif would serialise its whole parse state), and the exit code core 4 loses under --json.
-      process.exitCode = err.oclif.exit
-      if (!this.jsonEnabled()) return super.catch(err)
-      const message = err.message.split('\n')[0]
-      this.logJson({error: {code: 'SETUP_FLAG_USAGE', exit: err.oclif.exit, message, suggestions: [`See \`${this.config.bin} ${this.id?.replaceAll(':', ' ') ?? ''} --help\`.`]}})
-      return undefined
-    }
-    const e = isSetupFlagError(err)
-      ? err
-      : new SetupFlagError('SETUP_FLAG_UNEXPECTED', `Unexpected error: ${err.message}`, {
-          cause: err,
-          exit: EXIT.UNEXPECTED,
-          suggestions: ['This is a bug: please report it with the output of the same command run with DEBUG=*.'],
-        })
-    process.exitCode = e.exit
-    if (this.jsonEnabled()) {
-      const json = e.toJSON()
-      this.logJson({error: {...json, suggestions: json.suggestions.map((s) => forHost(s, this.config.bin))}})
-    } else {
-      this.logToStderr(renderError(e))
-    }
-    if (process.env.DEBUG && err.stack) this.logToStderr(err.stack)
-    return undefined
+    if (ux.action.running) ux.action.stop(isCancellation(err) ? 'cancelled' : 'failed')
+    return reportFailure(this, this.offlineAsSet(err), () => super.catch(err))
+  }
+
+  /** Offline hints name what the user set: the --offline flag, or PARTICLE_OFFLINE in the environment. */
+  private offlineAsSet<E extends Error>(err: E): E {
+    if (!isSetupFlagError(err) || err.code !== 'SETUP_FLAG_OFFLINE' || this.flags?.offline) return err
+    const env = `PARTICLE_OFFLINE=${process.env.PARTICLE_OFFLINE ?? '1'}`
+    const say = (t: string) => t.replace('which --offline turns off', `which ${env} (in the environment) turns off`).replace('drop --offline', 'unset PARTICLE_OFFLINE').replace('Drop --offline', 'Unset PARTICLE_OFFLINE')
+    return new SetupFlagError(err.code, say(err.message), {cause: err.cause, exit: err.exit, suggestions: err.suggestions.map((x) => say(x))}) as unknown as E
   }
 
   protected override async finally(err: Error | undefined): Promise<unknown> {
+    // No spinner outlives the command, whatever way it ended.
+    if (ux.action.running) ux.action.stop()
     this.backend?.close()
     return super.finally(err)
   }
 
   protected override async init(): Promise<void> {
     await super.init()
+    // Text for people is wrapped to the terminal; --json runs never load the wrapping libraries.
+    if (!this.jsonEnabled()) wrapper = await import('./wrap.js')
     const {args, argv, flags} = await this.parse({
       args: this.ctor.args,
       baseFlags: (super.ctor as typeof BaseCommand).baseFlags,
@@ -126,11 +117,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** Everything printed for people names our commands as the running CLI spells them. */
   override log(message = '', ...args: unknown[]): void {
-    super.log(forHost(message, this.config.bin), ...args)
+    super.log(wrapped(forHost(message, this.config.bin), process.stdout, this.config.bin), ...args)
   }
 
   override logToStderr(message = '', ...args: unknown[]): void {
-    super.logToStderr(forHost(message, this.config.bin), ...args)
+    super.logToStderr(wrapped(forHost(message, this.config.bin), process.stderr, this.config.bin), ...args)
   }
 
   /** A person can be asked: a terminal on both ends and not --json. */
@@ -151,7 +142,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** The USB backend, opened once per run. */
   protected async usb(): Promise<UsbBackend> {
-    this.backend ??= await BaseCommand.openBackend(process.env, this.clock)
+    this.backend ??= await BaseCommand.openBackend(withBundledExample(process.env, (this.ctor as typeof Command).plugin?.root ?? this.config.root), this.clock)
     return this.backend
   }
 
@@ -170,6 +161,86 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 }
 
+/**
+ * PARTICLE_VIRTUAL_DEVICES may name a bundled example by its bare name (`stuck-argon`, or `stuck-argon.json`),
+ * so the hints work after `npm install` anywhere: a path that exists is used as given; otherwise a bare name is
+ * looked up in this package's examples/ folder. The virtual bus keeps device state in its file, so a bundled
+ * example is copied first (to the same temporary file each run, fresh): the installed package is never written.
+ */
+export function withBundledExample(env: NodeJS.ProcessEnv, packageRoot: string): NodeJS.ProcessEnv {
+  const value = env.PARTICLE_VIRTUAL_DEVICES
+  if (!value || /[\\/]/.test(value) || existsSync(value)) return env
+  const name = value.endsWith('.json') ? value : `${value}.json`
+  const example = join(packageRoot, 'examples', name)
+  if (!existsSync(example)) return env
+  const copy = join(tmpdir(), `particle-setup-flag-${process.getuid?.() ?? 'user'}-${name}`)
+  copyFileSync(example, copy)
+  return {...env, PARTICLE_VIRTUAL_DEVICES: copy}
+}
+
+let wrapper: typeof import('./wrap.js') | undefined
+
+/** Wrapped to the stream's width once the wrapping module is loaded (always, for people's text). */
+function wrapped(text: string, stream: NodeJS.WriteStream, bin: string): string {
+  return wrapper ? wrapper.wrapText(text, wrapper.widthOf(stream), bin) : text
+}
+
+type Failure = Error & {exitCode?: number; oclif?: {exit?: number}}
+
+/**
+ * The one error shape of every command, ours or oclif's (parse errors, missing or unknown arguments): under
+ * --json exactly `{"error": {code, exit, message, suggestions}}` on stdout and nothing else, with the documented
+ * exit status; for people, one clear message on stderr. `oclifRender` is oclif's own rendering for people.
+ */
+export async function reportFailure(cmd: Command, err: Failure, oclifRender: () => Promise<unknown>): Promise<unknown> {
+  const bin = cmd.config.bin
+  if (!isSetupFlagError(err) && !isCancellation(err) && err.oclif?.exit !== undefined) {
+    process.exitCode = err.oclif.exit
+    if (!cmd.jsonEnabled()) return oclifRender()
+    // oclif would serialise its whole parse state; core 4 also loses the exit code under --json.
+    printJson({error: usageError(err, bin, cmd.id).toJSON()})
+    return undefined
+  }
+  const e = isCancellation(err)
+    ? isSetupFlagError(err) ? err : errors.cancelled([], err)
+    : isSetupFlagError(err)
+      ? err
+      : new SetupFlagError('SETUP_FLAG_UNEXPECTED', `Unexpected error: ${err.message}`, {
+          cause: err,
+          exit: EXIT.UNEXPECTED,
+          suggestions: ['This is a bug: please report it with the output of the same command run with DEBUG=*.'],
+        })
+  process.exitCode = e.exit
+  if (cmd.jsonEnabled()) {
+    const json = e.toJSON()
+    printJson({error: {...json, suggestions: json.suggestions.map((s) => forHost(s, bin))}})
+  } else {
+    cmd.logToStderr(forHost(renderError(e), bin))
+  }
+  if (process.env.DEBUG && err.stack) cmd.logToStderr(err.stack)
+  return undefined
+}
+
+export function printJson(value: unknown): void {
+  ux.stdout(JSON.stringify(value, null, 2))
+}
+
+/** An oclif usage error (bad flag value, missing or unknown argument) as ours: its whole message, one line. */
+export function usageError(err: Error & {oclif?: {exit?: number}}, bin: string, id: string | undefined): SetupFlagError {
+  const message = err.message
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !/^See more help with/.test(l))
+    .join(': ')
+    .replaceAll(/\s*:\s*:\s*/g, ': ')
+    .replaceAll(/ +: /g, ': ')
+    .replaceAll(/ {2,}/g, ' ')
+  const command = id ? commandLine(bin, `${id.replace(/^setup-flag:/, '').replaceAll(':', ' ')} --help`) : `${bin} --help`
+  return new SetupFlagError('SETUP_FLAG_USAGE', message, {exit: (err.oclif?.exit ?? EXIT.USAGE) as never, suggestions: [`See \`${command}\`.`]})
+}
+
 export function renderError(e: SetupFlagError): string {
+  // A cancellation is the person's choice, not a failure: "Cancelled." and what had already been done.
+  if (e.code === 'SETUP_FLAG_CANCELLED') return [e.message, ...e.suggestions].join('\n')
   return `${withSuggestions(`Error: ${e.message}`, e.suggestions)}\n  (${e.code}, exit status ${e.exit})`
 }

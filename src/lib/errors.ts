@@ -13,6 +13,7 @@
  *   7  the Particle Cloud failed (not logged in, bad token, unknown name, unreachable)
  *   8  the write did not take: the device reported an error or the read-back differs
  *   9  Device Protection refuses the operation
+ * 130  cancelled: Ctrl-C or end of input at a question, a declined fix (doctor), or a second Ctrl-C (station)
  */
 export const EXIT = {
   OK: 0,
@@ -25,6 +26,7 @@ export const EXIT = {
   CLOUD: 7,
   WRITE: 8,
   PROTECTED: 9,
+  INTERRUPTED: 130,
 } as const
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT]
@@ -110,7 +112,7 @@ export const errors = {
         exit: EXIT.USB_UNAVAILABLE,
         suggestions: [
           'Run this on a machine with the device plugged in; in a container or VM, pass the USB bus through.',
-          'To try the tool without hardware: PARTICLE_VIRTUAL_DEVICES=examples/stuck-argon.json particle-setup-flag get',
+          'To try the tool without hardware, on a bundled example: PARTICLE_VIRTUAL_DEVICES=stuck-argon particle-setup-flag get',
         ],
       },
     ),
@@ -243,9 +245,24 @@ export const errors = {
 
   interrupted: (what: string) =>
     new SetupFlagError('SETUP_FLAG_INTERRUPTED', `Interrupted ${what}; nothing was flashed.`, {
-      exit: 130 as ExitCode,
+      exit: EXIT.INTERRUPTED,
       suggestions: ['Run the same command again when the device can be brought online.'],
     }),
+
+  /** Ctrl-C or end of input at a question: not a bug; `done` says what had already happened (one line each). */
+  cancelled: (done: string[] = [], cause?: unknown) =>
+    new SetupFlagError('SETUP_FLAG_CANCELLED', 'Cancelled.', {cause, exit: EXIT.INTERRUPTED, suggestions: done}),
+
+  /** The person said no to a fix (doctor): not fixed, and said so by the exit status. */
+  declined: (done: string[] = []) =>
+    new SetupFlagError('SETUP_FLAG_DECLINED', 'Not fixed: you declined the fix.', {exit: EXIT.INTERRUPTED, suggestions: done}),
+}
+
+/** Whether an error is a person cancelling a question (ours, or the prompt library's own). */
+export function isCancellation(e: unknown): boolean {
+  if (isSetupFlagError(e)) return e.code === 'SETUP_FLAG_CANCELLED'
+  const name = (e as Error | undefined)?.name
+  return name === 'ExitPromptError' || name === 'AbortPromptError' || name === 'CancelPromptError'
 }
 
 /** Device OS `system_error_t` names for the codes we may meet (device-protocol.md §2.12). */

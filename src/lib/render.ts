@@ -1,5 +1,9 @@
 /** Text rendering of reports for people: a table read at a glance, then one line of advice per device. */
+import type {Clock} from './clock.js'
 import type {FlagReport} from './setup-flag/read.js'
+
+import {openDevice} from './device/particle-device.js'
+import {describeFound, type FoundDevice} from './usb/discovery.js'
 
 const FLAG_TEXT: Record<FlagReport['flag'], string> = {
   done: 'done',
@@ -9,7 +13,7 @@ const FLAG_TEXT: Record<FlagReport['flag'], string> = {
 }
 
 function hex(v: null | number): string {
-  return v === null ? '' : ` (0x${v.toString(16).padStart(2, '0')})`
+  return v === null ? '' : ` (0x${v.toString(16).padStart(2, '0').toUpperCase()})`
 }
 
 function versionCell(r: FlagReport): string {
@@ -77,4 +81,31 @@ export function renderReports(reports: FlagReport[], bin: string): string {
     return a ? [`${r.id}: ${a}`] : []
   })
   return [table(rows), ...(notes.length > 0 ? ['', ...notes] : [])].join('\n')
+}
+
+/**
+ * Labels for a "which device?" list: each device as discovery describes it, and whether it is in Listening Mode
+ * (request 72, one short request per device; a device that does not answer is listed without it).
+ */
+export async function pickerLabels(devices: FoundDevice[], clock: Clock, timeoutMs: number): Promise<Map<string, string>> {
+  const labels = new Map<string, string>()
+  for (const d of devices) {
+    let listening = false
+    if (d.mode !== 'dfu') {
+      // eslint-disable-next-line no-await-in-loop
+      const dev = await openDevice(d, clock).catch(() => undefined)
+      try {
+        await dev?.resetPending()
+        // eslint-disable-next-line no-await-in-loop
+        listening = (await dev?.isListening({timeoutMs: Math.min(timeoutMs, 2000)})) ?? false
+      } catch {
+        // not answering: listed without its mode
+      } finally {
+        // eslint-disable-next-line no-await-in-loop
+        await dev?.close()
+      }
+    }
+    labels.set(d.id, `${describeFound(d)}${listening ? ' – in Listening Mode (blinking dark blue)' : ''}`)
+  }
+  return labels
 }

@@ -103,7 +103,7 @@ describe('setup-flag get (built binary, virtual devices)', function () {
       const short = id(1).slice(0, 23)
       const r = await runCli(['get', short], {env: {PARTICLE_VIRTUAL_DEVICES: file}})
       expect(r.code).to.equal(2)
-      expect(r.stderr).to.contain(`"${short}" is not a device ID: a device ID is 24 hexadecimal digits.`)
+      expect(r.stderr.replaceAll(/\s+/g, " ")).to.contain(`"${short}" is not a device ID: a device ID is 24 hexadecimal digits.`)
       noStack(r.stderr)
       const j = await runJson<{error: {code: string; exit: number}}>(['get', 'bad name!'], {env: {PARTICLE_VIRTUAL_DEVICES: file}})
       expect(j.code).to.equal(2)

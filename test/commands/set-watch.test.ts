@@ -44,11 +44,11 @@ describe('setup-flag set --watch (built binary, virtual devices)', function () {
     }
     const {code, stderr} = await cli.exited
     expect(code, stderr).to.equal(0)
-    expect(stderr).to.equal('') // --json: nothing but the NDJSON on stdout
+    expect(stderr).to.equal('Stopping.\n') // --json: the NDJSON on stdout; the Ctrl-C notice still on stderr
 
     const records = cli.records
     const summary = records.at(-1)
-    expect(summary).to.deep.equal({summary: {failed: 0, fixed: 5, interrupted: 0, total: 6, unchanged: 1}})
+    expect(summary).to.deep.equal({summary: {failed: 0, failures: [], fixed: 5, interrupted: 0, total: 6, unchanged: 1}})
     const devices = records.slice(0, -1) as unknown as SetReport[]
     expect(devices.map((r) => r.id).sort()).to.deep.equal([1, 2, 3, 4, 5, 6].map((n) => id(n))) // once each
     for (const r of devices) expect(r.error, r.id).to.equal(undefined)
@@ -61,7 +61,7 @@ describe('setup-flag set --watch (built binary, virtual devices)', function () {
     expect(flag.get(id(1))).to.equal(255) // plugged in again: not touched twice
   })
 
-  it('text mode: one line per device, a failure and its exit status, a replugged failure is not retried; SIGTERM sums up', async () => {
+  it('text mode: one line per device, a failure and its exit status, a replugged failure is tried again; SIGTERM sums up with the failed IDs', async () => {
     const file = devicesFile([dev(1, 'argon', '3.3.1', 'dfu', 255, {dfuWriteError: true})])
     const cli = new LiveCli(['set', '--watch'], {PARTICLE_VIRTUAL_DEVICES: file})
     try {
@@ -69,19 +69,22 @@ describe('setup-flag set --watch (built binary, virtual devices)', function () {
       const failed = await cli.until('the failure line', () => cli.lines.find((l) => l.includes(id(1))))
       expect(failed.startsWith(`✖ ${id(1)} (Argon): DFU `), failed).to.equal(true)
       expect(failed).to.contain(' → Tap RESET')
+      expect(failed).to.contain('unplug it and plug it in again: the station tries it again')
 
       plug(file, (d) => [...d.filter((x) => x.id !== id(1)), dev(2, 'argon', '3.3.1', 'listening', 255)])
       const fixed = await cli.until('the fixed line', () => cli.lines.find((l) => l.includes(id(2))))
       expect(fixed.startsWith(`✔ ${id(2)} (Argon): flag set by usb`), fixed).to.equal(true)
-      plug(file, (d) => [...d, dev(1, 'argon', '3.3.1', 'dfu', 255)])
-      await cli.until('the note on the replugged device', () => (cli.stderr.includes(`${id(1)}: failed earlier in this run; not touched again`) ? true : undefined))
+      plug(file, (d) => [...d, dev(1, 'argon', '3.3.1', 'dfu', 255, {dfuWriteError: true})])
+      await cli.until('the note on the replugged device', () => (cli.stderr.includes(`${id(1)}: plugged in again after failing; trying again (attempt 2 of 3)`) ? true : undefined))
+      await cli.until('the second failure line', () => (cli.lines.filter((l) => l.includes(id(1))).length === 2 ? true : undefined))
     } finally {
       cli.kill('SIGTERM')
     }
     const {code, stdout} = await cli.exited
     expect(code).to.equal(8) // the failure's: a DFU write that did not take
-    expect(stdout.trim().split('\n').at(-1)).to.equal('Stopped. 2 devices: 1 fixed, 0 unchanged, 1 failed.')
-    expect(cli.lines.filter((l) => l.includes(id(1)))).to.have.length(1)
+    const [stopped, title, line] = stdout.trim().split('\n').slice(-3)
+    expect([stopped, title]).to.deep.equal(['Stopped. 2 devices: 1 fixed, 0 unchanged, 1 failed.', 'Failed:'])
+    expect(line).to.match(new RegExp(`^  ✖ ${id(1)}: DFU write failed: `))
     expect(readDevices(file).devices.find((d) => d.id === id(1))!.setupDone).to.equal(255)
   })
 

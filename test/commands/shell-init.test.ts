@@ -106,11 +106,14 @@ describe('setup-flag shell-init', function () {
     expect(help.stdout).to.match(/shell-init powershell \| Out-String \|/)
   })
 
-  // bash and dash (POSIX sh) everywhere; zsh and fish where installed (CI images usually have neither).
+  // bash and dash (POSIX sh) everywhere; zsh and fish where installed, and always in CI (.ci/run installs them).
   for (const shell of ['bash', 'dash', 'zsh', 'fish'] as const) {
     describe(`in ${shell} with a fake official CLI on PATH`, () => {
       before(function () {
-        if (!has(shell)) this.skip()
+        if (!has(shell)) {
+          if (process.env.CI) throw new Error(`${shell} is required in CI (.ci/run installs it)`)
+          this.skip()
+        }
       })
 
       it('`particle setup-flag get --help` reaches us; the fake is not called', async () => {

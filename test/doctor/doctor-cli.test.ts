@@ -19,7 +19,9 @@ describe('setup-flag doctor (built binary)', function () {
     const {code, json} = await runJson<DoctorReport>(['doctor', '--yes'], {env: {PARTICLE_VIRTUAL_DEVICES: file}})
     expect(code).to.equal(0)
     expect(json.outcome).to.equal('fixed')
-    expect(json.steps.map((s) => s.step)).to.deep.equal(['find', 'identify', 'diagnose', 'write (USB)', 'restart', 'confirm'])
+    expect(json.steps.map((s) => s.step)).to.deep.equal(['find', 'identify', 'diagnose', 'write-usb', 'restart', 'confirm'])
+    expect(json.device?.mode, 'the last known state, not the one first read').to.equal('normal')
+    expect(json.steps.find((s) => s.step === 'diagnose')?.outcome).to.equal('found')
     expect(readDevices(file).devices[0]).to.include({mode: 'normal', setupDone: 1})
   })
 

@@ -28,6 +28,8 @@ const spec = (over: Partial<VirtualDeviceSpec> = {}): VirtualDeviceSpec => ({
 /** A person who answers from a script and acts out instructions. */
 class ScriptedPerson implements DoctorPerson {
   readonly asked: string[] = []
+  /** The default answer offered with each yes/no question, in order. */
+  readonly defaults: Array<boolean | undefined> = []
   readonly instructions: Instruction[] = []
   readonly said: string[] = []
   prompter?: Prompter
@@ -38,8 +40,9 @@ class ScriptedPerson implements DoctorPerson {
   ) {
     if (!answers) return
     this.prompter = {
-      confirm: async (message: string) => {
+      confirm: async (message: string, defaultAnswer?: boolean) => {
         this.asked.push(message)
+        this.defaults.push(defaultAnswer)
         const a = answers.shift()
         if (typeof a !== 'boolean') throw new Error(`unexpected question: ${message}`)
         return a
@@ -90,7 +93,7 @@ describe('doctor state machine', () => {
     expect(r.outcome).to.equal('fixed')
     expect(r.cause).to.equal('setup-flag')
     expect(r.write).to.deep.equal({after: 1, before: null, changed: true, method: 'usb'})
-    expect(r.steps.map((s) => s.step)).to.deep.equal(['find', 'identify', 'diagnose', 'write (USB)', 'restart', 'confirm'])
+    expect(r.steps.map((s) => s.step)).to.deep.equal(['find', 'identify', 'diagnose', 'write-usb', 'restart', 'confirm'])
     expect(person.asked[0]).to.match(/Set the setup-done flag now/)
     expect(person.asked[1]).to.match(/Restart the device/)
     expect(env.usb.device(ID)!.setupDone).to.equal(1)
@@ -110,6 +113,7 @@ describe('doctor state machine', () => {
     const env = setup([spec()])
     const r = await doctor(env, new ScriptedPerson([false]))
     expect(r.outcome).to.equal('cancelled')
+    expect(r.error).to.include({code: 'SETUP_FLAG_DECLINED', exit: 130}) // not fixed: scripts can tell
     expect(env.usb.device(ID)!.setupDone).to.equal(255)
     expect(env.usb.log.some((e) => e.setup.startsWith('40 03'))).to.equal(false) // no SEND: request 73 never went out
   })
@@ -187,7 +191,7 @@ describe('doctor state machine', () => {
     expect(r.outcome, JSON.stringify(r)).to.equal('fixed')
     expect(env.usb.device(ID)!.setupDone).to.equal(1)
     expect(env.usb.device(ID)!.mode).to.equal('normal')
-    expect(r.steps.map((s) => s.step)).to.include.members(['safe mode', 'write (USB, Safe Mode)', 'restart', 'confirm'])
+    expect(r.steps.map((s) => s.step)).to.include.members(['safe-mode', 'write-safe-mode', 'restart', 'confirm'])
     noViolations(env.usb)
   })
 
@@ -279,6 +283,8 @@ describe('doctor state machine', () => {
       const r1 = await doctor(env, no, {cloud: c(), device: {arg: 'far-boron', name: 'far-boron'}})
       expect(no.asked[0]).to.match(/far-boron is online/)
       expect(no.asked[1]).to.match(/corrupt the DCT[\s\S]*Flash the preparatory firmware to far-boron now\?/)
+      expect(no.defaults[0], 'right after the DCT-corruption warning, the default is No').to.equal(false)
+      expect(r1.error).to.include({code: 'SETUP_FLAG_DECLINED', exit: 130})
       expect(r1.outcome).to.equal('cancelled')
       expect(r1.summary.join(' ')).to.contain('particle-setup-flag set far-boron --method firmware')
       expect(cloud.flashed).to.have.length(0)

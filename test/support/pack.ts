@@ -1,5 +1,5 @@
 /**
- * `npm pack` exactly as a release would run it (prepack: build, `oclif manifest`, `oclif readme`), on a copy of
+ * `npm pack` exactly as a release would run it (prepack: build and `oclif manifest`; the README is shipped as tracked), on a copy of
  * the working tree so the tests never rewrite this checkout's README, dist or manifest. Once per test run; the
  * integration tests share the tarball. Plus small helpers to run npm and other programs with a deadline.
  */

@@ -2,10 +2,10 @@ import {Args, Flags, ux} from '@oclif/core'
 import {existsSync} from 'node:fs'
 import {join} from 'node:path'
 
-import {BaseCommand} from '../../lib/base-command.js'
+import {BaseCommand, printJson} from '../../lib/base-command.js'
 import {parseDeviceArgs} from '../../lib/device/select.js'
 import {Doctor, type DoctorPerson, type DoctorReport} from '../../lib/doctor/doctor.js'
-import {EXIT, SetupFlagError} from '../../lib/errors.js'
+import {errors, EXIT, SetupFlagError} from '../../lib/errors.js'
 
 /**
  * Linux only: where the udev rule goes, and whether we may write it (as root). PARTICLE_UDEV_RULES_DIR moves
@@ -27,7 +27,7 @@ export default class DoctorCommand extends BaseCommand<typeof DoctorCommand> {
 
 It asks before it writes. --yes takes every recommended action without asking, for scripts and support staff; without a terminal, --yes is required. --json prints a report of every step.
 
-Exit status: 0 when the doctor finished (fixed, nothing to fix, or another cause named); 2 no terminal without --yes; 3 no device; 5 USB permission; 6 the device did not answer; 7 cloud; 8 the write did not take.`
+Exit status: 0 when the doctor finished (fixed, nothing to fix, or another cause named); 1 a bug in this tool; 2 bad input, or no terminal without --yes; 3 no device; 4 no USB; 5 USB permission; 6 the device did not answer; 7 cloud; 8 the write did not take; 9 Device Protection; 130 not fixed because you declined the fix or cancelled a question (Ctrl-C or end of input).`
 
   static override examples = [
     {command: '<%= config.bin %> <%= command.id %>', description: 'Walk through the fix for the connected device'},
@@ -62,11 +62,23 @@ Exit status: 0 when the doctor finished (fixed, nothing to fix, or another cause
       waitMs: this.flags.wait * 1000,
       yes: this.flags.yes,
     })
-    const report = await doctor.run()
+    // Ctrl-C while the doctor waits (for the buttons, a restart, an answer): a cancellation too, said with what
+    // was already done, and the spinner stopped (at a question, the prompt turns Ctrl-C into a cancellation).
+    const onSigint = () => {
+      if (ux.action.running) ux.action.stop('cancelled')
+      const done = doctor.whatWasDone()
+      if (this.jsonEnabled()) printJson({error: errors.cancelled(done).toJSON()})
+      else this.logToStderr(['', 'Cancelled.', ...done.map((l) => `  ${l}`)].join('\n'))
+      // Exit once what was printed has left (a signal handler cannot end the command by throwing).
+      process.stdout.write('', () => process.stderr.write('', () => process.exit(EXIT.INTERRUPTED)))
+    }
+    process.once('SIGINT', onSigint)
+    const report = await doctor.run().finally(() => process.removeListener('SIGINT', onSigint))
     if (report.error) process.exitCode = report.error.exit
     if (!this.jsonEnabled()) {
       this.log('')
-      this.log(report.outcome === 'fixed' ? 'Fixed.' : report.outcome === 'failed' ? 'Not fixed.' : 'Summary:')
+      const cancelled = report.error?.code === 'SETUP_FLAG_CANCELLED'
+      this.log({cancelled: cancelled ? 'Cancelled.' : 'Not fixed.', failed: 'Not fixed.', fixed: 'Fixed.'}[report.outcome as string] ?? 'Summary:')
       for (const line of report.summary) this.log(`  ${line}`)
     }
     return report

@@ -27,8 +27,8 @@ Exit status: 0 when every device was read (whatever the flag's value); 2 bad inp
     {command: '<%= config.bin %> <%= command.id %> e00fce681a2b3c4d5e6f7a8b', description: 'Read one device'},
     {command: '<%= config.bin %> <%= command.id %> --json', description: 'Machine-readable output for scripts'},
     {
-      command: 'PARTICLE_VIRTUAL_DEVICES=examples/mixed-bench.json <%= config.bin %> <%= command.id %>',
-      description: 'Try it without hardware, on virtual devices',
+      command: 'PARTICLE_VIRTUAL_DEVICES=mixed-bench <%= config.bin %> <%= command.id %>',
+      description: 'Try it without hardware, on the bundled example devices (mixed-bench, stuck-argon, blocked-boron)',
     },
   ]
 
@@ -48,7 +48,8 @@ Exit status: 0 when every device was read (whatever the flag's value); 2 bad inp
     const backend = await this.usb()
     const cloud = this.cloud()
     const found = await selectDevices(backend, args, cloud)
-    const [reports, known] = await this.withSpinner(`Reading ${found.length === 1 ? 'the device' : `${found.length} devices`}`, () =>
+    const what = `Reading ${found.length === 1 ? 'the device' : `${found.length} devices`} (waiting up to ${this.flags.timeout} s for each answer)`
+    const [reports, known] = await this.withSpinner(what, () =>
       Promise.all([
         mapLimit(found, 8, (d) => readSetupFlag(d, {clock: this.clock, timeoutMs: this.flags.timeout * 1000, unstick: this.flags.unstick})),
         cloud.tryDevices(found.map((d) => d.id)),

@@ -5,19 +5,33 @@ import {basename} from 'node:path'
 import {BaseCommand} from '../../lib/base-command.js'
 import {mapLimit} from '../../lib/concurrency.js'
 import {parseDeviceArgs, selectDevices} from '../../lib/device/select.js'
-import {errors, EXIT, SetupFlagError} from '../../lib/errors.js'
-import {deviceLabel, withSuggestions} from '../../lib/render.js'
+import {errors, EXIT, isCancellation, SetupFlagError} from '../../lib/errors.js'
+import {deviceLabel, pickerLabels, withSuggestions} from '../../lib/render.js'
 import {interruptible, WAIT_ONLINE_DEFAULT_S, waitUntilOnline, withWaitOnlineDefault} from '../../lib/fleet/rescue.js'
 import {cloudReport, setByFirmware} from '../../lib/setup-flag/firmware.js'
 import {type CloudDevice} from '../../lib/cloud/cloud.js'
 import {applyCloud, withError} from '../../lib/setup-flag/read.js'
-import {runStation} from '../../lib/setup-flag/station.js'
-import {type Method, setSetupFlag, type SetReport} from '../../lib/setup-flag/write.js'
+import {outcomeOf, runStation} from '../../lib/setup-flag/station.js'
+import {type Method, rebootTimeoutMs, setSetupFlag, type SetReport} from '../../lib/setup-flag/write.js'
 import {describeFound, findParticleDevices, type FoundDevice} from '../../lib/usb/discovery.js'
 
 export interface SetResult {
   devices: SetReport[]
+  /** Counts over the devices, as the text summary and the station's give them. */
+  summary: SetSummary
   warnings: string[]
+}
+
+export interface SetSummary {
+  failed: number
+  fixed: number
+  total: number
+  unchanged: number
+}
+
+function summaryOf(reports: SetReport[]): SetSummary {
+  const count = (o: string) => reports.filter((r) => outcomeOf(r) === o).length
+  return {failed: count('failed'), fixed: count('fixed'), total: reports.length, unchanged: count('unchanged')}
 }
 
 /** Devices worked on at once: a 32-port hub takes about as long as one device. */
@@ -54,7 +68,7 @@ Exit status: 0 when every device is as asked; 2 bad input, 3 no device or severa
     method: Flags.option({default: 'auto', description: 'How to write the flag.', options: ['auto', 'usb', 'dfu', 'firmware'] as const})(),
     'not-done': Flags.boolean({description: 'Clear the flag (write 0xFF) instead of setting it.'}),
     restore: Flags.file({
-      dependsOn: ['method'],
+      // No `dependsOn` (oclif would print `[--restore <value> --method …]` as if both were required): run() checks it.
       description: 'With --method firmware: the production firmware binary to flash back once the flag is confirmed.',
     }),
     watch: Flags.boolean({
@@ -118,8 +132,11 @@ Exit status: 0 when every device is as asked; 2 bad input, 3 no device or severa
     if (method === 'firmware') return this.runFirmware(args)
     const backend = await this.usb()
     const cloud = this.cloud()
-    const found = await this.chooseDevices(args)
+    const found = await this.chooseDevices(args).catch(async (error) => {
+      throw await this.remoteHint(error, args)
+    })
 
+    this.waiting(`Setting the flag of ${found.length === 1 ? found[0].id : `${found.length} devices`} (waiting up to ${this.flags.timeout} s for each answer)`)
     const reports = await mapLimit(found, PARALLEL, async (d) => {
       const r = await setSetupFlag(d, {
         backend,
@@ -129,7 +146,7 @@ Exit status: 0 when every device is as asked; 2 bad input, 3 no device or severa
         dryRun: this.flags['dry-run'],
         force: this.flags.force,
         method,
-        onWaiting: (what) => this.waiting(what),
+        onWaiting: (what) => this.waiting(`${what} (up to ${Math.round(rebootTimeoutMs(this.flags.timeout * 1000) / 1000)} s)`),
         timeoutMs: this.flags.timeout * 1000,
       })
       this.progress(r)
@@ -143,7 +160,7 @@ Exit status: 0 when every device is as asked; 2 bad input, 3 no device or severa
     const failed = reports.find((r) => r.error)
     if (failed) process.exitCode = failed.error!.exit
     if (!this.jsonEnabled() && reports.length > 1) this.log(summary(reports))
-    return {devices: reports, warnings: this.warnings}
+    return {devices: reports, summary: summaryOf(reports), warnings: this.warnings}
   }
 
   /** The remote path: the device is online in the cloud, not on USB. */
@@ -156,7 +173,7 @@ Exit status: 0 when every device is as asked; 2 bad input, 3 no device or severa
     }
     const restore = this.flags.restore ? readRestore(this.flags.restore) : undefined
     const cloud = this.cloud()
-    if (cloud.settings.offline) throw new SetupFlagError('SETUP_FLAG_OFFLINE', 'The firmware method needs the Particle Cloud, which --offline turns off.', {exit: EXIT.USAGE})
+    if (cloud.settings.offline) throw new SetupFlagError('SETUP_FLAG_OFFLINE', 'The firmware method needs the Particle Cloud, which --offline turns off.', {exit: EXIT.USAGE, suggestions: ['Drop --offline.']})
     if (!cloud.settings.accessToken) {
       throw new SetupFlagError('SETUP_FLAG_NOT_LOGGED_IN', 'The firmware method works through the Particle Cloud, and you are not logged in.', {
         exit: EXIT.CLOUD,
@@ -182,7 +199,7 @@ Exit status: 0 when every device is as asked; 2 bad input, 3 no device or severa
         done: !this.flags['not-done'],
         dryRun: this.flags['dry-run'],
         force: this.flags.force,
-        onWaiting: (what) => this.waiting(what),
+        onWaiting: (what) => this.waiting(`${what} (up to ${Math.round(Math.max(120_000, this.flags.timeout * 1000) / 1000)} s)`),
         restore,
         waitMs: Math.max(120_000, this.flags.timeout * 1000),
         waitOnline: this.flags['wait-online'] === undefined ? undefined : () => this.waitOnline(device, this.flags['wait-online']!),
@@ -194,7 +211,25 @@ Exit status: 0 when every device is as asked; 2 bad input, 3 no device or severa
     }
     const failed = reports.find((r) => r.error)
     if (failed) process.exitCode = failed.error!.exit
-    return {devices: reports, warnings: this.warnings}
+    return {devices: reports, summary: summaryOf(reports), warnings: this.warnings}
+  }
+
+  /** A named device that is not on USB but online in the cloud: the firmware method can fix it from here. */
+  private async remoteHint(error: unknown, args: ReturnType<typeof parseDeviceArgs>): Promise<unknown> {
+    if (!(error instanceof SetupFlagError) || error.code !== 'SETUP_FLAG_NOT_CONNECTED' || !this.cloud().usable) return error
+    for (const a of args) {
+      const who = a.name ?? a.id!
+      if (!error.message.includes(who)) continue
+      // eslint-disable-next-line no-await-in-loop
+      const d = await this.cloud().device(who).catch(() => undefined)
+      if (d && (d.online || d.connected)) {
+        return new SetupFlagError(error.code, `${error.message.replace(/\.$/, '')}, but it is online in the Particle Cloud.`, {
+          exit: error.exit,
+          suggestions: [`Fix it over the air: particle-setup-flag set ${d.name ?? who} --method firmware --restore <your-production-firmware.bin>`, ...error.suggestions],
+        })
+      }
+    }
+    return error
   }
 
   /** The field rescue's wait: the card on stderr (also under --json: it is for the person on site), progress, Ctrl-C. */
@@ -227,7 +262,9 @@ Exit status: 0 when every device is as asked; 2 bad input, 3 no device or severa
         suggestions: ['Run it in a terminal to answer, or pass --yes.'],
       })
     }
-    return this.ask((p) => p.confirm(`Flash the preparatory firmware to ${who}?`, false))
+    return this.ask((p) => p.confirm(`Flash the preparatory firmware to ${who}?`, false)).catch((error) => {
+      throw isCancellation(error) ? errors.cancelled([`Nothing was flashed to ${who}.`], error) : error
+    })
   }
 
   /** DEVICE arguments, --all, the only device, or (interactively) the one the user picks. */
@@ -238,9 +275,12 @@ Exit status: 0 when every device is as asked; 2 bad input, 3 no device or severa
     if (all.length === 0) throw errors.noDevices()
     if (this.flags.all || all.length === 1) return all
     const known = await this.cloud().tryDevices(all.map((d) => d.id))
-    const label = (d: FoundDevice) => `${known.get(d.id)?.name ? `${known.get(d.id)!.name} ` : ''}${describeFound(d)}`
-    if (!this.interactive) throw errors.multipleDevices(all.map((d) => label(d)))
-    const id = await this.ask((p) => p.select('Which device?', all.map((d) => ({name: label(d), value: d.id}))))
+    if (!this.interactive) throw errors.multipleDevices(all.map((d) => `${known.get(d.id)?.name ? `${known.get(d.id)!.name} ` : ''}${describeFound(d)}`))
+    const labels = await pickerLabels(all, this.clock, this.flags.timeout * 1000)
+    const label = (d: FoundDevice) => `${known.get(d.id)?.name ? `${known.get(d.id)!.name} ` : ''}${labels.get(d.id)}`
+    const id = await this.ask((p) => p.select('Which device?', all.map((d) => ({name: label(d), value: d.id})))).catch((error) => {
+      throw isCancellation(error) ? errors.cancelled(['Nothing was written.'], error) : error
+    })
     return all.filter((d) => d.id === id)
   }
 
@@ -273,13 +313,16 @@ const hex = (v: null | number) => (v === null ? 'not set' : `0x${v.toString(16).
 export function progressLine(r: SetReport): string {
   const who = `${deviceLabel(r)} (${r.platformName})`
   if (r.error) return withSuggestions(`✖ ${who}: ${r.error.message}`, r.error.suggestions, '    ')
+  // --force where the flag does not exist: the write went out, and nothing was set (never "✔ … set").
+  if (r.changed && r.flag === 'not-applicable') return `⚠ ${who}: --force: the write was sent, and it has no effect on this device; nothing was set. ${r.reason ?? ''}`.trim()
+  if (r.changed && r.before !== null && r.before === r.after) return `– ${who}: --force: the flag already held ${hex(r.after)} and was written again with the same value.`
   if (r.changed) return `✔ ${who}: flag ${r.flag === 'not-done' ? 'cleared' : 'set'} by ${r.method} (${hex(r.before)} → ${hex(r.after)}). ${r.steps.filter((s) => /Stopped|restarted|Restarted|Listening/.test(s)).join(' ')}`.trim()
   if (r.flag === 'not-applicable') return `– ${who}: nothing to do. ${r.reason}`
   return `– ${who}: ${r.steps.at(-1) ?? 'nothing to do.'}`
 }
 
 function summary(reports: SetReport[]): string {
-  const changed = reports.filter((r) => r.changed && !r.error).length
+  const changed = reports.filter((r) => outcomeOf(r) === 'fixed').length
   const failed = reports.filter((r) => r.error).length
   const would = reports.filter((r) => !r.error && r.steps.some((s) => s.startsWith('Would '))).length
   if (would > 0) return `\n${reports.length} devices: ${would} would be fixed (dry run: nothing was written), ${failed} failed.`

@@ -1,5 +1,6 @@
 import {Args, Command} from '@oclif/core'
 
+import {reportFailure} from '../../lib/base-command.js'
 import {profileFile, type Shell, shellScript, SHELLS} from '../../lib/shell-init.js'
 
 export interface ShellInitResult {
@@ -30,6 +31,11 @@ Exit status: 0; 2 for a missing or unknown shell.`
   ]
 
   static override summary = 'Print a shell function so that `particle setup-flag ...` works next to the official Particle CLI.'
+
+  /** Errors as every other command renders them (one JSON error object under --json, exit 2 for a bad shell). */
+  protected override async catch(err: Error & {oclif?: {exit?: number}}): Promise<unknown> {
+    return reportFailure(this, err, () => super.catch(err))
+  }
 
   async run(): Promise<ShellInitResult> {
     const {args} = await this.parse(ShellInit)

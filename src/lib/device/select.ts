@@ -25,7 +25,8 @@ export function parseDeviceArgs(args: string[]): DeviceArg[] {
     const s = arg.trim()
     if (DEVICE_ID_PATTERN.test(s)) return {arg, id: s.toLowerCase()}
     // Something that looks like a mistyped ID is reported as such rather than sent to the cloud as a name.
-    if (/^[\da-f]{16,32}$/i.test(s) || !NAME_PATTERN.test(s)) throw errors.badDeviceId(arg)
+    // (Hex digits only, with a digit among them, and 8 or more: a short or long ID, never sent to the cloud.)
+    if ((/^[\da-f]{8,}$/i.test(s) && /\d/.test(s)) || !NAME_PATTERN.test(s)) throw errors.badDeviceId(arg)
     return {arg, name: s}
   })
 }

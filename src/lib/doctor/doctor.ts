@@ -18,13 +18,16 @@ import {openDevice} from '../device/particle-device.js'
 import {platformById} from '../device/platforms.js'
 import {waitForReturn} from '../device/reboot.js'
 import {type DeviceArg, resolveDeviceArgs} from '../device/select.js'
-import {errors, EXIT, isSetupFlagError, SetupFlagError, UDEV_RULE} from '../errors.js'
+import {platforms as constantsPlatforms} from '@particle/device-constants'
+
+import {errors, EXIT, isCancellation, isSetupFlagError, SetupFlagError, UDEV_RULE} from '../errors.js'
 import {RequestPendingTimeout} from '../protocol/control-request.js'
 import {interruptible, WAIT_ONLINE_DEFAULT_S, waitUntilOnline} from '../fleet/rescue.js'
 import {DCT_CAVEAT, setByFirmware} from '../setup-flag/firmware.js'
 import {flagApplies, platformReason} from '../setup-flag/policy.js'
 import {applyCloud, type FlagReport, readSetupFlag} from '../setup-flag/read.js'
 import {leaveDfu, rebootTimeoutMs, setSetupFlag, type SetReport} from '../setup-flag/write.js'
+import {pickerLabels} from '../render.js'
 import {type UsbBackend} from '../usb/backend.js'
 import {describeFound, findParticleDevices, type FoundDevice} from '../usb/discovery.js'
 import {waitForDevice, WaitTimeout} from '../usb/wait.js'
@@ -63,10 +66,33 @@ export interface DoctorOptions {
 export type Cause = 'not-applicable' | 'not-listening' | 'other' | 'setup-flag' | 'unknown'
 export type Outcome = 'cancelled' | 'failed' | 'fixed' | 'nothing-to-fix' | 'not-the-flag'
 
+/**
+ * Stable step identifiers (scripts match on them): find, identify, permissions, diagnose, fix, write-usb,
+ * safe-mode, write-safe-mode, dfu, write-dfu, remote, write-firmware, restart, confirm, cancelled, stopped.
+ */
+export type StepId =
+  | 'cancelled'
+  | 'confirm'
+  | 'dfu'
+  | 'diagnose'
+  | 'find'
+  | 'fix'
+  | 'identify'
+  | 'permissions'
+  | 'remote'
+  | 'restart'
+  | 'safe-mode'
+  | 'stopped'
+  | 'write-dfu'
+  | 'write-firmware'
+  | 'write-safe-mode'
+  | 'write-usb'
+
 export interface DoctorStep {
   detail?: string
-  outcome: 'done' | 'failed' | 'info' | 'skipped'
-  step: string
+  /** done: the step did what it set out to; found: it found a problem; failed; info; skipped. */
+  outcome: 'done' | 'failed' | 'found' | 'info' | 'skipped'
+  step: StepId
 }
 
 export interface DoctorReport {
@@ -101,6 +127,8 @@ const MAX_PERMISSION_TRIES = 2
 
 export class Doctor {
   private buttonTries = 0
+  /** Whether the device was restarted after the flag was written (what the last confirmation may claim). */
+  private restarted = false
   private permissionTries = 0
   private found?: FoundDevice
   private readonly report: DoctorReport = {cause: null, device: null, outcome: 'failed', steps: [], summary: []}
@@ -112,6 +140,14 @@ export class Doctor {
     try {
       while (state !== 'done') state = await this[state]()
     } catch (error) {
+      if (isCancellation(error)) {
+        // Ctrl-C or end of input at a question: the person's choice, said with what had already been done.
+        this.report.outcome = 'cancelled'
+        this.report.error = errors.cancelled(this.whatWasDone(), error).toJSON()
+        this.report.steps.push({detail: 'Cancelled at a question.', outcome: 'skipped', step: 'cancelled'})
+        this.report.summary.push(...this.whatWasDone())
+        return this.report
+      }
       const e = isSetupFlagError(error)
         ? error
         : new SetupFlagError('SETUP_FLAG_UNEXPECTED', `Unexpected error: ${(error as Error)?.message ?? error}`, {exit: EXIT.UNEXPECTED})
@@ -132,28 +168,33 @@ export class Doctor {
     const found = await this.current()
     let listening: boolean | undefined
     const dev = await openDevice(found, this.o.clock)
+    this.o.person.waiting(`Checking whether the device listens (${this.perRequest()})`)
     try {
       await dev.resetPending()
       listening = await dev.isListening({timeoutMs: this.o.timeoutMs})
     } catch (error) {
       if (!(error instanceof RequestPendingTimeout) && !isSetupFlagError(error)) throw error
     } finally {
+      this.o.person.waiting(undefined)
       await dev.close()
     }
+    const device = this.report.device
+    if (device && listening !== undefined) device.mode = listening ? 'listening' : 'normal' // the last known state
+    const restarted = this.restarted ? 'The device restarted and' : 'The device was not restarted; it'
     if (listening === undefined) {
-      this.step('confirm', 'info', 'The flag is verified; the device restarted, but its application does not answer USB requests, so its mode cannot be checked.')
+      this.step('confirm', 'info', `The flag is verified; ${this.restarted ? 'the device restarted, but ' : ''}its application does not answer USB requests, so its mode cannot be checked.`)
     } else if (listening) {
-      this.step('confirm', 'failed', 'The device restarted and is still in Listening Mode.')
+      this.step('confirm', 'failed', `${restarted} is still in Listening Mode.`)
       this.report.outcome = 'not-the-flag'
       this.report.summary.push('The setup-done flag is now set, but the device still listens, so something else keeps it there:', ...otherCauses(this.report.device!))
       return 'done'
     } else {
-      this.step('confirm', 'done', 'The device restarted and is not in Listening Mode.')
+      this.step('confirm', 'done', `${restarted} is not in Listening Mode.`)
     }
     this.report.outcome = 'fixed'
     this.report.summary.push(
       `What was wrong: the setup-done flag of this ${this.report.device!.platformName} was not set, so Device OS ${this.report.device!.deviceOsVersion ?? ''} sent it to Listening Mode (blinking dark blue) at every boot.`.replace(' ,', ','),
-      `What was done: the flag was written (${hex(this.report.write?.before ?? null)} -> ${hex(this.report.write?.after ?? null)}) by ${this.report.write?.method === 'dfu' ? 'DFU' : 'a USB control request'} and read back.`,
+      `What was done: the flag was written (${hex(this.report.write?.before ?? null)} → ${hex(this.report.write?.after ?? null)}) by ${this.report.write?.method === 'dfu' ? 'DFU' : 'a USB control request'} and read back.${this.restarted ? '' : ' The device was not restarted: its next restart runs the boot check with the flag set.'}`,
       'If it happens again: on Device OS below 4.0, a full settings reset (holding MODE through a reset until the LED blinks white) wipes the configuration flash and unsets the flag, and Particle\'s guide says clearing credentials does too; run this doctor again. Upgrading to Device OS 4.0 or later removes the flag for good.',
     )
     return 'done'
@@ -165,7 +206,7 @@ export class Doctor {
     const platform = platformById(r.platformId)!
     if (r.flag === 'not-done') {
       this.report.cause = 'setup-flag'
-      this.step('diagnose', 'done', `The setup-done flag is not set: this is why the ${r.platformName} boots into Listening Mode.`)
+      this.step('diagnose', 'found', `The setup-done flag is not set: this is why the ${r.platformName} boots into Listening Mode.`)
       return 'fix'
     }
     if (r.flag === 'not-applicable') {
@@ -184,7 +225,7 @@ export class Doctor {
       }
       if (r.mode === 'listening') {
         this.report.cause = 'other'
-        this.step('diagnose', 'done', 'The setup-done flag is set, so something else keeps the device in Listening Mode.')
+        this.step('diagnose', 'found', 'The setup-done flag is set, so something else keeps the device in Listening Mode.')
         this.report.outcome = 'not-the-flag'
         this.report.summary.push('The setup-done flag is set. What else keeps a device in Listening Mode:', ...otherCauses(r))
         return 'done'
@@ -234,9 +275,10 @@ export class Doctor {
     }
     if (all.length > 1) {
       if (!this.o.person.prompter) throw errors.multipleDevices(all.map((d) => describeFound(d)))
+      const labels = await pickerLabels(all, this.o.clock, this.o.timeoutMs)
       const id = await this.o.person.prompter.select(
         'Several Particle devices are connected. Which one blinks dark blue?',
-        all.map((d) => ({name: describeFound(d), value: d.id})),
+        all.map((d) => ({name: labels.get(d.id)!, value: d.id})),
       )
       this.found = all.find((d) => d.id === id)!
       this.step('find', 'done', `Chose ${describeFound(this.found)}.`)
@@ -261,15 +303,15 @@ export class Doctor {
       return 'fixBySafeModeButtons'
     }
     if (!(await this.consent('Set the setup-done flag now over USB (control request 73)?'))) return this.cancel()
-    this.o.person.waiting('Setting the flag')
+    this.o.person.waiting(`Setting the flag (${this.perRequest()})`)
     const r = await this.set(found, 'usb')
     if (!r.error) return this.afterWrite(r)
     if (r.error.code === 'SETUP_FLAG_NOT_RESPONDING') {
-      this.step('write (USB)', 'failed', 'The device firmware does not answer, not even the request to restart in Safe Mode.')
+      this.step('write-usb', 'failed', 'The device firmware does not answer, not even the request to restart in Safe Mode.')
       return 'fixBySafeModeButtons'
     }
     if (['SETUP_FLAG_DISCONNECTED', 'SETUP_FLAG_USB_ACCESS', 'SETUP_FLAG_PROTECTED'].includes(r.error.code)) throw toError(r)
-    this.step('write (USB)', 'failed', r.error.message)
+    this.step('write-usb', 'failed', r.error.message)
     return 'fixByDfu'
   }
 
@@ -281,18 +323,18 @@ export class Doctor {
         ? 'The device is in DFU mode. Write the flag with DFU (one byte at DCT 8134), then restart it?'
         : 'Try DFU mode instead (the device restarts into its bootloader, one byte is written, and it restarts)?'
     if (!(await this.consent(question))) return this.cancel()
-    this.o.person.waiting('Writing the flag over DFU')
+    this.o.person.waiting(`Writing the flag over DFU (${this.perRequest()})`)
     // From normal mode this sends DFU_MODE (50) itself; the buttons only when the firmware does not answer.
     let r = await this.set(found, 'dfu')
     if (r.error?.code === 'SETUP_FLAG_NOT_RESPONDING' || r.error?.code === 'SETUP_FLAG_USB_STALL') {
       this.o.person.instruct('dfu-buttons', DFU_STEPS)
       const inDfu = await this.waitForNew(await this.current(), 'dfu', 'in DFU mode (blinking yellow)')
-      this.o.person.waiting('Writing the flag over DFU')
+      this.o.person.waiting(`Writing the flag over DFU (${this.perRequest()})`)
       r = await this.set(inDfu, 'dfu')
     }
     if (r.error) throw toError(r)
     this.found = await this.current()
-    this.recordWrite(r, 'write (DFU)')
+    this.recordWrite(r, 'write-dfu')
     return this.afterSet(r) ?? (r.mode === 'listening' ? this.stillListening() : 'confirm')
   }
 
@@ -303,11 +345,11 @@ export class Doctor {
       this.report.summary.push('The setup-done flag is set. The device was left in DFU mode; tap RESET to restart it.')
       return 'done'
     }
-    this.o.person.waiting('Restarting the device')
+    this.o.person.waiting(`Restarting the device (waiting up to ${seconds(rebootTimeoutMs(this.o.timeoutMs))} for it)`)
     this.found = await leaveDfu(this.found!, {
       backend: this.o.backend,
       clock: this.o.clock,
-      onWaiting: (what) => this.o.person.waiting(what),
+      onWaiting: (what) => this.o.person.waiting(`${what} (up to ${seconds(rebootTimeoutMs(this.o.timeoutMs))})`),
       timeoutMs: this.o.timeoutMs,
     })
     this.o.person.waiting(undefined)
@@ -327,15 +369,15 @@ export class Doctor {
     this.o.person.instruct('safe-mode-buttons', SAFE_MODE_STEPS)
     const back = await this.waitForNew(found, 'normal', 'in Safe Mode (breathing magenta)')
     this.found = back
-    this.step('safe mode', 'done', 'The device restarted.')
-    this.o.person.waiting('Setting the flag')
+    this.step('safe-mode', 'done', 'The device restarted in Safe Mode.')
+    this.o.person.waiting(`Setting the flag (${this.perRequest()})`)
     const r = await this.set(back, 'usb')
     if (r.error?.code === 'SETUP_FLAG_NOT_RESPONDING') {
       this.o.person.say('The device still does not answer: it does not seem to be in Safe Mode (the LED should breathe magenta). Once more:')
       return 'fixBySafeModeButtons'
     }
     if (r.error) throw toError(r)
-    this.recordWrite(r, 'write (USB, Safe Mode)')
+    this.recordWrite(r, 'write-safe-mode')
     // Leave Safe Mode: restart into the application (the boot check now finds the flag set).
     await this.restart(back, 'Restarted the device to leave Safe Mode (request 40).')
     return this.afterSet(r) ?? 'confirm'
@@ -344,7 +386,7 @@ export class Doctor {
   /** Identify: platform, mode, LED, Device OS version and its source, and the flag. */
   private async identify(): Promise<State> {
     const found = this.found!
-    this.o.person.waiting(`Reading ${found.id}`)
+    this.o.person.waiting(`Reading ${found.id} (${this.perRequest()})`)
     const report = await readSetupFlag(found, {clock: this.o.clock, timeoutMs: this.o.timeoutMs})
     const known = this.o.cloud ? await this.o.cloud.tryDevices([found.id]) : new Map<string, CloudDevice>()
     applyCloud(report, known.get(found.id))
@@ -429,8 +471,9 @@ export class Doctor {
       const name = cloudDevice!.name ?? id
       this.step('remote', 'info', 'The remote fix flashes a preparatory firmware, waits for it to report the flag, and then needs your production firmware back.')
       const later = `Fix it over the air later: particle-setup-flag set ${name} --method firmware --restore <your-production-firmware.bin>`
-      if (!(await this.consent(`${DCT_CAVEAT}\nFlash the preparatory firmware to ${name} now?`))) {
+      if (!(await this.consent(`${DCT_CAVEAT}\nFlash the preparatory firmware to ${name} now?`, false))) {
         this.report.outcome = 'cancelled'
+        this.report.error = errors.declined(['Nothing was flashed.', later]).toJSON()
         this.report.summary.push('Nothing was flashed.', later)
         return 'done'
       }
@@ -443,7 +486,7 @@ export class Doctor {
         done: true,
         dryRun: false,
         force: false,
-        onWaiting: (what) => this.o.person.waiting(what),
+        onWaiting: (what) => this.o.person.waiting(`${what} (up to ${seconds(this.o.waitMs)})`),
         waitMs: this.o.waitMs,
         waitOnline:
           choice === 'field'
@@ -471,7 +514,7 @@ export class Doctor {
       if (r.error) throw toError(r)
       this.report.cause = 'setup-flag'
       this.report.write = {after: r.after, before: r.before, changed: r.changed, method: r.method}
-      this.step('write (firmware)', 'done', `The preparatory firmware set the flag and reported ${hex(r.after)}.`)
+      this.step('write-firmware', 'done', `The preparatory firmware set the flag and reported ${hex(r.after)}.`)
       this.report.outcome = 'fixed'
       this.report.summary.push(
         `What was done: a preparatory firmware, compiled for ${r.platformName} on Device OS ${r.deviceOsVersion}, was flashed over the air, set the flag and reported it back.`,
@@ -494,7 +537,7 @@ export class Doctor {
 
   /** After a write over USB: restart the device so the boot check runs again, then confirm. */
   private async afterWrite(r: SetReport): Promise<State> {
-    this.recordWrite(r, 'write (USB)')
+    this.recordWrite(r, 'write-usb')
     const found = await this.current()
     if (!(await this.consent('Restart the device now to check that it boots normally?'))) {
       this.step('restart', 'skipped', 'Not restarted.')
@@ -515,26 +558,44 @@ export class Doctor {
       await dev.close()
     }
     this.found = await this.waitForNew(found, 'normal', 'restarted', false)
+    this.restarted = true
     this.step('restart', 'done', done)
   }
 
   /** The device's current USB object (it may have re-enumerated since we last looked). */
+  /** The limit of one request, for the texts of waits ("firmware not answering; waiting up to 10 s"). */
+  private perRequest(): string {
+    return `waiting up to ${seconds(this.o.timeoutMs)} for each answer`
+  }
+
   private async current(): Promise<FoundDevice> {
     const id = this.found!.id
     return (await findParticleDevices(this.o.backend)).find((d) => d.id === id) ?? this.found!
   }
 
+  /** The person declined the fix: nothing more is done, and the exit status says "not fixed" (130). */
   private cancel(): State {
     this.report.outcome = 'cancelled'
-    this.step('fix', 'skipped', 'Not fixed: you declined. Nothing was written.')
-    this.report.summary.push(`Nothing was written. To fix it later: particle-setup-flag set ${this.found?.id ?? ''}`.trim())
+    const later = `To fix it later: particle-setup-flag set ${this.found?.id ?? ''}`.trim()
+    this.report.error = errors.declined([...this.whatWasDone(), later]).toJSON()
+    this.step('fix', 'skipped', 'Not fixed: you declined.')
+    this.report.summary.push(...this.whatWasDone(), later)
     return 'done'
   }
 
-  private async consent(question: string): Promise<boolean> {
+  /** What had been done to the device so far, for a cancellation or a declined fix (one line). */
+  whatWasDone(): string[] {
+    const w = this.report.write
+    if (!w) return ['Nothing was written.']
+    if (!w.changed) return ['Nothing was written: the flag already held the wanted value.']
+    const restart = this.restarted ? 'the device was restarted.' : 'the device was not restarted.'
+    return [`The flag was written (${hex(w.before)} → ${hex(w.after)}) and read back; ${restart}`]
+  }
+
+  private async consent(question: string, defaultAnswer = true): Promise<boolean> {
     if (this.o.yes || !this.o.person.prompter) return true
     this.o.person.waiting(undefined)
-    return this.o.person.prompter.confirm(question, true)
+    return this.o.person.prompter.confirm(question, defaultAnswer)
   }
 
   /**
@@ -558,9 +619,9 @@ export class Doctor {
     return undefined
   }
 
-  private recordWrite(r: SetReport, step: string): void {
+  private recordWrite(r: SetReport, step: StepId): void {
     this.report.write = {after: r.after, before: r.before, changed: r.changed, method: r.method}
-    this.step(step, 'done', r.changed ? `Wrote the flag (${hex(r.before)} -> ${hex(r.after)}) and read it back.` : 'The flag already held the wanted value.')
+    this.step(step, 'done', r.changed ? `Wrote the flag (${hex(r.before)} → ${hex(r.after)}) and read it back.` : 'The flag already held the wanted value.')
     if (this.report.device) Object.assign(this.report.device, {flag: r.flag, value: r.value})
   }
 
@@ -572,16 +633,17 @@ export class Doctor {
       dryRun: false,
       force: false,
       method,
-      onWaiting: (what) => this.o.person.waiting(what),
+      onWaiting: (what) => this.o.person.waiting(`${what} (up to ${seconds(rebootTimeoutMs(this.o.timeoutMs))})`),
       timeoutMs: this.o.timeoutMs,
     })
     this.o.person.waiting(undefined)
     return r
   }
 
-  private step(step: string, outcome: DoctorStep['outcome'], detail?: string): void {
+  private step(step: StepId, outcome: DoctorStep['outcome'], detail?: string): void {
     this.report.steps.push({detail, outcome, step})
-    if (detail) this.o.person.say(`${outcome === 'failed' ? '✖' : outcome === 'done' ? '✔' : '•'} ${detail}`)
+    // ✔ only for a good outcome; a problem found is ⚠, a failure ✖.
+    if (detail) this.o.person.say(`${{done: '✔', failed: '✖', found: '⚠', info: '•', skipped: '•'}[outcome]} ${detail}`)
   }
 
   private stillListening(): State {
@@ -592,7 +654,7 @@ export class Doctor {
   }
 
   private async waitFor(match: (d: FoundDevice) => boolean, what: string): Promise<FoundDevice> {
-    this.o.person.waiting(`Waiting for the device to be ${what}`)
+    this.o.person.waiting(`Waiting for the device to be ${what} (up to ${seconds(this.o.waitMs)})`)
     try {
       return await waitForDevice(this.o.backend, match, {clock: this.o.clock, timeoutMs: this.o.waitMs})
     } catch (error) {
@@ -610,7 +672,9 @@ export class Doctor {
 
   /** Wait for the device to come back as a new USB device (after buttons or a reset). */
   private async waitForNew(old: FoundDevice, mode: 'dfu' | 'normal', what: string, person = true): Promise<FoundDevice> {
-    this.o.person.waiting(person ? `Waiting for the device to come back ${what}` : 'Waiting for the device to restart')
+    this.o.person.waiting(
+      person ? `Waiting for the device to come back ${what} (up to ${seconds(this.o.waitMs)})` : `Waiting for the device to restart (up to ${seconds(rebootTimeoutMs(this.o.timeoutMs))})`,
+    )
     try {
       return await waitForReturn(old, mode, {backend: this.o.backend, clock: this.o.clock, timeoutMs: person ? this.o.waitMs : rebootTimeoutMs(this.o.timeoutMs)}, what)
     } catch (error) {
@@ -625,6 +689,10 @@ export class Doctor {
       this.o.person.waiting(undefined)
     }
   }
+}
+
+function seconds(ms: number): string {
+  return `${Math.round(ms / 1000)} s`
 }
 
 function hex(v: null | number): string {
@@ -651,11 +719,15 @@ function ledText(mode: FlagReport['mode']): string {
 
 /** What else keeps a device in Listening Mode, by platform family, with the next step for each. */
 export function otherCauses(r: FlagReport): string[] {
-  const wifi = ['argon', 'p2', 'photon', 'p1', 'msom'].includes(r.platform)
+  // Which radios the platform has, from @particle/device-constants (an A SoM is Wi-Fi, an M SoM both).
+  const features: string[] = Object.values(constantsPlatforms).find((p) => p.name === r.platform)?.features ?? []
   const causes = [
-    wifi
-      ? '- No Wi-Fi credentials: add them with `particle wifi add` (or `particle serial wifi`) or the Particle setup at setup.particle.io.'
-      : '- No cellular connection settings, or an inactive SIM: check the SIM in the console (console.particle.io) and the antenna.',
+    ...(features.includes('wifi')
+      ? ['- No Wi-Fi credentials: add them with `particle wifi add` (or `particle serial wifi`) or the Particle setup at setup.particle.io.']
+      : []),
+    ...(features.includes('cellular') || !features.includes('wifi')
+      ? ['- No cellular connection settings, or an inactive SIM: check the SIM in the console (console.particle.io) and the antenna.']
+      : []),
     '- The credentials were cleared (holding MODE for 10 s in Listening Mode does that): add them again as above.',
     '- The application asks for Listening Mode (WiFi.listen() / Cellular.listen(), or a SEMI_AUTOMATIC app that never connects): check its code, or run it in Safe Mode to compare.',
   ]

@@ -6,7 +6,9 @@
  *   added to the devices file), from one scan at start (devices already plugged in) and from a slow re-scan that
  *   catches a missed event.
  * - A device is known by its ID from the moment it is taken on: it re-enumerates several times while it is
- *   written (DFU mode and back), and none of those appearances, nor any later one, starts it again.
+ *   written (DFU mode and back), and none of those appearances starts it again, nor does any later one once it
+ *   is done. A device that failed is tried again when it is plugged in again (a hot-plug event, not a re-scan:
+ *   the operator unplugged it, or put it in Safe Mode as its failure line asked), up to MAX_ATTEMPTS times.
  * - Memory stays bounded over any number of devices: counters, the devices in flight, and the last N device IDs
  *   (least recently seen forgotten first; a device still plugged in is seen again at every re-scan, so it is
  *   never forgotten while it is there).
@@ -25,6 +27,8 @@ export const STATION_MEMORY = 10_000
 export const STATION_PARALLEL = 32
 /** Re-scan interval: a safety net for a missed hot-plug event. */
 export const STATION_RESCAN_MS = 2000
+/** Tries per device in one run (the first, and retries after it was plugged in again). */
+export const MAX_ATTEMPTS = 3
 /** Exit status after a second Ctrl-C (128 + SIGINT), when devices were still being written. */
 export const EXIT_INTERRUPTED = 130
 
@@ -32,7 +36,9 @@ export type Outcome = 'failed' | 'fixed' | 'unchanged'
 
 export function outcomeOf(r: SetReport): Outcome {
   if (r.error) return 'failed'
-  return r.changed ? 'fixed' : 'unchanged'
+  // A forced write where the flag does not exist, or of the value already there, fixed nothing.
+  const same = r.before !== null && r.before === r.after
+  return r.changed && r.flag !== 'not-applicable' && !same ? 'fixed' : 'unchanged'
 }
 
 /** A Map that keeps at most `capacity` entries, forgetting the least recently used first. */
@@ -56,6 +62,14 @@ export class BoundedMap<K, V> {
     return v
   }
 
+  delete(key: K): void {
+    this.map.delete(key)
+  }
+
+  values(): IterableIterator<V> {
+    return this.map.values()
+  }
+
   set(key: K, value: V): void {
     this.map.delete(key)
     this.map.set(key, value)
@@ -63,10 +77,20 @@ export class BoundedMap<K, V> {
   }
 }
 
+/** A device that failed, as the summary lists it. */
+export interface StationFailure {
+  code: string
+  exit: number
+  id: string
+  message: string
+}
+
 export interface StationSummary {
   /** Exit status: 0 when none failed, else the first failure's. */
   exit: number
   failed: number
+  /** The devices that failed (and were not fixed by a retry), first failure first. */
+  failures: StationFailure[]
   fixed: number
   /** Devices still being written when a forced stop ended the run. */
   interrupted: number
@@ -81,6 +105,8 @@ export interface StationOptions {
   memory?: number
   /** A device handled earlier in this run was plugged in again (it is not touched). */
   onRepeat?: (id: string, outcome: Outcome) => void
+  /** A device that failed was plugged in again and is tried again (attempt 2 or later). */
+  onRetry?: (id: string, attempt: number) => void
   /** A device is done: exactly once per device. */
   onReport?: (report: SetReport) => void
   /** A re-scan failed (the watch goes on). */
@@ -105,8 +131,10 @@ function identify(usbDevice: USBDevice | undefined): FoundDevice | undefined | {
 
 export class Station {
   private cancelRescan: (() => void) | undefined
+  private readonly attempts: BoundedMap<string, number>
   private readonly counts = {failed: 0, fixed: 0, unchanged: 0}
-  private firstFailureExit: number | undefined
+  /** Devices whose last try failed, in the order they failed (bounded like `seen`). */
+  private readonly failures: BoundedMap<string, StationFailure>
   private forced = false
   /** Devices being written, by ID. */
   private readonly inFlight = new Map<string, Promise<void>>()
@@ -121,6 +149,8 @@ export class Station {
 
   constructor(private readonly opts: StationOptions) {
     this.seen = new BoundedMap(opts.memory ?? STATION_MEMORY)
+    this.failures = new BoundedMap(opts.memory ?? STATION_MEMORY)
+    this.attempts = new BoundedMap(opts.memory ?? STATION_MEMORY)
   }
 
   /** Devices being written or waiting their turn. */
@@ -136,9 +166,11 @@ export class Station {
   get summary(): StationSummary {
     const {failed, fixed, unchanged} = this.counts
     const interrupted = this.forced ? this.busy : 0
+    const failures = [...this.failures.values()]
     return {
-      exit: this.firstFailureExit ?? (interrupted > 0 ? EXIT_INTERRUPTED : EXIT.OK),
+      exit: failures[0]?.exit ?? (interrupted > 0 ? EXIT_INTERRUPTED : EXIT.OK),
       failed,
+      failures,
       fixed,
       interrupted,
       total: failed + fixed + unchanged + interrupted,
@@ -185,11 +217,20 @@ export class Station {
   private offer(found: FoundDevice, plugged: boolean): void {
     if (!this.watching || this.inFlight.has(found.id) || this.queued.has(found.id)) return
     const state = this.seen.get(found.id)
+    const attempt = (this.attempts.get(found.id) ?? 0) + 1
     if (state !== undefined) {
-      // Re-enumerations of a device in hand are expected; a device done earlier and plugged in again is said.
-      if (plugged && state !== 'active') this.opts.onRepeat?.(found.id, state)
-      return
+      // Re-enumerations of a device in hand are expected; a device done earlier and plugged in again is said,
+      // and one that failed is tried again (the operator replugged it, or put it in Safe Mode as asked).
+      if (plugged && state === 'failed' && attempt <= MAX_ATTEMPTS) {
+        this.counts.failed--
+        this.failures.delete(found.id)
+        this.opts.onRetry?.(found.id, attempt)
+      } else {
+        if (plugged && state !== 'active') this.opts.onRepeat?.(found.id, state)
+        return
+      }
     }
+    this.attempts.set(found.id, attempt)
     this.seen.set(found.id, 'active')
     this.queue.push(found)
     this.queued.add(found.id)
@@ -220,8 +261,13 @@ export class Station {
     if (this.forced) return // the summary is out; this one was counted as interrupted
     const outcome = outcomeOf(report)
     this.counts[outcome]++
-    if (outcome === 'failed' && this.firstFailureExit === undefined) this.firstFailureExit = report.error?.exit ?? EXIT.UNEXPECTED
+    if (outcome === 'failed') {
+      const e = report.error
+      this.failures.set(found.id, {code: e?.code ?? 'SETUP_FLAG_UNEXPECTED', exit: e?.exit ?? EXIT.UNEXPECTED, id: found.id, message: e?.message ?? 'failed'})
+    }
     this.seen.set(found.id, outcome)
+    // Done with it before it is reported: a replug right after its failure line is a retry, not a re-enumeration.
+    this.inFlight.delete(found.id)
     this.opts.onReport?.(report)
   }
 
@@ -325,7 +371,8 @@ export function stationUsageError(args: string[], method: Method): SetupFlagErro
 
 export function summaryText(s: StationSummary): string {
   const interrupted = s.interrupted > 0 ? `, ${s.interrupted} interrupted while being written` : ''
-  return `Stopped. ${s.total} device${s.total === 1 ? '' : 's'}: ${s.fixed} fixed, ${s.unchanged} unchanged, ${s.failed} failed${interrupted}.`
+  const failed = s.failures.map((f) => `  ✖ ${f.id}: ${f.message}`)
+  return [`Stopped. ${s.total} device${s.total === 1 ? '' : 's'}: ${s.fixed} fixed, ${s.unchanged} unchanged, ${s.failed} failed${interrupted}.`, ...(failed.length > 0 ? ['Failed:', ...failed] : [])].join('\n')
 }
 
 /**
@@ -356,10 +403,15 @@ export async function runStation(o: StationRunOptions): Promise<void> {
     onRepeat: (id, outcome) =>
       note(
         outcome === 'failed'
-          ? `${id}: failed earlier in this run; not touched again (to retry it on its own: particle-setup-flag set ${id}).`
+          ? `${id}: failed ${MAX_ATTEMPTS} times in this run; not touched again (to try it on its own: particle-setup-flag set ${id}).`
           : `${id}: already handled in this run (${outcome}); not touched again.`,
       ),
-    onReport: (r) => out(o.json ? JSON.stringify(r) : o.line(r).replaceAll(/\n\s*/g, ' ')),
+    onReport: (r) => {
+      if (o.json) return out(JSON.stringify(r))
+      const retry = r.error ? ' (Once done, or to try again, unplug it and plug it in again: the station tries it again.)' : ''
+      out(o.line(r).replaceAll(/\n\s*/g, ' ') + retry)
+    },
+    onRetry: (id, attempt) => note(`${id}: plugged in again after failing; trying again (attempt ${attempt} of ${MAX_ATTEMPTS}).`),
     onScanError: (error) => proc.stderr(`Warning: listing USB devices failed (${(error as Error).message}); still watching for hot-plug events.\n`),
     onUnreadable: (platformName) =>
       proc.stderr(
@@ -369,7 +421,10 @@ export async function runStation(o: StationRunOptions): Promise<void> {
   })
 
   const printSummary = (s: StationSummary) => {
-    if (o.json) out(JSON.stringify({summary: {failed: s.failed, fixed: s.fixed, interrupted: s.interrupted, total: s.total, unchanged: s.unchanged}}))
+    if (o.json) {
+      const failures = s.failures.map((f) => ({code: f.code, id: f.id, message: f.message}))
+      out(JSON.stringify({summary: {failed: s.failed, failures, fixed: s.fixed, interrupted: s.interrupted, total: s.total, unchanged: s.unchanged}}))
+    }
     else out(`\n${summaryText(s)}`)
   }
 
@@ -382,7 +437,12 @@ export async function runStation(o: StationRunOptions): Promise<void> {
   const onSignal = () => {
     if (state === 'watching') {
       state = 'stopping'
-      if (station.busy > 0) note(`Stopping: finishing ${station.busy} device${station.busy === 1 ? '' : 's'} in progress (Ctrl-C again to quit now).`)
+      // On stderr in every output mode (stdout stays NDJSON under --json): the person pressed a key and waits.
+      proc.stderr(
+        station.busy > 0
+          ? `Stopping: finishing ${station.busy} device${station.busy === 1 ? '' : 's'} in progress (Ctrl-C again to quit now).\n`
+          : 'Stopping.\n',
+      )
       void station.stop().then(finish)
     } else if (state === 'stopping') {
       // A second signal: quit now, whatever is in flight (the virtual bus settles its state on close).

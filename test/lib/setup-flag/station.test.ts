@@ -68,7 +68,9 @@ function setup(over: Partial<StationOptions> = {}, devices: VirtualDeviceSpec[] 
     const r = reports.find((x) => x.id === i)
     return r ? Promise.resolve(r) : new Promise<SetReport>((resolve) => waiting.set(i, resolve))
   }
-  return {clock, nextListing, reportOf, reports, repeats, station, usb}
+  /** The next report of device `i` (for a device tried again). */
+  const nextReportOf = (i: string) => new Promise<SetReport>((resolve) => waiting.set(i, resolve))
+  return {clock, nextListing, nextReportOf, reportOf, reports, repeats, station, usb}
 }
 
 function noViolations(usb: VirtualUsb): void {
@@ -110,7 +112,7 @@ describe('station (set --watch), in process', function () {
     usb.addDevice(spec(1, {mode: 'listening', setupDone: 0xff}))
     expect(repeats).to.deep.equal([[id(1), 'fixed']])
     const summary = await station.stop()
-    expect(summary).to.deep.equal({exit: 0, failed: 0, fixed: 3, interrupted: 0, total: 4, unchanged: 1})
+    expect(summary).to.deep.equal({exit: 0, failed: 0, failures: [], fixed: 3, interrupted: 0, total: 4, unchanged: 1})
     expect(reports.map((r) => r.id).sort()).to.deep.equal([1, 2, 3, 4].map((n) => id(n)))
     expect(usb.device(id(1))!.spec().setupDone).to.equal(0xff) // the replugged one: untouched
     for (const n of [2, 3]) expect(usb.device(id(n))!.spec().setupDone).to.equal(1)
@@ -132,7 +134,7 @@ describe('station (set --watch), in process', function () {
     expect(reports).to.have.length(1000)
     expect(new Set(reports.map((r) => r.id)).size).to.equal(1000)
     const unchanged = Array.from({length: 1000}, (_, i) => i + 1).filter((n) => n % 10 !== 0 && n % 7 === 0).length
-    expect(summary).to.deep.equal({exit: 0, failed: 0, fixed: 1000 - unchanged, interrupted: 0, total: 1000, unchanged})
+    expect(summary).to.deep.equal({exit: 0, failed: 0, failures: [], fixed: 1000 - unchanged, interrupted: 0, total: 1000, unchanged})
     expect(most).to.be.at.most(200)
     expect(station.remembered).to.be.at.most(200)
     noViolations(usb)
@@ -174,17 +176,30 @@ describe('station (set --watch), in process', function () {
     await station.stop()
   })
 
-  it('failures: counted, the first one decides the exit status, not retried when plugged in again', async () => {
-    const {reportOf, repeats, station, usb} = setup({}, [spec(1, {faults: {dfuWriteError: true}, mode: 'dfu'})])
+  it('failures: counted and listed, the first one decides the exit status, not retried by a re-scan', async () => {
+    const {nextListing, reportOf, repeats, reports, station, usb} = setup({}, [spec(1, {faults: {dfuWriteError: true}, mode: 'dfu'})])
     await station.start()
     expect((await reportOf(id(1))).error!.code).to.equal('SETUP_FLAG_DFU')
     usb.addDevice(spec(2, {faults: {accessDenied: true}}))
     expect((await reportOf(id(2))).error!.exit).to.equal(5)
-    usb.removeDevice(id(1))
-    usb.addDevice(spec(1, {mode: 'dfu'}))
-    expect(repeats).to.deep.equal([[id(1), 'failed']])
+    await nextListing() // still plugged in: a re-scan sees both again and tries neither
+    expect(reports).to.have.length(2)
+    expect(repeats).to.deep.equal([])
     // The first failure decides: a DFU write that did not take is exit 8 (then 5 for the permission).
-    expect(await station.stop()).to.deep.equal({exit: 8, failed: 2, fixed: 0, interrupted: 0, total: 2, unchanged: 0})
+    const summary = await station.stop()
+    expect(summary).to.deep.include({exit: 8, failed: 2, fixed: 0, interrupted: 0, total: 2, unchanged: 0})
+    expect(summary.failures.map((f) => [f.id, f.code])).to.deep.equal([[id(1), 'SETUP_FLAG_DFU'], [id(2), 'SETUP_FLAG_USB_ACCESS']])
+  })
+
+  it('a failed device plugged in again is tried again (and no longer counts as failed once fixed)', async () => {
+    const {nextReportOf, reportOf, station, usb} = setup({}, [spec(1, {faults: {dfuWriteError: true}, mode: 'dfu'})])
+    await station.start()
+    expect((await reportOf(id(1))).error!.code).to.equal('SETUP_FLAG_DFU')
+    const second = nextReportOf(id(1))
+    usb.removeDevice(id(1))
+    usb.addDevice(spec(1, {mode: 'dfu'})) // the operator replugs it (here: the fault is gone)
+    expect((await second).error).to.equal(undefined)
+    expect(await station.stop()).to.deep.equal({exit: 0, failed: 0, failures: [], fixed: 1, interrupted: 0, total: 1, unchanged: 0})
   })
 
   it('stop() lets the devices in flight finish; stop({force: true}) returns at once and counts them as interrupted', async () => {
@@ -196,7 +211,7 @@ describe('station (set --watch), in process', function () {
 
     const b = setup({set: {done: true, dryRun: false, force: false, method: 'dfu', timeoutMs: 10_000}}, [spec(1, {mode: 'normal'})])
     await b.station.start()
-    expect(await b.station.stop({force: true})).to.deep.equal({exit: 130, failed: 0, fixed: 0, interrupted: 1, total: 1, unchanged: 0})
+    expect(await b.station.stop({force: true})).to.deep.equal({exit: 130, failed: 0, failures: [], fixed: 0, interrupted: 1, total: 1, unchanged: 0})
     b.usb.addDevice(spec(2))
     expect(b.station.busy).to.equal(1) // nothing new is taken on after a stop
   })
