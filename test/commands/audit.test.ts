@@ -57,7 +57,7 @@ describe('audit (loopback cloud)', function () {
     cloud = await new FakeCloud().start()
     cloud.products.push({devices: BIG, id: 4242, slug: 'field-fleet'})
     const home = cloud.profileHome()
-    env = {HOME: home}
+    env = {COLUMNS: '1000', HOME: home} // counts, not wrapping: one summary line each
   })
   afterEach(() => cloud.close())
 

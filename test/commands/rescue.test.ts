@@ -29,7 +29,7 @@ describe('set --method firmware --wait-online (field rescue, loopback cloud)', f
     const home = cloud.profileHome()
     production = join(home, 'production.bin')
     writeFileSync(production, 'PRODUCTION v9')
-    env = {HOME: home, PARTICLE_OFFLINE: ''}
+    env = {COLUMNS: '1000', HOME: home, PARTICLE_OFFLINE: ''} // messages matched whole, not wrapped
   })
   afterEach(() => cloud.close())
 
