@@ -216,6 +216,16 @@ export const errors = {
       exit: what === 'write' ? EXIT.WRITE : EXIT.DEVICE,
       suggestions: ['Tap RESET to leave DFU mode, then run the command again.'],
     }),
+
+  /** The virtual devices file could not be written back: not a device fault, a problem of the file or its folder. */
+  devicesFileWrite: (file: string, problem: string, cause?: unknown) =>
+    new SetupFlagError('SETUP_FLAG_DEVICES_FILE_WRITE', `The virtual devices file ${file} could not be written back (${problem}); the virtual devices' state is not saved.`, {
+      cause,
+      exit: EXIT.USAGE,
+      suggestions: [
+        'Make the file and its folder writable for this user (a temporary file and a .lock file are created beside it), or point PARTICLE_VIRTUAL_DEVICES at a copy in a writable folder.',
+      ],
+    }),
 }
 
 /** Device OS `system_error_t` names for the codes we may meet (device-protocol.md §2.12). */
