@@ -185,7 +185,7 @@ export function withDevicesFileLock<R>(path: string, fn: () => R): R {
  * Replace a devices file's content atomically (a temporary file beside its real target, then a rename), keeping
  * its permission bits and owner. Call it holding the lock: the temporary file's name is fixed.
  */
-function replaceFile(target: string, text: string): void {
+function replaceFile(target: string, text: string, basis?: string): boolean {
   const tmp = `${target}.tmp`
   let mode = 0o644
   let owner: {gid: number; uid: number} | undefined
@@ -206,7 +206,14 @@ function replaceFile(target: string, text: string): void {
         // not ours to give away: keep root's
       }
     }
+    // A person adding devices (temporary file, then rename) takes no lock: if the file changed since it was read,
+    // merge again rather than replace their edit.
+    if (basis !== undefined && stamp(target) !== basis) {
+      unlinkSync(tmp)
+      return false
+    }
     renameSync(tmp, target)
+    return true
   } catch (error) {
     try {
       unlinkSync(tmp)
@@ -214,6 +221,16 @@ function replaceFile(target: string, text: string): void {
       // nothing was created
     }
     throw writeProblem(target, error)
+  }
+}
+
+/** What identifies one version of a file on disk: a rename or a rewrite changes it. */
+function stamp(path: string): string {
+  try {
+    const s = statSync(path)
+    return `${s.ino}:${s.mtimeMs}:${s.size}`
+  } catch {
+    return 'missing'
   }
 }
 
@@ -237,6 +254,7 @@ function serializeDocument(document: Record<string, unknown>, devices: VirtualDe
 
 interface DiskDocument {
   devices: VirtualDeviceSpec[]
+  stamp: string
   document: Record<string, unknown>
   text: string
   violations: unknown[]
@@ -245,6 +263,7 @@ interface DiskDocument {
 /** The file as it is on disk now, or undefined when it is missing or (half-written by hand) invalid. */
 function readDisk(path: string): DiskDocument | undefined {
   let text: string
+  const before = stamp(path)
   try {
     text = readText(path)
   } catch {
@@ -253,7 +272,7 @@ function readDisk(path: string): DiskDocument | undefined {
   try {
     const json = JSON.parse(text) as Record<string, unknown>
     const devices = checkDevicesDocument(json)
-    return {devices, document: json, text, violations: Array.isArray(json.violations) ? json.violations : []}
+    return {devices, document: json, stamp: before, text, violations: Array.isArray(json.violations) ? json.violations : []}
   } catch {
     return undefined
   }
@@ -573,23 +592,26 @@ class FileVirtualUsb extends VirtualUsb {
     const fresh = this.violations.slice(this.reported)
     if (changed.size === 0 && fresh.length === 0) return
     withDevicesFileLock(this.target, () => {
-      const disk = readDisk(this.target)
-      const document = disk?.document ?? this.document
-      const diskDevices = disk?.devices ?? [...this.fileSpecs.values()]
-      const merged = mergeSpecs(diskDevices, changed, this.everInFile)
-      const violations = [...(disk?.violations ?? this.fileViolations), ...fresh]
-      // Others' changes found on disk reach this bus as plugs, unplugs and button presses.
-      if (disk && disk.text !== this.lastWritten) this.applyFile(this.fileSpecs, changed, merged)
-      const text = serializeDocument(document, merged, violations)
-      if (text !== disk?.text) replaceFile(this.target, text)
-      this.document = document
-      this.fileSpecs = new Map(merged.map((d) => [d.id, d]))
-      for (const id of this.fileSpecs.keys()) this.everInFile.add(id)
-      this.fileViolations = violations
-      this.reported += fresh.length
-      this.lastWritten = text
-      this.lastSeen = this.stat()
-      this.takeSnapshot()
+      for (let attempt = 0; ; attempt++) {
+        const disk = readDisk(this.target)
+        const document = disk?.document ?? this.document
+        const diskDevices = disk?.devices ?? [...this.fileSpecs.values()]
+        const merged = mergeSpecs(diskDevices, changed, this.everInFile)
+        const violations = [...(disk?.violations ?? this.fileViolations), ...fresh]
+        const text = serializeDocument(document, merged, violations)
+        if (text !== disk?.text && !replaceFile(this.target, text, attempt < 10 ? disk?.stamp : undefined)) continue
+        // Others' changes found on disk reach this bus as plugs, unplugs and button presses.
+        if (disk && disk.text !== this.lastWritten) this.applyFile(this.fileSpecs, changed, merged)
+        this.document = document
+        this.fileSpecs = new Map(merged.map((d) => [d.id, d]))
+        for (const id of this.fileSpecs.keys()) this.everInFile.add(id)
+        this.fileViolations = violations
+        this.reported += fresh.length
+        this.lastWritten = text
+        this.lastSeen = this.stat()
+        this.takeSnapshot()
+        return
+      }
     })
   }
 }
