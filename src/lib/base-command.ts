@@ -10,6 +10,7 @@ import {Cloud} from './cloud/cloud.js'
 import {type CloudSettings, DEFAULT_API_URL, loadSettings} from './cloud/settings.js'
 import {EXIT, isSetupFlagError, SetupFlagError} from './errors.js'
 import {inquirerPrompter, type Prompter} from './prompts.js'
+import {filterDebugOutput, forTerminal, oneLine, redactDeep} from './redact.js'
 import {forHost, withSuggestions} from './render.js'
 import {openUsbBackend, type UsbBackend} from './usb/backend.js'
 
@@ -59,6 +60,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       // oclif's own errors (bad flags, parse errors): its rendering for people; our error shape under --json
       // (oclif would serialise its whole parse state), and the exit code core 4 loses under --json.
       process.exitCode = err.oclif.exit
+      err.message = forTerminal(err.message) // it quotes argv
       if (!this.jsonEnabled()) return super.catch(err)
       const message = err.message.split('\n')[0]
       this.logJson({error: {code: 'SETUP_FLAG_USAGE', exit: err.oclif.exit, message, suggestions: [`See \`${this.config.bin} ${this.id?.replaceAll(':', ' ') ?? ''} --help\`.`]}})
@@ -88,6 +90,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   protected override async init(): Promise<void> {
+    filterDebugOutput(process.env)
     await super.init()
     const {args, argv, flags} = await this.parse({
       args: this.ctor.args,
@@ -119,6 +122,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
         settings = {apiUrl: DEFAULT_API_URL, from: 'none', offline: true, profile: 'particle'}
       }
       if (this.flags.offline) settings.offline = true
+      // --timeout, when given, is also the deadline of each cloud request (default 15 s).
+      if (this.argv.some((a) => a === '--timeout' || a.startsWith('--timeout='))) settings.timeoutMs = this.flags.timeout * 1000
       this.cloudClient = new Cloud(settings, this.clock, (m) => this.warning(m))
     }
     return this.cloudClient
@@ -126,11 +131,16 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** Everything printed for people names our commands as the running CLI spells them. */
   override log(message = '', ...args: unknown[]): void {
-    super.log(forHost(message, this.config.bin), ...args)
+    super.log(forTerminal(forHost(message, this.config.bin)), ...args)
   }
 
   override logToStderr(message = '', ...args: unknown[]): void {
-    super.logToStderr(forHost(message, this.config.bin), ...args)
+    super.logToStderr(forTerminal(forHost(message, this.config.bin)), ...args)
+  }
+
+  /** JSON output passes the same redaction (JSON escapes control characters itself). */
+  override logJson(json: unknown): void {
+    super.logJson(redactDeep(json))
   }
 
   /** A person can be asked: a terminal on both ends and not --json. */

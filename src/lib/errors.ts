@@ -161,7 +161,7 @@ export const errors = {
     new SetupFlagError('SETUP_FLAG_PROTOCOL', `The device sent an unexpected reply to ${what}.`, {
       cause,
       exit: EXIT.DEVICE,
-      suggestions: ['Reset the device and try again; if it persists, run with DEBUG=setup-flag:* and report it.'],
+      suggestions: ['Reset the device and try again; if it persists, run with DEBUG=* (secrets are removed from its output) and report it.'],
     }),
 
   deviceResult: (what: string, result: number) =>
@@ -225,6 +225,30 @@ export const errors = {
       suggestions: [
         'Make the file and its folder writable for this user (a temporary file and a .lock file are created beside it), or point PARTICLE_VIRTUAL_DEVICES at a copy in a writable folder.',
       ],
+    }),
+
+  /** The cloud answered, but not with what its API sends (not JSON, not a list): a proxy or portal in the way. */
+  cloudBadAnswer: (what: string, detail: string, cause?: unknown) =>
+    new SetupFlagError('SETUP_FLAG_CLOUD_BAD_ANSWER', `The Particle Cloud sent an unexpected answer to ${what} (${detail}).`, {
+      cause,
+      exit: EXIT.CLOUD,
+      suggestions: ['Check PARTICLE_API_URL / the profile\'s apiUrl and any proxy (HTTPS_PROXY): something other than the Particle API answered.'],
+    }),
+
+  /** A 403/404 on a request that is not about one device (compiling, downloading a binary). */
+  cloudRefused: (what: string, status: number, cause?: unknown) =>
+    new SetupFlagError('SETUP_FLAG_CLOUD_REFUSED', `The Particle Cloud refused ${what} (HTTP ${status}).`, {
+      cause,
+      exit: EXIT.CLOUD,
+      suggestions: ['Check that your account may compile for this platform (`particle whoami`), or use --method usb or --method dfu.'],
+    }),
+
+  /** A --restore firmware file that cannot be used (too big to be firmware, unreadable). */
+  restoreFile: (file: string, problem: string, cause?: unknown) =>
+    new SetupFlagError('SETUP_FLAG_RESTORE_FILE', `The firmware file ${file} cannot be restored: ${problem}.`, {
+      cause,
+      exit: EXIT.USAGE,
+      suggestions: ['Pass the application binary (.bin) the device ran before, as built for its platform.'],
     }),
 }
 
