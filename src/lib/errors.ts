@@ -124,7 +124,7 @@ export const errors = {
         exit: EXIT.USB_ACCESS,
         suggestions: [
           'Install the udev rule with `particle usb configure` (official CLI), or write it yourself:',
-          `echo '${UDEV_RULE}' | sudo tee /etc/udev/rules.d/50-particle.rules && sudo udevadm control --reload-rules`,
+          `echo '${UDEV_RULE}' | sudo tee -a /etc/udev/rules.d/50-particle.rules && sudo udevadm control --reload-rules`,
           'Then unplug the device and plug it in again.',
         ],
       },
