@@ -1,3 +1,5 @@
+import {oneLine} from './redact.js'
+
 /**
  * Every failure a user can meet, with a stable code, a documented exit status and the next step to take.
  * Commands never build error text inline; they throw one of these (or receive one per device).
@@ -61,7 +63,7 @@ export const UDEV_RULE =
 
 export const errors = {
   badDeviceId: (arg: string) =>
-    new SetupFlagError('SETUP_FLAG_BAD_DEVICE_ID', `"${arg}" is not a device ID: a device ID is 24 hexadecimal digits.`, {
+    new SetupFlagError('SETUP_FLAG_BAD_DEVICE_ID', `"${oneLine(arg)}" is not a device ID: a device ID is 24 hexadecimal digits.`, {
       exit: EXIT.USAGE,
       suggestions: ['Run `particle-setup-flag get` with no argument to list the connected devices and their IDs.'],
     }),
@@ -183,7 +185,7 @@ export const errors = {
     ),
 
   notLoggedIn: (name: string) =>
-    new SetupFlagError('SETUP_FLAG_NOT_LOGGED_IN', `"${name}" looks like a device name, and names need the Particle Cloud, but you are not logged in.`, {
+    new SetupFlagError('SETUP_FLAG_NOT_LOGGED_IN', `"${oneLine(name)}" looks like a device name, and names need the Particle Cloud, but you are not logged in.`, {
       exit: EXIT.CLOUD,
       suggestions: ['Log in with `particle login`, or use the device ID (`particle-setup-flag get` lists the connected IDs).'],
     }),
@@ -196,7 +198,7 @@ export const errors = {
     }),
 
   cloudDeviceNotFound: (arg: string, cause?: unknown) =>
-    new SetupFlagError('SETUP_FLAG_UNKNOWN_DEVICE', `The Particle Cloud knows no device "${arg}" in your account (an unknown name, or someone else's device).`, {
+    new SetupFlagError('SETUP_FLAG_UNKNOWN_DEVICE', `The Particle Cloud knows no device "${oneLine(arg)}" in your account (an unknown name, or someone else's device).`, {
       cause,
       exit: EXIT.CLOUD,
       suggestions: ['Check the name with `particle list`, or use the device ID.', 'Logged in to the right account? `particle whoami`'],

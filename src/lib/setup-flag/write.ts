@@ -101,7 +101,9 @@ function decide(report: SetReport, applicability: Applicability, current: null |
     report.steps.push(`--force: writing although ${applicability.applies === false ? 'the flag has no effect on this device' : 'the Device OS version is unknown'}.`)
     return true
   }
-  const alreadyThere = current !== undefined && (opts.done ? current === SETUP_DONE : current === null || current === 0xff || current === 0x00)
+  // Request 74's "not done" (current null) only says the byte is not 0x01: it may be a value the boot treats as
+  // done, so --not-done writes 0xFF unless the byte is known to be 0xFF or 0x00.
+  const alreadyThere = current !== undefined && (opts.done ? current === SETUP_DONE : current === 0xff || current === 0x00)
   if (alreadyThere && !opts.force) {
     report.steps.push(`Nothing written: the flag is already ${opts.done ? 'set' : 'not set'}.`)
     return false
@@ -249,6 +251,14 @@ function safeModeByHand(id: string, cause: RequestPendingTimeout): SetupFlagErro
  */
 async function setOverDfu(found: FoundDevice, opts: SetOptions, report: SetReport): Promise<void> {
   let dfuDevice = found
+  // Platforms that never had the flag (Gen2, Realtek) need no DFU traffic: their memory map has no system-part
+  // header where nRF52840 has one, so reading it would fail as a DFU addressing error.
+  const byPlatform = flagApplies(found.platform, {})
+  if (found.mode === 'dfu' && byPlatform.applies === false && !opts.force) {
+    Object.assign(report, interpretFlag(byPlatform, undefined))
+    report.steps.push('Nothing written: the flag does not apply here.')
+    return
+  }
   if (found.mode !== 'dfu') {
     const dev = await openDevice(found, opts.clock)
     const version = await dev.systemVersion({timeoutMs: opts.timeoutMs})
@@ -288,7 +298,7 @@ async function setOverDfu(found: FoundDevice, opts: SetOptions, report: SetRepor
   const dfu = new DfuseClient(dfuDevice.usbDevice, io, opts.clock)
   let left = false
   try {
-    if (report.deviceOsVersionSource === null) {
+    if (report.deviceOsVersionSource === null && byPlatform.applies !== false) {
       const v = await readSystemVersionOverDfu(dfu, found.platform.id)
       if (v.moduleVersion !== undefined) {
         report.systemModuleVersion = v.moduleVersion
