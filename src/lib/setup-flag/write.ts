@@ -56,13 +56,21 @@ export function rebootTimeoutMs(timeoutMs: number): number {
   return Math.max(15_000, 3 * timeoutMs)
 }
 
+/** The USB objects a device had in one setSetupFlag() (it re-enumerates on every restart), closed at the end. */
+const seenObjects = new WeakMap<object, USBDevice[]>()
+
 /** Wait for a device we restarted to come back in `mode`, within the reboot allowance. */
-function waitBack(old: FoundDevice, mode: 'dfu' | 'normal', opts: Pick<SetOptions, 'backend' | 'clock' | 'timeoutMs'>, what: string): Promise<FoundDevice> {
-  return waitForReturn(old, mode, {backend: opts.backend, clock: opts.clock, timeoutMs: rebootTimeoutMs(opts.timeoutMs)}, what)
+async function waitBack(old: FoundDevice, mode: 'dfu' | 'normal', opts: Pick<SetOptions, 'backend' | 'clock' | 'timeoutMs'>, what: string): Promise<FoundDevice> {
+  const back = await waitForReturn(old, mode, {backend: opts.backend, clock: opts.clock, timeoutMs: rebootTimeoutMs(opts.timeoutMs)}, what)
+  seenObjects.get(opts)?.push(back.usbDevice)
+  return back
 }
 
-export async function setSetupFlag(found: FoundDevice, opts: SetOptions): Promise<SetReport> {
+export async function setSetupFlag(found: FoundDevice, givenOpts: SetOptions): Promise<SetReport> {
   const report = setReport(found)
+  const opts = {...givenOpts}
+  const objects: USBDevice[] = [found.usbDevice]
+  seenObjects.set(opts, objects)
   try {
     const method = opts.method === 'auto' ? (found.mode === 'dfu' ? 'dfu' : 'usb') : opts.method
     let target = found
@@ -80,11 +88,9 @@ export async function setSetupFlag(found: FoundDevice, opts: SetOptions): Promis
     // A write was under way (request 73 or the DFU download went out): say the byte's state is unknown.
     if (report.method !== null && report.after === null) report.reason = `${report.reason} The byte's state after the write is unknown.`
   } finally {
-    // Close whatever USB objects this device had on the way (it may have re-enumerated several times).
-    await found.usbDevice.close().catch(() => {})
-    for (const d of await opts.backend.usb.getDevices().catch(() => [])) {
-      if (d.opened && d.serialNumber?.toLowerCase() === found.id) await d.close().catch(() => {})
-    }
+    // Close whatever USB objects this device had on the way (it may have re-enumerated several times). Not by
+    // listing the bus: with many devices set at once that made `set --all` quadratic.
+    for (const d of objects) if (d.opened) await d.close().catch(() => {})
   }
   return report
 }

@@ -402,16 +402,16 @@ class FileVirtualUsb extends VirtualUsb {
     this.lastWritten = text
     this.takeSnapshot()
     this.onStateChange(() => this.writeBack())
-    this.addEventListener('connect', (ev) => this.guard(ev.device))
+    this.addEventListener('connect', (ev) => {
+      if (this.failure) this.guard(ev.device)
+    })
     this.watch()
   }
 
   override async getDevices(): Promise<USBDevice[]> {
     if (this.failure) throw this.failure
     this.reread()
-    const list = await super.getDevices()
-    for (const d of list) this.guard(d)
-    return list
+    return super.getDevices()
   }
 
   override close(): void {
@@ -578,6 +578,11 @@ class FileVirtualUsb extends VirtualUsb {
       this.failure = undefined
     } catch (error) {
       this.failure = writeProblem(this.target, error)
+      // From now on every transfer of every device fails with it (devices that connect later too).
+      for (const {id} of this.specs()) {
+        const usbDevice = this.device(id)?.usbDevice
+        if (usbDevice) this.guard(usbDevice)
+      }
     }
     const took = performance.now() - started
     this.nextFlushAt = this.snapshot.size >= COALESCE_FROM_DEVICES ? Date.now() + took * FLUSH_BACKOFF : 0
