@@ -17,6 +17,8 @@ import {type CloudSettings} from './settings.js'
 
 /** How long one cloud request may take, connecting included, unless --timeout says otherwise. */
 export const CLOUD_DEADLINE_MS = 15_000
+/** A cloud compile legitimately takes tens of seconds: its deadline is at least this. */
+export const COMPILE_DEADLINE_MS = 90_000
 
 /** The fields of a cloud device we use. particle-api-js's DeviceInfo lacks `system_firmware_version`. */
 export interface CloudDevice {
@@ -107,7 +109,7 @@ export class Cloud {
   /** Compile `files` in the cloud for a platform and Device OS version; returns the firmware binary. */
   async compile(files: Record<string, string>, platformId: number, targetVersion: string): Promise<Buffer> {
     const buffers = Object.fromEntries(Object.entries(files).map(([k, v]) => [k, Buffer.from(v)]))
-    const body = (await this.call((api, auth) => api.compileCode({auth, files: buffers, platformId, targetVersion}), 'the compile request', false)) as {
+    const body = (await this.call((api, auth) => api.compileCode({auth, files: buffers, platformId, targetVersion}), 'the compile request', false, Math.max(COMPILE_DEADLINE_MS, this.deadlineMs))) as {
       binary_id?: string
       errors?: string[]
       ok?: boolean
@@ -177,14 +179,14 @@ export class Cloud {
   }
 
   /** One request; `what` names it in errors (a device ID or name when `aboutDevice`, else the request itself). */
-  private async call(fn: (api: ParticleApi, auth: string) => Promise<{body: unknown}>, what: string, aboutDevice = true): Promise<unknown> {
+  private async call(fn: (api: ParticleApi, auth: string) => Promise<{body: unknown}>, what: string, aboutDevice = true, deadlineMs = this.deadlineMs): Promise<unknown> {
     if (this.unavailable) throw this.unavailable
     const auth = this.settings.accessToken
     if (!auth) throw errors.notLoggedIn(what)
     const api = await this.client()
     for (let attempt = 0; ; attempt++) {
       try {
-        return (await this.withDeadline(fn(api, auth))).body
+        return (await this.withDeadline(fn(api, auth), deadlineMs)).body
       } catch (error) {
         if (error instanceof SetupFlagError) throw error
         const e = error as ApiError
@@ -207,15 +209,15 @@ export class Cloud {
    * second) would hold us for ever. Race the request against the deadline and, when it passes, destroy the
    * connections so the request settles and nothing keeps the process alive.
    */
-  private async withDeadline<R>(request: Promise<R>): Promise<R> {
+  private async withDeadline<R>(request: Promise<R>, deadlineMs = this.deadlineMs): Promise<R> {
     request.catch(() => {}) // settles after the deadline: nobody listens any more
     let timer: ReturnType<typeof setTimeout> | undefined
     const expired = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => {
         for (const socket of this.sockets) socket.destroy()
         this.sockets.clear()
-        reject(errors.cloudUnavailable(`no answer from ${redact(this.settings.apiUrl)} within ${this.deadlineMs / 1000} s`))
-      }, this.deadlineMs)
+        reject(errors.cloudUnavailable(`no answer from ${redact(this.settings.apiUrl)} within ${deadlineMs / 1000} s`))
+      }, deadlineMs)
     })
     try {
       return await Promise.race([request, expired])
