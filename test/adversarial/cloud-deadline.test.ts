@@ -4,11 +4,10 @@
  * cloud only adds a display name, the USB answer still comes with a warning.
  */
 import {expect} from 'chai'
-import {mkdirSync, writeFileSync} from 'node:fs'
 import {createServer, type Server, type Socket} from 'node:net'
-import {join} from 'node:path'
 
-import {devicesFile, runCli, runJson, tempDir} from '../support/cli.js'
+import {devicesFile, runCli, runJson} from '../support/cli.js'
+import {profileHome} from './helpers.js'
 
 const ARGON = 'e00fce681a2b3c4d5e6f7a01'
 
@@ -47,10 +46,7 @@ describe('adversarial: a silent cloud does not hang us', function () {
       const cloud = await silentCloud(drip)
       try {
         const file = devicesFile([{deviceOs: '3.3.1', faults: {}, id: ARGON, mode: 'listening', platform: 'argon', setupDone: 255}])
-        const home = tempDir('setup-flag-home-')
-        mkdirSync(join(home, '.particle'))
-        writeFileSync(join(home, '.particle', 'particle.config.json'), JSON.stringify({access_token: 'tok-silent-123', apiUrl: cloud.url}))
-        const env = {HOME: home, PARTICLE_VIRTUAL_DEVICES: file}
+        const env = {HOME: profileHome({access_token: 'tok-silent-123', apiUrl: cloud.url}), PARTICLE_VIRTUAL_DEVICES: file}
         const started = Date.now()
         const r = await runJson<{devices: Array<{flag: string}>; warnings: string[]}>(['get', ARGON, '--timeout', '1'], {env})
         const took = Date.now() - started

@@ -109,7 +109,7 @@ describe('adversarial: the devices file', () => {
   for (const [what, path] of [['/dev/zero', '/dev/zero'], ['a FIFO', 'fifo']] as const) {
     it(`refuses ${what} as a devices file at once (exit 2), instead of hanging`, async function () {
       this.timeout(30_000)
-      let file = path
+      let file: string = path
       if (path === 'fifo') {
         file = join(dir(), 'fifo')
         execFileSync('mkfifo', [file])

@@ -4,23 +4,18 @@
  * messages, never "Unexpected error" or a library's internals.
  */
 import {expect} from 'chai'
-import {closeSync, mkdirSync, openSync, writeFileSync, ftruncateSync} from 'node:fs'
+import {closeSync, ftruncateSync, openSync} from 'node:fs'
 import {createServer, type Server} from 'node:http'
 import {join} from 'node:path'
 
 import {devicesFile, runCli, runJson, tempDir, testDevice, testId} from '../support/cli.js'
 import {FakeCloud} from '../support/fake-cloud.js'
+import {profileHome} from './helpers.js'
 
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0009\u000B-\u001F\u007F-\u009F]/
 const EVIL = '\u001B]0;pwned\u0007\u001B[2J\u001B[31mred\rover\nline\u009B1m'
 
-function home(config: Record<string, unknown>): string {
-  const dir = tempDir('setup-flag-home-')
-  mkdirSync(join(dir, '.particle'))
-  writeFileSync(join(dir, '.particle', 'particle.config.json'), JSON.stringify(config))
-  return dir
-}
 
 /** A server standing where the cloud should be, answering with whatever `route` says. */
 async function oddCloud(route: (method: string, path: string) => {body: string; status: number; type?: string}): Promise<{close(): Promise<void>; url: string}> {
@@ -51,7 +46,7 @@ describe('adversarial: terminal injection', function () {
     const cloud = await new FakeCloud().start()
     try {
       cloud.devices = [{id: testId(1), name: `evil${EVIL}`, platform_id: 12, system_firmware_version: `3.1.0${EVIL}`}]
-      const env = {HOME: home({access_token: cloud.token, apiUrl: cloud.url}), PARTICLE_VIRTUAL_DEVICES: devicesFile([testDevice(1, 'argon', '3.3.1', 'listening', 0xff)])}
+      const env = {HOME: profileHome({access_token: cloud.token, apiUrl: cloud.url}), PARTICLE_VIRTUAL_DEVICES: devicesFile([testDevice(1, 'argon', '3.3.1', 'listening', 0xff)])}
       const r = await runCli(['get', testId(1)], {env})
       expect(r.code).to.equal(0)
       expect(r.stdout).to.contain('evil')
@@ -80,7 +75,7 @@ describe('adversarial: terminal injection', function () {
     try {
       cloud.devices = [{connected: true, id: testId(2), name: 'far', platform_id: 12, system_firmware_version: '3.3.1'}]
       cloud.eventData = `\u001B[2J${EVIL}`
-      const env = {HOME: home({access_token: cloud.token, apiUrl: cloud.url}), PARTICLE_VIRTUAL_DEVICES: devicesFile([])}
+      const env = {HOME: profileHome({access_token: cloud.token, apiUrl: cloud.url}), PARTICLE_VIRTUAL_DEVICES: devicesFile([])}
       const r = await runCli(['set', 'far', '--method', 'firmware', '--yes'], {env})
       expect(r.code).to.equal(8)
       expect(r.stdout + r.stderr).to.contain('reported the setup-done byte')
@@ -117,7 +112,7 @@ describe('adversarial: errors a user can cause have their own codes', function (
       const cloud = await oddCloud(() => ({body, status: 200, type}))
       try {
         const r = await runJson<{error: {code: string; message: string}}>(['get', 'my-argon'], {
-          env: {HOME: home({access_token: 'tok-abcdef', apiUrl: cloud.url}), PARTICLE_VIRTUAL_DEVICES: devicesFile([])},
+          env: {HOME: profileHome({access_token: 'tok-abcdef', apiUrl: cloud.url}), PARTICLE_VIRTUAL_DEVICES: devicesFile([])},
         })
         expect(r.code).to.equal(7)
         expect(r.json.error.code).to.equal('SETUP_FLAG_CLOUD_BAD_ANSWER')
@@ -132,7 +127,7 @@ describe('adversarial: errors a user can cause have their own codes', function (
     const cloud = await oddCloud(() => ({body: JSON.stringify({devices: 'nope'}), status: 200}))
     try {
       const file = devicesFile([testDevice(1, 'argon', '3.3.1', 'normal', 1), testDevice(2, 'boron', '3.3.1', 'normal', 1)])
-      const r = await runJson<{warnings: string[]}>(['get'], {env: {HOME: home({access_token: 'tok-abcdef', apiUrl: cloud.url}), PARTICLE_VIRTUAL_DEVICES: file}})
+      const r = await runJson<{warnings: string[]}>(['get'], {env: {HOME: profileHome({access_token: 'tok-abcdef', apiUrl: cloud.url}), PARTICLE_VIRTUAL_DEVICES: file}})
       expect(r.code).to.equal(0)
       expect(r.json.warnings.join(' ')).to.contain('unexpected answer to the device list')
       expect(r.json.warnings.join(' ')).to.not.contain('is not a function')
@@ -146,7 +141,7 @@ describe('adversarial: errors a user can cause have their own codes', function (
     const cloud = await oddCloud((method, path) => (method === 'GET' && path.startsWith('/v1/devices/') ? {body: JSON.stringify(device), status: 200} : {body: JSON.stringify({error: 'Forbidden'}), status: 403}))
     try {
       const r = await runJson<{devices: Array<{error: {code: string; message: string}}>}>(['set', 'far', '--method', 'firmware', '--yes'], {
-        env: {HOME: home({access_token: 'tok-abcdef', apiUrl: cloud.url}), PARTICLE_VIRTUAL_DEVICES: devicesFile([])},
+        env: {HOME: profileHome({access_token: 'tok-abcdef', apiUrl: cloud.url}), PARTICLE_VIRTUAL_DEVICES: devicesFile([])},
       })
       expect(r.code).to.equal(7)
       expect(r.json.devices[0].error.code).to.equal('SETUP_FLAG_CLOUD_REFUSED')

@@ -4,21 +4,13 @@
  * dependencies (the proxy agent prints its URL) is filtered too.
  */
 import {expect} from 'chai'
-import {mkdirSync, writeFileSync} from 'node:fs'
-import {join} from 'node:path'
-
 import {addSecret, forTerminal, oneLine, redact, redactDeep} from '../../src/lib/redact.js'
-import {devicesFile, runCli, tempDir} from '../support/cli.js'
+import {devicesFile, runCli} from '../support/cli.js'
 import {FakeCloud} from '../support/fake-cloud.js'
+import {profileHome} from './helpers.js'
 
 const ARGON = 'e00fce681a2b3c4d5e6f7a01'
 
-function home(config: Record<string, unknown>): string {
-  const dir = tempDir('setup-flag-home-')
-  mkdirSync(join(dir, '.particle'))
-  writeFileSync(join(dir, '.particle', 'particle.config.json'), JSON.stringify(config))
-  return dir
-}
 
 describe('adversarial: no secret in any output', function () {
   this.timeout(120_000)
@@ -50,7 +42,7 @@ describe('adversarial: no secret in any output', function () {
       cloud.token = 'tok-9f8e7d6c5b4a39'
       cloud.devices = [{id: ARGON, name: 'my-argon', platform_id: 12, system_firmware_version: '3.3.1'}]
       file = devicesFile([{deviceOs: '3.3.1', faults: {}, id: ARGON, mode: 'listening', platform: 'argon', setupDone: 255}])
-      env = {HOME: home({access_token: cloud.token, apiUrl: cloud.url}), PARTICLE_VIRTUAL_DEVICES: file}
+      env = {HOME: profileHome({access_token: cloud.token, apiUrl: cloud.url}), PARTICLE_VIRTUAL_DEVICES: file}
     })
     afterEach(() => cloud.close())
 
@@ -83,7 +75,7 @@ describe('adversarial: no secret in any output', function () {
 
     it('a password in PARTICLE_API_URL is not echoed in "no answer from …"', async () => {
       const r = await runCli(['get', 'my-argon', '--json'], {
-        env: {HOME: home({}), PARTICLE_ACCESS_TOKEN: cloud.token, PARTICLE_API_URL: 'http://user:Sup3rPassw0rd@127.0.0.1:9', PARTICLE_VIRTUAL_DEVICES: file},
+        env: {HOME: profileHome({}), PARTICLE_ACCESS_TOKEN: cloud.token, PARTICLE_API_URL: 'http://user:Sup3rPassw0rd@127.0.0.1:9', PARTICLE_VIRTUAL_DEVICES: file},
       })
       expect(r.code).to.equal(7)
       expect(r.stdout).to.contain('user:[REDACTED]@127.0.0.1:9')

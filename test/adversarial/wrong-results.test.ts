@@ -2,22 +2,17 @@
  * Finding 5 of the hardening issue, replayed: results that were wrong, each now right.
  */
 import {expect} from 'chai'
-import {mkdirSync, writeFileSync} from 'node:fs'
+import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {realClock} from '../../src/lib/clock.js'
 import {devicesFile, readDevices, runCli, runJson, tempDir, testDevice, testId} from '../support/cli.js'
 import {FakeCloud} from '../support/fake-cloud.js'
+import {profileHome} from './helpers.js'
 
 type Report = {after: null | number; changed: boolean; error?: {code: string; exit: number; message: string}; flag: string; reason: null | string; steps: string[]; value: null | number}
 type Json = {devices: Report[]}
 
-function home(config: Record<string, unknown>): string {
-  const dir = tempDir('setup-flag-home-')
-  mkdirSync(join(dir, '.particle'))
-  writeFileSync(join(dir, '.particle', 'particle.config.json'), JSON.stringify(config))
-  return dir
-}
 
 describe('adversarial: wrong results', function () {
   this.timeout(120_000)
@@ -65,7 +60,7 @@ describe('adversarial: wrong results', function () {
       cloud = await new FakeCloud().start()
     })
     afterEach(() => cloud.close())
-    const env = () => ({HOME: home({access_token: cloud.token, apiUrl: cloud.url}), PARTICLE_VIRTUAL_DEVICES: devicesFile([])})
+    const env = () => ({HOME: profileHome({access_token: cloud.token, apiUrl: cloud.url}), PARTICLE_VIRTUAL_DEVICES: devicesFile([])})
 
     it('with no known Device OS version: an error (exit 7), not "the flag does not apply"', async () => {
       cloud.devices = [{connected: true, id: ARGON, name: 'far-argon', platform_id: 12}]
