@@ -10,7 +10,7 @@ import {Cloud} from './cloud/cloud.js'
 import {type CloudSettings, DEFAULT_API_URL, loadSettings} from './cloud/settings.js'
 import {EXIT, isSetupFlagError, SetupFlagError} from './errors.js'
 import {inquirerPrompter, type Prompter} from './prompts.js'
-import {filterDebugOutput, forTerminal, oneLine, redactDeep} from './redact.js'
+import {filterDebugOutput, forTerminal, redactDeep} from './redact.js'
 import {forHost, withSuggestions} from './render.js'
 import {openUsbBackend, type UsbBackend} from './usb/backend.js'
 

@@ -385,7 +385,7 @@ class FileVirtualUsb extends VirtualUsb {
   private snapshot = new Map<string, string>()
 
   constructor(
-    private readonly path: string,
+    path: string,
     text: string,
     options: {clock?: Clock; timing?: Partial<VirtualTiming>},
   ) {
