@@ -4,10 +4,8 @@
  * cached for the run, and HTTP failures turned into our errors. The access token goes only into the
  * Authorization header; it never appears in a message, an error or debug output.
  */
+import type {Agent} from 'node:http'
 import type {Duplex} from 'node:stream'
-
-import * as http from 'node:http'
-import * as https from 'node:https'
 
 import type {Clock} from '../clock.js'
 
@@ -236,7 +234,7 @@ export class Cloud {
   }
 
   /** Our own agent (direct or through the proxy), so connections have a connect deadline and can be destroyed. */
-  private async agent(): Promise<http.Agent> {
+  private async agent(): Promise<Agent> {
     const connectMs = this.deadlineMs
     if (this.settings.proxyUrl) {
       const {HttpsProxyAgent} = await import('https-proxy-agent')
@@ -255,7 +253,8 @@ export class Cloud {
       }
       return agent
     }
-    const agent = this.settings.apiUrl.startsWith('https:') ? new https.Agent() : new http.Agent()
+    // Loaded here, not at start-up: commands that never call the cloud do not pay for TLS.
+    const agent = this.settings.apiUrl.startsWith('https:') ? new (await import('node:https')).Agent() : new (await import('node:http')).Agent()
     const raw = agent as unknown as {createConnection: (...args: unknown[]) => Duplex}
     const createConnection = raw.createConnection.bind(agent)
     raw.createConnection = (...args: unknown[]) => {
