@@ -5,7 +5,8 @@
  * it ran on. Targets live here and only here (never in timed tests); each row says PASS or FAIL.
  *
  * Options: --runs N (timed runs per figure, default 9), --soak N (cycles, default 1000), --no-write (print only),
- * --only audit (just the audit rows, printed, nothing written).
+ * --only audit (just the audit rows, printed, nothing written), --only virtual (just the virtual-bus rows: get and
+ * set --all on 1,000 devices, printed).
  *
  * Everything above the notes marker in BENCHMARKS.md is regenerated; everything below it (hand-written findings,
  * before/after numbers) is kept.
@@ -30,7 +31,7 @@ const RUNS = option('--runs', 9)
 const SOAK_CYCLES = option('--soak', 1000)
 const WRITE = !argv.includes('--no-write')
 
-const TARGET = {auditMiB: 150, memoryMiB: 100, scale: 2.0, soakMiB: 10, startup: 3.0}
+const TARGET = {auditMiB: 150, memoryMiB: 100, scale: 2.0, soakMiB: 10, startup: 3.0, virtualLinear: 1.5, virtualMiB: 200}
 const ONLY = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined
 
 // ---- set-up ----------------------------------------------------------------------------------------------
@@ -276,15 +277,19 @@ async function wire() {
 function peakRss(args, env) {
   const gnuTime = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined
   if (gnuTime) {
-    const r = spawnSync(gnuTime, ['-f', 'BENCH_MAXRSS %M', process.execPath, ...args], {cwd: ROOT, encoding: 'utf8', env})
-    const m = /BENCH_MAXRSS (\d+)/.exec(r.stderr)
-    if (m) return {code: r.status, kb: Number(m[1]), tool: '/usr/bin/time'}
+    const r = spawnSync(gnuTime, ['-f', 'BENCH_MAXRSS %M %U %S', process.execPath, ...args], {cwd: ROOT, encoding: 'utf8', env})
+    const m = /BENCH_MAXRSS (\d+) ([\d.]+) ([\d.]+)/.exec(r.stderr)
+    if (m) return {code: r.status, cpuMs: (Number(m[2]) + Number(m[3])) * 1000, kb: Number(m[1]), tool: '/usr/bin/time'}
   }
   const out = join(work, `rss-${fileSeq++}.txt`)
   const preload = join(work, 'maxrss.cjs')
-  writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(out)}, String(process.resourceUsage().maxRSS)))\n`)
+  writeFileSync(
+    preload,
+    `process.on('exit', () => { const u = process.resourceUsage(); require('node:fs').writeFileSync(${JSON.stringify(out)}, u.maxRSS + ' ' + (u.userCPUTime + u.systemCPUTime) / 1000) })\n`,
+  )
   const r = spawnSync(process.execPath, ['-r', preload, ...args], {cwd: ROOT, encoding: 'utf8', env})
-  return {code: r.status, kb: Number(readFileSync(out, 'utf8')), tool: 'process.resourceUsage().maxRSS'}
+  const [kb, cpuMs] = readFileSync(out, 'utf8').split(' ').map(Number)
+  return {code: r.status, cpuMs, kb, tool: 'process.resourceUsage().maxRSS'}
 }
 
 function memory() {
@@ -403,6 +408,61 @@ function soak() {
   return {...s, growths: runs.map((x) => x.growthKiB), pass: s.growthKiB / 1024 <= TARGET.soakMiB, pinned}
 }
 
+// ---- 6. the virtual bus at scale -------------------------------------------------------------------------
+
+/**
+ * `get --json` and `set --all --json` on 1, 1,000 and 2,000 virtual devices in one devices file: wall time, CPU time
+ * (user + system: what the run costs, whatever else the machine does) and peak RSS, medians. Linear means the CPU
+ * per device beyond the first stays the same from 1,000 to 2,000 devices (a rewrite of the whole file per state
+ * change, or a bus listing per device, doubled it).
+ */
+function virtualScale() {
+  const counts = [1, 1000, 2000]
+  const commands = [
+    {args: ['get', '--json'], key: 'get', label: '`get --json`'},
+    {args: ['set', '--all', '--json'], key: 'set', label: '`set --all --json`'},
+  ]
+  const runs = Math.max(1, Math.min(RUNS, 3))
+  const out = {}
+  for (const c of commands) {
+    out[c.key] = {}
+    for (const n of counts) {
+      const times = []
+      const cpus = []
+      const kbs = []
+      for (let i = 0; i <= runs; i++) {
+        const file = devicesFile(Array.from({length: n}, (_, k) => stuck(k + 1)))
+        const t0 = process.hrtime.bigint()
+        const r = peakRss([BIN, ...c.args], cliEnv({PARTICLE_VIRTUAL_DEVICES: file}))
+        const elapsed = Number(process.hrtime.bigint() - t0) / 1e6
+        if (r.code !== 0) throw new Error(`${c.label} on ${n} devices exited ${r.code}`)
+        if (c.key === 'set') {
+          const left = JSON.parse(readFileSync(file, 'utf8')).devices.filter((d) => d.setupDone !== 1).length
+          if (left > 0) throw new Error(`${c.label} on ${n} devices: ${left} not set in the devices file (lost updates?)`)
+        }
+        if (i > 0) {
+          times.push(elapsed)
+          cpus.push(r.cpuMs)
+          kbs.push(r.kb)
+        }
+      }
+      out[c.key][n] = {cpu: median(cpus), kb: median(kbs), ms: median(times)}
+    }
+  }
+  return commands.map((c) => {
+    const m = out[c.key]
+    const perDevice = (n) => (m[n].cpu - m[1].cpu) / (n - 1)
+    const growth = perDevice(2000) / Math.max(perDevice(1000), 1e-3)
+    const at = (n) => `${ms(m[n].ms)} (CPU ${ms(m[n].cpu)}), peak RSS ${mib(m[n].kb).toFixed(1)} MiB`
+    return {
+      figure: `${at(1000)}; 1 device: ${at(1)}; 2,000 devices: ${at(2000)}; CPU per added device ${perDevice(1000).toFixed(2)} → ${perDevice(2000).toFixed(2)} ms (×${growth.toFixed(2)})`,
+      label: `virtual bus: ${c.label}, 1,000 devices in one devices file`,
+      pass: growth <= TARGET.virtualLinear && mib(m[1000].kb) <= TARGET.virtualMiB,
+      target: `linear (CPU per device ×≤ ${TARGET.virtualLinear} from 1,000 to 2,000), ≤ ${TARGET.virtualMiB} MiB`,
+    }
+  })
+}
+
 // ---- report ----------------------------------------------------------------------------------------------
 
 const verdict = (pass) => (pass === undefined ? '–' : pass ? 'PASS' : 'FAIL')
@@ -423,7 +483,7 @@ function machine() {
   ].join('\n')
 }
 
-function render({auditResult, mem, soakResult, start, sc, wireRows}) {
+function render({auditResult, mem, soakResult, start, sc, virtualRows, wireRows}) {
   const rows = []
   for (const r of start.rows) rows.push([`start-up: ${r.label}${r.key === 'node' ? '' : ` (exit ${r.exit})`}`, r.figure, r.target, verdict(r.pass)])
   if (!start.particle) rows.push(['start-up: official CLI (`particle usb list`)', 'not installed on this machine (`which particle` finds nothing)', '–', '–'])
@@ -441,6 +501,7 @@ function render({auditResult, mem, soakResult, start, sc, wireRows}) {
     verdict(mem.pass),
   ])
   rows.push(auditRow(auditResult))
+  for (const v of virtualRows) rows.push([v.label, v.figure, v.target, verdict(v.pass)])
   rows.push([
     `soak: ${soakResult.cycles} set/get cycles on one virtual device, one process`,
     `RSS ${mib(soakResult.startRssKiB).toFixed(1)} → ${mib(soakResult.endRssKiB).toFixed(1)} MiB (${soakResult.growthKiB >= 0 ? '+' : ''}${(soakResult.growthKiB / 1024).toFixed(1)} MiB); heap ${mib(soakResult.startHeapKiB).toFixed(1)} → ${mib(soakResult.endHeapKiB).toFixed(1)} MiB; ${(soakResult.ms / soakResult.cycles).toFixed(2)} ms/cycle`,
@@ -545,6 +606,10 @@ async function main() {
     console.log(`| ${r.join(' | ')} |`)
     return
   }
+  if (ONLY === 'virtual') {
+    for (const v of virtualScale()) console.log(`| ${v.label} | ${v.figure} | ${v.target} | ${verdict(v.pass)} |`)
+    return
+  }
   const t0 = Date.now()
   console.error(`bench: start-up (${RUNS} runs)…`)
   const start = startup()
@@ -558,7 +623,9 @@ async function main() {
   const auditResult = await audit()
   console.error(`bench: soak (${SOAK_CYCLES} cycles)…`)
   const soakResult = soak()
-  const text = render({auditResult, mem, soakResult, start, sc, wireRows})
+  console.error('bench: the virtual bus at scale (1, 1,000, 2,000 devices)…')
+  const virtualRows = virtualScale()
+  const text = render({auditResult, mem, soakResult, start, sc, virtualRows, wireRows})
   const tableOnly = text.slice(text.indexOf('## Machine'), text.indexOf('## Start-up detail')).trim()
   console.log(tableOnly)
   if (WRITE) {

@@ -13,6 +13,7 @@ import {Cloud} from './cloud/cloud.js'
 import {type CloudSettings, DEFAULT_API_URL, loadSettings} from './cloud/settings.js'
 import {errors, EXIT, isCancellation, isSetupFlagError, SetupFlagError} from './errors.js'
 import {inquirerPrompter, type Prompter} from './prompts.js'
+import {filterDebugOutput, forTerminal, redactDeep} from './redact.js'
 import {commandLine, forHost, withSuggestions} from './render.js'
 import {openUsbBackend, type UsbBackend} from './usb/backend.js'
 
@@ -77,6 +78,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   protected override async init(): Promise<void> {
+    filterDebugOutput(process.env)
     await super.init()
     // Text for people is wrapped to the terminal; --json runs never load the wrapping libraries.
     if (!this.jsonEnabled()) wrapper = await import('./wrap.js')
@@ -110,6 +112,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
         settings = {apiUrl: DEFAULT_API_URL, from: 'none', offline: true, profile: 'particle'}
       }
       if (this.flags.offline) settings.offline = true
+      // --timeout, when given, is also the deadline of each cloud request (default 15 s).
+      if (this.argv.some((a) => a === '--timeout' || a.startsWith('--timeout='))) settings.timeoutMs = this.flags.timeout * 1000
       this.cloudClient = new Cloud(settings, this.clock, (m) => this.warning(m))
     }
     return this.cloudClient
@@ -117,11 +121,16 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** Everything printed for people names our commands as the running CLI spells them. */
   override log(message = '', ...args: unknown[]): void {
-    super.log(wrapped(forHost(message, this.config.bin), process.stdout, this.config.bin), ...args)
+    super.log(wrapped(forTerminal(forHost(message, this.config.bin)), process.stdout, this.config.bin), ...args)
   }
 
   override logToStderr(message = '', ...args: unknown[]): void {
-    super.logToStderr(wrapped(forHost(message, this.config.bin), process.stderr, this.config.bin), ...args)
+    super.logToStderr(wrapped(forTerminal(forHost(message, this.config.bin)), process.stderr, this.config.bin), ...args)
+  }
+
+  /** JSON output passes the same redaction (JSON escapes control characters itself). */
+  override logJson(json: unknown): void {
+    printJson(json)
   }
 
   /** A person can be asked: a terminal on both ends and not --json. */
@@ -196,6 +205,7 @@ export async function reportFailure(cmd: Command, err: Failure, oclifRender: () 
   const bin = cmd.config.bin
   if (!isSetupFlagError(err) && !isCancellation(err) && err.oclif?.exit !== undefined) {
     process.exitCode = err.oclif.exit
+    err.message = forTerminal(err.message) // it quotes argv
     if (!cmd.jsonEnabled()) return oclifRender()
     // oclif would serialise its whole parse state; core 4 also loses the exit code under --json.
     printJson({error: usageError(err, bin, cmd.id).toJSON()})
@@ -221,8 +231,9 @@ export async function reportFailure(cmd: Command, err: Failure, oclifRender: () 
   return undefined
 }
 
+/** Every JSON document we print passes the redaction of secrets (JSON escapes control characters itself). */
 export function printJson(value: unknown): void {
-  ux.stdout(JSON.stringify(value, null, 2))
+  ux.stdout(JSON.stringify(redactDeep(value), null, 2))
 }
 
 /** An oclif usage error (bad flag value, missing or unknown argument) as ours: its whole message, one line. */

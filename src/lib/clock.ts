@@ -10,21 +10,33 @@ export interface Clock {
   setTimer(ms: number, fn: () => void): () => void
 }
 
+/** Node's timers hold at most 2^31-1 ms (24.8 days); a longer one fires at once, with a warning. */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+/** setTimeout for any delay: a long one is re-armed in steps the timer can hold. */
+function setLongTimeout(ms: number, fn: () => void): () => void {
+  let t: ReturnType<typeof setTimeout>
+  const arm = (left: number) => {
+    t = setTimeout(() => (left > MAX_TIMER_MS ? arm(left - MAX_TIMER_MS) : fn()), Math.min(Math.max(left, 0), MAX_TIMER_MS))
+  }
+  arm(ms)
+  return () => clearTimeout(t)
+}
+
 export const realClock: Clock = {
   now: () => Date.now(),
   setTimer(ms, fn) {
-    const t = setTimeout(fn, ms)
-    return () => clearTimeout(t)
+    return setLongTimeout(ms, fn)
   },
   sleep(ms, signal) {
     return new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason)
-      const t = setTimeout(() => {
+      const cancel = setLongTimeout(ms, () => {
         signal?.removeEventListener('abort', onAbort)
         resolve()
-      }, ms)
+      })
       const onAbort = () => {
-        clearTimeout(t)
+        cancel()
         reject(signal!.reason)
       }
       signal?.addEventListener('abort', onAbort, {once: true})

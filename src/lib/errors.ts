@@ -1,3 +1,5 @@
+import {oneLine} from './redact.js'
+
 /**
  * Every failure a user can meet, with a stable code, a documented exit status and the next step to take.
  * Commands never build error text inline; they throw one of these (or receive one per device).
@@ -63,7 +65,7 @@ export const UDEV_RULE =
 
 export const errors = {
   badDeviceId: (arg: string) =>
-    new SetupFlagError('SETUP_FLAG_BAD_DEVICE_ID', `"${arg}" is not a device ID: a device ID is 24 hexadecimal digits.`, {
+    new SetupFlagError('SETUP_FLAG_BAD_DEVICE_ID', `"${oneLine(arg)}" is not a device ID: a device ID is 24 hexadecimal digits.`, {
       exit: EXIT.USAGE,
       suggestions: ['Run `particle-setup-flag get` with no argument to list the connected devices and their IDs.'],
     }),
@@ -126,7 +128,7 @@ export const errors = {
         exit: EXIT.USB_ACCESS,
         suggestions: [
           'Install the udev rule with `particle usb configure` (official CLI), or write it yourself:',
-          `echo '${UDEV_RULE}' | sudo tee /etc/udev/rules.d/50-particle.rules && sudo udevadm control --reload-rules`,
+          `echo '${UDEV_RULE}' | sudo tee -a /etc/udev/rules.d/50-particle.rules && sudo udevadm control --reload-rules`,
           'Then unplug the device and plug it in again.',
         ],
       },
@@ -163,7 +165,7 @@ export const errors = {
     new SetupFlagError('SETUP_FLAG_PROTOCOL', `The device sent an unexpected reply to ${what}.`, {
       cause,
       exit: EXIT.DEVICE,
-      suggestions: ['Reset the device and try again; if it persists, run with DEBUG=setup-flag:* and report it.'],
+      suggestions: ['Reset the device and try again; if it persists, run with DEBUG=* (secrets are removed from its output) and report it.'],
     }),
 
   deviceResult: (what: string, result: number) =>
@@ -185,7 +187,7 @@ export const errors = {
     ),
 
   notLoggedIn: (name: string) =>
-    new SetupFlagError('SETUP_FLAG_NOT_LOGGED_IN', `"${name}" looks like a device name, and names need the Particle Cloud, but you are not logged in.`, {
+    new SetupFlagError('SETUP_FLAG_NOT_LOGGED_IN', `"${oneLine(name)}" looks like a device name, and names need the Particle Cloud, but you are not logged in.`, {
       exit: EXIT.CLOUD,
       suggestions: ['Log in with `particle login`, or use the device ID (`particle-setup-flag get` lists the connected IDs).'],
     }),
@@ -198,7 +200,7 @@ export const errors = {
     }),
 
   cloudDeviceNotFound: (arg: string, cause?: unknown) =>
-    new SetupFlagError('SETUP_FLAG_UNKNOWN_DEVICE', `The Particle Cloud knows no device "${arg}" in your account (an unknown name, or someone else's device).`, {
+    new SetupFlagError('SETUP_FLAG_UNKNOWN_DEVICE', `The Particle Cloud knows no device "${oneLine(arg)}" in your account (an unknown name, or someone else's device).`, {
       cause,
       exit: EXIT.CLOUD,
       suggestions: ['Check the name with `particle list`, or use the device ID.', 'Logged in to the right account? `particle whoami`'],
@@ -256,6 +258,40 @@ export const errors = {
   /** The person said no to a fix (doctor): not fixed, and said so by the exit status. */
   declined: (done: string[] = []) =>
     new SetupFlagError('SETUP_FLAG_DECLINED', 'Not fixed: you declined the fix.', {exit: EXIT.INTERRUPTED, suggestions: done}),
+
+  /** The virtual devices file could not be written back: not a device fault, a problem of the file or its folder. */
+  devicesFileWrite: (file: string, problem: string, cause?: unknown) =>
+    new SetupFlagError('SETUP_FLAG_DEVICES_FILE_WRITE', `The virtual devices file ${file} could not be written back (${problem}); the virtual devices' state is not saved.`, {
+      cause,
+      exit: EXIT.USAGE,
+      suggestions: [
+        'Make the file and its folder writable for this user (a temporary file and a .lock file are created beside it), or point PARTICLE_VIRTUAL_DEVICES at a copy in a writable folder.',
+      ],
+    }),
+
+  /** The cloud answered, but not with what its API sends (not JSON, not a list): a proxy or portal in the way. */
+  cloudBadAnswer: (what: string, detail: string, cause?: unknown) =>
+    new SetupFlagError('SETUP_FLAG_CLOUD_BAD_ANSWER', `The Particle Cloud sent an unexpected answer to ${what} (${detail}).`, {
+      cause,
+      exit: EXIT.CLOUD,
+      suggestions: ['Check PARTICLE_API_URL / the profile\'s apiUrl and any proxy (HTTPS_PROXY): something other than the Particle API answered.'],
+    }),
+
+  /** A 403/404 on a request that is not about one device (compiling, downloading a binary). */
+  cloudRefused: (what: string, status: number, cause?: unknown) =>
+    new SetupFlagError('SETUP_FLAG_CLOUD_REFUSED', `The Particle Cloud refused ${what} (HTTP ${status}).`, {
+      cause,
+      exit: EXIT.CLOUD,
+      suggestions: ['Check that your account may compile for this platform (`particle whoami`), or use --method usb or --method dfu.'],
+    }),
+
+  /** A --restore firmware file that cannot be used (too big to be firmware, unreadable). */
+  restoreFile: (file: string, problem: string, cause?: unknown) =>
+    new SetupFlagError('SETUP_FLAG_RESTORE_FILE', `The firmware file ${file} cannot be restored: ${problem}.`, {
+      cause,
+      exit: EXIT.USAGE,
+      suggestions: ['Pass the application binary (.bin) the device ran before, as built for its platform.'],
+    }),
 }
 
 /** Whether an error is a person cancelling a question (ours, or the prompt library's own). */

@@ -60,6 +60,10 @@ export function advice(r: FlagReport, bin: string): string | undefined {
   if (r.error) return withSuggestions(r.error.message, r.error.suggestions)
   switch (r.flag) {
     case 'not-done': {
+      if (r.value === null) {
+        // Read with request 74: only "not 0x01" is known; the boot outcome needs the byte (a DFU read).
+        return `The setup-done byte is not 0x01 (request 74). If it is 0x00 or 0xFF (the usual case) this ${r.platformName} boots into Listening Mode (blinking dark blue); another value boots as set up, and only a DFU read tells which: put it in DFU mode (hold MODE, tap RESET, release MODE when the LED blinks yellow) and run ${commandLine(bin, `get ${r.id}`)} again. Setting it works whatever the byte holds. Fix it: ${commandLine(bin, `set ${r.id}`)}`
+      }
       return `The setup-done flag is not set, so this ${r.platformName} boots into Listening Mode (blinking dark blue). Fix it: ${commandLine(bin, `set ${r.id}`)}`
     }
     case 'done': {

@@ -1,22 +1,10 @@
 import {Args, Flags, ux} from '@oclif/core'
-import {existsSync} from 'node:fs'
-import {join} from 'node:path'
 
 import {BaseCommand, printJson} from '../../lib/base-command.js'
 import {parseDeviceArgs} from '../../lib/device/select.js'
 import {Doctor, type DoctorPerson, type DoctorReport} from '../../lib/doctor/doctor.js'
+import {udevTarget} from '../../lib/doctor/udev.js'
 import {errors, EXIT, SetupFlagError} from '../../lib/errors.js'
-
-/**
- * Linux only: where the udev rule goes, and whether we may write it (as root). PARTICLE_UDEV_RULES_DIR moves
- * it (for tests and unusual systems).
- */
-function udevTarget(): {canWrite: boolean; rulesFile: string} | undefined {
-  if (process.platform !== 'linux') return undefined
-  const dir = process.env.PARTICLE_UDEV_RULES_DIR || '/etc/udev/rules.d'
-  const isRoot = process.getuid?.() === 0
-  return {canWrite: isRoot && existsSync(dir), rulesFile: join(dir, '50-particle.rules')}
-}
 
 export default class DoctorCommand extends BaseCommand<typeof DoctorCommand> {
   static override args = {
@@ -58,7 +46,7 @@ Exit status: 0 when the doctor finished (fixed, nothing to fix, or another cause
       device: arg,
       person: this.person(),
       timeoutMs: this.flags.timeout * 1000,
-      udev: udevTarget(),
+      udev: udevTarget(backend),
       waitMs: this.flags.wait * 1000,
       yes: this.flags.yes,
     })

@@ -304,8 +304,17 @@ function readRestore(file: string): {binary: Buffer; name: string} {
       suggestions: ['Give the path of your production firmware binary (.bin), e.g. from `particle compile`.'],
     })
   }
-  return {binary: readFileSync(file), name: basename(file)}
+  // Application firmware is at most a few MB; a huge file is a mistake (and over 2 GiB Node cannot read it at all).
+  const size = statSync(file).size
+  if (size > MAX_RESTORE_BYTES) throw errors.restoreFile(file, `it is ${Math.round(size / 1024 / 1024)} MiB, and application firmware is at most a few MiB`)
+  try {
+    return {binary: readFileSync(file), name: basename(file)}
+  } catch (error) {
+    throw errors.restoreFile(file, `it cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, error)
+  }
 }
+
+const MAX_RESTORE_BYTES = 64 * 1024 * 1024
 
 /** A byte for people; null before a write means request 74 said "not done" without telling the byte. */
 const hex = (v: null | number) => (v === null ? 'not set' : `0x${v.toString(16).padStart(2, '0').toUpperCase()}`)

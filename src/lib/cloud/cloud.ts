@@ -4,10 +4,19 @@
  * cached for the run, and HTTP failures turned into our errors. The access token goes only into the
  * Authorization header; it never appears in a message, an error or debug output.
  */
+import type {Agent} from 'node:http'
+import type {Duplex} from 'node:stream'
+
 import type {Clock} from '../clock.js'
 
 import {errors, SetupFlagError} from '../errors.js'
+import {oneLine, redact} from '../redact.js'
 import {type CloudSettings} from './settings.js'
+
+/** How long one cloud request may take, connecting included, unless --timeout says otherwise. */
+export const CLOUD_DEADLINE_MS = 15_000
+/** A cloud compile legitimately takes tens of seconds: its deadline is at least this. */
+export const COMPILE_DEADLINE_MS = 90_000
 
 /** The fields of a cloud device we use. particle-api-js's DeviceInfo lacks `system_firmware_version`. */
 export interface CloudDevice {
@@ -92,8 +101,9 @@ export class Cloud {
 
   /** Every device of the account, one request per run (`GET /v1/devices`). */
   async devices(): Promise<CloudDevice[]> {
-    this.listed ??= this.call((api, auth) => api.listDevices({auth}), 'your devices').then((body) => {
-      const list = Array.isArray(body) ? body : ((body as {devices?: unknown[]})?.devices ?? [])
+    this.listed ??= this.call((api, auth) => api.listDevices({auth}), 'your devices', false).then((body) => {
+      const list: unknown = Array.isArray(body) ? body : ((body as {devices?: unknown})?.devices ?? [])
+      if (!Array.isArray(list)) throw errors.cloudBadAnswer('the device list', 'not a list of devices')
       return list.map((d) => this.remember(toDevice(d)))
     })
     return this.listed
@@ -102,13 +112,13 @@ export class Cloud {
   /** Compile `files` in the cloud for a platform and Device OS version; returns the firmware binary. */
   async compile(files: Record<string, string>, platformId: number, targetVersion: string): Promise<Buffer> {
     const buffers = Object.fromEntries(Object.entries(files).map(([k, v]) => [k, Buffer.from(v)]))
-    const body = (await this.call((api, auth) => api.compileCode({auth, files: buffers, platformId, targetVersion}), 'the compile request')) as {
+    const body = (await this.call((api, auth) => api.compileCode({auth, files: buffers, platformId, targetVersion}), 'the compile request', false, Math.max(COMPILE_DEADLINE_MS, this.deadlineMs))) as {
       binary_id?: string
       errors?: string[]
       ok?: boolean
     }
-    if (!body?.binary_id) throw errors.cloudUnavailable(`the compiler failed${body?.errors?.length ? `: ${body.errors.join('; ')}` : ''}`)
-    const bin = await this.call(async (api, auth) => ({body: await api.downloadFirmwareBinary({auth, binaryId: body.binary_id!})}), 'the firmware download')
+    if (!body?.binary_id) throw errors.cloudUnavailable(`the compiler failed${Array.isArray(body?.errors) && body.errors.length > 0 ? `: ${oneLine(redact(body.errors.join('; '))).slice(0, 300)}` : ''}`)
+    const bin = await this.call(async (api, auth) => ({body: await api.downloadFirmwareBinary({auth, binaryId: body.binary_id!})}), 'the firmware download', false)
     return Buffer.isBuffer(bin) ? bin : Buffer.from(bin as ArrayBuffer)
   }
 
@@ -124,8 +134,9 @@ export class Cloud {
     const api = await this.client()
     let stream: EventStream
     try {
-      stream = await api.getEventStream({auth, deviceId, name})
+      stream = await this.withDeadline(api.getEventStream({auth, deviceId, name}))
     } catch (error) {
+      if (error instanceof SetupFlagError) throw error
       // event-stream failures reject with a plain object {statusCode, errorDescription}
       throw this.mapError(error as ApiError, deviceId)
     }
@@ -175,7 +186,7 @@ export class Cloud {
    * `{devices, meta: {total_pages}}`), or the account's (`GET /v1/devices`, one array). One request, no retry.
    */
   async devicePage(o: {page?: number; perPage?: number; product?: string}): Promise<Attempt> {
-    return this.attempt((api, auth) => api.listDevices({auth, ...o}), o.product ? `product ${o.product}` : 'your devices')
+    return this.attempt((api, auth) => api.listDevices({auth, ...o}), o.product ? `product ${o.product}` : 'your devices', false)
   }
 
   /** One device's full cloud record, in a product or the account. One request, no retry. */
@@ -183,62 +194,138 @@ export class Cloud {
     return this.attempt((api, auth) => api.getDevice({auth, deviceId: idOrName, product}), idOrName)
   }
 
-  private async attempt(fn: (api: ParticleApi, auth: string) => Promise<{body: unknown}>, what: string): Promise<Attempt> {
+  private async attempt(fn: (api: ParticleApi, auth: string) => Promise<{body: unknown}>, what: string, aboutDevice = true): Promise<Attempt> {
     const auth = this.settings.accessToken
     if (!auth) return {error: errors.notLoggedIn(what), ok: false}
     const api = await this.client()
     try {
-      return {body: (await fn(api, auth)).body, ok: true}
+      return {body: (await this.withDeadline(fn(api, auth))).body, ok: true}
     } catch (error) {
+      if (error instanceof SetupFlagError) return {error, ok: false}
       const e = error as ApiError
       const seconds = retryAfterSeconds(e, this.clock.now())
-      return {error: this.mapError(e, what), ok: false, retryAfterMs: seconds === undefined ? undefined : seconds * 1000, status: e.statusCode}
+      return {error: this.mapError(e, what, aboutDevice), ok: false, retryAfterMs: seconds === undefined ? undefined : seconds * 1000, status: e.statusCode}
     }
   }
 
-  private async call(fn: (api: ParticleApi, auth: string) => Promise<{body: unknown}>, what: string): Promise<unknown> {
+  /** One request; `what` names it in errors (a device ID or name when `aboutDevice`, else the request itself). */
+  private async call(fn: (api: ParticleApi, auth: string) => Promise<{body: unknown}>, what: string, aboutDevice = true, deadlineMs = this.deadlineMs): Promise<unknown> {
     if (this.unavailable) throw this.unavailable
     const auth = this.settings.accessToken
     if (!auth) throw errors.notLoggedIn(what)
     const api = await this.client()
     for (let attempt = 0; ; attempt++) {
       try {
-        return (await fn(api, auth)).body
+        return (await this.withDeadline(fn(api, auth), deadlineMs)).body
       } catch (error) {
+        if (error instanceof SetupFlagError) throw error
         const e = error as ApiError
         if (e.statusCode === 429 && attempt < RETRIES_429) {
           await this.clock.sleep(retryAfterMs(e) ?? 1000 * 2 ** attempt)
           continue
         }
-        throw this.mapError(e, what)
+        throw this.mapError(e, what, aboutDevice)
       }
     }
+  }
+
+  /** The deadline of one request (connecting included): --timeout when given, else CLOUD_DEADLINE_MS. */
+  get deadlineMs(): number {
+    return this.settings.timeoutMs ?? CLOUD_DEADLINE_MS
+  }
+
+  /**
+   * particle-api-js has no timeouts: a cloud that accepts the connection and never answers (or drips a byte a
+   * second) would hold us for ever. Race the request against the deadline and, when it passes, destroy the
+   * connections so the request settles and nothing keeps the process alive.
+   */
+  private async withDeadline<R>(request: Promise<R>, deadlineMs = this.deadlineMs): Promise<R> {
+    request.catch(() => {}) // settles after the deadline: nobody listens any more
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const expired = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        for (const socket of this.sockets) socket.destroy()
+        this.sockets.clear()
+        reject(errors.cloudUnavailable(`no answer from ${redact(this.settings.apiUrl)} within ${deadlineMs / 1000} s`))
+      }, deadlineMs)
+    })
+    try {
+      return await Promise.race([request, expired])
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  /** Connections opened for requests, destroyed when a deadline passes. */
+  private readonly sockets = new Set<Duplex>()
+
+  private track<S extends Duplex>(socket: S): S {
+    this.sockets.add(socket)
+    socket.once('close', () => this.sockets.delete(socket))
+    return socket
+  }
+
+  /** Our own agent (direct or through the proxy), so connections have a connect deadline and can be destroyed. */
+  private async agent(): Promise<Agent> {
+    const connectMs = this.deadlineMs
+    if (this.settings.proxyUrl) {
+      const {HttpsProxyAgent} = await import('https-proxy-agent')
+      const agent = new HttpsProxyAgent(this.settings.proxyUrl)
+      const connect = agent.connect.bind(agent)
+      agent.connect = async (req, opts) => {
+        let timer: ReturnType<typeof setTimeout> | undefined
+        const late = new Promise<never>((_resolve, reject) => {
+          timer = setTimeout(() => reject(Object.assign(new Error('connect timed out'), {code: 'ETIMEDOUT'})), connectMs)
+        })
+        try {
+          return this.track(await Promise.race([connect(req, opts), late]))
+        } finally {
+          clearTimeout(timer)
+        }
+      }
+      return agent
+    }
+    // Loaded here, not at start-up: commands that never call the cloud do not pay for TLS.
+    const agent = this.settings.apiUrl.startsWith('https:') ? new (await import('node:https')).Agent() : new (await import('node:http')).Agent()
+    const raw = agent as unknown as {createConnection: (...args: unknown[]) => Duplex}
+    const createConnection = raw.createConnection.bind(agent)
+    raw.createConnection = (...args: unknown[]) => {
+      const socket = this.track(createConnection(...args))
+      const timer = setTimeout(() => socket.destroy(Object.assign(new Error('connect timed out'), {code: 'ETIMEDOUT'})), connectMs)
+      timer.unref()
+      socket.once(this.settings.apiUrl.startsWith('https:') ? 'secureConnect' : 'connect', () => clearTimeout(timer))
+      socket.once('close', () => clearTimeout(timer))
+      return socket
+    }
+    return agent
   }
 
   private async client(): Promise<ParticleApi> {
     this.api ??= (async () => {
       const {default: Particle} = await import('particle-api-js')
-      let httpAgent
-      if (this.settings.proxyUrl) {
-        const {HttpsProxyAgent} = await import('https-proxy-agent')
-        httpAgent = new HttpsProxyAgent(this.settings.proxyUrl)
-      }
+      const httpAgent = await this.agent()
       return new Particle({baseUrl: this.settings.apiUrl, httpAgent}) as unknown as ParticleApi
     })()
     return this.api
   }
 
-  private mapError(e: ApiError, what: string): SetupFlagError {
+  private mapError(e: ApiError, what: string, aboutDevice = true): SetupFlagError {
     const status = e.statusCode
+    const url = redact(this.settings.apiUrl)
     if (status === 401) return errors.invalidToken()
-    if (status === 403 || status === 404) return errors.cloudDeviceNotFound(what)
+    if ((status === 403 || status === 404) && !aboutDevice) return errors.cloudRefused(what, status)
+    if (status === 403 || status === 404) return errors.cloudDeviceNotFound(oneLine(what))
+    // A 2xx that failed: the body was not the JSON the API always sends (HTML from a portal, nothing, garbage).
+    if (status !== undefined && status >= 200 && status < 300) return errors.cloudBadAnswer(what, `HTTP ${status} from ${url} with a body that is not JSON`)
     if (status === 429) return errors.cloudUnavailable('rate limited: too many requests; try again in a minute')
-    if (status !== undefined && status >= 500) return errors.cloudUnavailable(`HTTP ${status} from ${this.settings.apiUrl}`)
+    if (status !== undefined && status >= 500) return errors.cloudUnavailable(`HTTP ${status} from ${url}`)
     if (status === undefined) {
       const code = e.code ?? (e.body as {code?: string} | undefined)?.code
-      return errors.cloudUnavailable(`no answer from ${this.settings.apiUrl}${code ? `: ${code}` : ''}`)
+      return errors.cloudUnavailable(`no answer from ${url}${code ? `: ${oneLine(String(code))}` : ''}`)
     }
-    return errors.cloudUnavailable(`HTTP ${status}${e.shortErrorDescription ? `: ${e.shortErrorDescription}` : ''}`)
+    // The server's own text may echo the request, token included: redacted, one line.
+    const said = e.shortErrorDescription ? oneLine(redact(String(e.shortErrorDescription))).slice(0, 200) : ''
+    return errors.cloudUnavailable(`HTTP ${status}${said ? `: ${said}` : ''}`)
   }
 
   private remember(d: CloudDevice): CloudDevice {
@@ -271,9 +358,11 @@ function toDevice(raw: unknown): CloudDevice {
   return {
     connected: typeof o.connected === 'boolean' ? o.connected : undefined,
     id,
-    name: typeof o.name === 'string' && o.name !== '' ? o.name : null,
+    // Names and versions reach terminals: control characters go here, where they enter.
+    name: typeof o.name === 'string' && oneLine(o.name) !== '' ? oneLine(o.name) : null,
     online: typeof o.online === 'boolean' ? o.online : undefined,
     platform_id: typeof o.platform_id === 'number' ? o.platform_id : undefined,
-    system_firmware_version: typeof o.system_firmware_version === 'string' && o.system_firmware_version !== '' ? o.system_firmware_version : undefined,
+    system_firmware_version:
+      typeof o.system_firmware_version === 'string' && oneLine(o.system_firmware_version) !== '' ? oneLine(o.system_firmware_version) : undefined,
   }
 }

@@ -16,6 +16,7 @@ import {homedir} from 'node:os'
 import {join} from 'node:path'
 
 import {EXIT, SetupFlagError} from '../errors.js'
+import {addSecret, addUrlSecrets} from '../redact.js'
 
 export const DEFAULT_API_URL = 'https://api.particle.io'
 
@@ -27,6 +28,8 @@ export interface CloudSettings {
   offline: boolean
   profile: string
   proxyUrl?: string
+  /** The deadline of one cloud request in ms (--timeout when given); default CLOUD_DEADLINE_MS. */
+  timeoutMs?: number
 }
 
 /** Home as the official CLI finds it: `home`, `HOME`, `HOMEPATH`, `USERPROFILE`, then the OS. */
@@ -62,7 +65,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): CloudSetting
   const config = readJson(configFile) ?? {}
   const envToken = str(env.PARTICLE_ACCESS_TOKEN)
   const offline = /^(1|true|yes)$/i.test(env.PARTICLE_OFFLINE ?? '')
-  return {
+  const settings = {
     accessToken: envToken ?? str(config.access_token),
     apiUrl: (str(env.PARTICLE_API_URL) ?? str(config.apiUrl) ?? DEFAULT_API_URL).replace(/\/+$/, ''),
     from: envToken ? 'PARTICLE_ACCESS_TOKEN' : configFile,
@@ -70,6 +73,11 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): CloudSetting
     profile,
     proxyUrl: str(config.proxyUrl) ?? proxyFromEnv(env, str(env.PARTICLE_API_URL) ?? str(config.apiUrl) ?? DEFAULT_API_URL),
   }
+  // No output of this run may show them, whatever echoes them (an HTTP body, a debug line, a URL in a message).
+  addSecret(settings.accessToken)
+  addUrlSecrets(settings.apiUrl)
+  addUrlSecrets(settings.proxyUrl)
+  return settings
 }
 
 /** The proxy for `url` from the environment, unless NO_PROXY exempts its host. */

@@ -7,8 +7,6 @@
  *
  * Each state is a method that does its work, records a step and returns the next state.
  */
-import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
-import {dirname} from 'node:path'
 
 import type {Clock} from '../clock.js'
 import type {Cloud, CloudDevice} from '../cloud/cloud.js'
@@ -31,6 +29,7 @@ import {pickerLabels} from '../render.js'
 import {type UsbBackend} from '../usb/backend.js'
 import {describeFound, findParticleDevices, type FoundDevice} from '../usb/discovery.js'
 import {waitForDevice, WaitTimeout} from '../usb/wait.js'
+import {applyRule, planRule, type UdevTarget} from './udev.js'
 
 /** What the doctor asks a person to do with their hands; the command prints it, tests act it out. */
 export type Instruction = 'connect' | 'dfu-buttons' | 'field-rescue' | 'replug' | 'run-command' | 'safe-mode-buttons'
@@ -58,7 +57,7 @@ export interface DoctorOptions {
   /** How long to wait for a person to plug in or press buttons, ms. */
   waitMs: number
   /** Where the udev rule for Particle devices goes (Linux), and whether this process may write it (root). */
-  udev?: {canWrite: boolean; rulesFile: string}
+  udev?: UdevTarget
   /** --yes: take every recommended action without asking. */
   yes: boolean
 }
@@ -415,19 +414,23 @@ export class Doctor {
     const found = this.found!
     if (++this.permissionTries > MAX_PERMISSION_TRIES) throw toError(this.report.device!)
     this.step('identify', 'failed', 'This user may not open the device: USB permission denied (the udev rule for Particle devices is missing).')
-    const rule = `${UDEV_RULE}\n`
-    const installed = existsSync(udev.rulesFile) && readFileSync(udev.rulesFile, 'utf8').includes(UDEV_RULE)
-    if (installed) {
-      this.step('permissions', 'info', `The rule is already in ${udev.rulesFile}; it applies once the device is plugged in again.`)
-    } else if (udev.canWrite && (await this.consent(`Install the udev rule for Particle devices (vendor 2b04) at ${udev.rulesFile}?`))) {
-      mkdirSync(dirname(udev.rulesFile), {recursive: true})
-      writeFileSync(udev.rulesFile, rule, {mode: 0o644})
-      this.step('permissions', 'done', `Installed the udev rule at ${udev.rulesFile}.`)
+    const plan = planRule(udev.rulesFile)
+    if (plan.installed) {
+      this.step('permissions', 'info', `The rule is already in ${plan.file}; it applies once the device is plugged in again.`)
+    } else if (udev.canWrite) {
+      // Show exactly what changes (existing lines are kept; theirs are never edited) before asking.
+      this.o.person.say(`The udev rule for Particle devices (vendor 2b04) would be added${plan.before === '' ? '' : `; the lines already in ${plan.file} stay as they are`}:\n${plan.diff}`)
+      if (await this.consent(`Install the udev rule for Particle devices (vendor 2b04) in ${plan.file}?`)) {
+        applyRule(plan)
+        this.step('permissions', 'done', `Installed the udev rule at ${plan.file}.`)
+      } else {
+        this.step('permissions', 'skipped', `The udev rule was not installed (${plan.file} left as it was).`)
+      }
     } else {
-      this.step('permissions', 'info', `Needs root: echo '${UDEV_RULE}' | sudo tee ${udev.rulesFile} && sudo udevadm control --reload-rules`)
+      this.step('permissions', 'info', `Needs root: echo '${UDEV_RULE}' | sudo tee -a ${plan.file} && sudo udevadm control --reload-rules`)
       this.o.person.instruct(
         'run-command',
-        `Install the udev rule (this needs root; the doctor never runs sudo itself):\n\n    echo '${UDEV_RULE}' | sudo tee ${udev.rulesFile} && sudo udevadm control --reload-rules\n\n(\`particle usb configure\` from the official CLI does the same.)`,
+        `Install the udev rule (this needs root; the doctor never runs sudo itself):\n\n    echo '${UDEV_RULE}' | sudo tee -a ${plan.file} && sudo udevadm control --reload-rules\n\n(\`tee -a\` adds the line and removes nothing; \`particle usb configure\` from the official CLI installs its own rules instead.)`,
       )
     }
     this.o.person.instruct('replug', 'Now unplug the device and plug it in again.')

@@ -11,6 +11,7 @@ import {type Cloud, type CloudDevice, type CloudEvent} from '../cloud/cloud.js'
 import {type Platform, platformById} from '../device/platforms.js'
 import {EXIT, SetupFlagError} from '../errors.js'
 import {SETUP_DONE, SETUP_DONE_OFFSET, SETUP_NOT_DONE} from '../protocol/constants.js'
+import {oneLine} from '../redact.js'
 import {flagApplies, interpretFlag} from './policy.js'
 import {withError} from './read.js'
 import {type SetReport} from './write.js'
@@ -116,11 +117,12 @@ async function flashAndConfirm(device: CloudDevice, platform: Platform | undefin
   if (!platform) throw new SetupFlagError('SETUP_FLAG_UNKNOWN_PLATFORM', `Device ${device.id} has an unknown platform (${device.platform_id}).`, {exit: EXIT.CLOUD})
   const version = device.system_firmware_version
   const applicability = flagApplies(platform, {version})
-  if (applicability.applies !== true && !opts.force) {
+  if (applicability.applies === false && !opts.force) {
     Object.assign(report, interpretFlag(applicability, undefined))
     report.steps.push('Nothing flashed: the flag does not apply here.')
     return
   }
+  // An unknown version is not "does not apply": nothing can be built for it, which is an error.
   if (!version) {
     throw new SetupFlagError('SETUP_FLAG_NO_VERSION', `The cloud does not know which Device OS ${device.name ?? device.id} runs, so no firmware can be built for it.`, {
       exit: EXIT.CLOUD,
@@ -160,7 +162,7 @@ async function flashAndConfirm(device: CloudDevice, platform: Platform | undefin
     const event = await result
     const byte = Number.parseInt(event.data ?? '', 16)
     if (!/^[\da-f]{2}$/i.test(event.data ?? '') || byte !== wanted) {
-      throw new SetupFlagError('SETUP_FLAG_VERIFY', `The device reported the setup-done byte as "${event.data}", not ${wanted.toString(16).padStart(2, '0')}.`, {
+      throw new SetupFlagError('SETUP_FLAG_VERIFY', `The device reported the setup-done byte as "${oneLine(String(event.data ?? '')).slice(0, 40)}", not ${wanted.toString(16).padStart(2, '0')}.`, {
         exit: EXIT.WRITE,
         suggestions: ['Flash your production firmware back, and fix the device over USB when you can.'],
       })
@@ -175,7 +177,19 @@ async function flashAndConfirm(device: CloudDevice, platform: Platform | undefin
   }
 
   if (opts.restore) {
-    await opts.cloud.flash(device.id, opts.restore.binary, opts.restore.name)
+    try {
+      await opts.cloud.flash(device.id, opts.restore.binary, opts.restore.name)
+    } catch (error) {
+      // The flag is set (the device said so): keep that, and say the device still runs the preparatory firmware.
+      const cause = error instanceof SetupFlagError ? error : undefined
+      report.error = new SetupFlagError(
+        'SETUP_FLAG_RESTORE_FAILED',
+        `The flag is set (the device reported ${report.after?.toString(16).padStart(2, '0')}), but flashing ${opts.restore.name} back failed${cause ? `: ${cause.message}` : ''}. The device still runs the preparatory firmware.`,
+        {cause: error, exit: EXIT.CLOUD, suggestions: [`Flash your production firmware back: \`particle flash ${device.name ?? device.id} ${opts.restore.name}\`.`]},
+      ).toJSON()
+      report.steps.push(`Flashing the production firmware back (${opts.restore.name}) failed: the device still runs the preparatory firmware.`)
+      return
+    }
     report.steps.push(`Flashed the production firmware back (${opts.restore.name}).`)
   } else {
     report.steps.push('Now flash your production firmware back, e.g. `particle flash <device> <firmware.bin>`: the device runs only the preparatory firmware until then.')

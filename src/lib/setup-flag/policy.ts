@@ -82,6 +82,10 @@ export interface FlagVerdict {
   value: null | number
 }
 
+/** Request 74's "not done", said as what it is: the byte is not 0x01; how the device boots needs the byte itself. */
+export const REQUEST_NOT_DONE_REASON =
+  'Request 74 says the setup-done byte is not 0x01. With 0x00 or 0xFF (the usual case) the device boots into Listening Mode; with any other value it boots as set up. Only a read in DFU mode shows the byte.'
+
 export function interpretFlag(applicability: Applicability, reading: FlagReading | undefined): FlagVerdict {
   const rawByte = reading?.kind === 'byte' ? reading.byte : null
   if (applicability.applies === false) return {flag: 'not-applicable', reason: applicability.reason, value: rawByte}
@@ -89,7 +93,7 @@ export function interpretFlag(applicability: Applicability, reading: FlagReading
   if (!reading) return {flag: 'unknown', reason: 'The flag could not be read.', value: null}
   if (reading.kind === 'request') {
     // Below 4.0, request 74 says done exactly when the byte is 0x01; "not done" can be 0x00, 0xFF or another value.
-    return reading.done ? {flag: 'done', reason: null, value: SETUP_DONE} : {flag: 'not-done', reason: null, value: null}
+    return reading.done ? {flag: 'done', reason: null, value: SETUP_DONE} : {flag: 'not-done', reason: REQUEST_NOT_DONE_REASON, value: null}
   }
   return verdictOfByte(reading.byte)
 }

@@ -56,6 +56,9 @@ export function rebootTimeoutMs(timeoutMs: number): number {
   return Math.max(15_000, 3 * timeoutMs)
 }
 
+/** The USB objects a device had in one setSetupFlag() (it re-enumerates on every restart), closed at the end. */
+const seenObjects = new WeakMap<object, USBDevice[]>()
+
 /**
  * How long to wait, after a timed-out 40, 50 or 60, for the restart it may still cause: the firmware runs a
  * cancelled request when its system thread frees up and then resets about a second later (docs/protocol.md,
@@ -73,7 +76,9 @@ async function waitLateReset(old: FoundDevice, mode: 'dfu' | 'normal', opts: Set
   report.steps.push(`The request did not complete in time; the device may still carry it out once its firmware frees up, so waiting for it to restart ${what} instead of asking again.`)
   opts.onWaiting?.(`Waiting for ${old.id}: it may still restart ${what}`)
   try {
-    return await waitForReturn(old, mode, {backend: opts.backend, clock: opts.clock, timeoutMs: lateResetWaitMs(opts.timeoutMs)}, what)
+    const back = await waitForReturn(old, mode, {backend: opts.backend, clock: opts.clock, timeoutMs: lateResetWaitMs(opts.timeoutMs)}, what)
+    seenObjects.get(opts)?.push(back.usbDevice)
+    return back
   } catch (error) {
     if (isSetupFlagError(error) && error.code === 'SETUP_FLAG_NO_RETURN') return undefined
     throw error
@@ -81,12 +86,17 @@ async function waitLateReset(old: FoundDevice, mode: 'dfu' | 'normal', opts: Set
 }
 
 /** Wait for a device we restarted to come back in `mode`, within the reboot allowance. */
-function waitBack(old: FoundDevice, mode: 'dfu' | 'normal', opts: Pick<SetOptions, 'backend' | 'clock' | 'timeoutMs'>, what: string): Promise<FoundDevice> {
-  return waitForReturn(old, mode, {backend: opts.backend, clock: opts.clock, timeoutMs: rebootTimeoutMs(opts.timeoutMs)}, what)
+async function waitBack(old: FoundDevice, mode: 'dfu' | 'normal', opts: Pick<SetOptions, 'backend' | 'clock' | 'timeoutMs'>, what: string): Promise<FoundDevice> {
+  const back = await waitForReturn(old, mode, {backend: opts.backend, clock: opts.clock, timeoutMs: rebootTimeoutMs(opts.timeoutMs)}, what)
+  seenObjects.get(opts)?.push(back.usbDevice)
+  return back
 }
 
-export async function setSetupFlag(found: FoundDevice, opts: SetOptions): Promise<SetReport> {
+export async function setSetupFlag(found: FoundDevice, givenOpts: SetOptions): Promise<SetReport> {
   const report = setReport(found)
+  const opts = {...givenOpts}
+  const objects: USBDevice[] = [found.usbDevice]
+  seenObjects.set(opts, objects)
   try {
     const method = opts.method === 'auto' ? (found.mode === 'dfu' ? 'dfu' : 'usb') : opts.method
     let target = found
@@ -105,11 +115,9 @@ export async function setSetupFlag(found: FoundDevice, opts: SetOptions): Promis
     // A write was under way (request 73 or the DFU download went out): say the byte's state is unknown.
     if (report.method !== null && report.after === null) report.reason = `${report.reason} The byte's state after the write is unknown.`
   } finally {
-    // Close whatever USB objects this device had on the way (it may have re-enumerated several times).
-    await found.usbDevice.close().catch(() => {})
-    for (const d of await opts.backend.usb.getDevices().catch(() => [])) {
-      if (d.opened && d.serialNumber?.toLowerCase() === found.id) await d.close().catch(() => {})
-    }
+    // Close whatever USB objects this device had on the way (it may have re-enumerated several times). Not by
+    // listing the bus: with many devices set at once that made `set --all` quadratic.
+    for (const d of objects) if (d.opened) await d.close().catch(() => {})
   }
   return report
 }
@@ -129,7 +137,9 @@ function decide(report: SetReport, applicability: Applicability, current: null |
     report.steps.push(`--force: writing although ${applicability.applies === false ? 'the flag has no effect on this device' : 'the Device OS version is unknown'}.`)
     return true
   }
-  const alreadyThere = current !== undefined && (opts.done ? current === SETUP_DONE : current === null || current === 0xff || current === 0x00)
+  // Request 74's "not done" (current null) only says the byte is not 0x01: it may be a value the boot treats as
+  // done, so --not-done writes 0xFF unless the byte is known to be 0xFF or 0x00.
+  const alreadyThere = current !== undefined && (opts.done ? current === SETUP_DONE : current === 0xff || current === 0x00)
   if (alreadyThere && writeMayLand.has(report)) {
     report.steps.push('The earlier write request (73) has landed: the flag now reads as wanted.')
     report.changed = true
@@ -327,6 +337,14 @@ function safeModeByHand(id: string, cause: RequestPendingTimeout): SetupFlagErro
  */
 async function setOverDfu(found: FoundDevice, opts: SetOptions, report: SetReport): Promise<void> {
   let dfuDevice = found
+  // Platforms that never had the flag (Gen2, Realtek) need no DFU traffic: their memory map has no system-part
+  // header where nRF52840 has one, so reading it would fail as a DFU addressing error.
+  const byPlatform = flagApplies(found.platform, {})
+  if (found.mode === 'dfu' && byPlatform.applies === false && !opts.force) {
+    Object.assign(report, interpretFlag(byPlatform, undefined))
+    report.steps.push('Nothing written: the flag does not apply here.')
+    return
+  }
   if (found.mode !== 'dfu') {
     const dev = await openDevice(found, opts.clock)
     const version = await dev.systemVersion({timeoutMs: opts.timeoutMs})
@@ -380,7 +398,7 @@ async function setOverDfu(found: FoundDevice, opts: SetOptions, report: SetRepor
   const dfu = new DfuseClient(dfuDevice.usbDevice, io, opts.clock)
   let left = false
   try {
-    if (report.deviceOsVersionSource === null) {
+    if (report.deviceOsVersionSource === null && byPlatform.applies !== false) {
       const v = await readSystemVersionOverDfu(dfu, found.platform.id)
       if (v.moduleVersion !== undefined) {
         report.systemModuleVersion = v.moduleVersion

@@ -3,6 +3,8 @@
  * virtual bus when PARTICLE_VIRTUAL_DEVICES names a devices file. Decided once, where a command is set up;
  * everything below speaks only the W3C WebUSB `USB` interface.
  */
+import {setMaxListeners} from 'node:events'
+
 import type {Clock} from '../clock.js'
 
 import {errors} from '../errors.js'
@@ -24,6 +26,7 @@ export async function openUsbBackend(env: NodeJS.ProcessEnv, clock: Clock): Prom
   if (file) {
     const {openVirtualUsbFile} = await import('../virtual/index.js')
     const usb = openVirtualUsbFile(file, {clock})
+    setMaxListeners(0, usb)
     return {close: () => usb.close(), description: `virtual devices from ${file}`, kind: 'virtual', usb}
   }
 
@@ -34,6 +37,8 @@ export async function openUsbBackend(env: NodeJS.ProcessEnv, clock: Clock): Prom
     throw errors.noUsbSubsystem(error)
   }
   const usb = new mod.WebUSB({allowAllDevices: true})
+  // One 'connect' listener per device waiting to come back: a hub restarting 10 or more at once is normal.
+  setMaxListeners(0, usb as unknown as EventTarget)
   return {close() {}, description: 'USB', kind: 'usb', usb: usb as unknown as USB}
 }
 

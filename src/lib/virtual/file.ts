@@ -3,12 +3,31 @@
  * flash and state: every state change is written back atomically, so `set` then `get` in two processes agree;
  * and the file is re-read when it changes on disk (and on every getDevices()), so a test or a person "presses the
  * buttons" by editing a device's `mode`.
+ *
+ * Several processes may share one file (a station runs many `set`s at once): every writer takes the file's
+ * advisory lock (`<file>.lock`) and merges only its own devices' changes into the file as it is on disk at that
+ * moment, so nobody's update is lost. Symlinks are followed and the file's mode kept.
  */
-import {type FSWatcher, readFileSync, renameSync, statSync, watch, writeFileSync} from 'node:fs'
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  constants,
+  type FSWatcher,
+  openSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  watch,
+  writeFileSync,
+  writeSync,
+} from 'node:fs'
 import {basename, dirname} from 'node:path'
 
 import type {Clock} from '../clock.js'
-import {errors} from '../errors.js'
+import {errors, SetupFlagError} from '../errors.js'
 import {VirtualUsb} from './bus.js'
 import {checkDevicesDocument, SpecProblem} from './spec.js'
 import type {VirtualDeviceSpec, VirtualDevicesFile, VirtualTiming} from './types.js'
@@ -23,13 +42,37 @@ export function validateDevicesFile(json: unknown, file: string): VirtualDevices
   }
 }
 
-function readText(path: string): string {
+/** Larger than any devices file a person or a bench writes (10,000 devices take about 2 MB). */
+const MAX_FILE_BYTES = 64 * 1024 * 1024
+
+/**
+ * Where a devices file really lives: a symlink is followed, so write-backs update its target (a rename over the
+ * link would turn it into a plain file and leave the target behind).
+ */
+export function devicesFileTarget(path: string): string {
   try {
-    return readFileSync(path, 'utf8')
+    return realpathSync(path)
+  } catch {
+    return path
+  }
+}
+
+function readText(path: string): string {
+  let fd: number | undefined
+  try {
+    // Only a regular file of sane size: /dev/zero, a FIFO or a terminal would hang or fill memory.
+    const s = statSync(path)
+    if (!s.isFile()) throw errors.devicesFile(path, 'it is not a regular file (a device, FIFO or directory cannot hold devices)')
+    if (s.size > MAX_FILE_BYTES) throw errors.devicesFile(path, `it is larger than ${MAX_FILE_BYTES / 1024 / 1024} MiB`)
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0))
+    return readFileSync(fd, 'utf8')
   } catch (error) {
+    if (error instanceof SetupFlagError) throw error
     const code = (error as NodeJS.ErrnoException).code
     const problem = code === 'ENOENT' ? 'it does not exist' : `it cannot be read (${code ?? (error as Error).message})`
     throw errors.devicesFile(path, problem, error)
+  } finally {
+    if (fd !== undefined) closeSync(fd)
   }
 }
 
@@ -48,14 +91,281 @@ export function loadDevicesFile(path: string): VirtualDevicesFile {
 
 const sameJson = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null)
 
-/** The bus of openVirtualUsbFile(): a VirtualUsb that keeps a devices file and its own state in step. */
+// ---- the lock every writer takes -------------------------------------------------------------------------------
+
+/** A lock older than this is a crashed writer's (a write-back holds it for milliseconds). */
+const STALE_LOCK_MS = 10_000
+/** How long a writer waits for another one before giving up with the write error. */
+const LOCK_WAIT_MS = 30_000
+
+const sleepArray = new Int32Array(new SharedArrayBuffer(4))
+/** Write-backs are synchronous (they run inside state-change callbacks), so the wait for a lock is too. */
+function sleepSync(ms: number): void {
+  Atomics.wait(sleepArray, 0, 0, ms)
+}
+
+function alive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+function writeProblem(path: string, error: unknown): SetupFlagError {
+  if (error instanceof SetupFlagError) return error
+  const e = error as NodeJS.ErrnoException
+  return errors.devicesFileWrite(path, e.code ? `${e.code}${e.syscall ? ` on ${e.syscall}` : ''}` : String(e.message ?? e), error)
+}
+
+/** Remove a lock whose writer is gone (its pid is dead, or it has held it far too long). */
+function breakStaleLock(lock: string): void {
+  let holder: number
+  let age: number
+  try {
+    holder = Number.parseInt(readFileSync(lock, 'utf8'), 10)
+    age = Date.now() - statSync(lock).mtimeMs
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return // released meanwhile
+    throw error
+  }
+  // An empty lock is one being created (its pid not yet written): only age makes it stale.
+  const dead = Number.isInteger(holder) && holder > 0 && !alive(holder)
+  if (!dead && age < STALE_LOCK_MS) return
+  try {
+    unlinkSync(lock)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+  }
+}
+
+/**
+ * Run `fn` holding the advisory lock of a devices file: `<file>.lock` beside the file's real target, created
+ * exclusively and holding the writer's pid. Every writer of a devices file (the file bus, `updateDevicesFile`, a
+ * gadget bridge) takes it, so read-merge-write sequences never interleave.
+ */
+export function withDevicesFileLock<R>(path: string, fn: () => R): R {
+  const target = devicesFileTarget(path)
+  const lock = `${target}.lock`
+  const giveUp = Date.now() + LOCK_WAIT_MS
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const fd = openSync(lock, 'wx', 0o644)
+      try {
+        writeSync(fd, String(process.pid))
+      } finally {
+        closeSync(fd)
+      }
+      break
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw writeProblem(target, error)
+      try {
+        breakStaleLock(lock)
+      } catch (breakError) {
+        throw writeProblem(target, breakError)
+      }
+      if (Date.now() > giveUp) throw errors.devicesFileWrite(target, `another process has held its lock ${lock} for ${LOCK_WAIT_MS / 1000} s`)
+      sleepSync(Math.min(1 + attempt, 20) * (0.5 + Math.random()))
+    }
+  }
+  try {
+    return fn()
+  } finally {
+    try {
+      unlinkSync(lock)
+    } catch {
+      // already broken by someone who thought us dead: nothing more to do
+    }
+  }
+}
+
+/**
+ * Replace a devices file's content atomically (a temporary file beside its real target, then a rename), keeping
+ * its permission bits and owner. Call it holding the lock: the temporary file's name is fixed.
+ */
+function replaceFile(target: string, text: string, basis?: string): boolean {
+  const tmp = `${target}.tmp`
+  let mode = 0o644
+  let owner: {gid: number; uid: number} | undefined
+  try {
+    const s = statSync(target)
+    mode = s.mode & 0o7777
+    owner = {gid: s.gid, uid: s.uid}
+  } catch {
+    // a new file: the default mode
+  }
+  try {
+    writeFileSync(tmp, text, {mode})
+    chmodSync(tmp, mode) // the umask narrowed it
+    if (owner && process.getuid?.() === 0 && (owner.uid !== 0 || owner.gid !== 0)) {
+      try {
+        chownSync(tmp, owner.uid, owner.gid)
+      } catch {
+        // not ours to give away: keep root's
+      }
+    }
+    // A person adding devices (temporary file, then rename) takes no lock: if the file changed since it was read,
+    // merge again rather than replace their edit.
+    if (basis !== undefined && stamp(target) !== basis) {
+      unlinkSync(tmp)
+      return false
+    }
+    renameSync(tmp, target)
+    return true
+  } catch (error) {
+    try {
+      unlinkSync(tmp)
+    } catch {
+      // nothing was created
+    }
+    throw writeProblem(target, error)
+  }
+}
+
+/** What identifies one version of a file on disk: a rename or a rewrite changes it. */
+function stamp(path: string): string {
+  try {
+    const s = statSync(path)
+    return `${s.ino}:${s.mtimeMs}:${s.size}`
+  } catch {
+    return 'missing'
+  }
+}
+
+/** A document's text as written back: its keys in their order (devices and violations in their place), pretty. */
+function serializeDocument(document: Record<string, unknown>, devices: VirtualDeviceSpec[], violations: unknown[]): string {
+  const out: Record<string, unknown> = {}
+  const put = (key: string, value: unknown) => {
+    // defineProperty: a "__proto__" key of the document stays a key (an assignment would set the prototype)
+    Object.defineProperty(out, key, {configurable: true, enumerable: true, value, writable: true})
+  }
+  for (const key of Object.keys(document)) {
+    if (key === 'devices') put('devices', devices)
+    else if (key === 'violations') {
+      if (violations.length > 0) put('violations', violations)
+    } else put(key, document[key])
+  }
+  if (!Object.hasOwn(out, 'devices')) put('devices', devices)
+  if (violations.length > 0 && !Object.hasOwn(out, 'violations')) put('violations', violations)
+  return `${JSON.stringify(out, null, 2)}\n`
+}
+
+interface DiskDocument {
+  devices: VirtualDeviceSpec[]
+  stamp: string
+  document: Record<string, unknown>
+  text: string
+  violations: unknown[]
+}
+
+/** The file as it is on disk now, or undefined when it is missing or (half-written by hand) invalid. */
+function readDisk(path: string): DiskDocument | undefined {
+  let text: string
+  const before = stamp(path)
+  try {
+    text = readText(path)
+  } catch {
+    return undefined
+  }
+  try {
+    const json = JSON.parse(text) as Record<string, unknown>
+    const devices = checkDevicesDocument(json)
+    return {devices, document: json, stamp: before, text, violations: Array.isArray(json.violations) ? json.violations : []}
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Change a devices file safely from any process: under its lock, `update` receives the devices as they are on
+ * disk at that moment (and the whole document) and returns the devices to store (or nothing to keep them, after
+ * changing them in place). The file is replaced atomically, symlinks followed and its mode kept. A problem
+ * writing it is the devices-file write error naming the file. Returns what was written.
+ */
+export function updateDevicesFile(
+  path: string,
+  update: (devices: VirtualDeviceSpec[], document: Record<string, unknown>) => VirtualDeviceSpec[] | void,
+): VirtualDevicesFile {
+  const target = devicesFileTarget(path)
+  return withDevicesFileLock(target, () => {
+    const text = readText(target)
+    const json = parseJson(text, target) as Record<string, unknown>
+    const {devices} = validateDevicesFile(json, target)
+    const wanted = update(devices, json) ?? devices
+    const checked = validateDevicesFile({devices: wanted}, target).devices
+    const violations = Array.isArray(json.violations) ? json.violations : []
+    const out = serializeDocument(json, checked, violations)
+    if (out !== text) replaceFile(target, out)
+    return {devices: checked}
+  })
+}
+
+/**
+ * Merge these devices' states into a devices file (replacing each by id, appending new ones), leaving every other
+ * device as the file holds it now: what a writer that owns some devices calls to save them.
+ */
+export function saveDevices(path: string, specs: VirtualDeviceSpec[]): VirtualDevicesFile {
+  return updateDevicesFile(path, (devices) => mergeSpecs(devices, new Map(specs.map((d) => [d.id.toLowerCase(), {...d, id: d.id.toLowerCase()}])), new Set()))
+}
+
+/**
+ * The devices of a file with `changed` merged in: replaced in place by id (undefined: removed), new ones
+ * appended unless `known` says the file had them once (someone removed them since: their removal stands).
+ */
+function mergeSpecs(disk: VirtualDeviceSpec[], changed: Map<string, VirtualDeviceSpec | undefined>, known: Set<string>): VirtualDeviceSpec[] {
+  const merged: VirtualDeviceSpec[] = []
+  const seen = new Set<string>()
+  for (const d of disk) {
+    seen.add(d.id)
+    if (!changed.has(d.id)) merged.push(d)
+    else {
+      const mine = changed.get(d.id)
+      if (mine) merged.push(mine)
+    }
+  }
+  for (const [id, mine] of changed) if (mine && !seen.has(id) && !known.has(id)) merged.push(mine)
+  return merged
+}
+
+/** Buses with a write-back pending, flushed when the process exits. */
+const pending = new Set<{flushNow(): void}>()
+let exitHooked = false
+function flushAtExit(bus: {flushNow(): void}): void {
+  pending.add(bus)
+  if (exitHooked) return
+  exitHooked = true
+  process.once('exit', () => {
+    for (const b of [...pending]) b.flushNow()
+  })
+}
+
+/**
+ * Files with fewer devices are written back at every change (a person or test reading the file sees each change
+ * at once). Bigger ones coalesce: after a write-back, the next waits FLUSH_BACKOFF times as long as it took, so
+ * write-backs stay a fixed share of the run and 10,000 devices cost linear time, not a rewrite per change.
+ */
+const COALESCE_FROM_DEVICES = 100
+/** After a slow write-back, the next one waits this many times as long as it took (coalescing what changes meanwhile). */
+const FLUSH_BACKOFF = 10
+
+/**
+ * The bus of openVirtualUsbFile(): a VirtualUsb that keeps a devices file and its own state in step. Write-backs
+ * merge this process's changes into the file as it is on disk at that moment, under the file's lock, so processes
+ * sharing one file never lose each other's updates; others' changes found there are applied to this bus.
+ */
 class FileVirtualUsb extends VirtualUsb {
   private readonly base: string
+  /** The file's real location (symlinks followed). */
+  private readonly target: string
   private watcher: FSWatcher | undefined
   /** The parsed document as last read or written: its unknown top-level keys and their order are preserved. */
   private document: Record<string, unknown>
-  /** The devices as the file last described them; edits are detected against this. */
+  /** The devices as the file last described them; this process's changes are the differences from these. */
   private fileSpecs: Map<string, VirtualDeviceSpec>
+  /** Every device id the file has ever held while we watched (a device removed there stays removed). */
+  private readonly everInFile = new Set<string>()
   /** The "violations" array as the file holds it (earlier processes' included: damage is never forgotten). */
   private fileViolations: unknown[]
   /** How many of this bus's violations are already in fileViolations. */
@@ -65,40 +375,75 @@ class FileVirtualUsb extends VirtualUsb {
   private lastWritten: string | undefined
   private lastSeen: {mtimeMs: number; size: number} | undefined
   private closed = false
+  /** Coalescing: no write-back before this time (Date.now()); changes meanwhile wait for the timer. */
+  private nextFlushAt = 0
+  private timer: ReturnType<typeof setTimeout> | undefined
+  /** The last write-back failure: every later transfer and listing fails with it, naming the file. */
+  private failure: SetupFlagError | undefined
+  private readonly guarded = new WeakSet<USBDevice>()
+  /** Each device's state (as JSON) when the bus was last in step with the file: changes are measured from it. */
+  private snapshot = new Map<string, string>()
 
   constructor(
-    private readonly path: string,
+    path: string,
     text: string,
     options: {clock?: Clock; timing?: Partial<VirtualTiming>},
   ) {
     const json = parseJson(text, path)
     const {devices} = validateDevicesFile(json, path)
     super({clock: options.clock, devices, timing: options.timing})
-    this.base = basename(path)
+    this.target = devicesFileTarget(path)
+    this.base = basename(this.target)
     this.document = json as Record<string, unknown>
     this.fileSpecs = new Map(devices.map((d) => [d.id, d]))
+    for (const id of this.fileSpecs.keys()) this.everInFile.add(id)
     this.fileViolations = Array.isArray(this.document.violations) ? this.document.violations : []
     this.lastSeen = this.stat()
     this.lastWritten = text
+    this.takeSnapshot()
     this.onStateChange(() => this.writeBack())
+    this.addEventListener('connect', (ev) => {
+      if (this.failure) this.guard(ev.device)
+    })
     this.watch()
   }
 
   override async getDevices(): Promise<USBDevice[]> {
+    if (this.failure) throw this.failure
     this.reread()
     return super.getDevices()
   }
 
   override close(): void {
     super.close() // may settle a pending reset, which writes the file
+    this.flushNow()
     this.closed = true
+    pending.delete(this)
     this.watcher?.close()
     this.watcher = undefined
   }
 
+  /** Write pending changes now (at close and process exit; tests may call it too). */
+  flushNow(): void {
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = undefined
+    if (!this.closed) this.flushSafely()
+  }
+
+  /** A devices file that cannot be written back fails every later transfer with that error (naming the file). */
+  private guard(device: USBDevice): void {
+    if (this.guarded.has(device)) return
+    this.guarded.add(device)
+    const d = device as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>
+    for (const method of ['open', 'controlTransferIn', 'controlTransferOut']) {
+      const original = d[method].bind(device)
+      d[method] = (...args: unknown[]) => (this.failure ? Promise.reject(this.failure) : original(...args))
+    }
+  }
+
   private stat(): {mtimeMs: number; size: number} | undefined {
     try {
-      const s = statSync(this.path)
+      const s = statSync(this.target)
       return {mtimeMs: s.mtimeMs, size: s.size}
     } catch {
       return undefined
@@ -108,7 +453,7 @@ class FileVirtualUsb extends VirtualUsb {
   private watch(): void {
     try {
       // The parent directory, because an atomic rename replaces the file's inode (a watch on the file would go stale).
-      this.watcher = watch(dirname(this.path), {persistent: false}, (_event, filename) => {
+      this.watcher = watch(dirname(this.target), {persistent: false}, (_event, filename) => {
         if (filename === null || filename.toString() === this.base) this.reread()
       })
       this.watcher.on('error', () => {
@@ -126,42 +471,58 @@ class FileVirtualUsb extends VirtualUsb {
     if (this.closed) return
     const seen = this.stat()
     if (!seen || (this.lastSeen && seen.mtimeMs === this.lastSeen.mtimeMs && seen.size === this.lastSeen.size)) return
-    let text: string
-    try {
-      text = readFileSync(this.path, 'utf8')
-    } catch {
-      return
-    }
-    if (text === this.lastWritten) {
-      this.lastSeen = seen
-      return
-    }
-    let json: unknown
-    let devices: VirtualDeviceSpec[]
-    try {
-      json = JSON.parse(text)
-      devices = checkDevicesDocument(json)
-    } catch {
-      return // leave lastSeen alone so the next look tries again
-    }
+    const disk = readDisk(this.target)
+    if (!disk) return // leave lastSeen alone so the next look tries again
     this.lastSeen = seen
-    this.lastWritten = text
-    this.document = json as Record<string, unknown>
-    this.fileViolations = Array.isArray(this.document.violations) ? this.document.violations : []
-    this.apply(devices)
+    if (disk.text === this.lastWritten) return
+    this.lastWritten = disk.text
+    this.document = disk.document
+    this.fileViolations = disk.violations
+    // This process's pending changes (differences from what the file said before) survive: they are merged at the
+    // next write-back; the file's own edits are applied to the bus.
+    const before = this.fileSpecs
+    const mine = this.changes()
+    this.fileSpecs = new Map(disk.devices.map((d) => [d.id, d]))
+    for (const id of this.fileSpecs.keys()) this.everInFile.add(id)
+    this.applyFile(before, mine, disk.devices)
+    this.takeSnapshot(mine)
+    this.writeBack()
   }
 
-  /** Turn the differences between the file and what it said before into plugs, unplugs and button presses. */
-  private apply(devices: VirtualDeviceSpec[]): void {
-    const before = this.fileSpecs
+  /**
+   * The devices this process changed since the last sync with the file (undefined: removed from this bus): their
+   * state now differs from the snapshot taken then. What the file says of the others is not ours to overwrite.
+   */
+  private changes(): Map<string, VirtualDeviceSpec | undefined> {
+    const changed = new Map<string, VirtualDeviceSpec | undefined>()
+    const ids = new Set<string>()
+    for (const d of this.specs()) {
+      ids.add(d.id)
+      if (this.snapshot.get(d.id) !== JSON.stringify(d)) changed.set(d.id, d)
+    }
+    for (const id of this.snapshot.keys()) if (!ids.has(id)) changed.set(id, undefined)
+    return changed
+  }
+
+  /** Remember the bus's state as in step with the file, except the devices in `keep` (changes still to write). */
+  private takeSnapshot(keep?: Map<string, VirtualDeviceSpec | undefined>): void {
+    const next = new Map<string, string>()
+    for (const d of this.specs()) next.set(d.id, keep?.has(d.id) ? (this.snapshot.get(d.id) ?? '') : JSON.stringify(d))
+    if (keep) for (const [id, spec] of keep) if (!spec && this.snapshot.has(id)) next.set(id, this.snapshot.get(id)!)
+    this.snapshot = next
+  }
+
+  /** Apply the file's devices to the bus, except where this process has its own newer state (`mine`). */
+  private applyFile(before: Map<string, VirtualDeviceSpec>, mine: Map<string, VirtualDeviceSpec | undefined>, devices: VirtualDeviceSpec[]): void {
+    const baseline = new Map(before)
+    for (const [id, spec] of mine) if (spec) baseline.set(id, spec)
     const wanted = new Set(devices.map((d) => d.id))
     this.applying = true
     try {
-      this.applyDevices(before, wanted, devices)
+      this.applyDevices(baseline, wanted, devices.map((d) => (mine.has(d.id) && mine.get(d.id) ? mine.get(d.id)! : d)))
     } finally {
       this.applying = false
     }
-    this.writeBack()
   }
 
   private applyDevices(before: Map<string, VirtualDeviceSpec>, wanted: Set<string>, devices: VirtualDeviceSpec[]): void {
@@ -189,34 +550,74 @@ class FileVirtualUsb extends VirtualUsb {
     }
   }
 
-  private serialize(violations: unknown[]): string {
-    const devices = this.specs()
-    const out: Record<string, unknown> = {}
-    for (const [key, value] of Object.entries(this.document)) {
-      if (key === 'devices') out.devices = devices
-      else if (key === 'violations') {
-        if (violations.length > 0) out.violations = violations
-      } else out[key] = value
-    }
-    out.devices = devices
-    if (violations.length > 0) out.violations = violations
-    return `${JSON.stringify(out, null, 2)}\n`
-  }
-
-  /** Atomic write-back: a temporary file beside it, then rename over it. */
+  /** A state change: write back now, or (after a slow write-back) a little later together with what follows. */
   private writeBack(): void {
     if (this.applying) return
-    const violations = [...this.fileViolations, ...this.violations.slice(this.reported)]
-    const text = this.serialize(violations)
-    this.fileViolations = violations
-    this.reported = this.violations.length
-    if (text === this.lastWritten) return
-    const tmp = `${this.path}.${process.pid}.tmp`
-    writeFileSync(tmp, text)
-    renameSync(tmp, this.path)
-    this.lastWritten = text
-    this.lastSeen = this.stat()
-    this.fileSpecs = new Map(this.specs().map((d) => [d.id, d]))
+    if (this.closed) {
+      this.flushSafely()
+      return
+    }
+    const wait = this.nextFlushAt - Date.now()
+    if (wait <= 0) {
+      this.flushSafely()
+      return
+    }
+    if (this.timer) return
+    this.timer = setTimeout(() => {
+      this.timer = undefined
+      this.flushSafely()
+    }, wait)
+    this.timer.unref()
+    flushAtExit(this)
+  }
+
+  private flushSafely(): void {
+    const started = performance.now()
+    try {
+      this.flush()
+      this.failure = undefined
+    } catch (error) {
+      this.failure = writeProblem(this.target, error)
+      // From now on every transfer of every device fails with it (devices that connect later too).
+      for (const {id} of this.specs()) {
+        const usbDevice = this.device(id)?.usbDevice
+        if (usbDevice) this.guard(usbDevice)
+      }
+    }
+    const took = performance.now() - started
+    this.nextFlushAt = this.snapshot.size >= COALESCE_FROM_DEVICES ? Date.now() + took * FLUSH_BACKOFF : 0
+  }
+
+  /**
+   * Merge this process's changes into the file as it is on disk now, under the lock: devices this bus changed
+   * take their new state, every other device keeps what the file says (and that is applied to this bus).
+   */
+  private flush(): void {
+    const changed = this.changes()
+    const fresh = this.violations.slice(this.reported)
+    if (changed.size === 0 && fresh.length === 0) return
+    withDevicesFileLock(this.target, () => {
+      for (let attempt = 0; ; attempt++) {
+        const disk = readDisk(this.target)
+        const document = disk?.document ?? this.document
+        const diskDevices = disk?.devices ?? [...this.fileSpecs.values()]
+        const merged = mergeSpecs(diskDevices, changed, this.everInFile)
+        const violations = [...(disk?.violations ?? this.fileViolations), ...fresh]
+        const text = serializeDocument(document, merged, violations)
+        if (text !== disk?.text && !replaceFile(this.target, text, attempt < 10 ? disk?.stamp : undefined)) continue
+        // Others' changes found on disk reach this bus as plugs, unplugs and button presses.
+        if (disk && disk.text !== this.lastWritten) this.applyFile(this.fileSpecs, changed, merged)
+        this.document = document
+        this.fileSpecs = new Map(merged.map((d) => [d.id, d]))
+        for (const id of this.fileSpecs.keys()) this.everInFile.add(id)
+        this.fileViolations = violations
+        this.reported += fresh.length
+        this.lastWritten = text
+        this.lastSeen = this.stat()
+        this.takeSnapshot()
+        return
+      }
+    })
   }
 }
 

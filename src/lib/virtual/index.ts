@@ -6,7 +6,15 @@
 export {createVirtualUsb, VirtualUsb} from './bus.js'
 export {VirtualDevice} from './device.js'
 export {VirtualUsbDevice} from './usb-device.js'
-export {loadDevicesFile, openVirtualUsbFile, validateDevicesFile} from './file.js'
+export {
+  devicesFileTarget,
+  loadDevicesFile,
+  openVirtualUsbFile,
+  saveDevices,
+  updateDevicesFile,
+  validateDevicesFile,
+  withDevicesFileLock,
+} from './file.js'
 export {
   DEFAULT_TIMING,
   type ExchangeRecord,

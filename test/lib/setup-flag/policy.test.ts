@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 
 import {platformByName} from '../../../src/lib/device/platforms.js'
-import {flagApplies, interpretFlag, verdictOfByte} from '../../../src/lib/setup-flag/policy.js'
+import {flagApplies, interpretFlag, REQUEST_NOT_DONE_REASON, verdictOfByte} from '../../../src/lib/setup-flag/policy.js'
 
 const p = (name: string) => {
   const platform = platformByName(name)
@@ -54,7 +54,7 @@ describe('setup-flag policy', () => {
 
   it('reads request 74 as done/not done only where the flag applies', () => {
     expect(interpretFlag({applies: true}, {done: true, kind: 'request'})).to.deep.equal({flag: 'done', reason: null, value: 1})
-    expect(interpretFlag({applies: true}, {done: false, kind: 'request'})).to.deep.equal({flag: 'not-done', reason: null, value: null})
+    expect(interpretFlag({applies: true}, {done: false, kind: 'request'})).to.deep.equal({flag: 'not-done', reason: REQUEST_NOT_DONE_REASON, value: null})
     expect(interpretFlag({applies: false, reason: 'r'}, {done: true, kind: 'request'})).to.deep.equal({flag: 'not-applicable', reason: 'r', value: null})
   })
 
