@@ -186,7 +186,7 @@ export class Cloud {
    * `{devices, meta: {total_pages}}`), or the account's (`GET /v1/devices`, one array). One request, no retry.
    */
   async devicePage(o: {page?: number; perPage?: number; product?: string}): Promise<Attempt> {
-    return this.attempt((api, auth) => api.listDevices({auth, ...o}), o.product ? `product ${o.product}` : 'your devices', false)
+    return this.attempt((api, auth) => api.listDevices({auth, ...o}), o.product ? `product ${o.product}` : 'your devices')
   }
 
   /** One device's full cloud record, in a product or the account. One request, no retry. */
