@@ -15,6 +15,10 @@ const marks = []
 const mark = (name) => marks.push(`${name} ${Math.round(performance.now() - t0)} ms`)
 
 function finish(status) {
+  // End both streams with the token and wait (a little) for the host to have read them: see run.js.
+  for (const fd of [out, err]) writeFileSync(fd, Buffer.from(job.token, 'latin1'))
+  const until = Date.now() + 5000
+  while (!existsSync(join(jobDir, 'ack')) && Date.now() < until) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20)
   try {
     writeFileSync(join(jobDir, 'timing'), `guest ${marks.join(', ')}; uptime ${readFileSync('/proc/uptime', 'utf8').split(' ')[0]} s`)
   } catch {}

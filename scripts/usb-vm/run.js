@@ -16,8 +16,8 @@
  * USB_VM_KEEP (keep the job directory and print its path).
  */
 import {execFileSync, spawn, spawnSync} from 'node:child_process'
-import {createHash} from 'node:crypto'
-import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {createHash, randomBytes} from 'node:crypto'
+import {createReadStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {basename, dirname, join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -175,6 +175,7 @@ function main() {
 
   const job = mkdtempSync(join(tmpdir(), 'usb-vm-job-'))
   const deviceCount = countDevices(devices)
+  const token = Buffer.from(`\u0000usb-vm-end-${randomBytes(8).toString('hex')}\u0000`)
   const env = {...process.env}
   delete env.PARTICLE_VIRTUAL_DEVICES
   delete env.npm_config_prefix
@@ -185,6 +186,7 @@ function main() {
     join(job, 'job.json'),
     JSON.stringify({
       command: opts.command,
+      token: token.toString('latin1'),
       cwd: repo,
       devices,
       // Spare UDCs for devices plugged in while the command runs.
@@ -214,15 +216,50 @@ function main() {
     ...virtfs(job, 'job', ''),
     ...virtfs(dirname(devices), 'files', ''),
     '-serial', `file:${join(job, 'console.log')}`,
-    // The command's stdout and stderr: two virtio-serial ports written straight to our fds 1 and 2 (passed as 3, 4).
+    // The command's stdout and stderr: two virtio-serial ports, written to FIFOs that we copy to ours.
     '-device', 'virtio-serial-pci',
-    '-chardev', 'file,id=out,path=/proc/self/fd/3,append=on',
+    '-chardev', `file,id=out,path=${join(job, 'out')}`,
     '-device', 'virtserialport,chardev=out,name=out',
-    '-chardev', 'file,id=err,path=/proc/self/fd/4,append=on',
+    '-chardev', `file,id=err,path=${join(job, 'err')}`,
     '-device', 'virtserialport,chardev=err,name=err',
   ]
   const started = Date.now()
-  const vm = spawn(qemu, args, {stdio: ['ignore', 'pipe', 'pipe', 1, 2]})
+  execFileSync('mkfifo', [join(job, 'out'), join(job, 'err')])
+  // The guest ends each stream with the job's token and waits for our 'ack' before powering off: a virtio-serial
+  // write is only queued when it returns, and a power-off right after it would lose the command's last output.
+  let ended = 0
+  const drained = [
+    [join(job, 'out'), process.stdout],
+    [join(job, 'err'), process.stderr],
+  ].map(
+    ([fifo, to]) =>
+      new Promise((resolve) => {
+        const stream = createReadStream(fifo)
+        let held = Buffer.alloc(0)
+        let done = false
+        stream.on('data', (chunk) => {
+          if (done) return
+          held = Buffer.concat([held, chunk])
+          const at = held.indexOf(token)
+          if (at >= 0) {
+            to.write(held.subarray(0, at))
+            done = true
+            if (++ended === 2) writeFileSync(join(job, 'ack'), 'ok')
+            resolve()
+            return
+          }
+          const keep = Math.min(held.length, token.length - 1)
+          to.write(held.subarray(0, held.length - keep))
+          held = held.subarray(held.length - keep)
+        })
+        stream.on('end', () => {
+          if (!done) to.write(held)
+          resolve()
+        })
+        stream.on('error', resolve)
+      }),
+  )
+  const vm = spawn(qemu, args, {stdio: ['ignore', 'pipe', 'pipe']})
   let qemuOutput = ''
   vm.stdout.on('data', (d) => (qemuOutput += d))
   vm.stderr.on('data', (d) => (qemuOutput += d))
@@ -239,8 +276,10 @@ function main() {
     process.stderr.write(`usb-vm: the guest did not finish within ${limit / 1000} s; stopping it\n`)
     vm.kill('SIGKILL')
   }, limit)
-  vm.on('exit', (code, signal) => {
+  vm.on('exit', async (code, signal) => {
     clearTimeout(timer)
+    // QEMU may have died before opening the FIFOs: do not wait for them forever.
+    await Promise.race([Promise.all(drained), new Promise((resolve) => setTimeout(resolve, 3000).unref())])
     let status
     try {
       status = readFileSync(join(job, 'status'), 'utf8').trim()
@@ -257,6 +296,7 @@ function main() {
     } else process.exitCode = Number(status)
     if (process.env.USB_VM_KEEP) process.stderr.write(`usb-vm: job directory kept: ${job}\n`)
     else rmSync(job, {force: true, recursive: true})
+    process.exit()
   })
 }
 

@@ -17,6 +17,8 @@ const port = parentPort!
 const EVENT_SIZE = 12
 const SETUP = 4
 const UNBIND = 1
+/** Longer than any host's per-transfer timeout (ours is 5 s, libusb tools use 5 s too). */
+const IGNORE_MS = 6000
 
 let seq = 0
 const events = Buffer.alloc(EVENT_SIZE * 4)
@@ -51,7 +53,9 @@ function complete(setup: Buffer): void {
       break
     }
     default: {
-      // Answer.IGNORE: no status stage at all; the host's transfer timeout ends it.
+      // Answer.IGNORE: no status stage at all; the host's transfer timeout ends it. Reading ep0 now would
+      // acknowledge the request, so wait out any host's timeout first: a newer SETUP cancels this one meanwhile.
+      Atomics.wait(ctrl, CTRL_LENGTH + 1, 0, IGNORE_MS)
     }
   }
 }
