@@ -3,7 +3,7 @@
  * modules, serve every device of the devices file as a real USB gadget, run the command, write its status.
  */
 import {execFileSync, spawn} from 'node:child_process'
-import {existsSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 
 process.env.PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
@@ -36,6 +36,8 @@ function port(name) {
 const out = openSync(port('out'), 'w')
 const err = openSync(port('err'), 'w')
 const say = (text) => writeFileSync(err, `usb-vm: ${text}\n`)
+process.on('uncaughtException', (error) => say(`bridge: ${error?.stack ?? error}`))
+process.on('unhandledRejection', (error) => say(`bridge: ${error?.stack ?? error}`))
 
 let bridge
 try {
@@ -43,6 +45,10 @@ try {
   execFileSync('modprobe', ['dummy_hcd', `num=${job.udcs}`, 'is_high_speed=0', 'is_super_speed=0'])
   execFileSync('modprobe', ['usb_f_fs'])
   if (!existsSync('/sys/kernel/config/usb_gadget')) execFileSync('mount', ['-t', 'configfs', 'none', '/sys/kernel/config'])
+  // udevd, as on any Linux desktop: the `usb` package learns of hot-plugs from udev's netlink events (not the
+  // kernel's), and device node permissions come from udev rules (the tests add ours in /run/udev/rules.d).
+  mkdirSync('/run/udev/rules.d', {recursive: true})
+  execFileSync('/lib/systemd/systemd-udevd', ['--daemon', '--resolve-names=never'])
   mark('modules')
   const {serveDevicesFile} = await import(join(job.cwd, 'dist/lib/virtual/gadget/serve.js'))
   bridge = await serveDevicesFile(job.devices, {log: (line) => job.env.USB_VM_DEBUG && say(line)})

@@ -15,7 +15,7 @@ const tryIt = async (what, fn) => {
 }
 const out = []
 const devices = await usb.getDevices()
-for (const d of devices.filter((x) => x.vendorId === 0x2b04)) {
+for (const d of devices.filter((x) => x.vendorId === 0x2b04 && !x.serialNumber.endsWith('a003'))) {
   out.push({device: d.serialNumber, pid: d.productId.toString(16), product: d.productName, opened: d.opened})
   out.push(await tryIt('open', () => d.open()))
   const vendorIn = {index: 20, recipient: 'device', request: 1, requestType: 'vendor', value: 0}

@@ -83,6 +83,7 @@ for (;;) {
       const code = (error as NodeJS.ErrnoException).code
       if (code !== 'EL2HLT' && code !== 'EIDRM') port.postMessage({message: (error as Error).message, type: 'error'})
     }
+    port.postMessage({seq, type: 'completed'})
   }
   if (unbound) {
     port.postMessage({type: 'unbound'})

@@ -32,6 +32,8 @@ const FFS_ROOT = '/run/usb-vm-ffs'
 const ENABLE = 2
 /** Per-transfer timeout the bridge gives the virtual device (the host has its own; this only bounds our wait). */
 const DEVICE_TIMEOUT_MS = 1
+/** After the last IN data of a device about to leave the bus: time for the host's status stage (dummy_hcd). */
+const STATUS_STAGE_MS = 50
 
 const TYPES: USBRequestType[] = ['standard', 'class', 'vendor', 'standard']
 const RECIPIENTS: USBRecipient[] = ['device', 'interface', 'endpoint', 'other']
@@ -47,6 +49,16 @@ export interface Served {
   /** Resolves when every device of the file is configured by the guest's USB host. */
   ready: Promise<void>
   close(): Promise<void>
+}
+
+/** `promise`, or undefined after `ms` (a timer that keeps the process alive meanwhile). */
+async function within<T>(ms: number, promise: Promise<T>): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  try {
+    return await Promise.race([promise, new Promise<undefined>((resolve) => (timer = setTimeout(resolve, ms)))])
+  } finally {
+    clearTimeout(timer)
+  }
 }
 
 function hex16(v: number): string {
@@ -152,14 +164,16 @@ class Slot {
 
   async detach(): Promise<void> {
     if (this.ep0 === undefined) return
+    await this.settleTransfer()
     const unbound = new Promise<void>((resolve) => (this.unbound = resolve))
     try {
       write(join(this.gadget, 'UDC'), '\n')
     } catch (error) {
       this.log(`${this.device}: unbinding: ${(error as Error).message}`)
     }
-    await Promise.race([unbound, new Promise((resolve) => setTimeout(resolve, 2000).unref())])
-    await this.worker?.terminate()
+    await within(2000, unbound)
+    // A worker blocked in read() cannot be stopped; it ends at the next event of its (closed) ep0.
+    void this.worker?.terminate()
     this.worker = undefined
     closeSync(this.ep0)
     this.ep0 = undefined
@@ -169,6 +183,8 @@ class Slot {
 
   private startWorker(fd: number): void {
     Atomics.store(this.ctrl, CTRL_SEQ, 0)
+    this.answeredSeq = 0
+    this.completedSeq = 0
     const worker = new Worker(new URL('ep0-worker.js', import.meta.url), {
       workerData: {ctrl: this.ctrl.buffer, data: this.data.buffer, fd},
     })
@@ -190,6 +206,11 @@ class Slot {
           if (m.event === ENABLE) this.altDirty = true
           break
         }
+        case 'completed': {
+          this.completedSeq = m.seq!
+          this.onCompleted?.()
+          break
+        }
         case 'unbound': {
           this.unbound?.()
           break
@@ -204,6 +225,18 @@ class Slot {
   }
 
   private pendingOut: {seq: number; setup: USBControlTransferParameters} | undefined
+  private answeredSeq = 0
+  private completedSeq = 0
+  private onCompleted: (() => void) | undefined
+
+  /** Let the transfer being answered finish on the wire first (the unplug fault fires after its Nth transfer). */
+  private async settleTransfer(): Promise<void> {
+    if (this.completedSeq >= this.answeredSeq) return
+    await within(1000, new Promise<void>((resolve) => (this.onCompleted = resolve)))
+    this.onCompleted = undefined
+    // The IN data has been taken; give the host its status stage before the device leaves the bus.
+    await within(STATUS_STAGE_MS, new Promise(() => {}))
+  }
 
   private answer(seq: number, answer: number, data?: Uint8Array): void {
     if (data) {
@@ -212,6 +245,7 @@ class Slot {
       Atomics.store(this.ctrl, CTRL_LENGTH, n)
     }
     Atomics.store(this.ctrl, CTRL_ANSWER, answer)
+    this.answeredSeq = seq
     Atomics.store(this.ctrl, CTRL_SEQ, seq)
     Atomics.notify(this.ctrl, CTRL_SEQ)
   }
