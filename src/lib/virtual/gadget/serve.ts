@@ -21,6 +21,7 @@ import {closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, s
 import {join} from 'node:path'
 import {Worker} from 'node:worker_threads'
 
+import {isStall, isTimeout} from '../../usb/errors.js'
 import {type VirtualUsb} from '../bus.js'
 import {openVirtualUsbFile} from '../file.js'
 import type {VirtualUsbDevice} from '../usb-device.js'
@@ -53,11 +54,15 @@ export interface Served {
 
 /** `promise`, or undefined after `ms` (a timer that keeps the process alive meanwhile). */
 async function within<T>(ms: number, promise: Promise<T>): Promise<T | undefined> {
-  let timer: ReturnType<typeof setTimeout> | undefined
+  let cancel = () => {}
+  const timeout = new Promise<undefined>((resolve) => {
+    const t = setTimeout(resolve, ms)
+    cancel = () => clearTimeout(t)
+  })
   try {
-    return await Promise.race([promise, new Promise<undefined>((resolve) => (timer = setTimeout(resolve, ms)))])
+    return await Promise.race([promise, timeout])
   } finally {
-    clearTimeout(timer)
+    cancel()
   }
 }
 
@@ -297,10 +302,10 @@ class Slot {
       const r = await usb.controlTransferOut(setup, new Uint8Array(0), DEVICE_TIMEOUT_MS)
       this.answer(seq, r.status === 'ok' ? Answer.READ_DATA : Answer.STALL)
     } catch (error) {
-      const name = (error as Error).name
-      // TimeoutError: the device gives no status stage (Realtek OUT without data); the host's timeout ends it.
-      this.answer(seq, name === 'TimeoutError' ? Answer.IGNORE : Answer.STALL)
-      if (name !== 'TimeoutError') this.log(`${this.device}: ${(error as Error).message}`)
+      // A timeout: the device gives no status stage (Realtek OUT without data); the host's timeout ends it.
+      const timeout = isTimeout(error)
+      this.answer(seq, timeout ? Answer.IGNORE : Answer.STALL)
+      if (!timeout && !isStall(error)) this.log(`${this.device}: ${(error as Error).message}`)
     }
   }
 
@@ -313,10 +318,10 @@ class Slot {
 
   private async outData(usb: VirtualUsbDevice, setup: USBControlTransferParameters, data: Uint8Array): Promise<void> {
     try {
-      const r = await usb.controlTransferOut(setup, Uint8Array.from(data), DEVICE_TIMEOUT_MS)
-      if (r.status !== 'ok') this.log(`${this.device}: the device stalled an OUT request after its data stage (already acknowledged by the UDC)`)
+      await usb.controlTransferOut(setup, Uint8Array.from(data), DEVICE_TIMEOUT_MS)
     } catch (error) {
-      this.log(`${this.device}: OUT request: ${(error as Error).message}`)
+      if (isStall(error)) this.log(`${this.device}: the device stalled an OUT request after its data stage (already acknowledged by the UDC)`)
+      else this.log(`${this.device}: OUT request: ${(error as Error).message}`)
     }
   }
 }
