@@ -23,7 +23,7 @@ function project(r: StepResult | undefined): unknown {
     .filter((l) => l.trim().startsWith('{'))
     .map((l) => JSON.parse(l) as {devices?: Report[]})
   const one = text.trim().startsWith('{') && !text.trim().includes('\n{') ? [JSON.parse(text) as {devices?: Report[]}] : docs
-  return one.flatMap((d) => (d.devices ?? [d]).map((x) => Object.fromEntries(KEYS.filter((k) => k in x).map((k) => [k, x[k]]))))
+  return one.flatMap((d) => (d.devices ?? [d as Report]).map((x) => Object.fromEntries(KEYS.filter((k) => k in x).map((k) => [k, x[k]]))))
 }
 
 function sameAsVirtual(b: Boot, name: string): void {
@@ -201,7 +201,7 @@ describe('through a real kernel USB stack (usb-vm)', function () {
 
     it("dfu-util's DfuSe write (-s 8134:leave -D) is read by our get", () => {
       const d = b.real.get('dfu-util download')!
-      expect(d.status, d.stderr + d.stdout).to.equal(0)
+      expect(d.status, `${d.stderr}${d.stdout}`).to.equal(0)
       expect(d.devices.find((x) => x.id === id(0x31))).to.include({setupDone: 1})
       expect(json(b.real.get('get after dfu-util')).devices[0]).to.include({flag: 'done'})
     })
@@ -209,7 +209,7 @@ describe('through a real kernel USB stack (usb-vm)', function () {
     it('dfu-util -U reads the byte our set --method dfu wrote', async () => {
       expect(b.real.get('set for dfu-util')!.status).to.equal(0)
       const u = b.real.get('dfu-util upload')!
-      expect(u.status, u.stderr + u.stdout).to.equal(0)
+      expect(u.status, `${u.stderr}${u.stdout}`).to.equal(0)
       const {readFileSync} = await import('node:fs')
       expect([...readFileSync(`${b.dir}/read.bin`)]).to.deep.equal([1])
     })

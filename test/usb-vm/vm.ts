@@ -71,7 +71,7 @@ export async function boot(devices: unknown[], steps: unknown[], opts: {compare?
   writeFileSync(join(dir, 'steps.json'), JSON.stringify(steps))
   copyFileSync(join(dir, 'steps.json'), join(realDir, 'steps.json'))
 
-  const env = {...process.env, USB_VM_TIMES: '1'}
+  const env: NodeJS.ProcessEnv = {...process.env, USB_VM_TIMES: '1'}
   delete env.PARTICLE_VIRTUAL_DEVICES
   const started = Date.now()
   const real = join(realDir, 'devices.json')
