@@ -48,7 +48,7 @@ try {
   // udevd, as on any Linux desktop: the `usb` package learns of hot-plugs from udev's netlink events (not the
   // kernel's), and device node permissions come from udev rules (the tests add ours in /run/udev/rules.d).
   mkdirSync('/run/udev/rules.d', {recursive: true})
-  execFileSync('/lib/systemd/systemd-udevd', ['--daemon', '--resolve-names=never'])
+  execFileSync('/lib/systemd/systemd-udevd', ['--daemon'])
   mark('modules')
   const {serveDevicesFile} = await import(join(job.cwd, 'dist/lib/virtual/gadget/serve.js'))
   bridge = await serveDevicesFile(job.devices, {log: (line) => job.env.USB_VM_DEBUG && say(line)})
