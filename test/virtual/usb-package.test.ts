@@ -5,6 +5,9 @@
  */
 import {expect} from 'chai'
 
+import {waitForReturn} from '../../src/lib/device/reboot.js'
+import type {UsbBackend} from '../../src/lib/usb/backend.js'
+import {findParticleDevices, type FoundDevice, sameEnumeration} from '../../src/lib/usb/discovery.js'
 import {STALL, UsbIo} from '../../src/lib/usb/io.js'
 import {isGone, isStall, isTimeout, mapUsbError} from '../../src/lib/usb/errors.js'
 import {FakeClock} from '../../src/lib/clock.js'
@@ -76,5 +79,46 @@ describe('virtual bus: the `usb` package 3.1.0 where it differs from W3C WebUSB'
     const error = await rejection(dev.controlTransferOut(vendor(0x50, 0, 40)))
     expect(error).to.be.instanceOf(TypeError)
     expect(usb.log).to.deep.equal([]) // nothing reached the device
+  })
+})
+
+describe('virtual bus: a new USBDevice object on every getDevices(), as the `usb` package hands them out', () => {
+  /** The virtual bus seen the way the `usb` package shows a bus: fresh objects for the same enumerations. */
+  function freshObjects(usb: ReturnType<typeof bus>['usb']): UsbBackend {
+    const fresh = {
+      addEventListener: (t: string, l: EventListener) => usb.addEventListener(t, l),
+      getDevices: async () => (await usb.getDevices()).map((d) => Object.create(d) as USBDevice),
+      removeEventListener: (t: string, l: EventListener) => usb.removeEventListener(t, l),
+    }
+    return {close() {}, description: 'USB', kind: 'usb', usb: fresh as unknown as USB}
+  }
+
+  it('each enumeration has the bus and address the usb package gives it; a re-enumeration a new address', async () => {
+    const {clock, usb} = bus(spec())
+    const [before] = await usb.getDevices()
+    usb.setMode(ID, 'dfu')
+    await clock.advance(1000)
+    const [after] = await usb.getDevices()
+    expect(sameEnumeration(before, Object.create(before) as USBDevice)).to.equal(true)
+    expect(sameEnumeration(before, after)).to.equal(false)
+  })
+
+  it('waiting for a restart does not take the same enumeration, in a new object, for the restarted device', async () => {
+    const clock = new FakeClock(0, false)
+    const {usb} = bus(spec({mode: 'normal', setupDone: 1}), {}, clock)
+    const backend = freshObjects(usb)
+    const [old] = await findParticleDevices(backend)
+    let back: FoundDevice | undefined
+    const waiting = waitForReturn(old, 'normal', {backend, clock, timeoutMs: 60_000}, 'restarted').then((d) => (back = d))
+    const settle = () => new Promise((resolve) => setImmediate(resolve))
+    await settle()
+    await clock.advance(10)
+    await settle()
+    expect(back).to.equal(undefined) // still the old enumeration: not back yet
+    usb.setMode(ID, 'normal') // the restart: disconnect now, back bootMs later
+    await clock.advance(1000)
+    await settle()
+    await waiting
+    expect(sameEnumeration(back!.usbDevice, old.usbDevice)).to.equal(false)
   })
 })

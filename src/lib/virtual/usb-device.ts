@@ -60,7 +60,12 @@ async function asUsbPackage<T>(method: string, call: () => Promise<T>): Promise<
  * The `USBDevice` of one enumeration. Identity fields are fixed for its life; once the device resets or is
  * unplugged, every call rejects ('device disconnected', as the `usb` package does).
  */
+let enumerations = 0
+
 export class VirtualUsbDevice implements USBDevice {
+  /** As in the `usb` package: the bus, and the address the host gave this enumeration (new at each one). */
+  readonly bus = '1'
+  readonly address: number
   readonly configurations: USBConfiguration[]
   readonly deviceClass: number
   readonly deviceProtocol: number
@@ -84,6 +89,7 @@ export class VirtualUsbDevice implements USBDevice {
     private readonly owner: UsbDeviceOwner,
     /** @internal */ readonly identity: UsbIdentity,
   ) {
+    this.address = ++enumerations
     this.vendorId = identity.vendorId
     this.productId = identity.productId
     this.deviceClass = identity.deviceClass
