@@ -7,6 +7,8 @@ import {existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writ
 import {dirname, join} from 'node:path'
 
 process.env.PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+// The guest's / is a chroot of the host's: without this, udevadm trigger/settle/control ignore every request.
+process.env.SYSTEMD_IGNORE_CHROOT = '1'
 const jobFile = process.argv[2]
 const jobDir = dirname(jobFile)
 const job = JSON.parse(readFileSync(jobFile, 'utf8'))
@@ -60,7 +62,7 @@ try {
 }
 
 let argv = job.command
-const env = {...job.env}
+const env = {...job.env, SYSTEMD_IGNORE_CHROOT: '1'}
 if (job.user) {
   const gid = execFileSync('id', ['-g', job.user], {encoding: 'utf8'}).trim()
   argv = ['setpriv', `--reuid=${job.user}`, `--regid=${gid}`, '--init-groups', '--reset-env', '--', 'env', ...Object.entries({...env, HOME: '/tmp'}).map(([k, v]) => `${k}=${v}`), ...argv]

@@ -1,7 +1,8 @@
 /**
  * Runs inside the usb-vm guest (as root, from the repository root): the steps of one boot of the VM suite, in
  * order, and writes what each did to RESULTS. Steps (JSON):
- *   {name, run: [argv...], user?}           a command; records status, stdout, stderr, ms
+ *   {name, run: [argv...], user?, groups?}  a command (as `user` with supplementary `groups`); records status,
+ *                                           stdout, stderr, ms
  *   {name, udevRule: true}                  install our udev rule (errors.ts UDEV_RULE) and re-trigger USB devices
  *   {name, edit: {id, set: {...}} | {add: spec}}  edit the devices file ("press the buttons", "plug in")
  *   {name, writeFile: path, bytes: [..]}    a file for dfu-util
@@ -31,16 +32,16 @@ function writeDevices(doc) {
   renameSync(`${devicesFile}.edit.tmp`, devicesFile)
 }
 
-function asUser(argv, user) {
+function asUser(argv, user, groups) {
   if (!user) return argv
   const gid = execFileSync('id', ['-g', user], {encoding: 'utf8'}).trim()
-  return ['setpriv', `--reuid=${user}`, `--regid=${gid}`, '--init-groups', '--', ...argv]
+  return ['setpriv', `--reuid=${user}`, `--regid=${gid}`, groups ? `--groups=${groups}` : '--init-groups', '--', ...argv]
 }
 
-function run(argv, {user, onLine} = {}) {
+function run(argv, {groups, onLine, user} = {}) {
   return new Promise((resolve) => {
     const started = Date.now()
-    const full = asUser(argv, user)
+    const full = asUser(argv, user, groups)
     const child = spawn(full[0], full.slice(1), {env: {...process.env, HOME: user ? '/tmp' : process.env.HOME}, stdio: ['ignore', 'pipe', 'pipe']})
     let stdout = ''
     let stderr = ''
@@ -67,7 +68,7 @@ function run(argv, {user, onLine} = {}) {
 for (const step of steps) {
   const result = {name: step.name}
   if (virtual && step.realOnly) result.skipped = true
-  else if (step.run) Object.assign(result, await run(step.run, {user: step.user}))
+  else if (step.run) Object.assign(result, await run(step.run, {groups: step.groups, user: step.user}))
   else if (step.udevRule) {
     const {UDEV_RULE} = await import(`${process.cwd()}/dist/lib/errors.js`)
     writeFileSync('/run/udev/rules.d/50-particle.rules', `${UDEV_RULE}\n`)
