@@ -14,7 +14,8 @@ const jobDir = dirname(jobFile)
 const job = JSON.parse(readFileSync(jobFile, 'utf8'))
 const t0 = performance.now()
 const marks = []
-const mark = (name) => marks.push(`${name} ${Math.round(performance.now() - t0)} ms`)
+const uptime = () => readFileSync('/proc/uptime', 'utf8').split(' ')[0]
+const mark = (name) => marks.push(`${name} ${Math.round(performance.now() - t0)} ms (uptime ${uptime()} s)`)
 
 function finish(status) {
   // End both streams with the token and wait (a little) for the host to have read them: see run.js.
@@ -22,7 +23,7 @@ function finish(status) {
   const until = Date.now() + 5000
   while (!existsSync(join(jobDir, 'ack')) && Date.now() < until) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20)
   try {
-    writeFileSync(join(jobDir, 'timing'), `guest ${marks.join(', ')}; uptime ${readFileSync('/proc/uptime', 'utf8').split(' ')[0]} s`)
+    writeFileSync(join(jobDir, 'timing'), `guest ${marks.join(', ')}`)
   } catch {}
   writeFileSync(join(jobDir, 'status'), `${status}\n`)
   process.exit(0)
@@ -42,6 +43,7 @@ process.on('uncaughtException', (error) => say(`bridge: ${error?.stack ?? error}
 process.on('unhandledRejection', (error) => say(`bridge: ${error?.stack ?? error}`))
 
 let bridge
+mark('stage 2')
 try {
   // Full speed, as Particle's Gen3 devices are (and FunctionFS then needs full-speed descriptors only).
   execFileSync('modprobe', ['dummy_hcd', `num=${job.udcs}`, 'is_high_speed=0', 'is_super_speed=0'])

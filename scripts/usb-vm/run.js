@@ -190,7 +190,7 @@ function main() {
       cwd: repo,
       devices,
       // Spare UDCs for devices plugged in while the command runs.
-      udcs: Math.min(32, Math.max(4, deviceCount + 4)),
+      udcs: Math.min(32, Math.max(2, deviceCount + 2)),
       env: {
         HOME: env.HOME ?? '/root',
         LANG: env.LANG ?? 'C.UTF-8',
