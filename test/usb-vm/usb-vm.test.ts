@@ -178,6 +178,8 @@ describe('through a real kernel USB stack (usb-vm)', function () {
       device(0x35, 'argon', '3.3.1', 'listening', 255, {faults: {busy: 2}}),
       device(0x36, 'argon', '3.3.1', 'listening', 255, {faults: {stallControl: true}}),
       device(0x37, 'boron', '3.3.1', 'listening', 255),
+      device(0x38, 'p2', '5.9.0', 'normal', 1),
+      device(0x39, 'argon', '3.3.1', 'normal', 1, {faults: {unplugAfterTransfers: 2}}),
     ]
     const dir = '$DIR'
     const steps = () => [
@@ -190,6 +192,7 @@ describe('through a real kernel USB stack (usb-vm)', function () {
       {name: 'unplug mid-write', run: cli('set', id(0x33), '--json', '--offline')},
       {name: 'never answers', run: cli('set', id(0x34), '--method', 'usb', '--timeout', '3', '--json', '--offline')},
       {name: 'busy', run: cli('set', id(0x35), '--method', 'usb', '--json', '--offline')},
+      {name: 'probe', run: ['node', 'test/usb-vm/guest/probe.js', id(0x36), id(0x38), id(0x39)]},
       {name: 'stallControl', run: cli('set', id(0x36), '--method', 'usb', '--json', '--offline')},
       {name: 'no udev rule', realOnly: true, run: cli('get', id(0x37), '--offline'), user: 'nobody'},
       {name: 'udev rule', realOnly: true, udevRule: true},
@@ -223,6 +226,18 @@ describe('through a real kernel USB stack (usb-vm)', function () {
         sameAsVirtual(b, name)
       })
     }
+
+    it('the usb package and the virtual bus reject alike: stall, timeout, unplug, invalid state, missing data', () => {
+      const real = JSON.parse(b.real.get('probe')!.stdout!) as Array<Record<string, unknown>>
+      const virtual = JSON.parse(b.virtual.get('probe')!.stdout!) as Array<Record<string, unknown>>
+      const objects = (rows: Array<Record<string, unknown>>) => rows.find((r) => r.what === 'one object per enumeration')
+      // Not mirrored on the virtual bus: the usb package hands out a new USBDevice on every getDevices(); our
+      // code compares enumerations by bus and address instead (test/virtual/usb-package.test.ts).
+      expect(objects(real)).to.include({same: false})
+      const rest = (rows: Array<Record<string, unknown>>) => rows.filter((r) => r !== objects(rows))
+      expect(rest(real)).to.deep.equal(rest(virtual))
+      expect(real.find((r) => r.what === 'stalled IN')).to.include({error: 'controlTransferIn error: endpoint stalled'})
+    })
 
     it('as an unprivileged user without our udev rule: the permission error (exit 5)', () => {
       const r = b.real.get('no udev rule')!
