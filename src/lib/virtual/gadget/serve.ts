@@ -21,7 +21,7 @@ import {closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, s
 import {join} from 'node:path'
 import {Worker} from 'node:worker_threads'
 
-import {isStall, isTimeout} from '../../usb/errors.js'
+import {isGone, isStall, isTimeout} from '../../usb/errors.js'
 import {type VirtualUsb} from '../bus.js'
 import {openVirtualUsbFile} from '../file.js'
 import type {VirtualUsbDevice} from '../usb-device.js'
@@ -34,7 +34,7 @@ const ENABLE = 2
 /** Per-transfer timeout the bridge gives the virtual device (the host has its own; this only bounds our wait). */
 const DEVICE_TIMEOUT_MS = 1
 /** After the last IN data of a device about to leave the bus: time for the host's status stage (dummy_hcd). */
-const STATUS_STAGE_MS = 50
+const STATUS_STAGE_MS = 250
 
 const TYPES: USBRequestType[] = ['standard', 'class', 'vendor', 'standard']
 const RECIPIENTS: USBRecipient[] = ['device', 'interface', 'endpoint', 'other']
@@ -188,7 +188,7 @@ class Slot {
 
   private startWorker(fd: number): void {
     Atomics.store(this.ctrl, CTRL_SEQ, 0)
-    this.answeredSeq = 0
+    this.askedSeq = 0
     this.completedSeq = 0
     const worker = new Worker(new URL('ep0-worker.js', import.meta.url), {
       workerData: {ctrl: this.ctrl.buffer, data: this.data.buffer, fd},
@@ -198,6 +198,7 @@ class Slot {
     worker.on('message', (m: {data?: Uint8Array; event?: number; message?: string; seq?: number; setup?: Uint8Array; type: string}) => {
       switch (m.type) {
         case 'setup': {
+          this.askedSeq = m.seq!
           this.queue = this.queue.then(() => this.setup(usb, m.seq!, Buffer.from(m.setup!)))
           break
         }
@@ -230,14 +231,23 @@ class Slot {
   }
 
   private pendingOut: {seq: number; setup: USBControlTransferParameters} | undefined
-  private answeredSeq = 0
+  /** The last SETUP handed to the main thread, and the last the worker finished on the wire. */
+  private askedSeq = 0
   private completedSeq = 0
   private onCompleted: (() => void) | undefined
 
-  /** Let the transfer being answered finish on the wire first (the unplug fault fires after its Nth transfer). */
+  /**
+   * Let the transfer under way finish on the wire first: the unplug fault and resets fire inside the device's
+   * answer to their last transfer, before the bridge has even handed that answer to the worker.
+   */
   private async settleTransfer(): Promise<void> {
-    if (this.completedSeq >= this.answeredSeq) return
-    await within(1000, new Promise<void>((resolve) => (this.onCompleted = resolve)))
+    if (this.completedSeq >= this.askedSeq) return
+    const done = new Promise<void>((resolve) => {
+      this.onCompleted = () => {
+        if (this.completedSeq >= this.askedSeq) resolve()
+      }
+    })
+    await within(1000, done)
     this.onCompleted = undefined
     // The IN data has been taken; give the host its status stage before the device leaves the bus.
     await within(STATUS_STAGE_MS, new Promise(() => {}))
@@ -250,7 +260,6 @@ class Slot {
       Atomics.store(this.ctrl, CTRL_LENGTH, n)
     }
     Atomics.store(this.ctrl, CTRL_ANSWER, answer)
-    this.answeredSeq = seq
     Atomics.store(this.ctrl, CTRL_SEQ, seq)
     Atomics.notify(this.ctrl, CTRL_SEQ)
   }
@@ -303,9 +312,10 @@ class Slot {
       this.answer(seq, r.status === 'ok' ? Answer.READ_DATA : Answer.STALL)
     } catch (error) {
       // A timeout: the device gives no status stage (Realtek OUT without data); the host's timeout ends it.
-      const timeout = isTimeout(error)
-      this.answer(seq, timeout ? Answer.IGNORE : Answer.STALL)
-      if (!timeout && !isStall(error)) this.log(`${this.device}: ${(error as Error).message}`)
+      // Gone: the device is leaving the bus (the gadget is about to be unbound); that, not a stall, ends it.
+      const silent = isTimeout(error) || isGone(error)
+      this.answer(seq, silent ? Answer.IGNORE : Answer.STALL)
+      if (!silent && !isStall(error)) this.log(`${this.device}: ${(error as Error).message}`)
     }
   }
 
