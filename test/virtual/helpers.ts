@@ -3,6 +3,7 @@
  * library in between (the tests check the device, not our client).
  */
 import {FakeClock} from '../../src/lib/clock.js'
+import {isStall} from '../../src/lib/usb/errors.js'
 import {createVirtualUsb, type VirtualDeviceSpec, type VirtualTiming, type VirtualUsb} from '../../src/lib/virtual/index.js'
 
 export const ARGON_ID = 'e00fce681a2b3c4d5e6f7a8b'
@@ -55,16 +56,27 @@ export function fromHex(s: string): Uint8Array {
 
 /** IN transfer: the data as hex ('' for none), or 'stall'. */
 export async function inHex(dev: USBDevice, setup: USBControlTransferParameters, length: number): Promise<string> {
-  const r = await dev.controlTransferIn(setup, length)
+  let r: USBInTransferResult
+  try {
+    r = await dev.controlTransferIn(setup, length)
+  } catch (error) {
+    // Like the `usb` package, the virtual bus rejects a stall ("controlTransferIn error: endpoint stalled").
+    if (isStall(error)) return 'stall'
+    throw error
+  }
   if (r.status === 'stall') return 'stall'
   return toHex(new Uint8Array(r.data!.buffer))
 }
 
 /** OUT transfer: 'ok' or 'stall'. */
 export async function out(dev: USBDevice, setup: USBControlTransferParameters, data?: string | Uint8Array): Promise<string> {
-  const bytes = typeof data === 'string' ? fromHex(data) : data
-  const r = await dev.controlTransferOut(setup, bytes as BufferSource | undefined)
-  return r.status
+  const bytes = typeof data === 'string' ? fromHex(data) : (data ?? new Uint8Array(0))
+  try {
+    return (await dev.controlTransferOut(setup, bytes as BufferSource)).status
+  } catch (error) {
+    if (isStall(error)) return 'stall'
+    throw error
+  }
 }
 
 // ---- the control-request protocol (device-protocol.md §2.2) ----

@@ -4,7 +4,7 @@
  */
 import type {Clock} from '../clock.js'
 import type {UsbBackend} from '../usb/backend.js'
-import type {FoundDevice} from '../usb/discovery.js'
+import {type FoundDevice, sameEnumeration} from '../usb/discovery.js'
 
 import {errors, SetupFlagError} from '../errors.js'
 import {waitForDevice, WaitTimeout} from '../usb/wait.js'
@@ -22,7 +22,7 @@ export interface RebootWait {
  */
 export async function waitForReturn(old: FoundDevice, mode: 'dfu' | 'normal', w: RebootWait, what: string): Promise<FoundDevice> {
   try {
-    return await waitForDevice(w.backend, (d) => d.id === old.id && d.mode === mode && d.usbDevice !== old.usbDevice, {
+    return await waitForDevice(w.backend, (d) => d.id === old.id && d.mode === mode && !sameEnumeration(d.usbDevice, old.usbDevice), {
       clock: w.clock,
       onWaiting: w.onWaiting,
       timeoutMs: w.timeoutMs,

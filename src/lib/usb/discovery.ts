@@ -30,6 +30,18 @@ export function identifyParticle(usbDevice: USBDevice): FoundDevice | undefined 
 }
 
 /**
+ * Whether two USBDevice objects stand for the same enumeration of a device. W3C WebUSB (and our virtual bus)
+ * keep one object per enumeration, but the `usb` package (3.1.0) hands out a new object on every getDevices();
+ * its objects carry the bus and the address the kernel gave that enumeration (a re-enumeration gets a new one).
+ */
+export function sameEnumeration(a: USBDevice, b: USBDevice): boolean {
+  if (a === b) return true
+  const x = a as Partial<{address: number; bus: string}>
+  const y = b as Partial<{address: number; bus: string}>
+  return x.address !== undefined && x.bus !== undefined && x.address === y.address && x.bus === y.bus
+}
+
+/**
  * Every Particle device on the bus, sorted by ID so output is stable. Devices whose serial string is not a
  * device ID are left out: nothing this tool does applies to them.
  */

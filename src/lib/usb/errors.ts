@@ -26,9 +26,22 @@ export function isGone(e: unknown): boolean {
   )
 }
 
+/**
+ * The `usb` package (3.1.0) ends a transfer at its timeout by cancelling it: "controlTransferIn error: transfer
+ * was cancelled". We never cancel transfers ourselves, so a cancelled one is a timeout.
+ */
 export function isTimeout(e: unknown): boolean {
   const {message, name} = describe(e)
-  return name === 'TimeoutError' || /timed? ?out|LIBUSB_TRANSFER_TIMED_OUT|ETIMEDOUT/i.test(message)
+  return name === 'TimeoutError' || /timed? ?out|LIBUSB_TRANSFER_TIMED_OUT|ETIMEDOUT|transfer was cancelled/i.test(message)
+}
+
+/**
+ * A stalled control transfer. W3C WebUSB resolves it with status 'stall'; the `usb` package (3.1.0) rejects:
+ * "controlTransferIn error: endpoint stalled" (libusb-based bindings: LIBUSB_ERROR_PIPE).
+ */
+export function isStall(e: unknown): boolean {
+  const {message} = describe(e)
+  return /endpoint stalled|LIBUSB_ERROR_PIPE/i.test(message)
 }
 
 /** True when the machine has no USB subsystem at all (Linux without /sys/bus/usb, e.g. this sandbox). */

@@ -1,8 +1,10 @@
 /**
  * Control transfers on one WebUSB device, with a per-transfer timeout and our error mapping. A stall is a
- * normal answer in the Particle protocols (it is how a device refuses), so it is returned, not thrown.
+ * normal answer in the Particle protocols (it is how a device refuses), so it is returned, not thrown: whether
+ * the implementation resolves with status 'stall' (W3C WebUSB) or rejects "endpoint stalled" (the `usb`
+ * package 3.1.0, what users run).
  */
-import {mapUsbError} from './errors.js'
+import {isStall, mapUsbError} from './errors.js'
 
 /** A control transfer's setup, as WebUSB spells it. */
 export type Setup = USBControlTransferParameters
@@ -35,6 +37,7 @@ export class UsbIo {
     try {
       res = await (this.device as TimedUsbDevice).controlTransferIn(setup, length, this.timeoutMs)
     } catch (error) {
+      if (isStall(error)) return STALL
       throw mapUsbError(error, what, this.deviceId)
     }
     if (res.status === 'stall') return STALL
@@ -50,6 +53,7 @@ export class UsbIo {
     try {
       res = await (this.device as TimedUsbDevice).controlTransferOut(setup, (data ?? new Uint8Array(0)) as BufferSource, this.timeoutMs)
     } catch (error) {
+      if (isStall(error)) return STALL
       throw mapUsbError(error, what, this.deviceId)
     }
     if (res.status === 'stall') return STALL

@@ -25,10 +25,47 @@ export interface UsbDeviceOwner {
 }
 
 /**
- * The `USBDevice` of one enumeration. Identity fields are fixed for its life; once the device resets or is
- * unplugged, every call rejects with NotFoundError.
+ * How the `usb` package (3.1.0, what users run) rejects, where it differs from the W3C WebUSB text; found by
+ * driving real kernel USB devices (npm run test:usb-vm). Every rejection of a device call is a plain Error
+ * (code 'GenericFailure') whose message is `<method> error: <reason>`:
+ * - a stalled control transfer rejects ('endpoint stalled') instead of resolving with status 'stall';
+ * - a transfer timeout rejects 'transfer was cancelled' (WebUSB has no timeouts at all);
+ * - a device that went away rejects 'device disconnected' (WebUSB: NotFoundError), yet `opened` stays true and
+ *   close() resolves;
+ * - a closed device or an unclaimed interface rejects 'invalid state' (WebUSB: InvalidStateError);
+ * - claimInterface of a missing interface rejects 'interface not found (errno 2)' (WebUSB: NotFoundError);
+ * - controlTransferOut without data throws a TypeError (WebUSB allows omitting it).
  */
+export function usbPackageError(method: string, reason: string): Error {
+  return Object.assign(new Error(`${method} error: ${reason}`), {code: 'GenericFailure'})
+}
+
+const REASONS: Record<string, string> = {
+  InvalidStateError: 'invalid state',
+  NotFoundError: 'device disconnected',
+  TimeoutError: 'transfer was cancelled',
+}
+
+/** Our device model names its errors as WebUSB does; the `usb` package words them as above. */
+async function asUsbPackage<T>(method: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call()
+  } catch (error) {
+    const reason = REASONS[(error as Error)?.name]
+    throw reason ? usbPackageError(method, reason) : error
+  }
+}
+
+/**
+ * The `USBDevice` of one enumeration. Identity fields are fixed for its life; once the device resets or is
+ * unplugged, every call rejects ('device disconnected', as the `usb` package does).
+ */
+let enumerations = 0
+
 export class VirtualUsbDevice implements USBDevice {
+  /** As in the `usb` package: the bus, and the address the host gave this enumeration (new at each one). */
+  readonly bus = '1'
+  readonly address: number
   readonly configurations: USBConfiguration[]
   readonly deviceClass: number
   readonly deviceProtocol: number
@@ -52,6 +89,7 @@ export class VirtualUsbDevice implements USBDevice {
     private readonly owner: UsbDeviceOwner,
     /** @internal */ readonly identity: UsbIdentity,
   ) {
+    this.address = ++enumerations
     this.vendorId = identity.vendorId
     this.productId = identity.productId
     this.deviceClass = identity.deviceClass
@@ -76,14 +114,14 @@ export class VirtualUsbDevice implements USBDevice {
     return this.configurations[0]
   }
 
+  /** Stays true after the device went away, as in the `usb` package. */
   get opened(): boolean {
-    return this.isOpen && !this.gone
+    return this.isOpen
   }
 
   /** @internal */
   markGone(): void {
     this.gone = true
-    this.isOpen = false
     this.claimed.clear()
   }
 
@@ -93,13 +131,15 @@ export class VirtualUsbDevice implements USBDevice {
   }
 
   async open(): Promise<void> {
-    this.owner.admitDevice(this)
-    if (this.owner.faults.accessDenied) throw usbErrors.accessDenied()
-    this.isOpen = true
+    return asUsbPackage('open', async () => {
+      this.owner.admitDevice(this)
+      if (this.owner.faults.accessDenied) throw usbErrors.accessDenied()
+      this.isOpen = true
+    })
   }
 
+  /** Resolves on a device that went away too (`usb` package). */
   async close(): Promise<void> {
-    this.owner.admitDevice(this)
     this.isOpen = false
     this.claimed.clear()
   }
@@ -109,30 +149,41 @@ export class VirtualUsbDevice implements USBDevice {
   }
 
   async selectConfiguration(configurationValue: number): Promise<void> {
-    this.requireOpen()
-    if (configurationValue !== this.identity.configurationValue) throw usbErrors.noConfiguration(configurationValue)
+    return asUsbPackage('selectConfiguration', async () => {
+      this.requireOpen()
+      if (configurationValue !== this.identity.configurationValue) throw usbPackageError('selectConfiguration', 'invalid configuration')
+    })
   }
 
   async claimInterface(interfaceNumber: number): Promise<void> {
-    this.requireOpen()
-    this.requireInterface(interfaceNumber)
-    this.claimed.add(interfaceNumber)
+    return asUsbPackage('claimInterface', async () => {
+      this.requireOpen()
+      if (!this.hasInterface(interfaceNumber)) throw usbPackageError('claimInterface', 'interface not found (errno 2)')
+      this.claimed.add(interfaceNumber)
+    })
   }
 
   async releaseInterface(interfaceNumber: number): Promise<void> {
-    this.requireOpen()
-    this.requireInterface(interfaceNumber)
-    this.claimed.delete(interfaceNumber)
+    return asUsbPackage('releaseInterface', async () => {
+      this.requireOpen()
+      if (!this.claimed.has(interfaceNumber)) throw usbPackageError('releaseInterface', 'not claimed')
+      this.claimed.delete(interfaceNumber)
+    })
   }
 
   /** Sends a standard SET_INTERFACE (logged like any control transfer); the interface must be claimed (WebUSB). */
   async selectAlternateInterface(interfaceNumber: number, alternateSetting: number): Promise<void> {
+    return asUsbPackage('selectAlternateInterface', () => this.selectAlternate(interfaceNumber, alternateSetting))
+  }
+
+  private async selectAlternate(interfaceNumber: number, alternateSetting: number): Promise<void> {
     this.requireOpen()
+    // usb 3.1.0 needs the interface claimed first (the kernel's usbfs would claim it implicitly).
+    if (!this.claimed.has(interfaceNumber)) throw usbPackageError('selectAlternateInterface', 'invalid state')
     const iface = this.requireInterface(interfaceNumber)
     if (!iface.alternates.some((a) => a.alternateSetting === alternateSetting)) {
-      throw usbErrors.noAlternate(interfaceNumber, alternateSetting)
+      throw usbPackageError('selectAlternateInterface', 'invalid or unsupported argument')
     }
-    if (!this.claimed.has(interfaceNumber)) throw usbErrors.notClaimed(interfaceNumber)
     const setup: USBControlTransferParameters = {
       index: interfaceNumber,
       recipient: 'interface',
@@ -141,20 +192,29 @@ export class VirtualUsbDevice implements USBDevice {
       value: alternateSetting,
     }
     const result = await this.owner.transferOut(this, setup, undefined, undefined)
-    if (result.status !== 'ok') throw new Error(`SET_INTERFACE ${alternateSetting} on interface ${interfaceNumber} stalled`)
+    if (result.status !== 'ok') throw usbPackageError('selectAlternateInterface', 'endpoint stalled')
   }
 
-  controlTransferIn(setup: USBControlTransferParameters, length: number, _timeout?: number): Promise<USBInTransferResult> {
-    return this.owner.transferIn(this, setup, length)
+  /** A stall rejects ('endpoint stalled'), as in the `usb` package; the exchange log still records 'stall'. */
+  async controlTransferIn(setup: USBControlTransferParameters, length: number, _timeout?: number): Promise<USBInTransferResult> {
+    const result = await asUsbPackage('controlTransferIn', () => this.owner.transferIn(this, setup, length))
+    if (result.status === 'stall') throw usbPackageError('controlTransferIn', 'endpoint stalled')
+    return result
   }
 
-  controlTransferOut(setup: USBControlTransferParameters, data?: BufferSource, timeout?: number): Promise<USBOutTransferResult> {
-    return this.owner.transferOut(this, setup, data, timeout)
+  async controlTransferOut(setup: USBControlTransferParameters, data?: BufferSource, timeout?: number): Promise<USBOutTransferResult> {
+    // usb 3.1.0 reads data.buffer unconditionally.
+    if (data === undefined) throw new TypeError("Cannot read properties of undefined (reading 'buffer')")
+    const result = await asUsbPackage('controlTransferOut', () => this.owner.transferOut(this, setup, data, timeout))
+    if (result.status === 'stall') throw usbPackageError('controlTransferOut', 'endpoint stalled')
+    return result
   }
 
   async reset(): Promise<void> {
-    this.requireOpen()
-    this.owner.busReset(this)
+    return asUsbPackage('reset', async () => {
+      this.requireOpen()
+      this.owner.busReset(this)
+    })
   }
 
   async clearHalt(_direction: USBDirection, _endpointNumber: number): Promise<void> {
@@ -189,6 +249,10 @@ export class VirtualUsbDevice implements USBDevice {
   private requireOpen(): void {
     this.owner.admitDevice(this)
     if (!this.isOpen) throw usbErrors.notOpen()
+  }
+
+  private hasInterface(interfaceNumber: number): boolean {
+    return this.configurations[0].interfaces.some((i) => i.interfaceNumber === interfaceNumber)
   }
 
   private requireInterface(interfaceNumber: number): USBInterface {

@@ -1,0 +1,94 @@
+/**
+ * Guest stage 2 (run by init.sh inside the chroot of the host's /, with the host's node): load the gadget
+ * modules, serve every device of the devices file as a real USB gadget, run the command, write its status.
+ */
+import {execFileSync, spawn} from 'node:child_process'
+import {existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {dirname, join} from 'node:path'
+
+process.env.PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+// The guest's / is a chroot of the host's: without this, udevadm trigger/settle/control ignore every request.
+process.env.SYSTEMD_IGNORE_CHROOT = '1'
+const jobFile = process.argv[2]
+const jobDir = dirname(jobFile)
+const job = JSON.parse(readFileSync(jobFile, 'utf8'))
+const t0 = performance.now()
+const marks = []
+const uptime = () => readFileSync('/proc/uptime', 'utf8').split(' ')[0]
+const mark = (name) => marks.push(`${name} ${Math.round(performance.now() - t0)} ms (uptime ${uptime()} s)`)
+
+function finish(status) {
+  // End both streams with the token and wait (a little) for the host to have read them: see run.js.
+  for (const fd of [out, err]) writeFileSync(fd, Buffer.from(job.token, 'latin1'))
+  const until = Date.now() + 5000
+  while (!existsSync(join(jobDir, 'ack')) && Date.now() < until) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20)
+  try {
+    writeFileSync(join(jobDir, 'timing'), `guest ${marks.join(', ')}`)
+  } catch {}
+  writeFileSync(join(jobDir, 'status'), `${status}\n`)
+  process.exit(0)
+}
+
+function port(name) {
+  for (const p of readdirSync('/sys/class/virtio-ports')) {
+    if (readFileSync(`/sys/class/virtio-ports/${p}/name`, 'utf8').trim() === name) return `/dev/${p}`
+  }
+  throw new Error(`no virtio port ${name}`)
+}
+
+const out = openSync(port('out'), 'w')
+const err = openSync(port('err'), 'w')
+const say = (text) => writeFileSync(err, `usb-vm: ${text}\n`)
+process.on('uncaughtException', (error) => say(`bridge: ${error?.stack ?? error}`))
+process.on('unhandledRejection', (error) => say(`bridge: ${error?.stack ?? error}`))
+
+let bridge
+mark('stage 2')
+try {
+  // Full speed, as Particle's Gen3 devices are (and FunctionFS then needs full-speed descriptors only).
+  execFileSync('modprobe', ['dummy_hcd', `num=${job.udcs}`, 'is_high_speed=0', 'is_super_speed=0'])
+  execFileSync('modprobe', ['usb_f_fs'])
+  if (!existsSync('/sys/kernel/config/usb_gadget')) execFileSync('mount', ['-t', 'configfs', 'none', '/sys/kernel/config'])
+  // udevd, as on any Linux desktop: the `usb` package learns of hot-plugs from udev's netlink events (not the
+  // kernel's), and device node permissions come from udev rules (the tests add ours in /run/udev/rules.d).
+  mkdirSync('/run/udev/rules.d', {recursive: true})
+  execFileSync('/lib/systemd/systemd-udevd', ['--daemon'])
+  mark('modules')
+  const {serveDevicesFile} = await import(join(job.cwd, 'dist/lib/virtual/gadget/serve.js'))
+  bridge = await serveDevicesFile(job.devices, {log: (line) => job.env.USB_VM_DEBUG && say(line)})
+  await bridge.ready
+  mark('devices')
+} catch (error) {
+  say(`could not serve the devices: ${error?.stack ?? error}`)
+  finish(1)
+}
+
+let argv = job.command
+const env = {...job.env, SYSTEMD_IGNORE_CHROOT: '1'}
+if (job.user) {
+  const gid = execFileSync('id', ['-g', job.user], {encoding: 'utf8'}).trim()
+  argv = ['setpriv', `--reuid=${job.user}`, `--regid=${gid}`, '--init-groups', '--reset-env', '--', 'env', ...Object.entries({...env, HOME: '/tmp'}).map(([k, v]) => `${k}=${v}`), ...argv]
+}
+const child = spawn(argv[0], argv.slice(1), {cwd: job.cwd, env, stdio: ['ignore', out, err]})
+child.on('error', (error) => {
+  say(`cannot run ${argv[0]}: ${error.message}`)
+  finish(127)
+})
+// The host's Ctrl-C arrives as a file in the job directory (9p: no inotify for the host's writes, so look).
+const signals = setInterval(() => {
+  const f = join(jobDir, 'signal')
+  if (!existsSync(f)) return
+  const sig = readFileSync(f, 'utf8').trim() || 'SIGINT'
+  rmSync(f, {force: true})
+  child.kill(sig)
+}, 250)
+child.on('exit', async (code, signal) => {
+  clearInterval(signals)
+  mark('command')
+  try {
+    await bridge.close()
+  } catch (error) {
+    say(`closing the gadgets: ${error?.message ?? error}`)
+  }
+  finish(code ?? 128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 9))
+})
