@@ -195,6 +195,22 @@ describe('doctor state machine', () => {
     noViolations(env.usb)
   })
 
+  for (const deviceOs of ['1.5.2', '3.3.1']) {
+    it(`firmware stuck connecting (${deviceOs}): request 60 restarts it in Safe Mode, no buttons, then the fix`, async () => {
+      // The INIT of request 60 aborts the connection attempt that holds the system thread (from 1.3.1-rc.1,
+      // usb_control_request_channel.cpp@v1.3.1-rc.1:168); a read never does that (issue 11), the doctor's fix may.
+      const env = setup([spec({deviceOs, faults: {blockedSystemThread: 'connecting'}, mode: 'normal'})])
+      const person = new ScriptedPerson([])
+      const r = await doctor(env, person, {yes: true})
+      expect(person.instructions).to.deep.equal([])
+      expect(r.outcome, JSON.stringify(r)).to.equal('fixed')
+      expect(r.steps.map((s) => `${s.step}: ${s.outcome}`)).to.include.members(['safe-mode: done', 'write-safe-mode: done', 'restart: done'])
+      expect(env.usb.log.some((e) => /^C0 01 .. .. 3C 00/i.test(e.setup))).to.equal(true) // INIT (bRequest 1) of type 60 (wIndex)
+      expect(env.usb.device(ID)).to.include({mode: 'normal', setupDone: 1})
+      noViolations(env.usb)
+    })
+  }
+
   it('buttons pressed wrong (a plain reset): asks again, then succeeds', async () => {
     const env = setup([spec({faults: {blockedSystemThread: true}, platform: 'boron'})])
     let tries = 0

@@ -128,7 +128,8 @@ describe('through a real kernel USB stack (usb-vm)', function () {
       device(0x22, 'boron', '2.3.1', 'dfu', 255),
       device(0x23, 'bsom', '1.5.2', 'normal', 0),
       device(0x24, 'argon', '2.3.1', 'safe', 255),
-      // A system thread stuck in a connection attempt: the doctor's request aborts it (device-protocol §2.5).
+      // A system thread stuck in a connection attempt: the doctor's request 60 aborts it (docs/protocol.md) and the
+      // device restarts in Safe Mode for real (unbind, new enumeration), with no buttons.
       device(0x25, 'argon', '3.3.1', 'normal', 255, {faults: {blockedSystemThread: 'connecting'}}),
     ]
     const steps = [
@@ -142,13 +143,14 @@ describe('through a real kernel USB stack (usb-vm)', function () {
       times.push(`many/hot-plug/doctor: ${b.timing}`)
     })
 
-    it('doctor --yes on a device whose system thread is blocked: fixed, restarted for real, as on the virtual bus', () => {
+    it('doctor --yes on a device whose system thread is blocked: Safe Mode by request 60, fixed, restarted for real, as on the virtual bus', () => {
       const r = b.real.get('doctor')!
       expect(r.status, r.stdout + (r.stderr ?? '')).to.equal(0)
       expect(r.devices.find((d) => d.id === id(0x25))).to.include({setupDone: 1})
       const steps = (json(r) as unknown as {steps: Array<{outcome: string; step: string}>}).steps
       const virtualSteps = (json(b.virtual.get('doctor')) as unknown as {steps: Array<{outcome: string; step: string}>}).steps
       expect(steps.map((s) => `${s.step}: ${s.outcome}`)).to.deep.equal(virtualSteps.map((s) => `${s.step}: ${s.outcome}`))
+      expect(steps.map((s) => `${s.step}: ${s.outcome}`)).to.include.members(['safe-mode: done', 'write-safe-mode: done', 'restart: done'])
     })
 
     it('set --all fixes 4 devices at once', () => {

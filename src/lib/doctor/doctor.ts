@@ -113,6 +113,7 @@ type State =
   | 'fix'
   | 'fixByDfu'
   | 'fixBySafeModeButtons'
+  | 'fixBySafeModeRequest'
   | 'identify'
   | 'leaveDfu'
   | 'permissions'
@@ -295,11 +296,11 @@ export class Doctor {
     if (found.mode === 'dfu') return 'fixByDfu'
     if (this.report.device?.error?.code === 'SETUP_FLAG_NOT_RESPONDING') {
       // Asking again would only wait out more deadlines: go to Safe Mode, where the application does not run.
-      this.o.person.say('Its application keeps the system busy, so the fix continues in Safe Mode.')
-      if (!(await this.consent('Fix it in Safe Mode (you press two buttons; the doctor then reads the flag, sets it if needed, and restarts the device)?'))) {
+      this.o.person.say('Its firmware is busy (its application, or a connection attempt, holds the system), so the fix continues in Safe Mode.')
+      if (!(await this.consent('Fix it in Safe Mode (the doctor asks the device to restart in Safe Mode, or you press two buttons; it then reads the flag, sets it if needed, and restarts the device)?'))) {
         return this.cancel()
       }
-      return 'fixBySafeModeButtons'
+      return 'fixBySafeModeRequest'
     }
     if (!(await this.consent('Set the setup-done flag now over USB (control request 73)?'))) return this.cancel()
     this.o.person.waiting(`Setting the flag (${this.perRequest()})`)
@@ -366,7 +367,40 @@ export class Doctor {
       })
     }
     this.o.person.instruct('safe-mode-buttons', SAFE_MODE_STEPS)
-    const back = await this.waitForNew(found, 'normal', 'in Safe Mode (breathing magenta)')
+    return this.inSafeMode(await this.waitForNew(found, 'normal', 'in Safe Mode (breathing magenta)'))
+  }
+
+  /**
+   * Safe Mode by USB first: request 60. Its INIT also aborts a connection attempt that holds the system thread
+   * (from 1.3.1-rc.1, docs/protocol.md), so a device stuck connecting restarts in Safe Mode with no buttons; an
+   * application that blocks the system thread leaves it pending, and the person presses the buttons. A 60 that
+   * timed out may still run later: the buttons restart the device into Safe Mode either way, so nothing is sent
+   * on top of it.
+   */
+  private async fixBySafeModeRequest(): Promise<State> {
+    const found = this.found!
+    this.o.person.waiting(`Asking the device to restart in Safe Mode (request 60; ${this.perRequest()})`)
+    const dev = await openDevice(found, this.o.clock)
+    let taken = true
+    try {
+      await dev.resetPending()
+      await dev.enterSafeMode({timeoutMs: this.o.timeoutMs})
+    } catch (error) {
+      if (!(error instanceof RequestPendingTimeout)) throw error
+      taken = false
+    } finally {
+      await dev.close()
+    }
+    this.o.person.waiting(undefined)
+    if (!taken) {
+      this.step('safe-mode', 'failed', 'The firmware did not carry out the request to restart in Safe Mode (60): its application keeps the system busy.')
+      return 'fixBySafeModeButtons'
+    }
+    return this.inSafeMode(await this.waitForNew(found, 'normal', 'in Safe Mode', false))
+  }
+
+  /** The device is back in Safe Mode (by request 60 or the buttons): read, set if needed, restart it. */
+  private async inSafeMode(back: FoundDevice): Promise<State> {
     this.found = back
     this.step('safe-mode', 'done', 'The device restarted in Safe Mode.')
     this.o.person.waiting(`Setting the flag (${this.perRequest()})`)
