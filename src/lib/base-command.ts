@@ -11,7 +11,7 @@ import {join} from 'node:path'
 import {type Clock, realClock} from './clock.js'
 import {Cloud} from './cloud/cloud.js'
 import {type CloudSettings, DEFAULT_API_URL, loadSettings} from './cloud/settings.js'
-import {errors, EXIT, isCancellation, isSetupFlagError, SetupFlagError} from './errors.js'
+import {errors, EXIT, type ExitCode, isCancellation, isSetupFlagError, SetupFlagError} from './errors.js'
 import {inquirerPrompter, type Prompter} from './prompts.js'
 import {filterDebugOutput, forTerminal, redactDeep} from './redact.js'
 import {commandLine, forHost, withSuggestions} from './render.js'
@@ -67,7 +67,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (!isSetupFlagError(err) || err.code !== 'SETUP_FLAG_OFFLINE' || this.flags?.offline) return err
     const env = `PARTICLE_OFFLINE=${process.env.PARTICLE_OFFLINE ?? '1'}`
     const say = (t: string) => t.replace('which --offline turns off', `which ${env} (in the environment) turns off`).replace('drop --offline', 'unset PARTICLE_OFFLINE').replace('Drop --offline', 'Unset PARTICLE_OFFLINE')
-    return new SetupFlagError(err.code, say(err.message), {cause: err.cause, exit: err.exit, suggestions: err.suggestions.map((x) => say(x))}) as unknown as E
+    return errors.reworded(err, {message: say(err.message), suggestions: err.suggestions.map((x) => say(x))}) as unknown as E
   }
 
   protected override async finally(err: Error | undefined): Promise<unknown> {
@@ -215,11 +215,7 @@ export async function reportFailure(cmd: Command, err: Failure, oclifRender: () 
     ? isSetupFlagError(err) ? err : errors.cancelled([], err)
     : isSetupFlagError(err)
       ? err
-      : new SetupFlagError('SETUP_FLAG_UNEXPECTED', `Unexpected error: ${err.message}`, {
-          cause: err,
-          exit: EXIT.UNEXPECTED,
-          suggestions: ['This is a bug: please report it with the output of the same command run with DEBUG=*.'],
-        })
+      : errors.unexpected(err.message, {bug: true, cause: err})
   process.exitCode = e.exit
   if (cmd.jsonEnabled()) {
     const json = e.toJSON()
@@ -247,7 +243,7 @@ export function usageError(err: Error & {oclif?: {exit?: number}}, bin: string, 
     .replaceAll(/ +: /g, ': ')
     .replaceAll(/ {2,}/g, ' ')
   const command = id ? commandLine(bin, `${id.replace(/^setup-flag:/, '').replaceAll(':', ' ')} --help`) : `${bin} --help`
-  return new SetupFlagError('SETUP_FLAG_USAGE', message, {exit: (err.oclif?.exit ?? EXIT.USAGE) as never, suggestions: [`See \`${command}\`.`]})
+  return errors.usage(message, [`See \`${command}\`.`], (err.oclif?.exit ?? EXIT.USAGE) as ExitCode)
 }
 
 export function renderError(e: SetupFlagError): string {

@@ -5,7 +5,7 @@ import {basename} from 'node:path'
 import {BaseCommand} from '../../lib/base-command.js'
 import {mapLimit} from '../../lib/concurrency.js'
 import {parseDeviceArgs, selectDevices} from '../../lib/device/select.js'
-import {errors, EXIT, isCancellation, SetupFlagError} from '../../lib/errors.js'
+import {errors, isCancellation, SetupFlagError} from '../../lib/errors.js'
 import {deviceLabel, pickerLabels, withSuggestions} from '../../lib/render.js'
 import {interruptible, WAIT_ONLINE_DEFAULT_S, waitUntilOnline, withWaitOnlineDefault} from '../../lib/fleet/rescue.js'
 import {cloudReport, setByFirmware} from '../../lib/setup-flag/firmware.js'
@@ -112,22 +112,17 @@ Exit status: 0 when every device is as asked; 2 bad input, 3 no device or severa
     }
     const args = parseDeviceArgs(this.positionals)
     if (this.flags.restore && method !== 'firmware') {
-      throw new SetupFlagError('SETUP_FLAG_USAGE', '--restore goes with --method firmware: it flashes production firmware back over the air.', {
-        exit: EXIT.USAGE,
-        suggestions: ['Add --method firmware, or drop --restore.'],
-      })
+      throw errors.usage('--restore goes with --method firmware: it flashes production firmware back over the air.', ['Add --method firmware, or drop --restore.'])
     }
     if (this.flags['wait-online'] !== undefined && (method !== 'firmware' || args.length !== 1)) {
-      throw new SetupFlagError('SETUP_FLAG_USAGE', '--wait-online goes with --method firmware and one device named: it waits for that device to come online in the field.', {
-        exit: EXIT.USAGE,
-        suggestions: ['particle-setup-flag set my-boron --method firmware --wait-online'],
-      })
+      throw errors.usage('--wait-online goes with --method firmware and one device named: it waits for that device to come online in the field.', [
+        'particle-setup-flag set my-boron --method firmware --wait-online',
+      ])
     }
     if (this.flags.all && args.length > 0) {
-      throw new SetupFlagError('SETUP_FLAG_USAGE', '--all means every connected device; it does not go with DEVICE arguments.', {
-        exit: EXIT.USAGE,
-        suggestions: ['Drop --all to fix the devices named, or drop the names to fix every connected device.'],
-      })
+      throw errors.usage('--all means every connected device; it does not go with DEVICE arguments.', [
+        'Drop --all to fix the devices named, or drop the names to fix every connected device.',
+      ])
     }
     if (method === 'firmware') return this.runFirmware(args)
     const backend = await this.usb()
@@ -166,19 +161,13 @@ Exit status: 0 when every device is as asked; 2 bad input, 3 no device or severa
   /** The remote path: the device is online in the cloud, not on USB. */
   private async runFirmware(args: ReturnType<typeof parseDeviceArgs>): Promise<SetResult> {
     if (args.length === 0) {
-      throw new SetupFlagError('SETUP_FLAG_NEED_DEVICE', 'The firmware method needs the device named (its ID or cloud name): it works over the air.', {
-        exit: EXIT.USAGE,
-        suggestions: ['particle-setup-flag set my-boron --method firmware'],
-      })
+      throw errors.needDevice()
     }
     const restore = this.flags.restore ? readRestore(this.flags.restore) : undefined
     const cloud = this.cloud()
-    if (cloud.settings.offline) throw new SetupFlagError('SETUP_FLAG_OFFLINE', 'The firmware method needs the Particle Cloud, which --offline turns off.', {exit: EXIT.USAGE, suggestions: ['Drop --offline.']})
+    if (cloud.settings.offline) throw errors.offline('The firmware method needs the Particle Cloud', ['Drop --offline.'])
     if (!cloud.settings.accessToken) {
-      throw new SetupFlagError('SETUP_FLAG_NOT_LOGGED_IN', 'The firmware method works through the Particle Cloud, and you are not logged in.', {
-        exit: EXIT.CLOUD,
-        suggestions: ['Log in with `particle login`, then run the command again.'],
-      })
+      throw errors.needsLogin('The firmware method works through the Particle Cloud', 'Log in with `particle login`, then run the command again.')
     }
     const reports: SetReport[] = []
     for (const a of args) {
@@ -223,8 +212,8 @@ Exit status: 0 when every device is as asked; 2 bad input, 3 no device or severa
       // eslint-disable-next-line no-await-in-loop
       const d = await this.cloud().device(who).catch(() => undefined)
       if (d && (d.online || d.connected)) {
-        return new SetupFlagError(error.code, `${error.message.replace(/\.$/, '')}, but it is online in the Particle Cloud.`, {
-          exit: error.exit,
+        return errors.reworded(error, {
+          message: `${error.message.replace(/\.$/, '')}, but it is online in the Particle Cloud.`,
           suggestions: [`Fix it over the air: particle-setup-flag set ${d.name ?? who} --method firmware --restore <your-production-firmware.bin>`, ...error.suggestions],
         })
       }
@@ -257,10 +246,7 @@ Exit status: 0 when every device is as asked; 2 bad input, 3 no device or severa
     if (!this.jsonEnabled()) this.logToStderr(`\n${caveat}\n`)
     if (this.flags.yes) return true
     if (!this.interactive) {
-      throw new SetupFlagError('SETUP_FLAG_CONFIRM', `Flashing ${who} replaces its application, so it needs a yes.`, {
-        exit: EXIT.USAGE,
-        suggestions: ['Run it in a terminal to answer, or pass --yes.'],
-      })
+      throw errors.needsYes(who)
     }
     return this.ask((p) => p.confirm(`Flash the preparatory firmware to ${who}?`, false)).catch((error) => {
       throw isCancellation(error) ? errors.cancelled([`Nothing was flashed to ${who}.`], error) : error
@@ -299,10 +285,7 @@ Exit status: 0 when every device is as asked; 2 bad input, 3 no device or severa
 /** The production firmware for --restore, checked before anything is flashed. */
 function readRestore(file: string): {binary: Buffer; name: string} {
   if (!existsSync(file) || !statSync(file).isFile()) {
-    throw new SetupFlagError('SETUP_FLAG_BAD_FILE', `--restore: no firmware file at ${file}.`, {
-      exit: EXIT.USAGE,
-      suggestions: ['Give the path of your production firmware binary (.bin), e.g. from `particle compile`.'],
-    })
+    throw errors.noFirmwareFile(file)
   }
   // Application firmware is at most a few MB; a huge file is a mistake (and over 2 GiB Node cannot read it at all).
   const size = statSync(file).size

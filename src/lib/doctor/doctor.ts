@@ -18,7 +18,7 @@ import {waitForReturn} from '../device/reboot.js'
 import {type DeviceArg, resolveDeviceArgs} from '../device/select.js'
 import {platforms as constantsPlatforms} from '@particle/device-constants'
 
-import {errors, EXIT, isCancellation, isSetupFlagError, SetupFlagError, UDEV_RULE} from '../errors.js'
+import {type ErrorJson, errors, hasCode, EXIT, isCancellation, isSetupFlagError, SetupFlagError, UDEV_RULE} from '../errors.js'
 import {RequestPendingTimeout} from '../protocol/control-request.js'
 import {interruptible, WAIT_ONLINE_DEFAULT_S, waitUntilOnline} from '../fleet/rescue.js'
 import {DCT_CAVEAT, setByFirmware} from '../setup-flag/firmware.js'
@@ -98,7 +98,7 @@ export interface DoctorReport {
   cause: Cause | null
   device: FlagReport | null
   /** Everything done to the device, in words: what was wrong, what was done, what to do next time. */
-  error?: {code: string; exit: number; message: string; suggestions: string[]}
+  error?: ErrorJson
   outcome: Outcome
   steps: DoctorStep[]
   summary: string[]
@@ -149,7 +149,7 @@ export class Doctor {
       }
       const e = isSetupFlagError(error)
         ? error
-        : new SetupFlagError('SETUP_FLAG_UNEXPECTED', `Unexpected error: ${(error as Error)?.message ?? error}`, {exit: EXIT.UNEXPECTED})
+        : errors.unexpected(String((error as Error)?.message ?? error))
       this.report.outcome = 'failed'
       this.report.error = e.toJSON()
       this.step('stopped', 'failed', e.message)
@@ -241,10 +241,7 @@ export class Doctor {
       this.step('diagnose', 'info', 'The device firmware does not answer USB requests, so the flag cannot be read as it runs.')
       return 'fix'
     }
-    throw new SetupFlagError(r.error?.code ?? 'SETUP_FLAG_UNKNOWN', r.reason ?? 'The flag could not be read.', {
-      exit: (r.error?.exit as never) ?? EXIT.DEVICE,
-      suggestions: r.error?.suggestions ?? [],
-    })
+    throw errors.fromJson({...r.error, message: r.reason ?? 'The flag could not be read.'}, {exit: EXIT.DEVICE, message: 'The flag could not be read.'})
   }
 
   /** Find the device: the one named, the only one, the one the person picks, or wait for one. */
@@ -309,7 +306,7 @@ export class Doctor {
       this.step('write-usb', 'failed', 'The device firmware does not answer, not even the request to restart in Safe Mode.')
       return 'fixBySafeModeButtons'
     }
-    if (['SETUP_FLAG_DISCONNECTED', 'SETUP_FLAG_USB_ACCESS', 'SETUP_FLAG_PROTECTED'].includes(r.error.code)) throw toError(r)
+    if (hasCode(r.error, 'SETUP_FLAG_DISCONNECTED', 'SETUP_FLAG_USB_ACCESS', 'SETUP_FLAG_PROTECTED')) throw toError(r)
     this.step('write-usb', 'failed', r.error.message)
     return 'fixByDfu'
   }
@@ -360,10 +357,7 @@ export class Doctor {
   private async fixBySafeModeButtons(): Promise<State> {
     const found = this.found!
     if (++this.buttonTries > MAX_BUTTON_TRIES) {
-      throw new SetupFlagError('SETUP_FLAG_NOT_RESPONDING', 'The device still does not answer USB requests after restarting.', {
-        exit: EXIT.DEVICE,
-        suggestions: [DFU_STEPS + ' Then run `particle-setup-flag set`.'],
-      })
+      throw errors.notResponding('The device still does not answer USB requests after restarting.', DFU_STEPS + ' Then run `particle-setup-flag set`.')
     }
     this.o.person.instruct('safe-mode-buttons', SAFE_MODE_STEPS)
     const back = await this.waitForNew(found, 'normal', 'in Safe Mode (breathing magenta)')
@@ -391,7 +385,7 @@ export class Doctor {
     applyCloud(report, known.get(found.id))
     this.o.person.waiting(undefined)
     this.report.device = report
-    if (report.error && ['SETUP_FLAG_DEVICE_ERROR', 'SETUP_FLAG_PROTOCOL', 'SETUP_FLAG_USB_STALL'].includes(report.error.code) && found.mode !== 'dfu') {
+    if (report.error && hasCode(report.error, 'SETUP_FLAG_DEVICE_ERROR', 'SETUP_FLAG_PROTOCOL', 'SETUP_FLAG_USB_STALL') && found.mode !== 'dfu') {
       // The firmware refuses or garbles control requests: the bootloader does not depend on it.
       this.step('identify', 'failed', `${report.platformName}: ${report.error.message}`)
       this.report.cause = 'unknown'
@@ -662,10 +656,7 @@ export class Doctor {
       return await waitForDevice(this.o.backend, match, {clock: this.o.clock, timeoutMs: this.o.waitMs})
     } catch (error) {
       if (error instanceof WaitTimeout) {
-        throw new SetupFlagError('SETUP_FLAG_NO_DEVICE', `No device was ${what} within ${Math.round(this.o.waitMs / 1000)} s.`, {
-          exit: EXIT.NO_DEVICE,
-          suggestions: ['Check the cable (a data cable, not a charging-only one) and run the doctor again.'],
-        })
+        throw errors.noDeviceInTime(what, this.o.waitMs)
       }
       throw error
     } finally {
@@ -682,10 +673,7 @@ export class Doctor {
       return await waitForReturn(old, mode, {backend: this.o.backend, clock: this.o.clock, timeoutMs: person ? this.o.waitMs : rebootTimeoutMs(this.o.timeoutMs)}, what)
     } catch (error) {
       if (person && isSetupFlagError(error) && error.code === 'SETUP_FLAG_NO_RETURN') {
-        throw new SetupFlagError(error.code, error.message, {
-          exit: error.exit,
-          suggestions: [mode === 'dfu' ? DFU_STEPS : SAFE_MODE_STEPS, 'Then run the doctor again.'],
-        })
+        throw errors.reworded(error, {suggestions: [mode === 'dfu' ? DFU_STEPS : SAFE_MODE_STEPS, 'Then run the doctor again.']})
       }
       throw error
     } finally {
@@ -703,8 +691,7 @@ function hex(v: null | number): string {
 }
 
 function toError(r: FlagReport): SetupFlagError {
-  const e = r.error!
-  return new SetupFlagError(e.code, e.message, {exit: e.exit as never, suggestions: e.suggestions})
+  return errors.fromJson(r.error, {exit: EXIT.DEVICE, message: 'The flag could not be read.'})
 }
 
 function modeText(mode: FlagReport['mode']): string {

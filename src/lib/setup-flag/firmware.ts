@@ -9,7 +9,7 @@ import type {Clock} from '../clock.js'
 
 import {type Cloud, type CloudDevice, type CloudEvent} from '../cloud/cloud.js'
 import {type Platform, platformById} from '../device/platforms.js'
-import {EXIT, SetupFlagError} from '../errors.js'
+import {errors, SetupFlagError} from '../errors.js'
 import {SETUP_DONE, SETUP_DONE_OFFSET, SETUP_NOT_DONE} from '../protocol/constants.js'
 import {oneLine} from '../redact.js'
 import {flagApplies, interpretFlag} from './policy.js'
@@ -114,7 +114,7 @@ export async function setByFirmware(device: CloudDevice, opts: FirmwareOptions):
 }
 
 async function flashAndConfirm(device: CloudDevice, platform: Platform | undefined, report: SetReport, opts: FirmwareOptions): Promise<void> {
-  if (!platform) throw new SetupFlagError('SETUP_FLAG_UNKNOWN_PLATFORM', `Device ${device.id} has an unknown platform (${device.platform_id}).`, {exit: EXIT.CLOUD})
+  if (!platform) throw errors.unknownPlatform(device.id, device.platform_id)
   const version = device.system_firmware_version
   const applicability = flagApplies(platform, {version})
   if (applicability.applies === false && !opts.force) {
@@ -124,10 +124,7 @@ async function flashAndConfirm(device: CloudDevice, platform: Platform | undefin
   }
   // An unknown version is not "does not apply": nothing can be built for it, which is an error.
   if (!version) {
-    throw new SetupFlagError('SETUP_FLAG_NO_VERSION', `The cloud does not know which Device OS ${device.name ?? device.id} runs, so no firmware can be built for it.`, {
-      exit: EXIT.CLOUD,
-      suggestions: ['Let the device connect to the cloud once (it then reports its version), or fix it over USB.'],
-    })
+    throw errors.noVersion(device.name ?? device.id)
   }
   const wanted = opts.done ? SETUP_DONE : SETUP_NOT_DONE
   if (opts.dryRun) {
@@ -135,10 +132,7 @@ async function flashAndConfirm(device: CloudDevice, platform: Platform | undefin
     return
   }
   if (!device.connected && !device.online && !opts.waitOnline) {
-    throw new SetupFlagError('SETUP_FLAG_OFFLINE_DEVICE', `${device.name ?? device.id} is not online, so nothing can be flashed to it over the air.`, {
-      exit: EXIT.CLOUD,
-      suggestions: ['Have someone near the device get it online (Wi-Fi credentials or cellular), or fix it over USB with `particle-setup-flag set`.'],
-    })
+    throw errors.deviceOffline(device.name ?? device.id)
   }
   if (!(await opts.confirm(DCT_CAVEAT))) {
     report.steps.push('Cancelled: nothing flashed.')
@@ -162,10 +156,10 @@ async function flashAndConfirm(device: CloudDevice, platform: Platform | undefin
     const event = await result
     const byte = Number.parseInt(event.data ?? '', 16)
     if (!/^[\da-f]{2}$/i.test(event.data ?? '') || byte !== wanted) {
-      throw new SetupFlagError('SETUP_FLAG_VERIFY', `The device reported the setup-done byte as "${oneLine(String(event.data ?? '')).slice(0, 40)}", not ${wanted.toString(16).padStart(2, '0')}.`, {
-        exit: EXIT.WRITE,
-        suggestions: ['Flash your production firmware back, and fix the device over USB when you can.'],
-      })
+      throw errors.verify(
+        `The device reported the setup-done byte as "${oneLine(String(event.data ?? '')).slice(0, 40)}", not ${wanted.toString(16).padStart(2, '0')}.`,
+        'Flash your production firmware back, and fix the device over USB when you can.',
+      )
     }
     report.after = byte
     Object.assign(report, interpretFlag(applicability, {byte, kind: 'byte'}))
@@ -182,11 +176,13 @@ async function flashAndConfirm(device: CloudDevice, platform: Platform | undefin
     } catch (error) {
       // The flag is set (the device said so): keep that, and say the device still runs the preparatory firmware.
       const cause = error instanceof SetupFlagError ? error : undefined
-      report.error = new SetupFlagError(
-        'SETUP_FLAG_RESTORE_FAILED',
-        `The flag is set (the device reported ${report.after?.toString(16).padStart(2, '0')}), but flashing ${opts.restore.name} back failed${cause ? `: ${cause.message}` : ''}. The device still runs the preparatory firmware.`,
-        {cause: error, exit: EXIT.CLOUD, suggestions: [`Flash your production firmware back: \`particle flash ${device.name ?? device.id} ${opts.restore.name}\`.`]},
-      ).toJSON()
+      report.error = errors
+        .restoreFailed(
+          `The flag is set (the device reported ${report.after?.toString(16).padStart(2, '0')}), but flashing ${opts.restore.name} back failed${cause ? `: ${cause.message}` : ''}. The device still runs the preparatory firmware.`,
+          `Flash your production firmware back: \`particle flash ${device.name ?? device.id} ${opts.restore.name}\`.`,
+          error,
+        )
+        .toJSON()
       report.steps.push(`Flashing the production firmware back (${opts.restore.name}) failed: the device still runs the preparatory firmware.`)
       return
     }
@@ -205,10 +201,7 @@ function waitForEvent(
   const promise = new Promise<CloudEvent>((resolve, reject) => {
     cancel = opts.clock.setTimer(opts.waitMs, () =>
       reject(
-        new SetupFlagError('SETUP_FLAG_NO_EVENT', `The device did not report back within ${Math.round(opts.waitMs / 1000)} s after the flash.`, {
-          exit: EXIT.DEVICE,
-          suggestions: ['Check that it is online (`particle list`) and watch `particle subscribe setup-flag/result`; the flag may still have been set.'],
-        }),
+        errors.noEvent(opts.waitMs),
       ),
     )
     stream.on('event', (ev) => {

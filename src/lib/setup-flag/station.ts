@@ -15,7 +15,7 @@
  */
 import type {Clock} from '../clock.js'
 
-import {EXIT, isSetupFlagError, SetupFlagError, UDEV_RULE} from '../errors.js'
+import {errors, EXIT, isSetupFlagError, SetupFlagError, UDEV_RULE} from '../errors.js'
 import type {UsbBackend} from '../usb/backend.js'
 import {findParticleDevices, type FoundDevice, identifyParticle} from '../usb/discovery.js'
 import {withError} from './read.js'
@@ -355,16 +355,10 @@ const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM']
 
 export function stationUsageError(args: string[], method: Method): SetupFlagError | undefined {
   if (args.length > 0) {
-    return new SetupFlagError('SETUP_FLAG_WATCH_ARGS', `--watch takes every Particle device plugged in, so it takes no DEVICE (got ${args.join(' ')}).`, {
-      exit: EXIT.USAGE,
-      suggestions: ['Drop the DEVICE arguments: particle-setup-flag set --watch', 'To fix only named devices, leave out --watch.'],
-    })
+    return errors.watchArgs(args)
   }
   if (method === 'firmware') {
-    return new SetupFlagError('SETUP_FLAG_WATCH_METHOD', '--watch works over USB; the firmware method works over the air on named devices, so they do not go together.', {
-      exit: EXIT.USAGE,
-      suggestions: ['Use --method auto, usb or dfu with --watch.'],
-    })
+    return errors.watchMethod()
   }
   return undefined
 }

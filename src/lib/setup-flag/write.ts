@@ -8,7 +8,7 @@ import type {Clock} from '../clock.js'
 import {openDevice, openUsb, type OpenDevice} from '../device/particle-device.js'
 import {waitForReturn} from '../device/reboot.js'
 import {hasRawOutRequests} from '../device/versions.js'
-import {EXIT, isSetupFlagError, SetupFlagError} from '../errors.js'
+import {errors, isSetupFlagError, SetupFlagError} from '../errors.js'
 import {DfuAlt, RequestType, SETUP_DONE, SETUP_DONE_OFFSET, SETUP_NOT_DONE} from '../protocol/constants.js'
 import {RequestPendingTimeout} from '../protocol/control-request.js'
 import {DfuNotPermitted, DfuseClient} from '../protocol/dfuse.js'
@@ -237,10 +237,10 @@ async function setOverControl(found: FoundDevice, opts: SetOptions, report: SetR
   if (applicability.applies === true) {
     const done = await dev.isSetupDone(ro)
     if (done !== opts.done) {
-      throw new SetupFlagError('SETUP_FLAG_VERIFY', `Device ${found.id} accepted the write, but reading the flag back says it is ${done ? 'set' : 'not set'}.`, {
-        exit: EXIT.WRITE,
-        suggestions: ['Try --method dfu: hold MODE, tap RESET, release MODE when the LED blinks yellow, then run the command again.'],
-      })
+      throw errors.verify(
+        `Device ${found.id} accepted the write, but reading the flag back says it is ${done ? 'set' : 'not set'}.`,
+        'Try --method dfu: hold MODE, tap RESET, release MODE when the LED blinks yellow, then run the command again.',
+      )
     }
     report.after = opts.done ? SETUP_DONE : SETUP_NOT_DONE
     Object.assign(report, interpretFlag(applicability, {done, kind: 'request'}))
@@ -322,13 +322,11 @@ async function viaSafeMode(dev: OpenDevice, found: FoundDevice, opts: SetOptions
 }
 
 function safeModeByHand(id: string, cause: RequestPendingTimeout): SetupFlagError {
-  return new SetupFlagError('SETUP_FLAG_NOT_RESPONDING', `Device ${id} does not answer USB requests, not even the request to enter Safe Mode: its application is blocking the system. The requests it accepted may still run if it frees up (it may then restart in Safe Mode on its own).`, {
+  return errors.notResponding(
+    `Device ${id} does not answer USB requests, not even the request to enter Safe Mode: its application is blocking the system. The requests it accepted may still run if it frees up (it may then restart in Safe Mode on its own).`,
+    'Put it in Safe Mode by hand: hold MODE and RESET, release RESET, release MODE when the LED blinks magenta, then run the command again.',
     cause,
-    exit: EXIT.DEVICE,
-    suggestions: [
-      'Put it in Safe Mode by hand: hold MODE and RESET, release RESET, release MODE when the LED blinks magenta, then run the command again.',
-    ],
-  })
+  )
 }
 
 /**
@@ -376,11 +374,11 @@ async function setOverDfu(found: FoundDevice, opts: SetOptions, report: SetRepor
       report.steps.push('Asked the device to restart in DFU mode (request 50).')
       late = await waitLateReset(found, 'dfu', opts, report, 'in DFU mode')
       if (!late) {
-        throw new SetupFlagError('SETUP_FLAG_NOT_RESPONDING', `Device ${found.id} does not answer the request to restart in DFU mode: its application is blocking the system. It may still restart in DFU mode on its own if it frees up.`, {
-          cause: error,
-          exit: EXIT.DEVICE,
-          suggestions: ['Put it in DFU mode by hand: hold MODE, tap RESET, release MODE when the LED blinks yellow; then run the command again.'],
-        })
+        throw errors.notResponding(
+          `Device ${found.id} does not answer the request to restart in DFU mode: its application is blocking the system. It may still restart in DFU mode on its own if it frees up.`,
+          'Put it in DFU mode by hand: hold MODE, tap RESET, release MODE when the LED blinks yellow; then run the command again.',
+          error,
+        )
       }
     }
     if (late) {
@@ -435,12 +433,7 @@ async function setOverDfu(found: FoundDevice, opts: SetOptions, report: SetRepor
     }
     if (applicability.applies === undefined && !opts.force) {
       Object.assign(report, interpretFlag(applicability, {byte: before, kind: 'byte'}))
-      throw new SetupFlagError('SETUP_FLAG_VERSION_UNKNOWN', `Nothing written to ${found.id}: its Device OS version is unknown (no readable system part), and the flag matters only below 4.0.`, {
-        exit: EXIT.DEVICE,
-        suggestions: [
-          'Log in with `particle login` so the cloud can tell the version it last saw, or pass --force to write anyway (on 4.0 and later the byte is ignored).',
-        ],
-      })
+      throw errors.versionUnknown(found.id)
     }
     report.before = before
     Object.assign(report, interpretFlag(applicability, {byte: before, kind: 'byte'}))
@@ -461,10 +454,10 @@ async function setOverDfu(found: FoundDevice, opts: SetOptions, report: SetRepor
       report.after = after
       report.value = after
       if (after !== wanted) {
-        throw new SetupFlagError('SETUP_FLAG_VERIFY', `Device ${found.id}: wrote ${hex(wanted)} at DCT 8134 but read back ${hex(after)}.`, {
-          exit: EXIT.WRITE,
-          suggestions: ['Tap RESET and run the command again; if it persists, the DCT may be damaged: contact Particle support.'],
-        })
+        throw errors.verify(
+          `Device ${found.id}: wrote ${hex(wanted)} at DCT 8134 but read back ${hex(after)}.`,
+          'Tap RESET and run the command again; if it persists, the DCT may be damaged: contact Particle support.',
+        )
       }
       Object.assign(report, applicability.applies === true ? verdictOfByte(after) : interpretFlag(applicability, {byte: after, kind: 'byte'}))
       report.steps.push(`Read back ${hex(after)}.`)
