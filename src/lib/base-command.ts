@@ -15,7 +15,8 @@ import {errors, EXIT, type ExitCode, isCancellation, isSetupFlagError, SetupFlag
 import {inquirerPrompter, type Prompter} from './prompts.js'
 import {filterDebugOutput, forTerminal, redactDeep} from './redact.js'
 import {commandLine, forHost, withSuggestions} from './render.js'
-import {openUsbBackend, type UsbBackend} from './usb/backend.js'
+import {openUsbBackend} from './backends.js'
+import {type UsbBackend} from './usb/backend.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>

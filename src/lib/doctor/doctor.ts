@@ -13,7 +13,7 @@ import type {Cloud, CloudDevice} from '../cloud/cloud.js'
 import type {Prompter} from '../prompts.js'
 
 import {openDevice} from '../device/particle-device.js'
-import {platformById} from '../device/platforms.js'
+import {platformById} from '../particle/platforms.js'
 import {waitForReturn} from '../device/reboot.js'
 import {type DeviceArg, resolveDeviceArgs} from '../device/select.js'
 import {platforms as constantsPlatforms} from '@particle/device-constants'

@@ -8,7 +8,7 @@
 import type {Clock} from '../clock.js'
 
 import {type Cloud, type CloudDevice, type CloudEvent} from '../cloud/cloud.js'
-import {type Platform, platformById} from '../device/platforms.js'
+import {type Platform, platformById} from '../particle/platforms.js'
 import {errors, SetupFlagError} from '../errors.js'
 import {SETUP_DONE, SETUP_DONE_OFFSET, SETUP_NOT_DONE} from '../protocol/constants.js'
 import {oneLine} from '../redact.js'

@@ -5,14 +5,14 @@
 import type {Clock} from '../clock.js'
 
 import {openDevice, openUsb, type OpenDevice} from '../device/particle-device.js'
-import {parseModuleHeader, runningSystemHeader} from '../device/module-header.js'
-import {hasRawOutRequests, versionOfModule} from '../device/versions.js'
+import {parseModuleHeader, runningSystemHeader} from '../particle/module-header.js'
+import {hasRawOutRequests, versionOfModule} from '../particle/versions.js'
 import {RequestPendingTimeout} from '../protocol/control-request.js'
 import {type ErrorJson, errors, isSetupFlagError} from '../errors.js'
 import {DfuAlt, SETUP_DONE_OFFSET, SYSTEM_MODULE_HEADER} from '../protocol/constants.js'
 import {DfuNotPermitted, DfuseClient} from '../protocol/dfuse.js'
 import {type CloudDevice} from '../cloud/cloud.js'
-import {type Platform, platformById} from '../device/platforms.js'
+import {type Platform, platformById} from '../particle/platforms.js'
 import {type FoundDevice} from '../usb/discovery.js'
 import {flagApplies, type FlagReading, type FlagState, interpretFlag, PROTECTED_REASON, verdictOfByte, type VersionInfo} from './policy.js'
 

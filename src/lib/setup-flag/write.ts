@@ -7,7 +7,7 @@ import type {Clock} from '../clock.js'
 
 import {openDevice, openUsb, type OpenDevice} from '../device/particle-device.js'
 import {waitForReturn} from '../device/reboot.js'
-import {hasRawOutRequests} from '../device/versions.js'
+import {hasRawOutRequests} from '../particle/versions.js'
 import {errors, isSetupFlagError, SetupFlagError} from '../errors.js'
 import {DfuAlt, RequestType, SETUP_DONE, SETUP_DONE_OFFSET, SETUP_NOT_DONE} from '../protocol/constants.js'
 import {RequestPendingTimeout} from '../protocol/control-request.js'

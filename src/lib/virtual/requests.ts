@@ -2,8 +2,8 @@
  * What the system firmware does with each control request type (docs/protocol.md §2.5, §2.9–§2.11) and with
  * the raw 'P' requests (§2.8). Pure functions of a small context the device model provides.
  */
-import type {Platform} from '../device/platforms.js'
-import {hasRawOutRequests, type Semver} from '../device/versions.js'
+import type {Platform} from '../particle/platforms.js'
+import {hasRawOutRequests, type Semver} from '../particle/versions.js'
 import {RequestType, Raw, Result, SETUP_DONE, SETUP_NOT_DONE} from '../protocol/constants.js'
 import {
   DeviceMode,

@@ -2,8 +2,8 @@
  * Firmware facts that several parts of the virtual device need: which Device OS versions have which behaviour.
  * Each rule cites the section of docs/protocol.md it comes from (section numbers there match the older notes).
  */
-import type {Platform} from '../device/platforms.js'
-import {parseVersion, type Semver} from '../device/versions.js'
+import type {Platform} from '../particle/platforms.js'
+import {parseVersion, type Semver} from '../particle/versions.js'
 import {SETUP_DONE} from '../protocol/constants.js'
 
 /** a >= b on major.minor.patch, ignoring prerelease tags (firmware feature checks are per release line). */
