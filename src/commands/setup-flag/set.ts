@@ -12,6 +12,7 @@ import {cloudReport, setByFirmware} from '../../lib/setup-flag/firmware.js'
 import {type CloudDevice} from '../../lib/cloud/cloud.js'
 import {applyCloud, withError} from '../../lib/setup-flag/read.js'
 import {outcomeOf, runStation} from '../../lib/setup-flag/station.js'
+import {hasStep, MODE_CHANGES, stepsOf, WOULD} from '../../lib/setup-flag/steps.js'
 import {type Method, rebootTimeoutMs, setSetupFlag, type SetReport} from '../../lib/setup-flag/write.js'
 import {describeFound, findParticleDevices, type FoundDevice} from '../../lib/usb/discovery.js'
 
@@ -308,7 +309,7 @@ export function progressLine(r: SetReport): string {
   // --force where the flag does not exist: the write went out, and nothing was set (never "✔ … set").
   if (r.changed && r.flag === 'not-applicable') return `⚠ ${who}: --force: the write was sent, and it has no effect on this device; nothing was set. ${r.reason ?? ''}`.trim()
   if (r.changed && r.before !== null && r.before === r.after) return `– ${who}: --force: the flag already held ${hex(r.after)} and was written again with the same value.`
-  if (r.changed) return `✔ ${who}: flag ${r.flag === 'not-done' ? 'cleared' : 'set'} by ${r.method} (${hex(r.before)} → ${hex(r.after)}). ${r.steps.filter((s) => /Stopped|restarted|Restarted|Listening/.test(s)).join(' ')}`.trim()
+  if (r.changed) return `✔ ${who}: flag ${r.flag === 'not-done' ? 'cleared' : 'set'} by ${r.method} (${hex(r.before)} → ${hex(r.after)}). ${stepsOf(r, MODE_CHANGES).join(' ')}`.trim()
   if (r.flag === 'not-applicable') return `– ${who}: nothing to do. ${r.reason}`
   return `– ${who}: ${r.steps.at(-1) ?? 'nothing to do.'}`
 }
@@ -316,7 +317,7 @@ export function progressLine(r: SetReport): string {
 function summary(reports: SetReport[]): string {
   const changed = reports.filter((r) => outcomeOf(r) === 'fixed').length
   const failed = reports.filter((r) => r.error).length
-  const would = reports.filter((r) => !r.error && r.steps.some((s) => s.startsWith('Would '))).length
+  const would = reports.filter((r) => !r.error && hasStep(r, WOULD)).length
   if (would > 0) return `\n${reports.length} devices: ${would} would be fixed (dry run: nothing was written), ${failed} failed.`
   return `\n${reports.length} devices: ${changed} fixed, ${reports.length - changed - failed} unchanged, ${failed} failed.`
 }

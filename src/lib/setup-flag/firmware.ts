@@ -14,6 +14,7 @@ import {SETUP_DONE, SETUP_DONE_OFFSET, SETUP_NOT_DONE} from '../protocol/constan
 import {oneLine} from '../redact.js'
 import {flagApplies, interpretFlag} from './policy.js'
 import {withError} from './read.js'
+import {step} from './steps.js'
 import {type SetReport} from './write.js'
 
 export const RESULT_EVENT = 'setup-flag/result'
@@ -119,7 +120,7 @@ async function flashAndConfirm(device: CloudDevice, platform: Platform | undefin
   const applicability = flagApplies(platform, {version})
   if (applicability.applies === false && !opts.force) {
     Object.assign(report, interpretFlag(applicability, undefined))
-    report.steps.push('Nothing flashed: the flag does not apply here.')
+    step(report, {kind: 'flash-not-applicable'})
     return
   }
   // An unknown version is not "does not apply": nothing can be built for it, which is an error.
@@ -128,20 +129,20 @@ async function flashAndConfirm(device: CloudDevice, platform: Platform | undefin
   }
   const wanted = opts.done ? SETUP_DONE : SETUP_NOT_DONE
   if (opts.dryRun) {
-    report.steps.push(`Would compile a preparatory firmware for ${platform.displayName} on Device OS ${version}, flash it over the air, and wait for the event ${RESULT_EVENT}.`)
+    step(report, {event: RESULT_EVENT, kind: 'would-flash', platform: platform.displayName, version})
     return
   }
   if (!device.connected && !device.online && !opts.waitOnline) {
     throw errors.deviceOffline(device.name ?? device.id)
   }
   if (!(await opts.confirm(DCT_CAVEAT))) {
-    report.steps.push('Cancelled: nothing flashed.')
+    step(report, {kind: 'flash-cancelled'})
     return
   }
 
   const binary = await opts.cloud.compile({'setup_flag.cpp': preparatoryFirmware(wanted)}, platform.id, version)
-  report.steps.push(`Compiled the preparatory firmware for ${platform.displayName} on Device OS ${version} (${binary.length} bytes).`)
-  if (opts.waitOnline) report.steps.push(await opts.waitOnline())
+  step(report, {bytes: binary.length, kind: 'compiled', platform: platform.displayName, version})
+  if (opts.waitOnline) step(report, {kind: 'online', text: await opts.waitOnline()})
 
   // Subscribe before flashing so the event cannot be missed.
   const stream = await opts.cloud.events(device.id, RESULT_EVENT)
@@ -151,7 +152,7 @@ async function flashAndConfirm(device: CloudDevice, platform: Platform | undefin
     await opts.cloud.flash(device.id, binary, 'setup_flag.bin')
     report.method = 'firmware'
     report.changed = true
-    report.steps.push('Flashed it over the air.')
+    step(report, {kind: 'flashed'})
     opts.onWaiting?.(`Waiting for ${device.name ?? device.id} to report the flag`)
     const event = await result
     const byte = Number.parseInt(event.data ?? '', 16)
@@ -163,7 +164,7 @@ async function flashAndConfirm(device: CloudDevice, platform: Platform | undefin
     }
     report.after = byte
     Object.assign(report, interpretFlag(applicability, {byte, kind: 'byte'}))
-    report.steps.push(`The device reported ${event.data}.`)
+    step(report, {data: event.data, kind: 'reported'})
   } finally {
     wait.cancel()
     stream.abort()
@@ -183,12 +184,12 @@ async function flashAndConfirm(device: CloudDevice, platform: Platform | undefin
           error,
         )
         .toJSON()
-      report.steps.push(`Flashing the production firmware back (${opts.restore.name}) failed: the device still runs the preparatory firmware.`)
+      step(report, {file: opts.restore.name, kind: 'restore-failed'})
       return
     }
-    report.steps.push(`Flashed the production firmware back (${opts.restore.name}).`)
+    step(report, {file: opts.restore.name, kind: 'restored'})
   } else {
-    report.steps.push('Now flash your production firmware back, e.g. `particle flash <device> <firmware.bin>`: the device runs only the preparatory firmware until then.')
+    step(report, {kind: 'restore-reminder'})
   }
 }
 

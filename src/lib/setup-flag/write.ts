@@ -16,6 +16,7 @@ import {type UsbBackend} from '../usb/backend.js'
 import {type FoundDevice} from '../usb/discovery.js'
 import {type Applicability, flagApplies, interpretFlag, PROTECTED_REASON, verdictOfByte} from './policy.js'
 import {baseReport, explainDowngrade, type FlagReport, readSystemVersionOverDfu, withError} from './read.js'
+import {step} from './steps.js'
 
 export type Method = 'auto' | 'dfu' | 'firmware' | 'usb'
 
@@ -73,7 +74,7 @@ export function lateResetWaitMs(timeoutMs: number): number {
  * cause. Returns the device back in `mode`, or undefined when it did not restart within the allowance.
  */
 async function waitLateReset(old: FoundDevice, mode: 'dfu' | 'normal', opts: SetOptions, report: SetReport, what: string): Promise<FoundDevice | undefined> {
-  report.steps.push(`The request did not complete in time; the device may still carry it out once its firmware frees up, so waiting for it to restart ${what} instead of asking again.`)
+  step(report, {kind: 'late-reset-wait', what})
   opts.onWaiting?.(`Waiting for ${old.id}: it may still restart ${what}`)
   try {
     const back = await waitForReturn(old, mode, {backend: opts.backend, clock: opts.clock, timeoutMs: lateResetWaitMs(opts.timeoutMs)}, what)
@@ -102,16 +103,16 @@ export async function setSetupFlag(found: FoundDevice, givenOpts: SetOptions): P
     let target = found
     if (method === 'usb' && found.mode === 'dfu') {
       if (opts.dryRun) {
-        report.steps.push('Would leave DFU mode, then write with control request 73.')
+        step(report, {kind: 'would-leave-dfu'})
         return report
       }
       target = await leaveDfu(found, opts)
-      report.steps.push('Left DFU mode to use control requests.')
+      step(report, {kind: 'left-dfu-for-control'})
     }
     await (method === 'dfu' ? setOverDfu(found, opts, report) : setOverControl(target, opts, report, 'first'))
   } catch (error) {
     withError(report, error)
-    if (offCloud.has(report)) report.steps.push('Raw request 302 took the device off the cloud: it reconnects when it restarts (tap RESET).')
+    if (offCloud.has(report)) step(report, {kind: 'off-cloud'})
     // A write was under way (request 73 or the DFU download went out): say the byte's state is unknown.
     if (report.method !== null && report.after === null) report.reason = `${report.reason} The byte's state after the write is unknown.`
   } finally {
@@ -131,26 +132,26 @@ function decide(report: SetReport, applicability: Applicability, current: null |
   const wanted = opts.done ? SETUP_DONE : SETUP_NOT_DONE
   if (applicability.applies !== true) {
     if (!opts.force) {
-      report.steps.push('Nothing written: the flag does not apply here.')
+      step(report, {kind: 'not-applicable'})
       return false
     }
-    report.steps.push(`--force: writing although ${applicability.applies === false ? 'the flag has no effect on this device' : 'the Device OS version is unknown'}.`)
+    step(report, {kind: 'forced', noEffect: applicability.applies === false})
     return true
   }
   // Request 74's "not done" (current null) only says the byte is not 0x01: it may be a value the boot treats as
   // done, so --not-done writes 0xFF unless the byte is known to be 0xFF or 0x00.
   const alreadyThere = current !== undefined && (opts.done ? current === SETUP_DONE : current === 0xff || current === 0x00)
   if (alreadyThere && writeMayLand.has(report)) {
-    report.steps.push('The earlier write request (73) has landed: the flag now reads as wanted.')
+    step(report, {kind: 'late-write-landed'})
     report.changed = true
     return false
   }
   if (alreadyThere && !opts.force) {
-    report.steps.push(`Nothing written: the flag is already ${opts.done ? 'set' : 'not set'}.`)
+    step(report, {done: opts.done, kind: 'already'})
     return false
   }
   if (opts.dryRun) return true
-  report.steps.push(`Writing ${hex(wanted)} to the setup-done byte (DCT offset 8134).`)
+  step(report, {byte: wanted, kind: 'writing'})
   return true
 }
 
@@ -184,7 +185,7 @@ async function setOverControl(found: FoundDevice, opts: SetOptions, report: SetR
       if (isSetupFlagError(error) && error.code === 'SETUP_FLAG_PROTECTED' && applicability.applies === false && !opts.force) {
         report.protected = true
         Object.assign(report, interpretFlag(applicability, undefined))
-        report.steps.push('Nothing written: the flag does not apply here.')
+        step(report, {kind: 'not-applicable'})
         return
       }
       throw error
@@ -204,7 +205,7 @@ async function setOverControl(found: FoundDevice, opts: SetOptions, report: SetR
       return
     }
     if (opts.dryRun) {
-      report.steps.push(`Would write ${hex(opts.done ? SETUP_DONE : SETUP_NOT_DONE)} with control request 73${opts.done && listening ? ', then stop Listening Mode (request 71)' : ''}.`)
+      step(report, {byte: opts.done ? SETUP_DONE : SETUP_NOT_DONE, kind: 'would-write-control', stopListening: opts.done && listening})
       return
     }
     report.method = 'usb'
@@ -215,12 +216,10 @@ async function setOverControl(found: FoundDevice, opts: SetOptions, report: SetR
     if (error.requestType === RequestType.SET_DEVICE_SETUP_DONE) {
       // Cancelling does not stop it: the firmware still runs a 73 it has queued (docs/protocol.md).
       writeMayLand.add(report)
-      report.steps.push('The write request (73) did not complete in time; the device may still carry it out later, so the byte is unknown until read back.')
+      step(report, {kind: 'write-pending'})
     }
     if (stage === 'first' && hasRawOutRequests(version)) {
-      report.steps.push(
-        'The device firmware does not complete USB requests; aborting its connection attempt (raw request 302, which keeps it off the cloud until it restarts) and trying again.',
-      )
+      step(report, {kind: 'aborting-connection'})
       await dev.abortConnection()
       offCloud.add(report)
       await setOverControl(found, opts, report, 'after-abort')
@@ -245,17 +244,17 @@ async function setOverControl(found: FoundDevice, opts: SetOptions, report: SetR
     report.after = opts.done ? SETUP_DONE : SETUP_NOT_DONE
     Object.assign(report, interpretFlag(applicability, {done, kind: 'request'}))
     report.value = report.after
-    report.steps.push(`Read back: the flag is ${done ? 'set' : 'not set'}.`)
+    step(report, {done, kind: 'read-back'})
   } else {
-    report.steps.push('Request 73 accepted; on this device it has no effect.')
+    step(report, {kind: 'no-effect'})
   }
 
   if (opts.done && listening) {
     await dev.stopListening(ro)
     report.mode = 'normal'
-    report.steps.push('Stopped Listening Mode (request 71).')
+    step(report, {kind: 'stopped-listening'})
   } else if (!opts.done) {
-    report.steps.push('The device will enter Listening Mode at its next reset.')
+    step(report, {kind: 'listening-at-reset'})
   }
 }
 
@@ -279,18 +278,18 @@ async function restartOnline(found: FoundDevice, opts: SetOptions, report: SetRe
   }
   const back = late ? await waitLateReset(current, 'normal', opts, report, 'to reconnect to the cloud') : await waitBack(current, 'normal', opts, 'after the restart')
   if (!back) {
-    report.steps.push('The device did not restart: it stays off the cloud until it does (tap RESET).')
+    step(report, {kind: 'not-restarted-off-cloud'})
     return
   }
   offCloud.delete(report)
-  report.steps.push('Restarted the device (request 40) so it connects to the cloud again.')
+  step(report, {kind: 'restarted-online'})
   if (opts.done) await confirmNotListening(back, opts, report)
   else report.mode = 'unknown' // cleared flag: it boots into Listening Mode
 }
 
 /** The firmware did not complete a request: ask for Safe Mode (60) and redo the write there. */
 async function viaSafeMode(dev: OpenDevice, found: FoundDevice, opts: SetOptions, report: SetReport, cause: RequestPendingTimeout): Promise<void> {
-  report.steps.push('The device firmware does not complete USB requests; asking it to restart in Safe Mode (request 60).')
+  step(report, {kind: 'asking-safe-mode'})
   let back: FoundDevice | undefined
   try {
     await dev.enterSafeMode({timeoutMs: opts.timeoutMs})
@@ -305,7 +304,7 @@ async function viaSafeMode(dev: OpenDevice, found: FoundDevice, opts: SetOptions
     opts.onWaiting?.(`Waiting for ${found.id} to restart in Safe Mode`)
     back = await waitBack(found, 'normal', opts, 'in Safe Mode')
   }
-  report.steps.push('The device restarted in Safe Mode.')
+  step(report, {kind: 'restarted-safe-mode'})
   const safe = await openDevice(back, opts.clock)
   try {
     await setOverControl(back, opts, report, 'safe')
@@ -318,7 +317,7 @@ async function viaSafeMode(dev: OpenDevice, found: FoundDevice, opts: SetOptions
   await waitBack(back, 'normal', opts, 'from Safe Mode')
   offCloud.delete(report) // a reset clears the cloud-disconnect flag
   report.mode = 'normal'
-  report.steps.push('Restarted the device to leave Safe Mode (request 40).')
+  step(report, {kind: 'left-safe-mode'})
 }
 
 function safeModeByHand(id: string, cause: RequestPendingTimeout): SetupFlagError {
@@ -340,7 +339,7 @@ async function setOverDfu(found: FoundDevice, opts: SetOptions, report: SetRepor
   const byPlatform = flagApplies(found.platform, {})
   if (found.mode === 'dfu' && byPlatform.applies === false && !opts.force) {
     Object.assign(report, interpretFlag(byPlatform, undefined))
-    report.steps.push('Nothing written: the flag does not apply here.')
+    step(report, {kind: 'not-applicable'})
     return
   }
   if (found.mode !== 'dfu') {
@@ -351,16 +350,12 @@ async function setOverDfu(found: FoundDevice, opts: SetOptions, report: SetRepor
     const applicability = flagApplies(found.platform, {version})
     if (applicability.applies !== true && !opts.force) {
       Object.assign(report, interpretFlag(applicability, undefined))
-      report.steps.push(
-        applicability.applies === false && found.platform.family === 'nrf52840'
-          ? 'Nothing written: the flag does not apply here (for a planned downgrade below 4.0, --force --method dfu writes it).'
-          : 'Nothing written: the flag does not apply here.',
-      )
+      step(report, {kind: applicability.applies === false && found.platform.family === 'nrf52840' ? 'not-applicable-downgrade' : 'not-applicable'})
       await dev.close()
       return
     }
     if (opts.dryRun) {
-      report.steps.push(`Would restart the device in DFU mode (request 50), write ${hex(opts.done ? SETUP_DONE : SETUP_NOT_DONE)} at DCT 8134 if it differs, and leave DFU mode.`)
+      step(report, {byte: opts.done ? SETUP_DONE : SETUP_NOT_DONE, kind: 'would-enter-dfu'})
       await dev.close()
       return
     }
@@ -371,7 +366,7 @@ async function setOverDfu(found: FoundDevice, opts: SetOptions, report: SetRepor
     } catch (error) {
       if (!(error instanceof RequestPendingTimeout)) throw error
       await dev.close()
-      report.steps.push('Asked the device to restart in DFU mode (request 50).')
+      step(report, {kind: 'asked-dfu'})
       late = await waitLateReset(found, 'dfu', opts, report, 'in DFU mode')
       if (!late) {
         throw errors.notResponding(
@@ -385,7 +380,7 @@ async function setOverDfu(found: FoundDevice, opts: SetOptions, report: SetRepor
       dfuDevice = late
     } else {
       await dev.close()
-      report.steps.push('Asked the device to restart in DFU mode (request 50).')
+      step(report, {kind: 'asked-dfu'})
       opts.onWaiting?.(`Waiting for ${found.id} to restart in DFU mode`)
       dfuDevice = await waitBack(found, 'dfu', opts, 'in DFU mode')
     }
@@ -428,7 +423,7 @@ async function setOverDfu(found: FoundDevice, opts: SetOptions, report: SetRepor
       // Device Protection (Device OS 6+): the DCT is closed, and the flag does not exist there anyway.
       report.protected = true
       Object.assign(report, interpretFlag({applies: false, reason: PROTECTED_REASON}, undefined))
-      report.steps.push('Nothing written: the device is protected, and the flag does not exist on its Device OS.')
+      step(report, {kind: 'not-applicable-protected'})
       return
     }
     if (applicability.applies === undefined && !opts.force) {
@@ -441,7 +436,7 @@ async function setOverDfu(found: FoundDevice, opts: SetOptions, report: SetRepor
 
     const write = decide(report, applicability, before, opts)
     if (write && opts.dryRun) {
-      report.steps.push(`Would write ${hex(opts.done ? SETUP_DONE : SETUP_NOT_DONE)} at DCT 8134 (alt 1) and leave DFU mode.`)
+      step(report, {byte: opts.done ? SETUP_DONE : SETUP_NOT_DONE, kind: 'would-write-dfu'})
       report.after = before
       return
     }
@@ -460,10 +455,10 @@ async function setOverDfu(found: FoundDevice, opts: SetOptions, report: SetRepor
         )
       }
       Object.assign(report, applicability.applies === true ? verdictOfByte(after) : interpretFlag(applicability, {byte: after, kind: 'byte'}))
-      report.steps.push(`Read back ${hex(after)}.`)
+      step(report, {byte: after, kind: 'read-back-byte'})
       if (applicability.applies === false && !report.protected && found.platform.family === 'nrf52840') {
         explainDowngrade(report, found.platform, after)
-        report.steps.push('Written for a planned downgrade: Device OS 4.0 and later ignore the byte; below 4.0 it decides whether the device boots into Listening Mode.')
+        step(report, {kind: 'downgrade-written'})
       }
     } else {
       report.after = before
@@ -473,7 +468,7 @@ async function setOverDfu(found: FoundDevice, opts: SetOptions, report: SetRepor
     if (found.mode !== 'dfu' || report.changed) {
       await dfu.leave(SETUP_DONE_OFFSET)
       left = true
-      report.steps.push('Left DFU mode.')
+      step(report, {kind: 'left-dfu'})
     }
   } finally {
     await dfu.close()
@@ -512,11 +507,11 @@ async function confirmNotListening(back: FoundDevice, opts: SetOptions, report: 
     await dev.resetPending()
     const listening = await dev.isListening({timeoutMs: opts.timeoutMs})
     report.mode = listening ? 'listening' : 'normal'
-    report.steps.push(listening ? 'The device restarted and is still in Listening Mode: something else keeps it there.' : 'The device restarted in normal mode.')
+    step(report, {kind: listening ? 'restarted-listening' : 'restarted-normal'})
   } catch (error) {
     if (error instanceof RequestPendingTimeout || error instanceof SetupFlagError) {
       report.mode = 'unknown'
-      report.steps.push('The device restarted; its mode could not be confirmed (its firmware is not answering requests).')
+      step(report, {kind: 'restarted-unconfirmed'})
       return
     }
     throw error
