@@ -26,6 +26,9 @@ const FILES = [
   'src/lib/particle/module-header.ts',
   'src/lib/setup-flag/read.ts',
   'src/lib/setup-flag/write.ts',
+  'src/lib/setup-flag/write-control.ts',
+  'src/lib/setup-flag/write-dfu.ts',
+  'src/lib/setup-flag/write-shared.ts',
 ]
 
 describe('docs/protocol.md', () => {
