@@ -437,88 +437,8 @@ export class Doctor {
     const id = this.remoteId!
     const cloudDevice = this.o.cloud?.usable ? await this.o.cloud.device(id).catch(() => undefined) : undefined
     this.step('find', 'info', `Device ${cloudDevice?.name ?? id} is not connected over USB.`)
-    let choice: 'field' | 'remote' | 'usb' = 'usb'
-    if (cloudDevice && !cloudDevice.online && !cloudDevice.connected && this.o.person.prompter) {
-      // Offline and not on USB: someone next to it can start it in Safe Mode, and it is flashed when it connects.
-      choice = await this.o.person.prompter.select(`${cloudDevice.name ?? id} is offline. How do you want to fix it?`, [
-        {description: 'Connect it to this computer with a USB cable', name: 'Over USB (plug it in now)', value: 'usb'},
-        {description: 'Someone next to it starts it in Safe Mode; it is flashed over the air the moment it connects', name: 'In the field, the moment it comes online', value: 'field'},
-      ])
-    } else if (cloudDevice && (cloudDevice.online || cloudDevice.connected)) {
-      if (this.o.person.prompter) {
-        choice = await this.o.person.prompter.select(`${cloudDevice.name ?? id} is online in the cloud. How do you want to fix it?`, [
-          {description: 'Connect it to this computer with a USB cable', name: 'Over USB (plug it in now)', value: 'usb'},
-          {description: 'Flash a small preparatory firmware over the air, then your production firmware back', name: 'Remotely, with the preparatory firmware', value: 'remote'},
-        ])
-      } else {
-        choice = 'remote'
-      }
-    }
-    if (choice === 'remote' || choice === 'field') {
-      this.report.outcome = 'nothing-to-fix'
-      this.report.cause = null
-      const platform = cloudDevice?.platform_id === undefined ? undefined : platformById(cloudDevice.platform_id)
-      const applies = platform ? flagApplies(platform, {version: cloudDevice?.system_firmware_version}) : undefined
-      if (applies && applies.applies === false) {
-        this.report.cause = 'not-applicable'
-        this.report.outcome = 'not-the-flag'
-        this.report.summary.push(applies.reason)
-        return 'done'
-      }
-      const name = cloudDevice!.name ?? id
-      this.step('remote', 'info', 'The remote fix flashes a preparatory firmware, waits for it to report the flag, and then needs your production firmware back.')
-      const later = `Fix it over the air later: particle-setup-flag set ${name} --method firmware --restore <your-production-firmware.bin>`
-      if (!(await this.consent(`${DCT_CAVEAT}\nFlash the preparatory firmware to ${name} now?`, false))) {
-        this.report.outcome = 'cancelled'
-        this.report.error = errors.declined(['Nothing was flashed.', later]).toJSON()
-        this.report.summary.push('Nothing was flashed.', later)
-        return 'done'
-      }
-      this.o.person.waiting(`Compiling and flashing the preparatory firmware to ${name}`)
-      let announced = false
-      const r = await setByFirmware(cloudDevice!, {
-        clock: this.o.clock,
-        cloud: this.o.cloud!,
-        confirm: async () => true, // consent was given above
-        done: true,
-        dryRun: false,
-        force: false,
-        onWaiting: (what) => this.o.person.waiting(`${what} (up to ${seconds(this.o.waitMs)})`),
-        waitMs: this.o.waitMs,
-        waitOnline:
-          choice === 'field'
-            ? () =>
-                interruptible((signal) =>
-                  waitUntilOnline({
-                    clock: this.o.clock,
-                    cloud: this.o.cloud!,
-                    device: cloudDevice!,
-                    onCard: (card) => this.o.person.instruct('field-rescue', card),
-                    onProgress: (left) => {
-                      // One spinner line for the whole wait (the person interface has no status updates).
-                      if (left === undefined) this.o.person.waiting(undefined)
-                      else if (!announced) this.o.person.waiting(`Waiting for ${name} to come online (at most ${WAIT_ONLINE_DEFAULT_S / 60} minutes)`)
-                      announced = true
-                    },
-                    signal,
-                    waitMs: WAIT_ONLINE_DEFAULT_S * 1000,
-                  }),
-                )
-            : undefined,
-      })
-      this.o.person.waiting(undefined)
-      this.report.device = r
-      if (r.error) throw toError(r)
-      this.report.cause = 'setup-flag'
-      this.report.write = {after: r.after, before: r.before, changed: r.changed, method: r.method}
-      this.step('write-firmware', 'done', `The preparatory firmware set the flag and reported ${hex(r.after)}.`)
-      this.report.outcome = 'fixed'
-      this.report.summary.push(
-        `What was done: a preparatory firmware, compiled for ${r.platformName} on Device OS ${r.deviceOsVersion}, was flashed over the air, set the flag and reported it back.`,
-        `Now flash your production firmware back (the device runs only the preparatory firmware until then): particle flash ${name} <your-production-firmware.bin>`,
-      )
-      return 'done'
-    }
+    const choice = await this.remoteChoice(cloudDevice, id)
+    if (choice === 'remote' || choice === 'field') return this.fixOverTheAir(cloudDevice!, id, choice)
     if (cloudDevice && !cloudDevice.online && !cloudDevice.connected) {
       this.o.person.say(`In the field? particle-setup-flag set ${cloudDevice.name ?? id} --method firmware --wait-online flashes it the moment someone on site brings it online.`)
     }
@@ -526,6 +446,93 @@ export class Doctor {
     this.found = await this.waitFor((d) => d.id === id, 'connected')
     this.step('find', 'done', `${describeFound(this.found)} was connected.`)
     return 'identify'
+  }
+
+  /** Over USB, remotely (online), or in the field (offline): asked when there is someone to ask. */
+  private async remoteChoice(cloudDevice: CloudDevice | undefined, id: string): Promise<'field' | 'remote' | 'usb'> {
+    if (cloudDevice && !cloudDevice.online && !cloudDevice.connected && this.o.person.prompter) {
+      // Offline and not on USB: someone next to it can start it in Safe Mode, and it is flashed when it connects.
+      return this.o.person.prompter.select(`${cloudDevice.name ?? id} is offline. How do you want to fix it?`, [
+        {description: 'Connect it to this computer with a USB cable', name: 'Over USB (plug it in now)', value: 'usb'},
+        {description: 'Someone next to it starts it in Safe Mode; it is flashed over the air the moment it connects', name: 'In the field, the moment it comes online', value: 'field'},
+      ])
+    }
+    if (cloudDevice && (cloudDevice.online || cloudDevice.connected)) {
+      if (!this.o.person.prompter) return 'remote'
+      return this.o.person.prompter.select(`${cloudDevice.name ?? id} is online in the cloud. How do you want to fix it?`, [
+        {description: 'Connect it to this computer with a USB cable', name: 'Over USB (plug it in now)', value: 'usb'},
+        {description: 'Flash a small preparatory firmware over the air, then your production firmware back', name: 'Remotely, with the preparatory firmware', value: 'remote'},
+      ])
+    }
+    return 'usb'
+  }
+
+  /** The firmware method, now (online) or the moment it comes online (field). */
+  private async fixOverTheAir(cloudDevice: CloudDevice, id: string, choice: 'field' | 'remote'): Promise<State> {
+    this.report.outcome = 'nothing-to-fix'
+    this.report.cause = null
+    const platform = cloudDevice?.platform_id === undefined ? undefined : platformById(cloudDevice.platform_id)
+    const applies = platform ? flagApplies(platform, {version: cloudDevice?.system_firmware_version}) : undefined
+    if (applies && applies.applies === false) {
+      this.report.cause = 'not-applicable'
+      this.report.outcome = 'not-the-flag'
+      this.report.summary.push(applies.reason)
+      return 'done'
+    }
+    const name = cloudDevice.name ?? id
+    this.step('remote', 'info', 'The remote fix flashes a preparatory firmware, waits for it to report the flag, and then needs your production firmware back.')
+    const later = `Fix it over the air later: particle-setup-flag set ${name} --method firmware --restore <your-production-firmware.bin>`
+    if (!(await this.consent(`${DCT_CAVEAT}\nFlash the preparatory firmware to ${name} now?`, false))) {
+      this.report.outcome = 'cancelled'
+      this.report.error = errors.declined(['Nothing was flashed.', later]).toJSON()
+      this.report.summary.push('Nothing was flashed.', later)
+      return 'done'
+    }
+    this.o.person.waiting(`Compiling and flashing the preparatory firmware to ${name}`)
+    const r = await setByFirmware(cloudDevice, {
+      clock: this.o.clock,
+      cloud: this.o.cloud!,
+      confirm: async () => true, // consent was given above
+      done: true,
+      dryRun: false,
+      force: false,
+      onWaiting: (what) => this.o.person.waiting(`${what} (up to ${seconds(this.o.waitMs)})`),
+      waitMs: this.o.waitMs,
+      waitOnline: choice === 'field' ? () => this.waitInTheField(cloudDevice, name) : undefined,
+    })
+    this.o.person.waiting(undefined)
+    this.report.device = r
+    if (r.error) throw toError(r)
+    this.report.cause = 'setup-flag'
+    this.report.write = {after: r.after, before: r.before, changed: r.changed, method: r.method}
+    this.step('write-firmware', 'done', `The preparatory firmware set the flag and reported ${hex(r.after)}.`)
+    this.report.outcome = 'fixed'
+    this.report.summary.push(
+      `What was done: a preparatory firmware, compiled for ${r.platformName} on Device OS ${r.deviceOsVersion}, was flashed over the air, set the flag and reported it back.`,
+      `Now flash your production firmware back (the device runs only the preparatory firmware until then): particle flash ${name} <your-production-firmware.bin>`,
+    )
+    return 'done'
+  }
+
+  /** Wait for someone on site to bring the device online (the field-rescue card says how). */
+  private waitInTheField(cloudDevice: CloudDevice, name: string): Promise<string> {
+    let announced = false
+    return interruptible((signal) =>
+      waitUntilOnline({
+        clock: this.o.clock,
+        cloud: this.o.cloud!,
+        device: cloudDevice,
+        onCard: (card) => this.o.person.instruct('field-rescue', card),
+        onProgress: (left) => {
+          // One spinner line for the whole wait (the person interface has no status updates).
+          if (left === undefined) this.o.person.waiting(undefined)
+          else if (!announced) this.o.person.waiting(`Waiting for ${name} to come online (at most ${WAIT_ONLINE_DEFAULT_S / 60} minutes)`)
+          announced = true
+        },
+        signal,
+        waitMs: WAIT_ONLINE_DEFAULT_S * 1000,
+      }),
+    )
   }
 
   // ---- helpers ----

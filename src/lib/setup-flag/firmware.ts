@@ -12,7 +12,7 @@ import {type Platform, platformById} from '../particle/platforms.js'
 import {errors, SetupFlagError} from '../errors.js'
 import {SETUP_DONE, SETUP_DONE_OFFSET, SETUP_NOT_DONE} from '../protocol/constants.js'
 import {oneLine} from '../redact.js'
-import {flagApplies, interpretFlag} from './policy.js'
+import {type Applicability, flagApplies, interpretFlag} from './policy.js'
 import {withError} from './read.js'
 import {step} from './steps.js'
 import {type SetReport} from './write.js'
@@ -144,6 +144,13 @@ async function flashAndConfirm(device: CloudDevice, platform: Platform | undefin
   step(report, {bytes: binary.length, kind: 'compiled', platform: platform.displayName, version})
   if (opts.waitOnline) step(report, {kind: 'online', text: await opts.waitOnline()})
 
+  await flashAndWait(device, binary, applicability, report, opts)
+  await restoreProduction(device, report, opts)
+}
+
+/** Flash the preparatory firmware and wait for the byte it reports (the event is subscribed to first). */
+async function flashAndWait(device: CloudDevice, binary: Buffer, applicability: Applicability, report: SetReport, opts: FirmwareOptions): Promise<void> {
+  const wanted = opts.done ? SETUP_DONE : SETUP_NOT_DONE
   // Subscribe before flashing so the event cannot be missed.
   const stream = await opts.cloud.events(device.id, RESULT_EVENT)
   const wait = waitForEvent(stream, device.id, opts)
@@ -170,7 +177,10 @@ async function flashAndConfirm(device: CloudDevice, platform: Platform | undefin
     stream.abort()
     stream.stopIdleTimeout?.()
   }
+}
 
+/** Flash the production firmware back (--restore), or remind the person to. */
+async function restoreProduction(device: CloudDevice, report: SetReport, opts: FirmwareOptions): Promise<void> {
   if (opts.restore) {
     try {
       await opts.cloud.flash(device.id, opts.restore.binary, opts.restore.name)
