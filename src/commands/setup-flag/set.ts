@@ -1,40 +1,18 @@
 import {Args, Flags, ux} from '@oclif/core'
-import {existsSync, readFileSync, statSync} from 'node:fs'
-import {basename} from 'node:path'
 
 import {BaseCommand} from '../../lib/base-command.js'
 import {mapLimit} from '../../lib/concurrency.js'
 import {parseDeviceArgs, selectDevices} from '../../lib/device/select.js'
 import {errors, isCancellation, SetupFlagError} from '../../lib/errors.js'
-import {deviceLabel, pickerLabels, withSuggestions} from '../../lib/render.js'
+import {pickerLabels, progressLine, setSummaryLine} from '../../lib/render.js'
 import {interruptible, WAIT_ONLINE_DEFAULT_S, waitUntilOnline, withWaitOnlineDefault} from '../../lib/fleet/rescue.js'
-import {cloudReport, setByFirmware} from '../../lib/setup-flag/firmware.js'
+import {cloudReport, readRestoreFile, setByFirmware} from '../../lib/setup-flag/firmware.js'
 import {type CloudDevice} from '../../lib/cloud/cloud.js'
 import {applyCloud, withError} from '../../lib/setup-flag/read.js'
 import {runStation} from '../../lib/setup-flag/run-station.js'
-import {outcomeOf} from '../../lib/setup-flag/station.js'
-import {hasStep, MODE_CHANGES, stepsOf, WOULD} from '../../lib/setup-flag/steps.js'
+import {type SetResult, summaryOf} from '../../lib/setup-flag/station.js'
 import {type Method, rebootTimeoutMs, setSetupFlag, type SetReport} from '../../lib/setup-flag/write.js'
 import {describeFound, findParticleDevices, type FoundDevice} from '../../lib/usb/discovery.js'
-
-export interface SetResult {
-  devices: SetReport[]
-  /** Counts over the devices, as the text summary and the station's give them. */
-  summary: SetSummary
-  warnings: string[]
-}
-
-export interface SetSummary {
-  failed: number
-  fixed: number
-  total: number
-  unchanged: number
-}
-
-function summaryOf(reports: SetReport[]): SetSummary {
-  const count = (o: string) => reports.filter((r) => outcomeOf(r) === o).length
-  return {failed: count('failed'), fixed: count('fixed'), total: reports.length, unchanged: count('unchanged')}
-}
 
 /** Devices worked on at once: a 32-port hub takes about as long as one device. */
 const PARALLEL = 32
@@ -156,7 +134,7 @@ Exit status: 0 when every device is as asked; 2 bad input, 3 no device or severa
 
     const failed = reports.find((r) => r.error)
     if (failed) process.exitCode = failed.error!.exit
-    if (!this.jsonEnabled() && reports.length > 1) this.log(summary(reports))
+    if (!this.jsonEnabled() && reports.length > 1) this.log(setSummaryLine(reports))
     return {devices: reports, summary: summaryOf(reports), warnings: this.warnings}
   }
 
@@ -165,7 +143,7 @@ Exit status: 0 when every device is as asked; 2 bad input, 3 no device or severa
     if (args.length === 0) {
       throw errors.needDevice()
     }
-    const restore = this.flags.restore ? readRestore(this.flags.restore) : undefined
+    const restore = this.flags.restore ? readRestoreFile(this.flags.restore) : undefined
     const cloud = this.cloud()
     if (cloud.settings.offline) throw errors.offline('The firmware method needs the Particle Cloud', ['Drop --offline.'])
     if (!cloud.settings.accessToken) {
@@ -282,43 +260,4 @@ Exit status: 0 when every device is as asked; 2 bad input, 3 no device or severa
   private waiting(what: string): void {
     if (this.showProgress) ux.action.start(what)
   }
-}
-
-/** The production firmware for --restore, checked before anything is flashed. */
-function readRestore(file: string): {binary: Buffer; name: string} {
-  if (!existsSync(file) || !statSync(file).isFile()) {
-    throw errors.noFirmwareFile(file)
-  }
-  // Application firmware is at most a few MB; a huge file is a mistake (and over 2 GiB Node cannot read it at all).
-  const size = statSync(file).size
-  if (size > MAX_RESTORE_BYTES) throw errors.restoreFile(file, `it is ${Math.round(size / 1024 / 1024)} MiB, and application firmware is at most a few MiB`)
-  try {
-    return {binary: readFileSync(file), name: basename(file)}
-  } catch (error) {
-    throw errors.restoreFile(file, `it cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, error)
-  }
-}
-
-const MAX_RESTORE_BYTES = 64 * 1024 * 1024
-
-/** A byte for people; null before a write means request 74 said "not done" without telling the byte. */
-const hex = (v: null | number) => (v === null ? 'not set' : `0x${v.toString(16).padStart(2, '0').toUpperCase()}`)
-
-export function progressLine(r: SetReport): string {
-  const who = `${deviceLabel(r)} (${r.platformName})`
-  if (r.error) return withSuggestions(`✖ ${who}: ${r.error.message}`, r.error.suggestions, '    ')
-  // --force where the flag does not exist: the write went out, and nothing was set (never "✔ … set").
-  if (r.changed && r.flag === 'not-applicable') return `⚠ ${who}: --force: the write was sent, and it has no effect on this device; nothing was set. ${r.reason ?? ''}`.trim()
-  if (r.changed && r.before !== null && r.before === r.after) return `– ${who}: --force: the flag already held ${hex(r.after)} and was written again with the same value.`
-  if (r.changed) return `✔ ${who}: flag ${r.flag === 'not-done' ? 'cleared' : 'set'} by ${r.method} (${hex(r.before)} → ${hex(r.after)}). ${stepsOf(r, MODE_CHANGES).join(' ')}`.trim()
-  if (r.flag === 'not-applicable') return `– ${who}: nothing to do. ${r.reason}`
-  return `– ${who}: ${r.steps.at(-1) ?? 'nothing to do.'}`
-}
-
-function summary(reports: SetReport[]): string {
-  const changed = reports.filter((r) => outcomeOf(r) === 'fixed').length
-  const failed = reports.filter((r) => r.error).length
-  const would = reports.filter((r) => !r.error && hasStep(r, WOULD)).length
-  if (would > 0) return `\n${reports.length} devices: ${would} would be fixed (dry run: nothing was written), ${failed} failed.`
-  return `\n${reports.length} devices: ${changed} fixed, ${reports.length - changed - failed} unchanged, ${failed} failed.`
 }

@@ -25,7 +25,7 @@ import {DCT_CAVEAT, setByFirmware} from '../setup-flag/firmware.js'
 import {flagApplies, platformReason} from '../setup-flag/policy.js'
 import {applyCloud, type FlagReport, readSetupFlag} from '../setup-flag/read.js'
 import {leaveDfu, rebootTimeoutMs, setSetupFlag, type SetReport} from '../setup-flag/write.js'
-import {pickerLabels} from '../render.js'
+import {byteText, pickerLabels} from '../render.js'
 import {type UsbBackend} from '../usb/backend.js'
 import {describeFound, findParticleDevices, type FoundDevice} from '../usb/discovery.js'
 import {waitForDevice, WaitTimeout} from '../usb/wait.js'
@@ -193,7 +193,7 @@ export class Doctor {
     this.report.outcome = 'fixed'
     this.report.summary.push(
       `What was wrong: the setup-done flag of this ${this.report.device!.platformName} was not set, so Device OS ${this.report.device!.deviceOsVersion ?? ''} sent it to Listening Mode (blinking dark blue) at every boot.`.replace(' ,', ','),
-      `What was done: the flag was written (${hex(this.report.write?.before ?? null)} → ${hex(this.report.write?.after ?? null)}) by ${this.report.write?.method === 'dfu' ? 'DFU' : 'a USB control request'} and read back.${this.restarted ? '' : ' The device was not restarted: its next restart runs the boot check with the flag set.'}`,
+      `What was done: the flag was written (${byteText(this.report.write?.before ?? null)} → ${byteText(this.report.write?.after ?? null)}) by ${this.report.write?.method === 'dfu' ? 'DFU' : 'a USB control request'} and read back.${this.restarted ? '' : ' The device was not restarted: its next restart runs the boot check with the flag set.'}`,
       'If it happens again: on Device OS below 4.0, a full settings reset (holding MODE through a reset until the LED blinks white) wipes the configuration flash and unsets the flag, and Particle\'s guide says clearing credentials does too; run this doctor again. Upgrading to Device OS 4.0 or later removes the flag for good.',
     )
     return 'done'
@@ -505,7 +505,7 @@ export class Doctor {
     if (r.error) throw toError(r)
     this.report.cause = 'setup-flag'
     this.report.write = {after: r.after, before: r.before, changed: r.changed, method: r.method}
-    this.step('write-firmware', 'done', `The preparatory firmware set the flag and reported ${hex(r.after)}.`)
+    this.step('write-firmware', 'done', `The preparatory firmware set the flag and reported ${byteText(r.after)}.`)
     this.report.outcome = 'fixed'
     this.report.summary.push(
       `What was done: a preparatory firmware, compiled for ${r.platformName} on Device OS ${r.deviceOsVersion}, was flashed over the air, set the flag and reported it back.`,
@@ -593,7 +593,7 @@ export class Doctor {
     if (!w) return ['Nothing was written.']
     if (!w.changed) return ['Nothing was written: the flag already held the wanted value.']
     const restart = this.restarted ? 'the device was restarted.' : 'the device was not restarted.'
-    return [`The flag was written (${hex(w.before)} → ${hex(w.after)}) and read back; ${restart}`]
+    return [`The flag was written (${byteText(w.before)} → ${byteText(w.after)}) and read back; ${restart}`]
   }
 
   private async consent(question: string, defaultAnswer = true): Promise<boolean> {
@@ -625,7 +625,7 @@ export class Doctor {
 
   private recordWrite(r: SetReport, step: StepId): void {
     this.report.write = {after: r.after, before: r.before, changed: r.changed, method: r.method}
-    this.step(step, 'done', r.changed ? `Wrote the flag (${hex(r.before)} → ${hex(r.after)}) and read it back.` : 'The flag already held the wanted value.')
+    this.step(step, 'done', r.changed ? `Wrote the flag (${byteText(r.before)} → ${byteText(r.after)}) and read it back.` : 'The flag already held the wanted value.')
     if (this.report.device) Object.assign(this.report.device, {flag: r.flag, value: r.value})
   }
 
@@ -693,9 +693,6 @@ function seconds(ms: number): string {
   return `${Math.round(ms / 1000)} s`
 }
 
-function hex(v: null | number): string {
-  return v === null ? 'not set' : `0x${v.toString(16).padStart(2, '0').toUpperCase()}`
-}
 
 function toError(r: FlagReport): SetupFlagError {
   return errors.fromJson(r.error, {exit: EXIT.DEVICE, message: 'The flag could not be read.'})

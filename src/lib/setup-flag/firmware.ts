@@ -5,6 +5,9 @@
  * The device then runs this application instead of the production one, which must be flashed back
  * (`--restore <firmware.bin>` does it).
  */
+import {existsSync, readFileSync, statSync} from 'node:fs'
+import {basename} from 'node:path'
+
 import type {Clock} from '../clock.js'
 
 import {type Cloud, type CloudDevice, type CloudEvent} from '../cloud/cloud.js'
@@ -224,3 +227,20 @@ function waitForEvent(
   promise.catch(() => {}) // observed by the caller when it awaits; never an unhandled rejection
   return {cancel: () => cancel(), promise}
 }
+
+/** The production firmware for --restore, checked before anything is flashed. */
+export function readRestoreFile(file: string): {binary: Buffer; name: string} {
+  if (!existsSync(file) || !statSync(file).isFile()) {
+    throw errors.noFirmwareFile(file)
+  }
+  // Application firmware is at most a few MB; a huge file is a mistake (and over 2 GiB Node cannot read it at all).
+  const size = statSync(file).size
+  if (size > MAX_RESTORE_BYTES) throw errors.restoreFile(file, `it is ${Math.round(size / 1024 / 1024)} MiB, and application firmware is at most a few MiB`)
+  try {
+    return {binary: readFileSync(file), name: basename(file)}
+  } catch (error) {
+    throw errors.restoreFile(file, `it cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, error)
+  }
+}
+
+const MAX_RESTORE_BYTES = 64 * 1024 * 1024

@@ -40,6 +40,25 @@ export function outcomeOf(r: SetReport): Outcome {
   return r.changed && r.flag !== 'not-applicable' && !same ? 'fixed' : 'unchanged'
 }
 
+export interface SetResult {
+  devices: SetReport[]
+  /** Counts over the devices, as the text summary and the station's give them. */
+  summary: SetSummary
+  warnings: string[]
+}
+
+export interface SetSummary {
+  failed: number
+  fixed: number
+  total: number
+  unchanged: number
+}
+
+export function summaryOf(reports: SetReport[]): SetSummary {
+  const count = (o: string) => reports.filter((r) => outcomeOf(r) === o).length
+  return {failed: count('failed'), fixed: count('fixed'), total: reports.length, unchanged: count('unchanged')}
+}
+
 /** A Map that keeps at most `capacity` entries, forgetting the least recently used first. */
 export class BoundedMap<K, V> {
   private readonly map = new Map<K, V>()
