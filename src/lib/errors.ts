@@ -1,3 +1,4 @@
+import {SAFE_MODE_BUTTONS, udevInstallCommand} from './instructions.js'
 import {resultName} from './particle/results.js'
 import {oneLine} from './redact.js'
 
@@ -120,9 +121,8 @@ export class SetupFlagError extends Error {
   }
 }
 
-/** The exact udev rule for Particle's vendor ID; `particle usb configure` installs an equivalent file. */
-export const UDEV_RULE =
-  'SUBSYSTEMS=="usb", ATTRS{idVendor}=="2b04", ATTRS{idProduct}=="[cd]0??", GROUP="plugdev", MODE="0666", ENV{ID_MM_DEVICE_IGNORE}="1"'
+/** The udev rule: the one copy is in instructions.ts. */
+export {UDEV_RULE} from './instructions.js'
 
 export const errors = {
   badDeviceId: (arg: string) =>
@@ -189,7 +189,7 @@ export const errors = {
         exit: EXIT.USB_ACCESS,
         suggestions: [
           'Install the udev rule with `particle usb configure` (official CLI), or write it yourself:',
-          `echo '${UDEV_RULE}' | sudo tee -a /etc/udev/rules.d/50-particle.rules && sudo udevadm control --reload-rules`,
+          udevInstallCommand(),
           'Then unplug the device and plug it in again.',
         ],
       },
@@ -207,7 +207,7 @@ export const errors = {
       cause,
       exit: EXIT.DEVICE,
       suggestions: [
-        'If its application keeps the system busy, put it in Safe Mode: hold MODE and RESET, release RESET, release MODE when the LED blinks magenta, then run the command again.',
+        `If its application keeps the system busy, put it in Safe Mode: ${SAFE_MODE_BUTTONS}, then run the command again.`,
       ],
     }),
 

@@ -12,7 +12,7 @@ export interface AuditResult {
   warnings: string[]
 }
 
-export default class Audit extends BaseCommand<typeof Audit> {
+export default class AuditCommand extends BaseCommand<typeof AuditCommand> {
   static override args = {
     device: Args.string({description: 'Device ID or cloud name to audit; several may be given. Omit to audit all your devices (or all of --product).'}),
   }

@@ -11,7 +11,7 @@ export interface GetResult {
   warnings: string[]
 }
 
-export default class Get extends BaseCommand<typeof Get> {
+export default class GetCommand extends BaseCommand<typeof GetCommand> {
   static override args = {
     device: Args.string({description: 'Device ID (24 hex digits) or cloud device name; several may be given. Omit to read every connected Particle device.'}),
   }

@@ -17,7 +17,7 @@ import {describeFound, findParticleDevices, type FoundDevice} from '../../lib/us
 /** Devices worked on at once: a 32-port hub takes about as long as one device. */
 const PARALLEL = 32
 
-export default class Set extends BaseCommand<typeof Set> {
+export default class SetCommand extends BaseCommand<typeof SetCommand> {
   static override args = {
     device: Args.string({description: 'Device ID (24 hex digits) or cloud device name; several may be given.'}),
   }

@@ -7,6 +7,7 @@ import type {UsbBackend} from '../usb/backend.js'
 import type {FoundDevice} from '../usb/discovery.js'
 
 import {errors} from '../errors.js'
+import {DFU_BY_HAND} from '../instructions.js'
 import {waitForDevice, WaitTimeout} from '../usb/wait.js'
 
 export interface RebootWait {
@@ -35,7 +36,7 @@ export async function waitForReturn(old: FoundDevice, mode: 'dfu' | 'normal', w:
           what,
           w.timeoutMs,
           mode === 'dfu'
-            ? 'Put it in DFU mode by hand: hold MODE, tap RESET, release MODE when the LED blinks yellow; then run the command again.'
+            ? DFU_BY_HAND
             : 'Check the cable, tap RESET, and run the command again.',
         ),
       )

@@ -18,7 +18,8 @@ import {waitForReturn} from '../device/reboot.js'
 import {type DeviceArg, resolveDeviceArgs} from '../device/select.js'
 import {platforms as constantsPlatforms} from '@particle/device-constants'
 
-import {type ErrorJson, errors, hasCode, EXIT, isCancellation, isSetupFlagError, SetupFlagError, UDEV_RULE} from '../errors.js'
+import {type ErrorJson, errors, hasCode, EXIT, isCancellation, isSetupFlagError, SetupFlagError} from '../errors.js'
+import {udevInstallCommand} from '../instructions.js'
 import {RequestPendingTimeout} from '../protocol/control-request.js'
 import {interruptible, WAIT_ONLINE_DEFAULT_S, waitUntilOnline} from '../fleet/rescue.js'
 import {DCT_CAVEAT, setByFirmware} from '../setup-flag/firmware.js'
@@ -421,10 +422,10 @@ export class Doctor {
         this.step('permissions', 'skipped', `The udev rule was not installed (${plan.file} left as it was).`)
       }
     } else {
-      this.step('permissions', 'info', `Needs root: echo '${UDEV_RULE}' | sudo tee -a ${plan.file} && sudo udevadm control --reload-rules`)
+      this.step('permissions', 'info', `Needs root: ${udevInstallCommand(plan.file)}`)
       this.o.person.instruct(
         'run-command',
-        `Install the udev rule (this needs root; the doctor never runs sudo itself):\n\n    echo '${UDEV_RULE}' | sudo tee -a ${plan.file} && sudo udevadm control --reload-rules\n\n(\`tee -a\` adds the line and removes nothing; \`particle usb configure\` from the official CLI installs its own rules instead.)`,
+        `Install the udev rule (this needs root; the doctor never runs sudo itself):\n\n    ${udevInstallCommand(plan.file)}\n\n(\`tee -a\` adds the line and removes nothing; \`particle usb configure\` from the official CLI installs its own rules instead.)`,
       )
     }
     this.o.person.instruct('replug', 'Now unplug the device and plug it in again.')

@@ -1,8 +1,5 @@
 /** Wire constants of the Particle control-request protocol (docs/protocol.md §2) and DfuSe (§4). */
 
-export const BM_REQUEST_IN = 0xc0 // vendor, device recipient, device-to-host
-export const BM_REQUEST_OUT = 0x40 // vendor, device recipient, host-to-device
-
 /** Service requests (bRequest). */
 export const Service = {
   INIT: 0x01,

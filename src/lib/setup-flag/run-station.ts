@@ -4,7 +4,8 @@
  */
 import type {Clock} from '../clock.js'
 
-import {errors, isSetupFlagError, SetupFlagError, UDEV_RULE} from '../errors.js'
+import {errors, isSetupFlagError, SetupFlagError} from '../errors.js'
+import {UDEV_RULE, UDEV_RULES_DIR, UDEV_RULES_FILE} from '../instructions.js'
 import type {UsbBackend} from '../usb/backend.js'
 import {MAX_ATTEMPTS, Station, type StationOptions, type StationSummary} from './station.js'
 import {type Method, type SetReport} from './write.js'
@@ -162,7 +163,7 @@ function stationOptions(o: StationRunOptions, backend: UsbBackend, io: StationOu
     onScanError: (error) => io.proc.stderr(`Warning: listing USB devices failed (${(error as Error).message}); still watching for hot-plug events.\n`),
     onUnreadable: (platformName) =>
       io.proc.stderr(
-        `Warning: a ${platformName} was plugged in, but its device ID (USB serial number) cannot be read, so it is left alone. On Linux this is usually a missing udev rule: ${UDEV_RULE} (in /etc/udev/rules.d/50-particle.rules, or run \`particle usb configure\`); then plug it in again.\n`,
+        `Warning: a ${platformName} was plugged in, but its device ID (USB serial number) cannot be read, so it is left alone. On Linux this is usually a missing udev rule: ${UDEV_RULE} (in ${UDEV_RULES_DIR}/${UDEV_RULES_FILE}, or run \`particle usb configure\`); then plug it in again.\n`,
       ),
     set: {done: o.done, dryRun: o.dryRun, force: o.force, method: o.method === 'firmware' ? 'auto' : o.method, timeoutMs: o.timeoutMs},
   }

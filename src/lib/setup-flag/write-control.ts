@@ -4,6 +4,7 @@
  */
 import {openDevice, type OpenDevice} from '../device/particle-device.js'
 import {errors, isSetupFlagError, SetupFlagError} from '../errors.js'
+import {DFU_BUTTONS, SAFE_MODE_BY_HAND} from '../instructions.js'
 import {hasRawOutRequests} from '../particle/versions.js'
 import {RequestType, SETUP_DONE, SETUP_NOT_DONE} from '../protocol/constants.js'
 import {RequestPendingTimeout} from '../protocol/control-request.js'
@@ -128,7 +129,7 @@ async function readBackOverControl(
     if (done !== opts.done) {
       throw errors.verify(
         `Device ${found.id} accepted the write, but reading the flag back says it is ${done ? 'set' : 'not set'}.`,
-        'Try --method dfu: hold MODE, tap RESET, release MODE when the LED blinks yellow, then run the command again.',
+        `Try --method dfu: ${DFU_BUTTONS}, then run the command again.`,
       )
     }
     report.after = opts.done ? SETUP_DONE : SETUP_NOT_DONE
@@ -210,7 +211,7 @@ async function viaSafeMode(dev: OpenDevice, found: FoundDevice, opts: SetOptions
 function safeModeByHand(id: string, cause: RequestPendingTimeout): SetupFlagError {
   return errors.notResponding(
     `Device ${id} does not answer USB requests, not even the request to enter Safe Mode: its application is blocking the system. The requests it accepted may still run if it frees up (it may then restart in Safe Mode on its own).`,
-    'Put it in Safe Mode by hand: hold MODE and RESET, release RESET, release MODE when the LED blinks magenta, then run the command again.',
+    SAFE_MODE_BY_HAND,
     cause,
   )
 }

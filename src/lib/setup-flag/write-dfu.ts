@@ -4,6 +4,7 @@
  */
 import {openDevice, openUsb} from '../device/particle-device.js'
 import {errors} from '../errors.js'
+import {DFU_BY_HAND} from '../instructions.js'
 import {DfuAlt, SETUP_DONE, SETUP_DONE_OFFSET, SETUP_NOT_DONE} from '../protocol/constants.js'
 import {RequestPendingTimeout} from '../protocol/control-request.js'
 import {DfuNotPermitted, DfuseClient} from '../protocol/dfuse.js'
@@ -86,7 +87,7 @@ async function intoDfu(found: FoundDevice, opts: SetOptions, report: SetReport):
     if (!dfuDevice) {
       throw errors.notResponding(
         `Device ${found.id} does not answer the request to restart in DFU mode: its application is blocking the system. It may still restart in DFU mode on its own if it frees up.`,
-        'Put it in DFU mode by hand: hold MODE, tap RESET, release MODE when the LED blinks yellow; then run the command again.',
+        DFU_BY_HAND,
         error,
       )
     }
