@@ -106,18 +106,19 @@ export interface DoctorReport {
   write?: Pick<SetReport, 'after' | 'before' | 'changed' | 'method'>
 }
 
+/** The states in the order of the flow in the header (each is a method of the same name, in the same order). */
 type State =
-  | 'confirm'
-  | 'diagnose'
-  | 'done'
   | 'find'
-  | 'fix'
-  | 'fixByDfu'
-  | 'fixBySafeModeButtons'
-  | 'identify'
-  | 'leaveDfu'
-  | 'permissions'
   | 'remote'
+  | 'identify'
+  | 'permissions'
+  | 'diagnose'
+  | 'fix'
+  | 'fixBySafeModeButtons'
+  | 'fixByDfu'
+  | 'leaveDfu'
+  | 'confirm'
+  | 'done'
 
 const SAFE_MODE_STEPS =
   'Put the device in Safe Mode: hold down MODE and RESET, release RESET, and release MODE when the LED blinks magenta. It then breathes magenta.'
@@ -131,6 +132,8 @@ export class Doctor {
   private restarted = false
   private permissionTries = 0
   private found?: FoundDevice
+  /** The device named on the command line when it is not on USB (the remote state's subject). */
+  private remoteId?: string
   private readonly report: DoctorReport = {cause: null, device: null, outcome: 'failed', steps: [], summary: []}
 
   constructor(private readonly o: DoctorOptions) {}
@@ -162,88 +165,6 @@ export class Doctor {
   }
 
   // ---- states ----
-
-  /** Confirm: the device is back and not in Listening Mode (request 72). */
-  private async confirm(): Promise<State> {
-    const found = await this.current()
-    let listening: boolean | undefined
-    const dev = await openDevice(found, this.o.clock)
-    this.o.person.waiting(`Checking whether the device listens (${this.perRequest()})`)
-    try {
-      await dev.resetPending()
-      listening = await dev.isListening({timeoutMs: this.o.timeoutMs})
-    } catch (error) {
-      if (!(error instanceof RequestPendingTimeout) && !isSetupFlagError(error)) throw error
-    } finally {
-      this.o.person.waiting(undefined)
-      await dev.close()
-    }
-    const device = this.report.device
-    if (device && listening !== undefined) device.mode = listening ? 'listening' : 'normal' // the last known state
-    const restarted = this.restarted ? 'The device restarted and' : 'The device was not restarted; it'
-    if (listening === undefined) {
-      this.step('confirm', 'info', `The flag is verified; ${this.restarted ? 'the device restarted, but ' : ''}its application does not answer USB requests, so its mode cannot be checked.`)
-    } else if (listening) {
-      this.step('confirm', 'failed', `${restarted} is still in Listening Mode.`)
-      this.report.outcome = 'not-the-flag'
-      this.report.summary.push('The setup-done flag is now set, but the device still listens, so something else keeps it there:', ...otherCauses(this.report.device!))
-      return 'done'
-    } else {
-      this.step('confirm', 'done', `${restarted} is not in Listening Mode.`)
-    }
-    this.report.outcome = 'fixed'
-    this.report.summary.push(
-      `What was wrong: the setup-done flag of this ${this.report.device!.platformName} was not set, so Device OS ${this.report.device!.deviceOsVersion ?? ''} sent it to Listening Mode (blinking dark blue) at every boot.`.replace(' ,', ','),
-      `What was done: the flag was written (${byteText(this.report.write?.before ?? null)} → ${byteText(this.report.write?.after ?? null)}) by ${this.report.write?.method === 'dfu' ? 'DFU' : 'a USB control request'} and read back.${this.restarted ? '' : ' The device was not restarted: its next restart runs the boot check with the flag set.'}`,
-      'If it happens again: on Device OS below 4.0, a full settings reset (holding MODE through a reset until the LED blinks white) wipes the configuration flash and unsets the flag, and Particle\'s guide says clearing credentials does too; run this doctor again. Upgrading to Device OS 4.0 or later removes the flag for good.',
-    )
-    return 'done'
-  }
-
-  /** Diagnose from what was read. */
-  private async diagnose(): Promise<State> {
-    const r = this.report.device!
-    const platform = platformById(r.platformId)!
-    if (r.flag === 'not-done') {
-      this.report.cause = 'setup-flag'
-      this.step('diagnose', 'found', `The setup-done flag is not set: this is why the ${r.platformName} boots into Listening Mode.`)
-      return 'fix'
-    }
-    if (r.flag === 'not-applicable') {
-      this.report.cause = 'not-applicable'
-      const reason = platformReason(platform) ?? r.reason ?? ''
-      this.step('diagnose', 'done', reason)
-      this.report.outcome = 'not-the-flag'
-      this.report.summary.push(reason)
-      if (platform.family === 'nrf52840' && r.mode === 'listening') this.report.summary.push('What usually keeps it listening:', ...otherCauses(r))
-      return 'done'
-    }
-    if (r.flag === 'done') {
-      if (r.mode === 'dfu') {
-        this.step('diagnose', 'info', 'The setup-done flag is set; in DFU mode the device cannot say whether it would listen.')
-        return 'leaveDfu'
-      }
-      if (r.mode === 'listening') {
-        this.report.cause = 'other'
-        this.step('diagnose', 'found', 'The setup-done flag is set, so something else keeps the device in Listening Mode.')
-        this.report.outcome = 'not-the-flag'
-        this.report.summary.push('The setup-done flag is set. What else keeps a device in Listening Mode:', ...otherCauses(r))
-        return 'done'
-      }
-      this.report.cause = 'not-listening'
-      this.step('diagnose', 'done', 'The setup-done flag is set and the device is not in Listening Mode: nothing to fix.')
-      this.report.outcome = 'nothing-to-fix'
-      this.report.summary.push('The setup-done flag is set and the device is not in Listening Mode. If it blinks dark blue again later, run the doctor then.')
-      return 'done'
-    }
-    // unknown: the firmware did not answer, or the version is unknown
-    this.report.cause = 'unknown'
-    if (r.error?.code === 'SETUP_FLAG_NOT_RESPONDING') {
-      this.step('diagnose', 'info', 'The device firmware does not answer USB requests, so the flag cannot be read as it runs.')
-      return 'fix'
-    }
-    throw errors.fromJson({...r.error, message: r.reason ?? 'The flag could not be read.'}, {exit: EXIT.DEVICE, message: 'The flag could not be read.'})
-  }
 
   /** Find the device: the one named, the only one, the one the person picks, or wait for one. */
   private async find(): Promise<State> {
@@ -284,152 +205,6 @@ export class Doctor {
     this.o.person.instruct('connect', 'No Particle device is connected. Connect it to this computer with a USB data cable (some cables only carry power). Waiting for it...')
     this.found = await this.waitFor((d) => Boolean(d), 'connected')
     this.step('find', 'done', `${describeFound(this.found)} was connected.`)
-    return 'identify'
-  }
-
-  /** Fix, with consent: a control request first (set retries via Safe Mode itself), DFU when that fails. */
-  private async fix(): Promise<State> {
-    const found = this.found!
-    if (found.mode === 'dfu') return 'fixByDfu'
-    if (this.report.device?.error?.code === 'SETUP_FLAG_NOT_RESPONDING') {
-      // Asking again would only wait out more deadlines: go to Safe Mode, where the application does not run.
-      this.o.person.say('Its application keeps the system busy, so the fix continues in Safe Mode.')
-      if (!(await this.consent('Fix it in Safe Mode (you press two buttons; the doctor then reads the flag, sets it if needed, and restarts the device)?'))) {
-        return this.cancel()
-      }
-      return 'fixBySafeModeButtons'
-    }
-    if (!(await this.consent('Set the setup-done flag now over USB (control request 73)?'))) return this.cancel()
-    this.o.person.waiting(`Setting the flag (${this.perRequest()})`)
-    const r = await this.set(found, 'usb')
-    if (!r.error) return this.afterWrite(r)
-    if (r.error.code === 'SETUP_FLAG_NOT_RESPONDING') {
-      this.step('write-usb', 'failed', 'The device firmware does not answer, not even the request to restart in Safe Mode.')
-      return 'fixBySafeModeButtons'
-    }
-    if (hasCode(r.error, 'SETUP_FLAG_DISCONNECTED', 'SETUP_FLAG_USB_ACCESS', 'SETUP_FLAG_PROTECTED')) throw toError(r)
-    this.step('write-usb', 'failed', r.error.message)
-    return 'fixByDfu'
-  }
-
-  /** DFU: request 50 when the device answers, else the buttons; then write, verify and restart. */
-  private async fixByDfu(): Promise<State> {
-    const found = this.found!
-    const question =
-      found.mode === 'dfu'
-        ? 'The device is in DFU mode. Write the flag with DFU (one byte at DCT 8134), then restart it?'
-        : 'Try DFU mode instead (the device restarts into its bootloader, one byte is written, and it restarts)?'
-    if (!(await this.consent(question))) return this.cancel()
-    this.o.person.waiting(`Writing the flag over DFU (${this.perRequest()})`)
-    // From normal mode this sends DFU_MODE (50) itself; the buttons only when the firmware does not answer.
-    let r = await this.set(found, 'dfu')
-    if (r.error?.code === 'SETUP_FLAG_NOT_RESPONDING' || r.error?.code === 'SETUP_FLAG_USB_STALL') {
-      this.o.person.instruct('dfu-buttons', DFU_STEPS)
-      const inDfu = await this.waitForNew(await this.current(), 'dfu', 'in DFU mode (blinking yellow)')
-      this.o.person.waiting(`Writing the flag over DFU (${this.perRequest()})`)
-      r = await this.set(inDfu, 'dfu')
-    }
-    if (r.error) throw toError(r)
-    this.found = await this.current()
-    this.recordWrite(r, 'write-dfu')
-    return this.afterSet(r) ?? (r.mode === 'listening' ? this.stillListening() : 'confirm')
-  }
-
-  /** A device in DFU mode whose flag is set: restart it (writes nothing) and look at it again. */
-  private async leaveDfu(): Promise<State> {
-    if (!(await this.consent('Restart the device out of DFU mode to see whether it still listens?'))) {
-      this.report.outcome = 'nothing-to-fix'
-      this.report.summary.push('The setup-done flag is set. The device was left in DFU mode; tap RESET to restart it.')
-      return 'done'
-    }
-    this.o.person.waiting(`Restarting the device (waiting up to ${seconds(rebootTimeoutMs(this.o.timeoutMs))} for it)`)
-    this.found = await leaveDfu(this.found!, {
-      backend: this.o.backend,
-      clock: this.o.clock,
-      onWaiting: (what) => this.o.person.waiting(`${what} (up to ${seconds(rebootTimeoutMs(this.o.timeoutMs))})`),
-      timeoutMs: this.o.timeoutMs,
-    })
-    this.o.person.waiting(undefined)
-    this.step('restart', 'done', 'Left DFU mode.')
-    return 'identify'
-  }
-
-  /** The firmware does not answer: the person puts the device in Safe Mode, where the application does not run. */
-  private async fixBySafeModeButtons(): Promise<State> {
-    const found = this.found!
-    if (++this.buttonTries > MAX_BUTTON_TRIES) {
-      throw errors.notResponding('The device still does not answer USB requests after restarting.', DFU_STEPS + ' Then run `particle-setup-flag set`.')
-    }
-    this.o.person.instruct('safe-mode-buttons', SAFE_MODE_STEPS)
-    const back = await this.waitForNew(found, 'normal', 'in Safe Mode (breathing magenta)')
-    this.found = back
-    this.step('safe-mode', 'done', 'The device restarted in Safe Mode.')
-    this.o.person.waiting(`Setting the flag (${this.perRequest()})`)
-    const r = await this.set(back, 'usb')
-    if (r.error?.code === 'SETUP_FLAG_NOT_RESPONDING') {
-      this.o.person.say('The device still does not answer: it does not seem to be in Safe Mode (the LED should breathe magenta). Once more:')
-      return 'fixBySafeModeButtons'
-    }
-    if (r.error) throw toError(r)
-    this.recordWrite(r, 'write-safe-mode')
-    // Leave Safe Mode: restart into the application (the boot check now finds the flag set).
-    await this.restart(back, 'Restarted the device to leave Safe Mode (request 40).')
-    return this.afterSet(r) ?? 'confirm'
-  }
-
-  /** Identify: platform, mode, LED, Device OS version and its source, and the flag. */
-  private async identify(): Promise<State> {
-    const found = this.found!
-    this.o.person.waiting(`Reading ${found.id} (${this.perRequest()})`)
-    const report = await readSetupFlag(found, {clock: this.o.clock, timeoutMs: this.o.timeoutMs})
-    const known = this.o.cloud ? await this.o.cloud.tryDevices([found.id]) : new Map<string, CloudDevice>()
-    applyCloud(report, known.get(found.id))
-    this.o.person.waiting(undefined)
-    this.report.device = report
-    if (report.error && hasCode(report.error, 'SETUP_FLAG_DEVICE_ERROR', 'SETUP_FLAG_PROTOCOL', 'SETUP_FLAG_USB_STALL') && found.mode !== 'dfu') {
-      // The firmware refuses or garbles control requests: the bootloader does not depend on it.
-      this.step('identify', 'failed', `${report.platformName}: ${report.error.message}`)
-      this.report.cause = 'unknown'
-      return 'fixByDfu'
-    }
-    if (report.error?.code === 'SETUP_FLAG_USB_ACCESS' && this.o.udev) return 'permissions'
-    if (report.error && report.error.code !== 'SETUP_FLAG_NOT_RESPONDING') throw toError(report)
-    const version = report.deviceOsVersion ? `Device OS ${report.deviceOsVersion} (from ${report.deviceOsVersionSource === 'usb' ? 'the device' : report.deviceOsVersionSource === 'dfu' ? 'its firmware header' : 'the cloud'})` : 'Device OS version unknown'
-    this.step('identify', 'done', `${report.name ? `${report.name}, ` : ''}${report.platformName}, ${modeText(report.mode)}, LED ${ledText(report.mode)}; ${version}.`)
-    return 'diagnose'
-  }
-
-  /**
-   * Linux without the udev rule: this user may not open the device. Offer to install the rule (only when this
-   * process may write it, i.e. as root, and only with consent), or print the exact command that needs root;
-   * never run sudo. Then the device must be replugged for the rule to apply.
-   */
-  private async permissions(): Promise<State> {
-    const udev = this.o.udev!
-    const found = this.found!
-    if (++this.permissionTries > MAX_PERMISSION_TRIES) throw toError(this.report.device!)
-    this.step('identify', 'failed', 'This user may not open the device: USB permission denied (the udev rule for Particle devices is missing).')
-    const plan = planRule(udev.rulesFile)
-    if (plan.installed) {
-      this.step('permissions', 'info', `The rule is already in ${plan.file}; it applies once the device is plugged in again.`)
-    } else if (udev.canWrite) {
-      // Show exactly what changes (existing lines are kept; theirs are never edited) before asking.
-      this.o.person.say(`The udev rule for Particle devices (vendor 2b04) would be added${plan.before === '' ? '' : `; the lines already in ${plan.file} stay as they are`}:\n${plan.diff}`)
-      if (await this.consent(`Install the udev rule for Particle devices (vendor 2b04) in ${plan.file}?`)) {
-        applyRule(plan)
-        this.step('permissions', 'done', `Installed the udev rule at ${plan.file}.`)
-      } else {
-        this.step('permissions', 'skipped', `The udev rule was not installed (${plan.file} left as it was).`)
-      }
-    } else {
-      this.step('permissions', 'info', `Needs root: ${udevInstallCommand(plan.file)}`)
-      this.o.person.instruct(
-        'run-command',
-        `Install the udev rule (this needs root; the doctor never runs sudo itself):\n\n    ${udevInstallCommand(plan.file)}\n\n(\`tee -a\` adds the line and removes nothing; \`particle usb configure\` from the official CLI installs its own rules instead.)`,
-      )
-    }
-    this.o.person.instruct('replug', 'Now unplug the device and plug it in again.')
-    this.found = await this.waitForNew(found, found.mode === 'dfu' ? 'dfu' : 'normal', 'plugged in again')
     return 'identify'
   }
 
@@ -536,9 +311,235 @@ export class Doctor {
     )
   }
 
-  // ---- helpers ----
+  /** Identify: platform, mode, LED, Device OS version and its source, and the flag. */
+  private async identify(): Promise<State> {
+    const found = this.found!
+    this.o.person.waiting(`Reading ${found.id} (${this.perRequest()})`)
+    const report = await readSetupFlag(found, {clock: this.o.clock, timeoutMs: this.o.timeoutMs})
+    const known = this.o.cloud ? await this.o.cloud.tryDevices([found.id]) : new Map<string, CloudDevice>()
+    applyCloud(report, known.get(found.id))
+    this.o.person.waiting(undefined)
+    this.report.device = report
+    if (report.error && hasCode(report.error, 'SETUP_FLAG_DEVICE_ERROR', 'SETUP_FLAG_PROTOCOL', 'SETUP_FLAG_USB_STALL') && found.mode !== 'dfu') {
+      // The firmware refuses or garbles control requests: the bootloader does not depend on it.
+      this.step('identify', 'failed', `${report.platformName}: ${report.error.message}`)
+      this.report.cause = 'unknown'
+      return 'fixByDfu'
+    }
+    if (report.error?.code === 'SETUP_FLAG_USB_ACCESS' && this.o.udev) return 'permissions'
+    if (report.error && report.error.code !== 'SETUP_FLAG_NOT_RESPONDING') throw toError(report)
+    const version = report.deviceOsVersion ? `Device OS ${report.deviceOsVersion} (from ${report.deviceOsVersionSource === 'usb' ? 'the device' : report.deviceOsVersionSource === 'dfu' ? 'its firmware header' : 'the cloud'})` : 'Device OS version unknown'
+    this.step('identify', 'done', `${report.name ? `${report.name}, ` : ''}${report.platformName}, ${modeText(report.mode)}, LED ${ledText(report.mode)}; ${version}.`)
+    return 'diagnose'
+  }
 
-  private remoteId?: string
+  /**
+   * Linux without the udev rule: this user may not open the device. Offer to install the rule (only when this
+   * process may write it, i.e. as root, and only with consent), or print the exact command that needs root;
+   * never run sudo. Then the device must be replugged for the rule to apply.
+   */
+  private async permissions(): Promise<State> {
+    const udev = this.o.udev!
+    const found = this.found!
+    if (++this.permissionTries > MAX_PERMISSION_TRIES) throw toError(this.report.device!)
+    this.step('identify', 'failed', 'This user may not open the device: USB permission denied (the udev rule for Particle devices is missing).')
+    const plan = planRule(udev.rulesFile)
+    if (plan.installed) {
+      this.step('permissions', 'info', `The rule is already in ${plan.file}; it applies once the device is plugged in again.`)
+    } else if (udev.canWrite) {
+      // Show exactly what changes (existing lines are kept; theirs are never edited) before asking.
+      this.o.person.say(`The udev rule for Particle devices (vendor 2b04) would be added${plan.before === '' ? '' : `; the lines already in ${plan.file} stay as they are`}:\n${plan.diff}`)
+      if (await this.consent(`Install the udev rule for Particle devices (vendor 2b04) in ${plan.file}?`)) {
+        applyRule(plan)
+        this.step('permissions', 'done', `Installed the udev rule at ${plan.file}.`)
+      } else {
+        this.step('permissions', 'skipped', `The udev rule was not installed (${plan.file} left as it was).`)
+      }
+    } else {
+      this.step('permissions', 'info', `Needs root: ${udevInstallCommand(plan.file)}`)
+      this.o.person.instruct(
+        'run-command',
+        `Install the udev rule (this needs root; the doctor never runs sudo itself):\n\n    ${udevInstallCommand(plan.file)}\n\n(\`tee -a\` adds the line and removes nothing; \`particle usb configure\` from the official CLI installs its own rules instead.)`,
+      )
+    }
+    this.o.person.instruct('replug', 'Now unplug the device and plug it in again.')
+    this.found = await this.waitForNew(found, found.mode === 'dfu' ? 'dfu' : 'normal', 'plugged in again')
+    return 'identify'
+  }
+
+  /** Diagnose from what was read. */
+  private async diagnose(): Promise<State> {
+    const r = this.report.device!
+    const platform = platformById(r.platformId)!
+    if (r.flag === 'not-done') {
+      this.report.cause = 'setup-flag'
+      this.step('diagnose', 'found', `The setup-done flag is not set: this is why the ${r.platformName} boots into Listening Mode.`)
+      return 'fix'
+    }
+    if (r.flag === 'not-applicable') {
+      this.report.cause = 'not-applicable'
+      const reason = platformReason(platform) ?? r.reason ?? ''
+      this.step('diagnose', 'done', reason)
+      this.report.outcome = 'not-the-flag'
+      this.report.summary.push(reason)
+      if (platform.family === 'nrf52840' && r.mode === 'listening') this.report.summary.push('What usually keeps it listening:', ...otherCauses(r))
+      return 'done'
+    }
+    if (r.flag === 'done') {
+      if (r.mode === 'dfu') {
+        this.step('diagnose', 'info', 'The setup-done flag is set; in DFU mode the device cannot say whether it would listen.')
+        return 'leaveDfu'
+      }
+      if (r.mode === 'listening') {
+        this.report.cause = 'other'
+        this.step('diagnose', 'found', 'The setup-done flag is set, so something else keeps the device in Listening Mode.')
+        this.report.outcome = 'not-the-flag'
+        this.report.summary.push('The setup-done flag is set. What else keeps a device in Listening Mode:', ...otherCauses(r))
+        return 'done'
+      }
+      this.report.cause = 'not-listening'
+      this.step('diagnose', 'done', 'The setup-done flag is set and the device is not in Listening Mode: nothing to fix.')
+      this.report.outcome = 'nothing-to-fix'
+      this.report.summary.push('The setup-done flag is set and the device is not in Listening Mode. If it blinks dark blue again later, run the doctor then.')
+      return 'done'
+    }
+    // unknown: the firmware did not answer, or the version is unknown
+    this.report.cause = 'unknown'
+    if (r.error?.code === 'SETUP_FLAG_NOT_RESPONDING') {
+      this.step('diagnose', 'info', 'The device firmware does not answer USB requests, so the flag cannot be read as it runs.')
+      return 'fix'
+    }
+    throw errors.fromJson({...r.error, message: r.reason ?? 'The flag could not be read.'}, {exit: EXIT.DEVICE, message: 'The flag could not be read.'})
+  }
+
+  /** Fix, with consent: a control request first (set retries via Safe Mode itself), DFU when that fails. */
+  private async fix(): Promise<State> {
+    const found = this.found!
+    if (found.mode === 'dfu') return 'fixByDfu'
+    if (this.report.device?.error?.code === 'SETUP_FLAG_NOT_RESPONDING') {
+      // Asking again would only wait out more deadlines: go to Safe Mode, where the application does not run.
+      this.o.person.say('Its application keeps the system busy, so the fix continues in Safe Mode.')
+      if (!(await this.consent('Fix it in Safe Mode (you press two buttons; the doctor then reads the flag, sets it if needed, and restarts the device)?'))) {
+        return this.cancel()
+      }
+      return 'fixBySafeModeButtons'
+    }
+    if (!(await this.consent('Set the setup-done flag now over USB (control request 73)?'))) return this.cancel()
+    this.o.person.waiting(`Setting the flag (${this.perRequest()})`)
+    const r = await this.set(found, 'usb')
+    if (!r.error) return this.afterWrite(r)
+    if (r.error.code === 'SETUP_FLAG_NOT_RESPONDING') {
+      this.step('write-usb', 'failed', 'The device firmware does not answer, not even the request to restart in Safe Mode.')
+      return 'fixBySafeModeButtons'
+    }
+    if (hasCode(r.error, 'SETUP_FLAG_DISCONNECTED', 'SETUP_FLAG_USB_ACCESS', 'SETUP_FLAG_PROTECTED')) throw toError(r)
+    this.step('write-usb', 'failed', r.error.message)
+    return 'fixByDfu'
+  }
+
+  /** The firmware does not answer: the person puts the device in Safe Mode, where the application does not run. */
+  private async fixBySafeModeButtons(): Promise<State> {
+    const found = this.found!
+    if (++this.buttonTries > MAX_BUTTON_TRIES) {
+      throw errors.notResponding('The device still does not answer USB requests after restarting.', DFU_STEPS + ' Then run `particle-setup-flag set`.')
+    }
+    this.o.person.instruct('safe-mode-buttons', SAFE_MODE_STEPS)
+    const back = await this.waitForNew(found, 'normal', 'in Safe Mode (breathing magenta)')
+    this.found = back
+    this.step('safe-mode', 'done', 'The device restarted in Safe Mode.')
+    this.o.person.waiting(`Setting the flag (${this.perRequest()})`)
+    const r = await this.set(back, 'usb')
+    if (r.error?.code === 'SETUP_FLAG_NOT_RESPONDING') {
+      this.o.person.say('The device still does not answer: it does not seem to be in Safe Mode (the LED should breathe magenta). Once more:')
+      return 'fixBySafeModeButtons'
+    }
+    if (r.error) throw toError(r)
+    this.recordWrite(r, 'write-safe-mode')
+    // Leave Safe Mode: restart into the application (the boot check now finds the flag set).
+    await this.restart(back, 'Restarted the device to leave Safe Mode (request 40).')
+    return this.afterSet(r) ?? 'confirm'
+  }
+
+  /** DFU: request 50 when the device answers, else the buttons; then write, verify and restart. */
+  private async fixByDfu(): Promise<State> {
+    const found = this.found!
+    const question =
+      found.mode === 'dfu'
+        ? 'The device is in DFU mode. Write the flag with DFU (one byte at DCT 8134), then restart it?'
+        : 'Try DFU mode instead (the device restarts into its bootloader, one byte is written, and it restarts)?'
+    if (!(await this.consent(question))) return this.cancel()
+    this.o.person.waiting(`Writing the flag over DFU (${this.perRequest()})`)
+    // From normal mode this sends DFU_MODE (50) itself; the buttons only when the firmware does not answer.
+    let r = await this.set(found, 'dfu')
+    if (r.error?.code === 'SETUP_FLAG_NOT_RESPONDING' || r.error?.code === 'SETUP_FLAG_USB_STALL') {
+      this.o.person.instruct('dfu-buttons', DFU_STEPS)
+      const inDfu = await this.waitForNew(await this.current(), 'dfu', 'in DFU mode (blinking yellow)')
+      this.o.person.waiting(`Writing the flag over DFU (${this.perRequest()})`)
+      r = await this.set(inDfu, 'dfu')
+    }
+    if (r.error) throw toError(r)
+    this.found = await this.current()
+    this.recordWrite(r, 'write-dfu')
+    return this.afterSet(r) ?? (r.mode === 'listening' ? this.stillListening() : 'confirm')
+  }
+
+  /** A device in DFU mode whose flag is set: restart it (writes nothing) and look at it again. */
+  private async leaveDfu(): Promise<State> {
+    if (!(await this.consent('Restart the device out of DFU mode to see whether it still listens?'))) {
+      this.report.outcome = 'nothing-to-fix'
+      this.report.summary.push('The setup-done flag is set. The device was left in DFU mode; tap RESET to restart it.')
+      return 'done'
+    }
+    this.o.person.waiting(`Restarting the device (waiting up to ${seconds(rebootTimeoutMs(this.o.timeoutMs))} for it)`)
+    this.found = await leaveDfu(this.found!, {
+      backend: this.o.backend,
+      clock: this.o.clock,
+      onWaiting: (what) => this.o.person.waiting(`${what} (up to ${seconds(rebootTimeoutMs(this.o.timeoutMs))})`),
+      timeoutMs: this.o.timeoutMs,
+    })
+    this.o.person.waiting(undefined)
+    this.step('restart', 'done', 'Left DFU mode.')
+    return 'identify'
+  }
+
+  /** Confirm: the device is back and not in Listening Mode (request 72). */
+  private async confirm(): Promise<State> {
+    const found = await this.current()
+    let listening: boolean | undefined
+    const dev = await openDevice(found, this.o.clock)
+    this.o.person.waiting(`Checking whether the device listens (${this.perRequest()})`)
+    try {
+      await dev.resetPending()
+      listening = await dev.isListening({timeoutMs: this.o.timeoutMs})
+    } catch (error) {
+      if (!(error instanceof RequestPendingTimeout) && !isSetupFlagError(error)) throw error
+    } finally {
+      this.o.person.waiting(undefined)
+      await dev.close()
+    }
+    const device = this.report.device
+    if (device && listening !== undefined) device.mode = listening ? 'listening' : 'normal' // the last known state
+    const restarted = this.restarted ? 'The device restarted and' : 'The device was not restarted; it'
+    if (listening === undefined) {
+      this.step('confirm', 'info', `The flag is verified; ${this.restarted ? 'the device restarted, but ' : ''}its application does not answer USB requests, so its mode cannot be checked.`)
+    } else if (listening) {
+      this.step('confirm', 'failed', `${restarted} is still in Listening Mode.`)
+      this.report.outcome = 'not-the-flag'
+      this.report.summary.push('The setup-done flag is now set, but the device still listens, so something else keeps it there:', ...otherCauses(this.report.device!))
+      return 'done'
+    } else {
+      this.step('confirm', 'done', `${restarted} is not in Listening Mode.`)
+    }
+    this.report.outcome = 'fixed'
+    this.report.summary.push(
+      `What was wrong: the setup-done flag of this ${this.report.device!.platformName} was not set, so Device OS ${this.report.device!.deviceOsVersion ?? ''} sent it to Listening Mode (blinking dark blue) at every boot.`.replace(' ,', ','),
+      `What was done: the flag was written (${byteText(this.report.write?.before ?? null)} → ${byteText(this.report.write?.after ?? null)}) by ${this.report.write?.method === 'dfu' ? 'DFU' : 'a USB control request'} and read back.${this.restarted ? '' : ' The device was not restarted: its next restart runs the boot check with the flag set.'}`,
+      'If it happens again: on Device OS below 4.0, a full settings reset (holding MODE through a reset until the LED blinks white) wipes the configuration flash and unsets the flag, and Particle\'s guide says clearing credentials does too; run this doctor again. Upgrading to Device OS 4.0 or later removes the flag for good.',
+    )
+    return 'done'
+  }
+
+  // ---- helpers ----
 
   /** After a write over USB: restart the device so the boot check runs again, then confirm. */
   private async afterWrite(r: SetReport): Promise<State> {
