@@ -9,14 +9,17 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {type Clock, realClock} from './clock.js'
-import {Cloud} from './cloud/cloud.js'
+import {Cloud, type CloudDevice} from './cloud/cloud.js'
 import {type CloudSettings, DEFAULT_API_URL, loadSettings} from './cloud/settings.js'
 import {errors, EXIT, type ExitCode, isCancellation, isSetupFlagError, SetupFlagError} from './errors.js'
 import {inquirerPrompter, type Prompter} from './prompts.js'
 import {filterDebugOutput, forTerminal, redactDeep} from './redact.js'
-import {commandLine, forHost, withSuggestions} from './render.js'
+import {commandLine, forHost, pickerLabels, withSuggestions} from './render.js'
 import {openUsbBackend} from './backends.js'
 import {type UsbBackend} from './usb/backend.js'
+import {describeFound, findParticleDevices, type FoundDevice} from './usb/discovery.js'
+import {type DeviceArg, selectDevices} from './device/select.js'
+import {interruptible, waitUntilOnline} from './fleet/rescue.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -154,6 +157,73 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected async usb(): Promise<UsbBackend> {
     this.backend ??= await BaseCommand.openBackend(withBundledExample(process.env, (this.ctor as typeof Command).plugin?.root ?? this.config.root), this.clock)
     return this.backend
+  }
+
+  /** DEVICE arguments, every device (--all), the only device, or (interactively) the one the person picks. */
+  protected async pickDevices(args: DeviceArg[], all_: boolean): Promise<FoundDevice[]> {
+    const backend = await this.usb()
+    if (args.length > 0) return selectDevices(backend, args, this.cloud())
+    const all = await findParticleDevices(backend)
+    if (all.length === 0) throw errors.noDevices()
+    if (all_ || all.length === 1) return all
+    const known = await this.cloud().tryDevices(all.map((d) => d.id))
+    if (!this.interactive) throw errors.multipleDevices(all.map((d) => `${known.get(d.id)?.name ? `${known.get(d.id)!.name} ` : ''}${describeFound(d)}`))
+    const labels = await pickerLabels(all, this.clock, this.flags.timeout * 1000)
+    const label = (d: FoundDevice) => `${known.get(d.id)?.name ? `${known.get(d.id)!.name} ` : ''}${labels.get(d.id)}`
+    const id = await this.ask((p) => p.select('Which device?', all.map((d) => ({name: label(d), value: d.id})))).catch((error) => {
+      throw isCancellation(error) ? errors.cancelled(['Nothing was written.'], error) : error
+    })
+    return all.filter((d) => d.id === id)
+  }
+
+  /** The field rescue's wait: the card on stderr (also under --json: it is for the person on site), progress, Ctrl-C. */
+  protected async waitOnlineWithCard(device: CloudDevice, seconds: number): Promise<string> {
+    const who = device.name ?? device.id
+    return interruptible((signal) =>
+      waitUntilOnline({
+        clock: this.clock,
+        cloud: this.cloud(),
+        device,
+        onCard: (card) => process.stderr.write(`\n${card}\n\n`), // not this.logToStderr, which --json silences
+        onProgress: (left) => {
+          if (!this.showProgress) return
+          if (left === undefined) ux.action.stop()
+          else if (ux.action.running) ux.action.status = left
+          else ux.action.start(`Waiting for ${who} to come online`, left)
+        },
+        signal,
+        waitMs: seconds * 1000,
+      }),
+    )
+  }
+
+  /** Say what is being waited for, on the spinner line, when a person is watching. */
+  protected waiting(what: string): void {
+    if (this.showProgress) ux.action.start(what)
+  }
+
+  /** The firmware method's yes: the caveat, then --yes, or a question (none without a terminal). */
+  protected async confirmFlash(who: string, caveat: string, yes: boolean): Promise<boolean> {
+    if (!this.jsonEnabled()) this.logToStderr(`\n${caveat}\n`)
+    if (yes) return true
+    if (!this.interactive) {
+      throw errors.needsYes(who)
+    }
+    return this.ask((p) => p.confirm(`Flash the preparatory firmware to ${who}?`, false)).catch((error) => {
+      throw isCancellation(error) ? errors.cancelled([`Nothing was flashed to ${who}.`], error) : error
+    })
+  }
+
+  /** The exit status of a run over several devices: the first failure's, else 0. */
+  protected exitWithFirstFailure(reports: {error?: {exit: number}}[]): void {
+    const failed = reports.find((r) => r.error)
+    if (failed) process.exitCode = failed.error!.exit
+  }
+
+  /** A line on stdout that does not tear a running spinner. */
+  protected logBesideSpinner(line: string): void {
+    if (ux.action.running) ux.action.pauseAsync(async () => this.log(line)).catch(() => {})
+    else this.log(line)
   }
 
   /** Run `fn` under a spinner when a person is watching; silent otherwise. */

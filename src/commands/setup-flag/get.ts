@@ -61,8 +61,7 @@ Exit status: 0 when every device was read (whatever the flag's value); 2 bad inp
       if (r.cloudDisconnected) this.warning(`${r.id}: --unstick aborted its connection attempt (raw request 302); it stays off the cloud until it restarts (tap RESET).`)
     }
 
-    const failed = reports.find((r) => r.error)
-    if (failed) process.exitCode = failed.error!.exit
+    this.exitWithFirstFailure(reports)
     if (!this.jsonEnabled()) this.log(renderReports(reports, this.config.bin))
     return {devices: reports, warnings: this.warnings}
   }
