@@ -9,13 +9,17 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {type Clock, realClock} from './clock.js'
-import {Cloud} from './cloud/cloud.js'
+import {Cloud, type CloudDevice} from './cloud/cloud.js'
 import {type CloudSettings, DEFAULT_API_URL, loadSettings} from './cloud/settings.js'
-import {errors, EXIT, isCancellation, isSetupFlagError, SetupFlagError} from './errors.js'
+import {errors, EXIT, type ExitCode, isCancellation, isSetupFlagError, SetupFlagError} from './errors.js'
 import {inquirerPrompter, type Prompter} from './prompts.js'
 import {filterDebugOutput, forTerminal, redactDeep} from './redact.js'
-import {commandLine, forHost, withSuggestions} from './render.js'
-import {openUsbBackend, type UsbBackend} from './usb/backend.js'
+import {commandLine, forHost, pickerLabels, withSuggestions} from './render.js'
+import {openUsbBackend} from './backends.js'
+import {type UsbBackend} from './usb/backend.js'
+import {describeFound, findParticleDevices, type FoundDevice} from './usb/discovery.js'
+import {type DeviceArg, selectDevices} from './device/select.js'
+import {interruptible, waitUntilOnline} from './fleet/rescue.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -67,7 +71,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (!isSetupFlagError(err) || err.code !== 'SETUP_FLAG_OFFLINE' || this.flags?.offline) return err
     const env = `PARTICLE_OFFLINE=${process.env.PARTICLE_OFFLINE ?? '1'}`
     const say = (t: string) => t.replace('which --offline turns off', `which ${env} (in the environment) turns off`).replace('drop --offline', 'unset PARTICLE_OFFLINE').replace('Drop --offline', 'Unset PARTICLE_OFFLINE')
-    return new SetupFlagError(err.code, say(err.message), {cause: err.cause, exit: err.exit, suggestions: err.suggestions.map((x) => say(x))}) as unknown as E
+    return errors.reworded(err, {message: say(err.message), suggestions: err.suggestions.map((x) => say(x))}) as unknown as E
   }
 
   protected override async finally(err: Error | undefined): Promise<unknown> {
@@ -155,6 +159,73 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return this.backend
   }
 
+  /** DEVICE arguments, every device (--all), the only device, or (interactively) the one the person picks. */
+  protected async pickDevices(args: DeviceArg[], all_: boolean): Promise<FoundDevice[]> {
+    const backend = await this.usb()
+    if (args.length > 0) return selectDevices(backend, args, this.cloud())
+    const all = await findParticleDevices(backend)
+    if (all.length === 0) throw errors.noDevices()
+    if (all_ || all.length === 1) return all
+    const known = await this.cloud().tryDevices(all.map((d) => d.id))
+    if (!this.interactive) throw errors.multipleDevices(all.map((d) => `${known.get(d.id)?.name ? `${known.get(d.id)!.name} ` : ''}${describeFound(d)}`))
+    const labels = await pickerLabels(all, this.clock, this.flags.timeout * 1000)
+    const label = (d: FoundDevice) => `${known.get(d.id)?.name ? `${known.get(d.id)!.name} ` : ''}${labels.get(d.id)}`
+    const id = await this.ask((p) => p.select('Which device?', all.map((d) => ({name: label(d), value: d.id})))).catch((error) => {
+      throw isCancellation(error) ? errors.cancelled(['Nothing was written.'], error) : error
+    })
+    return all.filter((d) => d.id === id)
+  }
+
+  /** The field rescue's wait: the card on stderr (also under --json: it is for the person on site), progress, Ctrl-C. */
+  protected async waitOnlineWithCard(device: CloudDevice, seconds: number): Promise<string> {
+    const who = device.name ?? device.id
+    return interruptible((signal) =>
+      waitUntilOnline({
+        clock: this.clock,
+        cloud: this.cloud(),
+        device,
+        onCard: (card) => process.stderr.write(`\n${card}\n\n`), // not this.logToStderr, which --json silences
+        onProgress: (left) => {
+          if (!this.showProgress) return
+          if (left === undefined) ux.action.stop()
+          else if (ux.action.running) ux.action.status = left
+          else ux.action.start(`Waiting for ${who} to come online`, left)
+        },
+        signal,
+        waitMs: seconds * 1000,
+      }),
+    )
+  }
+
+  /** Say what is being waited for, on the spinner line, when a person is watching. */
+  protected waiting(what: string): void {
+    if (this.showProgress) ux.action.start(what)
+  }
+
+  /** The firmware method's yes: the caveat, then --yes, or a question (none without a terminal). */
+  protected async confirmFlash(who: string, caveat: string, yes: boolean): Promise<boolean> {
+    if (!this.jsonEnabled()) this.logToStderr(`\n${caveat}\n`)
+    if (yes) return true
+    if (!this.interactive) {
+      throw errors.needsYes(who)
+    }
+    return this.ask((p) => p.confirm(`Flash the preparatory firmware to ${who}?`, false)).catch((error) => {
+      throw isCancellation(error) ? errors.cancelled([`Nothing was flashed to ${who}.`], error) : error
+    })
+  }
+
+  /** The exit status of a run over several devices: the first failure's, else 0. */
+  protected exitWithFirstFailure(reports: {error?: {exit: number}}[]): void {
+    const failed = reports.find((r) => r.error)
+    if (failed) process.exitCode = failed.error!.exit
+  }
+
+  /** A line on stdout that does not tear a running spinner. */
+  protected logBesideSpinner(line: string): void {
+    if (ux.action.running) ux.action.pauseAsync(async () => this.log(line)).catch(() => {})
+    else this.log(line)
+  }
+
   /** Run `fn` under a spinner when a person is watching; silent otherwise. */
   protected async withSpinner<R>(title: string, fn: () => Promise<R>): Promise<R> {
     if (!this.showProgress) return fn()
@@ -215,11 +286,7 @@ export async function reportFailure(cmd: Command, err: Failure, oclifRender: () 
     ? isSetupFlagError(err) ? err : errors.cancelled([], err)
     : isSetupFlagError(err)
       ? err
-      : new SetupFlagError('SETUP_FLAG_UNEXPECTED', `Unexpected error: ${err.message}`, {
-          cause: err,
-          exit: EXIT.UNEXPECTED,
-          suggestions: ['This is a bug: please report it with the output of the same command run with DEBUG=*.'],
-        })
+      : errors.unexpected(err.message, {bug: true, cause: err})
   process.exitCode = e.exit
   if (cmd.jsonEnabled()) {
     const json = e.toJSON()
@@ -247,7 +314,7 @@ export function usageError(err: Error & {oclif?: {exit?: number}}, bin: string, 
     .replaceAll(/ +: /g, ': ')
     .replaceAll(/ {2,}/g, ' ')
   const command = id ? commandLine(bin, `${id.replace(/^setup-flag:/, '').replaceAll(':', ' ')} --help`) : `${bin} --help`
-  return new SetupFlagError('SETUP_FLAG_USAGE', message, {exit: (err.oclif?.exit ?? EXIT.USAGE) as never, suggestions: [`See \`${command}\`.`]})
+  return errors.usage(message, [`See \`${command}\`.`], (err.oclif?.exit ?? EXIT.USAGE) as ExitCode)
 }
 
 export function renderError(e: SetupFlagError): string {

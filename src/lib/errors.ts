@@ -1,3 +1,5 @@
+import {SAFE_MODE_BUTTONS, udevInstallCommand} from './instructions.js'
+import {resultName} from './particle/results.js'
 import {oneLine} from './redact.js'
 
 /**
@@ -33,6 +35,66 @@ export const EXIT = {
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT]
 
+/** Every error code this tool reports (a stable interface: scripts branch on them). */
+export type ErrorCode =
+  | 'SETUP_FLAG_BAD_DEVICE_ID'
+  | 'SETUP_FLAG_BAD_FILE'
+  | 'SETUP_FLAG_CANCELLED'
+  | 'SETUP_FLAG_CLOUD_BAD_ANSWER'
+  | 'SETUP_FLAG_CLOUD_MALFORMED'
+  | 'SETUP_FLAG_CLOUD_REFUSED'
+  | 'SETUP_FLAG_CLOUD_UNAVAILABLE'
+  | 'SETUP_FLAG_CONFIRM'
+  | 'SETUP_FLAG_DECLINED'
+  | 'SETUP_FLAG_DEVICES_FILE'
+  | 'SETUP_FLAG_DEVICES_FILE_WRITE'
+  | 'SETUP_FLAG_DEVICE_ERROR'
+  | 'SETUP_FLAG_DFU'
+  | 'SETUP_FLAG_DISCONNECTED'
+  | 'SETUP_FLAG_INTERRUPTED'
+  | 'SETUP_FLAG_INVALID_TOKEN'
+  | 'SETUP_FLAG_MULTIPLE_DEVICES'
+  | 'SETUP_FLAG_NEED_DEVICE'
+  | 'SETUP_FLAG_NOT_ALL_READ'
+  | 'SETUP_FLAG_NOT_CONNECTED'
+  | 'SETUP_FLAG_NOT_INTERACTIVE'
+  | 'SETUP_FLAG_NOT_LOGGED_IN'
+  | 'SETUP_FLAG_NOT_ONLINE'
+  | 'SETUP_FLAG_NOT_RESPONDING'
+  | 'SETUP_FLAG_NO_DEVICE'
+  | 'SETUP_FLAG_NO_EVENT'
+  | 'SETUP_FLAG_NO_RETURN'
+  | 'SETUP_FLAG_NO_USB'
+  | 'SETUP_FLAG_NO_VERSION'
+  | 'SETUP_FLAG_OFFLINE'
+  | 'SETUP_FLAG_OFFLINE_DEVICE'
+  | 'SETUP_FLAG_PROTECTED'
+  | 'SETUP_FLAG_PROTOCOL'
+  | 'SETUP_FLAG_RESTORE_FAILED'
+  | 'SETUP_FLAG_RESTORE_FILE'
+  | 'SETUP_FLAG_SETTINGS'
+  | 'SETUP_FLAG_TIMEOUT'
+  | 'SETUP_FLAG_UNEXPECTED'
+  | 'SETUP_FLAG_UNKNOWN'
+  | 'SETUP_FLAG_UNKNOWN_DEVICE'
+  | 'SETUP_FLAG_UNKNOWN_PLATFORM'
+  | 'SETUP_FLAG_UNKNOWN_PRODUCT'
+  | 'SETUP_FLAG_USAGE'
+  | 'SETUP_FLAG_USB_ACCESS'
+  | 'SETUP_FLAG_USB_STALL'
+  | 'SETUP_FLAG_VERIFY'
+  | 'SETUP_FLAG_VERSION_UNKNOWN'
+  | 'SETUP_FLAG_WATCH_ARGS'
+  | 'SETUP_FLAG_WATCH_METHOD'
+
+/** An error as reports and `--json` carry it: the one shape, wherever it is printed or stored. */
+export interface ErrorJson {
+  code: ErrorCode
+  exit: ExitCode
+  message: string
+  suggestions: string[]
+}
+
 export interface ErrorDetails {
   cause?: unknown
   exit?: ExitCode
@@ -44,7 +106,7 @@ export class SetupFlagError extends Error {
   readonly suggestions: string[]
 
   constructor(
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     details: ErrorDetails = {},
   ) {
@@ -54,14 +116,13 @@ export class SetupFlagError extends Error {
     this.suggestions = details.suggestions ?? []
   }
 
-  toJSON(): {code: string; exit: number; message: string; suggestions: string[]} {
+  toJSON(): ErrorJson {
     return {code: this.code, exit: this.exit, message: this.message, suggestions: this.suggestions}
   }
 }
 
-/** The exact udev rule for Particle's vendor ID; `particle usb configure` installs an equivalent file. */
-export const UDEV_RULE =
-  'SUBSYSTEMS=="usb", ATTRS{idVendor}=="2b04", ATTRS{idProduct}=="[cd]0??", GROUP="plugdev", MODE="0666", ENV{ID_MM_DEVICE_IGNORE}="1"'
+/** The udev rule: the one copy is in instructions.ts. */
+export {UDEV_RULE} from './instructions.js'
 
 export const errors = {
   badDeviceId: (arg: string) =>
@@ -128,7 +189,7 @@ export const errors = {
         exit: EXIT.USB_ACCESS,
         suggestions: [
           'Install the udev rule with `particle usb configure` (official CLI), or write it yourself:',
-          `echo '${UDEV_RULE}' | sudo tee -a /etc/udev/rules.d/50-particle.rules && sudo udevadm control --reload-rules`,
+          udevInstallCommand(),
           'Then unplug the device and plug it in again.',
         ],
       },
@@ -146,7 +207,7 @@ export const errors = {
       cause,
       exit: EXIT.DEVICE,
       suggestions: [
-        'If its application keeps the system busy, put it in Safe Mode: hold MODE and RESET, release RESET, release MODE when the LED blinks magenta, then run the command again.',
+        `If its application keeps the system busy, put it in Safe Mode: ${SAFE_MODE_BUTTONS}, then run the command again.`,
       ],
     }),
 
@@ -292,6 +353,145 @@ export const errors = {
       exit: EXIT.USAGE,
       suggestions: ['Pass the application binary (.bin) the device ran before, as built for its platform.'],
     }),
+
+  // --- Usage: flags and arguments that do not go together ---
+
+  usage: (message: string, suggestions: string[], exit: ExitCode = EXIT.USAGE) =>
+    new SetupFlagError('SETUP_FLAG_USAGE', message, {exit, suggestions}),
+
+  needDevice: () =>
+    new SetupFlagError('SETUP_FLAG_NEED_DEVICE', 'The firmware method needs the device named (its ID or cloud name): it works over the air.', {
+      exit: EXIT.USAGE,
+      suggestions: ['particle-setup-flag set my-boron --method firmware'],
+    }),
+
+  /** Something needs the cloud and --offline (or PARTICLE_OFFLINE) turns it off; `what` opens the sentence. */
+  offline: (what: string, suggestions: string[] = []) =>
+    new SetupFlagError('SETUP_FLAG_OFFLINE', `${what}, which --offline turns off.`, {exit: EXIT.USAGE, suggestions}),
+
+  /** Something works through the cloud and there is no token; `what` opens the sentence. */
+  needsLogin: (what: string, suggestion: string) =>
+    new SetupFlagError('SETUP_FLAG_NOT_LOGGED_IN', `${what}, and you are not logged in.`, {exit: EXIT.CLOUD, suggestions: [suggestion]}),
+
+  notInteractive: () =>
+    new SetupFlagError('SETUP_FLAG_NOT_INTERACTIVE', 'The doctor asks before it acts, and there is no terminal to ask in.', {
+      exit: EXIT.USAGE,
+      suggestions: ['Run it in a terminal, or pass --yes to take every recommended action (add --json for a report).'],
+    }),
+
+  needsYes: (who: string) =>
+    new SetupFlagError('SETUP_FLAG_CONFIRM', `Flashing ${who} replaces its application, so it needs a yes.`, {
+      exit: EXIT.USAGE,
+      suggestions: ['Run it in a terminal to answer, or pass --yes.'],
+    }),
+
+  noFirmwareFile: (file: string) =>
+    new SetupFlagError('SETUP_FLAG_BAD_FILE', `--restore: no firmware file at ${file}.`, {
+      exit: EXIT.USAGE,
+      suggestions: ['Give the path of your production firmware binary (.bin), e.g. from `particle compile`.'],
+    }),
+
+  watchArgs: (args: string[]) =>
+    new SetupFlagError('SETUP_FLAG_WATCH_ARGS', `--watch takes every Particle device plugged in, so it takes no DEVICE (got ${args.join(' ')}).`, {
+      exit: EXIT.USAGE,
+      suggestions: ['Drop the DEVICE arguments: particle-setup-flag set --watch', 'To fix only named devices, leave out --watch.'],
+    }),
+
+  watchMethod: () =>
+    new SetupFlagError('SETUP_FLAG_WATCH_METHOD', '--watch works over USB; the firmware method works over the air on named devices, so they do not go together.', {
+      exit: EXIT.USAGE,
+      suggestions: ['Use --method auto, usb or dfu with --watch.'],
+    }),
+
+  // --- The Particle CLI's settings ---
+
+  settingsNotJson: (file: string, cause?: unknown) =>
+    new SetupFlagError('SETUP_FLAG_SETTINGS', `The Particle CLI settings file ${file} is not valid JSON.`, {
+      cause,
+      exit: EXIT.CLOUD,
+      suggestions: ['Fix or delete the file, then log in again with `particle login`.'],
+    }),
+
+  badProfile: (profile: string) =>
+    new SetupFlagError('SETUP_FLAG_SETTINGS', `"${profile}" is not a valid Particle CLI profile name.`, {exit: EXIT.CLOUD}),
+
+  // --- Devices that do not answer, or answer wrong ---
+
+  /** The device did not come back after a restart; `suggestion` says how to bring it back by hand. */
+  noReturn: (id: string, what: string, timeoutMs: number, suggestion: string) =>
+    new SetupFlagError('SETUP_FLAG_NO_RETURN', `Device ${id} did not come back ${what} within ${Math.round(timeoutMs / 1000)} s.`, {
+      exit: EXIT.DEVICE,
+      suggestions: [suggestion],
+    }),
+
+  noDeviceInTime: (what: string, timeoutMs: number) =>
+    new SetupFlagError('SETUP_FLAG_NO_DEVICE', `No device was ${what} within ${Math.round(timeoutMs / 1000)} s.`, {
+      exit: EXIT.NO_DEVICE,
+      suggestions: ['Check the cable (a data cable, not a charging-only one) and run the doctor again.'],
+    }),
+
+  /** The device's application blocks the system: it does not answer USB requests. */
+  notResponding: (message: string, suggestion: string, cause?: unknown) =>
+    new SetupFlagError('SETUP_FLAG_NOT_RESPONDING', message, {cause, exit: EXIT.DEVICE, suggestions: [suggestion]}),
+
+  versionUnknown: (id: string) =>
+    new SetupFlagError('SETUP_FLAG_VERSION_UNKNOWN', `Nothing written to ${id}: its Device OS version is unknown (no readable system part), and the flag matters only below 4.0.`, {
+      exit: EXIT.DEVICE,
+      suggestions: [
+        'Log in with `particle login` so the cloud can tell the version it last saw, or pass --force to write anyway (on 4.0 and later the byte is ignored).',
+      ],
+    }),
+
+  /** The write was accepted but the read-back differs (exit 8). */
+  verify: (message: string, suggestion: string) =>
+    new SetupFlagError('SETUP_FLAG_VERIFY', message, {exit: EXIT.WRITE, suggestions: [suggestion]}),
+
+  // --- The firmware method (over the air) ---
+
+  unknownPlatform: (id: string, platformId: number | string | undefined) =>
+    new SetupFlagError('SETUP_FLAG_UNKNOWN_PLATFORM', `Device ${id} has an unknown platform (${platformId}).`, {exit: EXIT.CLOUD}),
+
+  noVersion: (who: string) =>
+    new SetupFlagError('SETUP_FLAG_NO_VERSION', `The cloud does not know which Device OS ${who} runs, so no firmware can be built for it.`, {
+      exit: EXIT.CLOUD,
+      suggestions: ['Let the device connect to the cloud once (it then reports its version), or fix it over USB.'],
+    }),
+
+  deviceOffline: (who: string) =>
+    new SetupFlagError('SETUP_FLAG_OFFLINE_DEVICE', `${who} is not online, so nothing can be flashed to it over the air.`, {
+      exit: EXIT.CLOUD,
+      suggestions: ['Have someone near the device get it online (Wi-Fi credentials or cellular), or fix it over USB with `particle-setup-flag set`.'],
+    }),
+
+  noEvent: (waitMs: number) =>
+    new SetupFlagError('SETUP_FLAG_NO_EVENT', `The device did not report back within ${Math.round(waitMs / 1000)} s after the flash.`, {
+      exit: EXIT.DEVICE,
+      suggestions: ['Check that it is online (`particle list`) and watch `particle subscribe setup-flag/result`; the flag may still have been set.'],
+    }),
+
+  restoreFailed: (message: string, suggestion: string, cause?: unknown) =>
+    new SetupFlagError('SETUP_FLAG_RESTORE_FAILED', message, {cause, exit: EXIT.CLOUD, suggestions: [suggestion]}),
+
+  // --- Errors made from other errors ---
+
+  /** Anything that is not ours: a bug. `message` is the raw text; `bug` adds the report-it suggestion. */
+  unexpected: (message: string, opts: {bug?: boolean; cause?: unknown; prefix?: boolean} = {}) =>
+    new SetupFlagError('SETUP_FLAG_UNEXPECTED', opts.prefix === false ? message : `Unexpected error: ${message}`, {
+      cause: opts.cause,
+      exit: EXIT.UNEXPECTED,
+      suggestions: opts.bug ? ['This is a bug: please report it with the output of the same command run with DEBUG=*.'] : [],
+    }),
+
+  /** The same error told differently: new words or next steps, same code and exit status. */
+  reworded: (e: SetupFlagError, change: {message?: string; suggestions?: string[]}) =>
+    new SetupFlagError(e.code, change.message ?? e.message, {cause: e.cause, exit: e.exit, suggestions: change.suggestions ?? e.suggestions}),
+
+  /** An error back from a report's JSON (the doctor acts on what `read` recorded). */
+  fromJson: (json: Partial<ErrorJson> | undefined, fallback: {exit: ExitCode; message: string}) =>
+    new SetupFlagError(json?.code ?? 'SETUP_FLAG_UNKNOWN', json?.message ?? fallback.message, {
+      exit: json?.exit ?? fallback.exit,
+      suggestions: json?.suggestions ?? [],
+    }),
 }
 
 /** Whether an error is a person cancelling a question (ours, or the prompt library's own). */
@@ -301,28 +501,12 @@ export function isCancellation(e: unknown): boolean {
   return name === 'ExitPromptError' || name === 'AbortPromptError' || name === 'CancelPromptError'
 }
 
-/** Device OS `system_error_t` names for the codes we may meet (device-protocol.md §2.12). */
-const RESULT_NAMES: Record<number, string> = {
-  [-100]: 'UNKNOWN',
-  [-110]: 'BUSY',
-  [-120]: 'NOT_SUPPORTED',
-  [-130]: 'NOT_ALLOWED',
-  [-140]: 'CANCELLED',
-  [-150]: 'ABORTED',
-  [-160]: 'TIMEOUT',
-  [-170]: 'NOT_FOUND',
-  [-210]: 'INVALID_STATE',
-  [-219]: 'FLASH_IO',
-  [-220]: 'IO',
-  [-260]: 'NO_MEMORY',
-  [-270]: 'INVALID_ARGUMENT',
-  [-280]: 'BAD_DATA',
-  [-1801]: 'PROTECTED',
-  0: 'NONE',
-}
+/** Device OS's name for a result code: the one table is in particle/results.ts. */
+export {resultName} from './particle/results.js'
 
-export function resultName(result: number): string {
-  return RESULT_NAMES[result] ?? 'error'
+/** Whether an error (or its JSON in a report) has one of these codes; the codes are checked as we type them. */
+export function hasCode(e: undefined | {code: ErrorCode}, ...codes: ErrorCode[]): boolean {
+  return e !== undefined && codes.includes(e.code)
 }
 
 export function isSetupFlagError(e: unknown): e is SetupFlagError {

@@ -1,8 +1,11 @@
 /** Text rendering of reports for people: a table read at a glance, then one line of advice per device. */
 import type {Clock} from './clock.js'
 import type {FlagReport} from './setup-flag/read.js'
+import type {SetReport} from './setup-flag/write.js'
 
 import {openDevice} from './device/particle-device.js'
+import {outcomeOf} from './setup-flag/station.js'
+import {hasStep, MODE_CHANGES, stepsOf, WOULD} from './setup-flag/steps.js'
 import {describeFound, type FoundDevice} from './usb/discovery.js'
 
 const FLAG_TEXT: Record<FlagReport['flag'], string> = {
@@ -12,8 +15,13 @@ const FLAG_TEXT: Record<FlagReport['flag'], string> = {
   unknown: 'unknown',
 }
 
+/** The one byte formatter for people: 0x01, 0xFF; null (request 74 said "not done" without the byte) is "not set". */
+export function byteText(v: null | number): string {
+  return v === null ? 'not set' : `0x${v.toString(16).padStart(2, '0').toUpperCase()}`
+}
+
 function hex(v: null | number): string {
-  return v === null ? '' : ` (0x${v.toString(16).padStart(2, '0').toUpperCase()})`
+  return v === null ? '' : ` (${byteText(v)})`
 }
 
 function versionCell(r: FlagReport): string {
@@ -112,4 +120,25 @@ export async function pickerLabels(devices: FoundDevice[], clock: Clock, timeout
     labels.set(d.id, `${describeFound(d)}${listening ? ' – in Listening Mode (blinking dark blue)' : ''}`)
   }
   return labels
+}
+
+/** One device's line in `set` (and the station): what was done, or why not. */
+export function progressLine(r: SetReport): string {
+  const who = `${deviceLabel(r)} (${r.platformName})`
+  if (r.error) return withSuggestions(`✖ ${who}: ${r.error.message}`, r.error.suggestions, '    ')
+  // --force where the flag does not exist: the write went out, and nothing was set (never "✔ … set").
+  if (r.changed && r.flag === 'not-applicable') return `⚠ ${who}: --force: the write was sent, and it has no effect on this device; nothing was set. ${r.reason ?? ''}`.trim()
+  if (r.changed && r.before !== null && r.before === r.after) return `– ${who}: --force: the flag already held ${byteText(r.after)} and was written again with the same value.`
+  if (r.changed) return `✔ ${who}: flag ${r.flag === 'not-done' ? 'cleared' : 'set'} by ${r.method} (${byteText(r.before)} → ${byteText(r.after)}). ${stepsOf(r, MODE_CHANGES).join(' ')}`.trim()
+  if (r.flag === 'not-applicable') return `– ${who}: nothing to do. ${r.reason}`
+  return `– ${who}: ${r.steps.at(-1) ?? 'nothing to do.'}`
+}
+
+/** The closing line of `set` over several devices. */
+export function setSummaryLine(reports: SetReport[]): string {
+  const changed = reports.filter((r) => outcomeOf(r) === 'fixed').length
+  const failed = reports.filter((r) => r.error).length
+  const would = reports.filter((r) => !r.error && hasStep(r, WOULD)).length
+  if (would > 0) return `\n${reports.length} devices: ${would} would be fixed (dry run: nothing was written), ${failed} failed.`
+  return `\n${reports.length} devices: ${changed} fixed, ${reports.length - changed - failed} unchanged, ${failed} failed.`
 }

@@ -4,7 +4,7 @@
 import {expect} from 'chai'
 import fc from 'fast-check'
 
-import {isSystemPartHeader, parseModuleHeader} from '../../src/lib/device/module-header.js'
+import {isSystemPartHeader, parseModuleHeader} from '../../src/lib/particle/module-header.js'
 import {parseServiceReply} from '../../src/lib/protocol/control-request.js'
 import {parseDfuStatus, parseLayout} from '../../src/lib/protocol/dfuse.js'
 import {

@@ -4,7 +4,7 @@ import {collectFleet, DEFAULTS, type AuditRow} from '../../lib/audit/collect.js'
 import {type AuditSummary, CSV_COLUMNS, csvLine, csvRow, renderSummary, renderTable, Tally} from '../../lib/audit/report.js'
 import {type Risk, RISKS} from '../../lib/audit/risk.js'
 import {BaseCommand} from '../../lib/base-command.js'
-import {errors, EXIT, SetupFlagError} from '../../lib/errors.js'
+import {errors} from '../../lib/errors.js'
 
 export interface AuditResult {
   devices: AuditRow[]
@@ -12,7 +12,7 @@ export interface AuditResult {
   warnings: string[]
 }
 
-export default class Audit extends BaseCommand<typeof Audit> {
+export default class AuditCommand extends BaseCommand<typeof AuditCommand> {
   static override args = {
     device: Args.string({description: 'Device ID or cloud name to audit; several may be given. Omit to audit all your devices (or all of --product).'}),
   }
@@ -50,12 +50,9 @@ Exit status: 0 when every device was read; 2 bad input, 7 the cloud failed (not 
 
   async run(): Promise<AuditResult | undefined> {
     const cloud = this.cloud()
-    if (cloud.settings.offline) throw new SetupFlagError('SETUP_FLAG_OFFLINE', 'The audit reads the Particle Cloud, which --offline turns off.', {exit: EXIT.USAGE})
+    if (cloud.settings.offline) throw errors.offline('The audit reads the Particle Cloud')
     if (!cloud.settings.accessToken) {
-      throw new SetupFlagError('SETUP_FLAG_NOT_LOGGED_IN', 'The audit reads the Particle Cloud, and you are not logged in.', {
-        exit: EXIT.CLOUD,
-        suggestions: ['Log in with `particle login` (the same profile the official CLI uses), then run the command again.'],
-      })
+      throw errors.needsLogin('The audit reads the Particle Cloud', 'Log in with `particle login` (the same profile the official CLI uses), then run the command again.')
     }
     const names = this.positionals.length > 0 ? this.positionals : undefined
     const risks = new Set<Risk>((this.flags.risk as Risk[] | undefined) ?? [])

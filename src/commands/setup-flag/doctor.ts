@@ -4,7 +4,7 @@ import {BaseCommand, printJson} from '../../lib/base-command.js'
 import {parseDeviceArgs} from '../../lib/device/select.js'
 import {Doctor, type DoctorPerson, type DoctorReport} from '../../lib/doctor/doctor.js'
 import {udevTarget} from '../../lib/doctor/udev.js'
-import {errors, EXIT, SetupFlagError} from '../../lib/errors.js'
+import {errors, EXIT} from '../../lib/errors.js'
 
 export default class DoctorCommand extends BaseCommand<typeof DoctorCommand> {
   static override args = {
@@ -33,10 +33,7 @@ Exit status: 0 when the doctor finished (fixed, nothing to fix, or another cause
   async run(): Promise<DoctorReport> {
     const [arg] = parseDeviceArgs(this.args.device ? [this.args.device] : [])
     if (!this.flags.yes && !this.interactive) {
-      throw new SetupFlagError('SETUP_FLAG_NOT_INTERACTIVE', 'The doctor asks before it acts, and there is no terminal to ask in.', {
-        exit: EXIT.USAGE,
-        suggestions: ['Run it in a terminal, or pass --yes to take every recommended action (add --json for a report).'],
-      })
+      throw errors.notInteractive()
     }
     const backend = await this.usb()
     const doctor = new Doctor({

@@ -11,7 +11,7 @@ export interface GetResult {
   warnings: string[]
 }
 
-export default class Get extends BaseCommand<typeof Get> {
+export default class GetCommand extends BaseCommand<typeof GetCommand> {
   static override args = {
     device: Args.string({description: 'Device ID (24 hex digits) or cloud device name; several may be given. Omit to read every connected Particle device.'}),
   }
@@ -61,8 +61,7 @@ Exit status: 0 when every device was read (whatever the flag's value); 2 bad inp
       if (r.cloudDisconnected) this.warning(`${r.id}: --unstick aborted its connection attempt (raw request 302); it stays off the cloud until it restarts (tap RESET).`)
     }
 
-    const failed = reports.find((r) => r.error)
-    if (failed) process.exitCode = failed.error!.exit
+    this.exitWithFirstFailure(reports)
     if (!this.jsonEnabled()) this.log(renderReports(reports, this.config.bin))
     return {devices: reports, warnings: this.warnings}
   }

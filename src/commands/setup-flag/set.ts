@@ -1,43 +1,15 @@
 import {Args, Flags, ux} from '@oclif/core'
-import {existsSync, readFileSync, statSync} from 'node:fs'
-import {basename} from 'node:path'
 
 import {BaseCommand} from '../../lib/base-command.js'
-import {mapLimit} from '../../lib/concurrency.js'
-import {parseDeviceArgs, selectDevices} from '../../lib/device/select.js'
-import {errors, EXIT, isCancellation, SetupFlagError} from '../../lib/errors.js'
-import {deviceLabel, pickerLabels, withSuggestions} from '../../lib/render.js'
-import {interruptible, WAIT_ONLINE_DEFAULT_S, waitUntilOnline, withWaitOnlineDefault} from '../../lib/fleet/rescue.js'
-import {cloudReport, setByFirmware} from '../../lib/setup-flag/firmware.js'
-import {type CloudDevice} from '../../lib/cloud/cloud.js'
-import {applyCloud, withError} from '../../lib/setup-flag/read.js'
-import {outcomeOf, runStation} from '../../lib/setup-flag/station.js'
-import {type Method, rebootTimeoutMs, setSetupFlag, type SetReport} from '../../lib/setup-flag/write.js'
-import {describeFound, findParticleDevices, type FoundDevice} from '../../lib/usb/discovery.js'
+import {parseDeviceArgs} from '../../lib/device/select.js'
+import {progressLine, setSummaryLine} from '../../lib/render.js'
+import {WAIT_ONLINE_DEFAULT_S, withWaitOnlineDefault} from '../../lib/fleet/rescue.js'
+import {runStation} from '../../lib/setup-flag/run-station.js'
+import {type SetResult, summaryOf} from '../../lib/setup-flag/station.js'
+import {remoteHint, setEachByFirmware, setOverUsb, setUsageProblem, withCloudFacts} from '../../lib/setup-flag/methods.js'
+import {type Method, type SetReport} from '../../lib/setup-flag/write.js'
 
-export interface SetResult {
-  devices: SetReport[]
-  /** Counts over the devices, as the text summary and the station's give them. */
-  summary: SetSummary
-  warnings: string[]
-}
-
-export interface SetSummary {
-  failed: number
-  fixed: number
-  total: number
-  unchanged: number
-}
-
-function summaryOf(reports: SetReport[]): SetSummary {
-  const count = (o: string) => reports.filter((r) => outcomeOf(r) === o).length
-  return {failed: count('failed'), fixed: count('fixed'), total: reports.length, unchanged: count('unchanged')}
-}
-
-/** Devices worked on at once: a 32-port hub takes about as long as one device. */
-const PARALLEL = 32
-
-export default class Set extends BaseCommand<typeof Set> {
+export default class SetCommand extends BaseCommand<typeof SetCommand> {
   static override args = {
     device: Args.string({description: 'Device ID (24 hex digits) or cloud device name; several may be given.'}),
   }
@@ -95,245 +67,53 @@ Exit status: 0 when every device is as asked; 2 bad input, 3 no device or severa
 
   async run(): Promise<SetResult | undefined> {
     const method = this.flags.method as Method
-    if (this.flags.watch) {
-      await runStation({
-        args: this.positionals,
-        clock: this.clock,
-        done: !this.flags['not-done'],
-        dryRun: this.flags['dry-run'],
-        force: this.flags.force,
-        json: this.jsonEnabled(),
-        line: progressLine,
-        method,
-        openBackend: () => this.usb(),
-        timeoutMs: this.flags.timeout * 1000,
-      })
+    const f = this.flags
+    const common = {clock: this.clock, done: !f['not-done'], dryRun: f['dry-run'], force: f.force}
+    if (f.watch) {
+      await runStation({...common, args: this.positionals, json: this.jsonEnabled(), line: progressLine, method, openBackend: () => this.usb(), timeoutMs: f.timeout * 1000})
       return undefined // the station printed its own lines
     }
     const args = parseDeviceArgs(this.positionals)
-    if (this.flags.restore && method !== 'firmware') {
-      throw new SetupFlagError('SETUP_FLAG_USAGE', '--restore goes with --method firmware: it flashes production firmware back over the air.', {
-        exit: EXIT.USAGE,
-        suggestions: ['Add --method firmware, or drop --restore.'],
-      })
-    }
-    if (this.flags['wait-online'] !== undefined && (method !== 'firmware' || args.length !== 1)) {
-      throw new SetupFlagError('SETUP_FLAG_USAGE', '--wait-online goes with --method firmware and one device named: it waits for that device to come online in the field.', {
-        exit: EXIT.USAGE,
-        suggestions: ['particle-setup-flag set my-boron --method firmware --wait-online'],
-      })
-    }
-    if (this.flags.all && args.length > 0) {
-      throw new SetupFlagError('SETUP_FLAG_USAGE', '--all means every connected device; it does not go with DEVICE arguments.', {
-        exit: EXIT.USAGE,
-        suggestions: ['Drop --all to fix the devices named, or drop the names to fix every connected device.'],
-      })
-    }
-    if (method === 'firmware') return this.runFirmware(args)
-    const backend = await this.usb()
-    const cloud = this.cloud()
-    const found = await this.chooseDevices(args).catch(async (error) => {
-      throw await this.remoteHint(error, args)
-    })
-
-    this.waiting(`Setting the flag of ${found.length === 1 ? found[0].id : `${found.length} devices`} (waiting up to ${this.flags.timeout} s for each answer)`)
-    const reports = await mapLimit(found, PARALLEL, async (d) => {
-      const r = await setSetupFlag(d, {
-        backend,
-        clock: this.clock,
-        cloudVersion: async (id) => (await cloud.tryDevices([id])).get(id)?.system_firmware_version,
-        done: !this.flags['not-done'],
-        dryRun: this.flags['dry-run'],
-        force: this.flags.force,
-        method,
-        onWaiting: (what) => this.waiting(`${what} (up to ${Math.round(rebootTimeoutMs(this.flags.timeout * 1000) / 1000)} s)`),
-        timeoutMs: this.flags.timeout * 1000,
-      })
-      this.progress(r)
-      return r
-    })
-    ux.action.stop()
-
-    const known = await cloud.tryDevices(found.map((d) => d.id))
-    for (const r of reports) applyCloud(r, known.get(r.id))
-
-    const failed = reports.find((r) => r.error)
-    if (failed) process.exitCode = failed.error!.exit
-    if (!this.jsonEnabled() && reports.length > 1) this.log(summary(reports))
-    return {devices: reports, summary: summaryOf(reports), warnings: this.warnings}
-  }
-
-  /** The remote path: the device is online in the cloud, not on USB. */
-  private async runFirmware(args: ReturnType<typeof parseDeviceArgs>): Promise<SetResult> {
-    if (args.length === 0) {
-      throw new SetupFlagError('SETUP_FLAG_NEED_DEVICE', 'The firmware method needs the device named (its ID or cloud name): it works over the air.', {
-        exit: EXIT.USAGE,
-        suggestions: ['particle-setup-flag set my-boron --method firmware'],
-      })
-    }
-    const restore = this.flags.restore ? readRestore(this.flags.restore) : undefined
-    const cloud = this.cloud()
-    if (cloud.settings.offline) throw new SetupFlagError('SETUP_FLAG_OFFLINE', 'The firmware method needs the Particle Cloud, which --offline turns off.', {exit: EXIT.USAGE, suggestions: ['Drop --offline.']})
-    if (!cloud.settings.accessToken) {
-      throw new SetupFlagError('SETUP_FLAG_NOT_LOGGED_IN', 'The firmware method works through the Particle Cloud, and you are not logged in.', {
-        exit: EXIT.CLOUD,
-        suggestions: ['Log in with `particle login`, then run the command again.'],
-      })
-    }
-    const reports: SetReport[] = []
-    for (const a of args) {
-      let device: CloudDevice
-      try {
-        device = await cloud.device(a.id ?? a.name!)
-      } catch (error) {
-        // One unknown name does not stop the others (earlier ones may already run the preparatory firmware).
-        const report = withError(cloudReport({id: a.id ?? a.name!, name: null}), error) as SetReport
-        this.progress(report)
-        reports.push(report)
-        continue
-      }
-      const report = await setByFirmware(device, {
-        clock: this.clock,
-        cloud,
-        confirm: (caveat) => this.confirmFlash(device.name ?? device.id, caveat),
-        done: !this.flags['not-done'],
-        dryRun: this.flags['dry-run'],
-        force: this.flags.force,
-        onWaiting: (what) => this.waiting(`${what} (up to ${Math.round(Math.max(120_000, this.flags.timeout * 1000) / 1000)} s)`),
-        restore,
-        waitMs: Math.max(120_000, this.flags.timeout * 1000),
-        waitOnline: this.flags['wait-online'] === undefined ? undefined : () => this.waitOnline(device, this.flags['wait-online']!),
-      })
-      ux.action.stop()
-      this.progress(report)
-      if (!this.jsonEnabled()) for (const s of report.steps.slice(-1)) if (!report.error) this.log(`  ${s}`)
-      reports.push(report)
-    }
-    const failed = reports.find((r) => r.error)
-    if (failed) process.exitCode = failed.error!.exit
-    return {devices: reports, summary: summaryOf(reports), warnings: this.warnings}
-  }
-
-  /** A named device that is not on USB but online in the cloud: the firmware method can fix it from here. */
-  private async remoteHint(error: unknown, args: ReturnType<typeof parseDeviceArgs>): Promise<unknown> {
-    if (!(error instanceof SetupFlagError) || error.code !== 'SETUP_FLAG_NOT_CONNECTED' || !this.cloud().usable) return error
-    for (const a of args) {
-      const who = a.name ?? a.id!
-      if (!error.message.includes(who)) continue
-      // eslint-disable-next-line no-await-in-loop
-      const d = await this.cloud().device(who).catch(() => undefined)
-      if (d && (d.online || d.connected)) {
-        return new SetupFlagError(error.code, `${error.message.replace(/\.$/, '')}, but it is online in the Particle Cloud.`, {
-          exit: error.exit,
-          suggestions: [`Fix it over the air: particle-setup-flag set ${d.name ?? who} --method firmware --restore <your-production-firmware.bin>`, ...error.suggestions],
-        })
-      }
-    }
-    return error
-  }
-
-  /** The field rescue's wait: the card on stderr (also under --json: it is for the person on site), progress, Ctrl-C. */
-  private async waitOnline(device: CloudDevice, seconds: number): Promise<string> {
-    const who = device.name ?? device.id
-    return interruptible((signal) =>
-      waitUntilOnline({
-        clock: this.clock,
-        cloud: this.cloud(),
-        device,
-        onCard: (card) => process.stderr.write(`\n${card}\n\n`), // not this.logToStderr, which --json silences
-        onProgress: (left) => {
-          if (!this.showProgress) return
-          if (left === undefined) ux.action.stop()
-          else if (ux.action.running) ux.action.status = left
-          else ux.action.start(`Waiting for ${who} to come online`, left)
+    const usage = setUsageProblem({all: f.all, restore: f.restore, waitOnline: f['wait-online']}, method, args)
+    if (usage) throw usage
+    let reports: SetReport[]
+    if (method === 'firmware') {
+      const waitMs = Math.max(120_000, f.timeout * 1000)
+      reports = await setEachByFirmware(args, {
+        cloud: () => this.cloud(),
+        onReport: (r, flashed) => {
+          if (flashed) ux.action.stop()
+          this.progress(r)
+          if (flashed && !this.jsonEnabled()) for (const s of r.steps.slice(-1)) if (!r.error) this.log(`  ${s}`)
         },
-        signal,
-        waitMs: seconds * 1000,
-      }),
-    )
-  }
-
-  private async confirmFlash(who: string, caveat: string): Promise<boolean> {
-    if (!this.jsonEnabled()) this.logToStderr(`\n${caveat}\n`)
-    if (this.flags.yes) return true
-    if (!this.interactive) {
-      throw new SetupFlagError('SETUP_FLAG_CONFIRM', `Flashing ${who} replaces its application, so it needs a yes.`, {
-        exit: EXIT.USAGE,
-        suggestions: ['Run it in a terminal to answer, or pass --yes.'],
+        optionsFor: (device, restore) => ({
+          ...common,
+          cloud: this.cloud(),
+          confirm: (caveat) => this.confirmFlash(device.name ?? device.id, caveat, f.yes),
+          onWaiting: (what) => this.waiting(`${what} (up to ${Math.round(waitMs / 1000)} s)`),
+          restore,
+          waitMs,
+          waitOnline: f['wait-online'] === undefined ? undefined : () => this.waitOnlineWithCard(device, f['wait-online']!),
+        }),
+        restoreFile: f.restore,
       })
+    } else {
+      const backend = await this.usb()
+      const cloud = this.cloud()
+      const found = await this.pickDevices(args, this.flags.all).catch(async (error) => {
+        throw await remoteHint(error, args, cloud)
+      })
+      this.waiting(`Setting the flag of ${found.length === 1 ? found[0].id : `${found.length} devices`} (waiting up to ${f.timeout} s for each answer)`)
+      reports = await setOverUsb(found, {...common, backend, cloud, method, onReport: (r) => this.progress(r), onWaiting: (w) => this.waiting(w), timeoutMs: f.timeout * 1000})
+      ux.action.stop()
+      await withCloudFacts(reports, cloud)
     }
-    return this.ask((p) => p.confirm(`Flash the preparatory firmware to ${who}?`, false)).catch((error) => {
-      throw isCancellation(error) ? errors.cancelled([`Nothing was flashed to ${who}.`], error) : error
-    })
-  }
-
-  /** DEVICE arguments, --all, the only device, or (interactively) the one the user picks. */
-  private async chooseDevices(args: ReturnType<typeof parseDeviceArgs>): Promise<FoundDevice[]> {
-    const backend = await this.usb()
-    if (args.length > 0) return selectDevices(backend, args, this.cloud())
-    const all = await findParticleDevices(backend)
-    if (all.length === 0) throw errors.noDevices()
-    if (this.flags.all || all.length === 1) return all
-    const known = await this.cloud().tryDevices(all.map((d) => d.id))
-    if (!this.interactive) throw errors.multipleDevices(all.map((d) => `${known.get(d.id)?.name ? `${known.get(d.id)!.name} ` : ''}${describeFound(d)}`))
-    const labels = await pickerLabels(all, this.clock, this.flags.timeout * 1000)
-    const label = (d: FoundDevice) => `${known.get(d.id)?.name ? `${known.get(d.id)!.name} ` : ''}${labels.get(d.id)}`
-    const id = await this.ask((p) => p.select('Which device?', all.map((d) => ({name: label(d), value: d.id})))).catch((error) => {
-      throw isCancellation(error) ? errors.cancelled(['Nothing was written.'], error) : error
-    })
-    return all.filter((d) => d.id === id)
+    this.exitWithFirstFailure(reports)
+    if (method !== 'firmware' && !this.jsonEnabled() && reports.length > 1) this.log(setSummaryLine(reports))
+    return {devices: reports, summary: summaryOf(reports), warnings: this.warnings}
   }
 
   private progress(r: SetReport): void {
-    if (this.jsonEnabled()) return
-    const line = progressLine(r)
-    if (ux.action.running) ux.action.pauseAsync(async () => this.log(line)).catch(() => {})
-    else this.log(line)
+    if (!this.jsonEnabled()) this.logBesideSpinner(progressLine(r))
   }
-
-  private waiting(what: string): void {
-    if (this.showProgress) ux.action.start(what)
-  }
-}
-
-/** The production firmware for --restore, checked before anything is flashed. */
-function readRestore(file: string): {binary: Buffer; name: string} {
-  if (!existsSync(file) || !statSync(file).isFile()) {
-    throw new SetupFlagError('SETUP_FLAG_BAD_FILE', `--restore: no firmware file at ${file}.`, {
-      exit: EXIT.USAGE,
-      suggestions: ['Give the path of your production firmware binary (.bin), e.g. from `particle compile`.'],
-    })
-  }
-  // Application firmware is at most a few MB; a huge file is a mistake (and over 2 GiB Node cannot read it at all).
-  const size = statSync(file).size
-  if (size > MAX_RESTORE_BYTES) throw errors.restoreFile(file, `it is ${Math.round(size / 1024 / 1024)} MiB, and application firmware is at most a few MiB`)
-  try {
-    return {binary: readFileSync(file), name: basename(file)}
-  } catch (error) {
-    throw errors.restoreFile(file, `it cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, error)
-  }
-}
-
-const MAX_RESTORE_BYTES = 64 * 1024 * 1024
-
-/** A byte for people; null before a write means request 74 said "not done" without telling the byte. */
-const hex = (v: null | number) => (v === null ? 'not set' : `0x${v.toString(16).padStart(2, '0').toUpperCase()}`)
-
-export function progressLine(r: SetReport): string {
-  const who = `${deviceLabel(r)} (${r.platformName})`
-  if (r.error) return withSuggestions(`✖ ${who}: ${r.error.message}`, r.error.suggestions, '    ')
-  // --force where the flag does not exist: the write went out, and nothing was set (never "✔ … set").
-  if (r.changed && r.flag === 'not-applicable') return `⚠ ${who}: --force: the write was sent, and it has no effect on this device; nothing was set. ${r.reason ?? ''}`.trim()
-  if (r.changed && r.before !== null && r.before === r.after) return `– ${who}: --force: the flag already held ${hex(r.after)} and was written again with the same value.`
-  if (r.changed) return `✔ ${who}: flag ${r.flag === 'not-done' ? 'cleared' : 'set'} by ${r.method} (${hex(r.before)} → ${hex(r.after)}). ${r.steps.filter((s) => /Stopped|restarted|Restarted|Listening/.test(s)).join(' ')}`.trim()
-  if (r.flag === 'not-applicable') return `– ${who}: nothing to do. ${r.reason}`
-  return `– ${who}: ${r.steps.at(-1) ?? 'nothing to do.'}`
-}
-
-function summary(reports: SetReport[]): string {
-  const changed = reports.filter((r) => outcomeOf(r) === 'fixed').length
-  const failed = reports.filter((r) => r.error).length
-  const would = reports.filter((r) => !r.error && r.steps.some((s) => s.startsWith('Would '))).length
-  if (would > 0) return `\n${reports.length} devices: ${would} would be fixed (dry run: nothing was written), ${failed} failed.`
-  return `\n${reports.length} devices: ${changed} fixed, ${reports.length - changed - failed} unchanged, ${failed} failed.`
 }

@@ -9,7 +9,7 @@ export interface ShellInitResult {
 }
 
 /** Prints text only: it touches no device, no cloud and no file, so it needs none of BaseCommand's flags. */
-export default class ShellInit extends Command {
+export default class ShellInitCommand extends Command {
   static override args = {
     shell: Args.string({description: 'The shell to print the function for.', options: [...SHELLS], required: true}),
   }
@@ -38,7 +38,7 @@ Exit status: 0; 2 for a missing or unknown shell.`
   }
 
   async run(): Promise<ShellInitResult> {
-    const {args} = await this.parse(ShellInit)
+    const {args} = await this.parse(ShellInitCommand)
     const shell = args.shell as Shell
     const script = shellScript(shell)
     if (!this.jsonEnabled()) process.stdout.write(script)

@@ -8,7 +8,7 @@ import type {Attempt, Cloud} from '../cloud/cloud.js'
 
 import {type Clock} from '../clock.js'
 import {mapLimit} from '../concurrency.js'
-import {platformById} from '../device/platforms.js'
+import {platformById} from '../particle/platforms.js'
 import {errors, type SetupFlagError} from '../errors.js'
 import {assessRisk, deviceOsLine, type Risk} from './risk.js'
 

@@ -8,8 +8,8 @@
  */
 import {platformsById} from '@particle/device-constants'
 
-import {type Platform, platformById} from '../device/platforms.js'
-import {isFlagless, parseVersion} from '../device/versions.js'
+import {type Platform, platformById} from '../particle/platforms.js'
+import {isFlagless, parseVersion} from '../particle/versions.js'
 import {platformReason} from '../setup-flag/policy.js'
 
 export type Risk = 'at-risk' | 'cannot-upgrade' | 'safe' | 'unknown'

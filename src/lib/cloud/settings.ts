@@ -15,7 +15,7 @@ import {existsSync, readFileSync} from 'node:fs'
 import {homedir} from 'node:os'
 import {join} from 'node:path'
 
-import {EXIT, SetupFlagError} from '../errors.js'
+import {errors} from '../errors.js'
 import {addSecret, addUrlSecrets} from '../redact.js'
 
 export const DEFAULT_API_URL = 'https://api.particle.io'
@@ -44,11 +44,7 @@ function readJson(file: string): Record<string, unknown> | undefined {
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'))
   } catch (error) {
-    throw new SetupFlagError('SETUP_FLAG_SETTINGS', `The Particle CLI settings file ${file} is not valid JSON.`, {
-      cause: error,
-      exit: EXIT.CLOUD,
-      suggestions: ['Fix or delete the file, then log in again with `particle login`.'],
-    })
+    throw errors.settingsNotJson(file, error)
   }
   return parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : {}
 }
@@ -59,7 +55,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): CloudSetting
   const dir = particleDir(env)
   const profile = str(env.PARTICLE_PROFILE) ?? str(readJson(join(dir, 'profile.json'))?.name) ?? 'particle'
   if (!/^[\w.-]+$/.test(profile)) {
-    throw new SetupFlagError('SETUP_FLAG_SETTINGS', `"${profile}" is not a valid Particle CLI profile name.`, {exit: EXIT.CLOUD})
+    throw errors.badProfile(profile)
   }
   const configFile = join(dir, `${profile}.config.json`)
   const config = readJson(configFile) ?? {}

@@ -6,7 +6,8 @@ import type {Clock} from '../clock.js'
 import type {UsbBackend} from '../usb/backend.js'
 import {type FoundDevice, sameEnumeration} from '../usb/discovery.js'
 
-import {errors, SetupFlagError} from '../errors.js'
+import {errors} from '../errors.js'
+import {DFU_BY_HAND} from '../instructions.js'
 import {waitForDevice, WaitTimeout} from '../usb/wait.js'
 
 export interface RebootWait {
@@ -30,14 +31,14 @@ export async function waitForReturn(old: FoundDevice, mode: 'dfu' | 'normal', w:
   } catch (error) {
     if (error instanceof WaitTimeout) {
       return Promise.reject(
-        new SetupFlagError('SETUP_FLAG_NO_RETURN', `Device ${old.id} did not come back ${what} within ${Math.round(w.timeoutMs / 1000)} s.`, {
-          exit: errors.timeout('').exit,
-          suggestions: [
-            mode === 'dfu'
-              ? 'Put it in DFU mode by hand: hold MODE, tap RESET, release MODE when the LED blinks yellow; then run the command again.'
-              : 'Check the cable, tap RESET, and run the command again.',
-          ],
-        }),
+        errors.noReturn(
+          old.id,
+          what,
+          w.timeoutMs,
+          mode === 'dfu'
+            ? DFU_BY_HAND
+            : 'Check the cable, tap RESET, and run the command again.',
+        ),
       )
     }
     throw error

@@ -4,7 +4,7 @@
  */
 import type {Cloud} from '../cloud/cloud.js'
 
-import {errors, EXIT, SetupFlagError} from '../errors.js'
+import {errors} from '../errors.js'
 import {type UsbBackend} from '../usb/backend.js'
 import {DEVICE_ID_PATTERN, findParticleDevices, type FoundDevice} from '../usb/discovery.js'
 
@@ -38,10 +38,7 @@ export async function resolveDeviceArgs(args: DeviceArg[], cloud: Cloud): Promis
   if (names.length === 0) return resolved
   if (!cloud.settings.accessToken) throw errors.notLoggedIn(names[0])
   if (cloud.settings.offline) {
-    throw new SetupFlagError('SETUP_FLAG_OFFLINE', `"${names[0]}" is a device name, and names need the Particle Cloud, which --offline turns off.`, {
-      exit: EXIT.USAGE,
-      suggestions: ['Use the device ID instead, or drop --offline.'],
-    })
+    throw errors.offline(`"${names[0]}" is a device name, and names need the Particle Cloud`, ['Use the device ID instead, or drop --offline.'])
   }
   if (names.length === 1) {
     resolved.set(names[0], (await cloud.device(names[0])).id)

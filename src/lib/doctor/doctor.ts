@@ -13,19 +13,20 @@ import type {Cloud, CloudDevice} from '../cloud/cloud.js'
 import type {Prompter} from '../prompts.js'
 
 import {openDevice} from '../device/particle-device.js'
-import {platformById} from '../device/platforms.js'
+import {platformById} from '../particle/platforms.js'
 import {waitForReturn} from '../device/reboot.js'
 import {type DeviceArg, resolveDeviceArgs} from '../device/select.js'
 import {platforms as constantsPlatforms} from '@particle/device-constants'
 
-import {errors, EXIT, isCancellation, isSetupFlagError, SetupFlagError, UDEV_RULE} from '../errors.js'
+import {type ErrorJson, errors, hasCode, EXIT, isCancellation, isSetupFlagError, SetupFlagError} from '../errors.js'
+import {udevInstallCommand} from '../instructions.js'
 import {RequestPendingTimeout} from '../protocol/control-request.js'
 import {interruptible, WAIT_ONLINE_DEFAULT_S, waitUntilOnline} from '../fleet/rescue.js'
 import {DCT_CAVEAT, setByFirmware} from '../setup-flag/firmware.js'
 import {flagApplies, platformReason} from '../setup-flag/policy.js'
 import {applyCloud, type FlagReport, readSetupFlag} from '../setup-flag/read.js'
 import {leaveDfu, rebootTimeoutMs, setSetupFlag, type SetReport} from '../setup-flag/write.js'
-import {pickerLabels} from '../render.js'
+import {byteText, pickerLabels} from '../render.js'
 import {type UsbBackend} from '../usb/backend.js'
 import {describeFound, findParticleDevices, type FoundDevice} from '../usb/discovery.js'
 import {waitForDevice, WaitTimeout} from '../usb/wait.js'
@@ -98,26 +99,27 @@ export interface DoctorReport {
   cause: Cause | null
   device: FlagReport | null
   /** Everything done to the device, in words: what was wrong, what was done, what to do next time. */
-  error?: {code: string; exit: number; message: string; suggestions: string[]}
+  error?: ErrorJson
   outcome: Outcome
   steps: DoctorStep[]
   summary: string[]
   write?: Pick<SetReport, 'after' | 'before' | 'changed' | 'method'>
 }
 
+/** The states in the order of the flow in the header (each is a method of the same name, in the same order). */
 type State =
-  | 'confirm'
-  | 'diagnose'
-  | 'done'
   | 'find'
-  | 'fix'
-  | 'fixByDfu'
-  | 'fixBySafeModeButtons'
-  | 'fixBySafeModeRequest'
-  | 'identify'
-  | 'leaveDfu'
-  | 'permissions'
   | 'remote'
+  | 'identify'
+  | 'permissions'
+  | 'diagnose'
+  | 'fix'
+  | 'fixBySafeModeRequest'
+  | 'fixBySafeModeButtons'
+  | 'fixByDfu'
+  | 'leaveDfu'
+  | 'confirm'
+  | 'done'
 
 const SAFE_MODE_STEPS =
   'Put the device in Safe Mode: hold down MODE and RESET, release RESET, and release MODE when the LED blinks magenta. It then breathes magenta.'
@@ -131,6 +133,8 @@ export class Doctor {
   private restarted = false
   private permissionTries = 0
   private found?: FoundDevice
+  /** The device named on the command line when it is not on USB (the remote state's subject). */
+  private remoteId?: string
   private readonly report: DoctorReport = {cause: null, device: null, outcome: 'failed', steps: [], summary: []}
 
   constructor(private readonly o: DoctorOptions) {}
@@ -150,7 +154,7 @@ export class Doctor {
       }
       const e = isSetupFlagError(error)
         ? error
-        : new SetupFlagError('SETUP_FLAG_UNEXPECTED', `Unexpected error: ${(error as Error)?.message ?? error}`, {exit: EXIT.UNEXPECTED})
+        : errors.unexpected(String((error as Error)?.message ?? error))
       this.report.outcome = 'failed'
       this.report.error = e.toJSON()
       this.step('stopped', 'failed', e.message)
@@ -163,41 +167,205 @@ export class Doctor {
 
   // ---- states ----
 
-  /** Confirm: the device is back and not in Listening Mode (request 72). */
-  private async confirm(): Promise<State> {
-    const found = await this.current()
-    let listening: boolean | undefined
-    const dev = await openDevice(found, this.o.clock)
-    this.o.person.waiting(`Checking whether the device listens (${this.perRequest()})`)
-    try {
-      await dev.resetPending()
-      listening = await dev.isListening({timeoutMs: this.o.timeoutMs})
-    } catch (error) {
-      if (!(error instanceof RequestPendingTimeout) && !isSetupFlagError(error)) throw error
-    } finally {
-      this.o.person.waiting(undefined)
-      await dev.close()
+  /** Find the device: the one named, the only one, the one the person picks, or wait for one. */
+  private async find(): Promise<State> {
+    const arg = this.o.device
+    if (arg) {
+      let id = arg.id
+      if (!id) {
+        if (!this.o.cloud) throw errors.notLoggedIn(arg.arg)
+        id = (await resolveDeviceArgs([arg], this.o.cloud)).get(arg.name!)!
+      }
+      const onUsb = (await findParticleDevices(this.o.backend)).find((d) => d.id === id)
+      if (onUsb) {
+        this.found = onUsb
+        this.step('find', 'done', `Found ${describeFound(onUsb)} on USB.`)
+        return 'identify'
+      }
+      this.remoteId = id
+      return 'remote'
     }
-    const device = this.report.device
-    if (device && listening !== undefined) device.mode = listening ? 'listening' : 'normal' // the last known state
-    const restarted = this.restarted ? 'The device restarted and' : 'The device was not restarted; it'
-    if (listening === undefined) {
-      this.step('confirm', 'info', `The flag is verified; ${this.restarted ? 'the device restarted, but ' : ''}its application does not answer USB requests, so its mode cannot be checked.`)
-    } else if (listening) {
-      this.step('confirm', 'failed', `${restarted} is still in Listening Mode.`)
+
+    const all = await findParticleDevices(this.o.backend)
+    if (all.length === 1) {
+      this.found = all[0]
+      this.step('find', 'done', `Found ${describeFound(all[0])} on USB.`)
+      return 'identify'
+    }
+    if (all.length > 1) {
+      if (!this.o.person.prompter) throw errors.multipleDevices(all.map((d) => describeFound(d)))
+      const labels = await pickerLabels(all, this.o.clock, this.o.timeoutMs)
+      const id = await this.o.person.prompter.select(
+        'Several Particle devices are connected. Which one blinks dark blue?',
+        all.map((d) => ({name: labels.get(d.id)!, value: d.id})),
+      )
+      this.found = all.find((d) => d.id === id)!
+      this.step('find', 'done', `Chose ${describeFound(this.found)}.`)
+      return 'identify'
+    }
+    this.o.person.instruct('connect', 'No Particle device is connected. Connect it to this computer with a USB data cable (some cables only carry power). Waiting for it...')
+    this.found = await this.waitFor((d) => Boolean(d), 'connected')
+    this.step('find', 'done', `${describeFound(this.found)} was connected.`)
+    return 'identify'
+  }
+
+  /** The device named is not on USB: wait for it, or fix it over the air. */
+  private async remote(): Promise<State> {
+    const id = this.remoteId!
+    const cloudDevice = this.o.cloud?.usable ? await this.o.cloud.device(id).catch(() => undefined) : undefined
+    this.step('find', 'info', `Device ${cloudDevice?.name ?? id} is not connected over USB.`)
+    const choice = await this.remoteChoice(cloudDevice, id)
+    if (choice === 'remote' || choice === 'field') return this.fixOverTheAir(cloudDevice!, id, choice)
+    if (cloudDevice && !cloudDevice.online && !cloudDevice.connected) {
+      this.o.person.say(`In the field? particle-setup-flag set ${cloudDevice.name ?? id} --method firmware --wait-online flashes it the moment someone on site brings it online.`)
+    }
+    this.o.person.instruct('connect', `Connect ${cloudDevice?.name ?? id} to this computer with a USB data cable. Waiting for it...`)
+    this.found = await this.waitFor((d) => d.id === id, 'connected')
+    this.step('find', 'done', `${describeFound(this.found)} was connected.`)
+    return 'identify'
+  }
+
+  /** Over USB, remotely (online), or in the field (offline): asked when there is someone to ask. */
+  private async remoteChoice(cloudDevice: CloudDevice | undefined, id: string): Promise<'field' | 'remote' | 'usb'> {
+    if (cloudDevice && !cloudDevice.online && !cloudDevice.connected && this.o.person.prompter) {
+      // Offline and not on USB: someone next to it can start it in Safe Mode, and it is flashed when it connects.
+      return this.o.person.prompter.select(`${cloudDevice.name ?? id} is offline. How do you want to fix it?`, [
+        {description: 'Connect it to this computer with a USB cable', name: 'Over USB (plug it in now)', value: 'usb'},
+        {description: 'Someone next to it starts it in Safe Mode; it is flashed over the air the moment it connects', name: 'In the field, the moment it comes online', value: 'field'},
+      ])
+    }
+    if (cloudDevice && (cloudDevice.online || cloudDevice.connected)) {
+      if (!this.o.person.prompter) return 'remote'
+      return this.o.person.prompter.select(`${cloudDevice.name ?? id} is online in the cloud. How do you want to fix it?`, [
+        {description: 'Connect it to this computer with a USB cable', name: 'Over USB (plug it in now)', value: 'usb'},
+        {description: 'Flash a small preparatory firmware over the air, then your production firmware back', name: 'Remotely, with the preparatory firmware', value: 'remote'},
+      ])
+    }
+    return 'usb'
+  }
+
+  /** The firmware method, now (online) or the moment it comes online (field). */
+  private async fixOverTheAir(cloudDevice: CloudDevice, id: string, choice: 'field' | 'remote'): Promise<State> {
+    this.report.outcome = 'nothing-to-fix'
+    this.report.cause = null
+    const platform = cloudDevice?.platform_id === undefined ? undefined : platformById(cloudDevice.platform_id)
+    const applies = platform ? flagApplies(platform, {version: cloudDevice?.system_firmware_version}) : undefined
+    if (applies && applies.applies === false) {
+      this.report.cause = 'not-applicable'
       this.report.outcome = 'not-the-flag'
-      this.report.summary.push('The setup-done flag is now set, but the device still listens, so something else keeps it there:', ...otherCauses(this.report.device!))
+      this.report.summary.push(applies.reason)
       return 'done'
-    } else {
-      this.step('confirm', 'done', `${restarted} is not in Listening Mode.`)
     }
+    const name = cloudDevice.name ?? id
+    this.step('remote', 'info', 'The remote fix flashes a preparatory firmware, waits for it to report the flag, and then needs your production firmware back.')
+    const later = `Fix it over the air later: particle-setup-flag set ${name} --method firmware --restore <your-production-firmware.bin>`
+    if (!(await this.consent(`${DCT_CAVEAT}\nFlash the preparatory firmware to ${name} now?`, false))) {
+      this.report.outcome = 'cancelled'
+      this.report.error = errors.declined(['Nothing was flashed.', later]).toJSON()
+      this.report.summary.push('Nothing was flashed.', later)
+      return 'done'
+    }
+    this.o.person.waiting(`Compiling and flashing the preparatory firmware to ${name}`)
+    const r = await setByFirmware(cloudDevice, {
+      clock: this.o.clock,
+      cloud: this.o.cloud!,
+      confirm: async () => true, // consent was given above
+      done: true,
+      dryRun: false,
+      force: false,
+      onWaiting: (what) => this.o.person.waiting(`${what} (up to ${seconds(this.o.waitMs)})`),
+      waitMs: this.o.waitMs,
+      waitOnline: choice === 'field' ? () => this.waitInTheField(cloudDevice, name) : undefined,
+    })
+    this.o.person.waiting(undefined)
+    this.report.device = r
+    if (r.error) throw toError(r)
+    this.report.cause = 'setup-flag'
+    this.report.write = {after: r.after, before: r.before, changed: r.changed, method: r.method}
+    this.step('write-firmware', 'done', `The preparatory firmware set the flag and reported ${byteText(r.after)}.`)
     this.report.outcome = 'fixed'
     this.report.summary.push(
-      `What was wrong: the setup-done flag of this ${this.report.device!.platformName} was not set, so Device OS ${this.report.device!.deviceOsVersion ?? ''} sent it to Listening Mode (blinking dark blue) at every boot.`.replace(' ,', ','),
-      `What was done: the flag was written (${hex(this.report.write?.before ?? null)} → ${hex(this.report.write?.after ?? null)}) by ${this.report.write?.method === 'dfu' ? 'DFU' : 'a USB control request'} and read back.${this.restarted ? '' : ' The device was not restarted: its next restart runs the boot check with the flag set.'}`,
-      'If it happens again: on Device OS below 4.0, a full settings reset (holding MODE through a reset until the LED blinks white) wipes the configuration flash and unsets the flag, and Particle\'s guide says clearing credentials does too; run this doctor again. Upgrading to Device OS 4.0 or later removes the flag for good.',
+      `What was done: a preparatory firmware, compiled for ${r.platformName} on Device OS ${r.deviceOsVersion}, was flashed over the air, set the flag and reported it back.`,
+      `Now flash your production firmware back (the device runs only the preparatory firmware until then): particle flash ${name} <your-production-firmware.bin>`,
     )
     return 'done'
+  }
+
+  /** Wait for someone on site to bring the device online (the field-rescue card says how). */
+  private waitInTheField(cloudDevice: CloudDevice, name: string): Promise<string> {
+    let announced = false
+    return interruptible((signal) =>
+      waitUntilOnline({
+        clock: this.o.clock,
+        cloud: this.o.cloud!,
+        device: cloudDevice,
+        onCard: (card) => this.o.person.instruct('field-rescue', card),
+        onProgress: (left) => {
+          // One spinner line for the whole wait (the person interface has no status updates).
+          if (left === undefined) this.o.person.waiting(undefined)
+          else if (!announced) this.o.person.waiting(`Waiting for ${name} to come online (at most ${WAIT_ONLINE_DEFAULT_S / 60} minutes)`)
+          announced = true
+        },
+        signal,
+        waitMs: WAIT_ONLINE_DEFAULT_S * 1000,
+      }),
+    )
+  }
+
+  /** Identify: platform, mode, LED, Device OS version and its source, and the flag. */
+  private async identify(): Promise<State> {
+    const found = this.found!
+    this.o.person.waiting(`Reading ${found.id} (${this.perRequest()})`)
+    const report = await readSetupFlag(found, {clock: this.o.clock, timeoutMs: this.o.timeoutMs})
+    const known = this.o.cloud ? await this.o.cloud.tryDevices([found.id]) : new Map<string, CloudDevice>()
+    applyCloud(report, known.get(found.id))
+    this.o.person.waiting(undefined)
+    this.report.device = report
+    if (report.error && hasCode(report.error, 'SETUP_FLAG_DEVICE_ERROR', 'SETUP_FLAG_PROTOCOL', 'SETUP_FLAG_USB_STALL') && found.mode !== 'dfu') {
+      // The firmware refuses or garbles control requests: the bootloader does not depend on it.
+      this.step('identify', 'failed', `${report.platformName}: ${report.error.message}`)
+      this.report.cause = 'unknown'
+      return 'fixByDfu'
+    }
+    if (report.error?.code === 'SETUP_FLAG_USB_ACCESS' && this.o.udev) return 'permissions'
+    if (report.error && report.error.code !== 'SETUP_FLAG_NOT_RESPONDING') throw toError(report)
+    const version = report.deviceOsVersion ? `Device OS ${report.deviceOsVersion} (from ${report.deviceOsVersionSource === 'usb' ? 'the device' : report.deviceOsVersionSource === 'dfu' ? 'its firmware header' : 'the cloud'})` : 'Device OS version unknown'
+    this.step('identify', 'done', `${report.name ? `${report.name}, ` : ''}${report.platformName}, ${modeText(report.mode)}, LED ${ledText(report.mode)}; ${version}.`)
+    return 'diagnose'
+  }
+
+  /**
+   * Linux without the udev rule: this user may not open the device. Offer to install the rule (only when this
+   * process may write it, i.e. as root, and only with consent), or print the exact command that needs root;
+   * never run sudo. Then the device must be replugged for the rule to apply.
+   */
+  private async permissions(): Promise<State> {
+    const udev = this.o.udev!
+    const found = this.found!
+    if (++this.permissionTries > MAX_PERMISSION_TRIES) throw toError(this.report.device!)
+    this.step('identify', 'failed', 'This user may not open the device: USB permission denied (the udev rule for Particle devices is missing).')
+    const plan = planRule(udev.rulesFile)
+    if (plan.installed) {
+      this.step('permissions', 'info', `The rule is already in ${plan.file}; it applies once the device is plugged in again.`)
+    } else if (udev.canWrite) {
+      // Show exactly what changes (existing lines are kept; theirs are never edited) before asking.
+      this.o.person.say(`The udev rule for Particle devices (vendor 2b04) would be added${plan.before === '' ? '' : `; the lines already in ${plan.file} stay as they are`}:\n${plan.diff}`)
+      if (await this.consent(`Install the udev rule for Particle devices (vendor 2b04) in ${plan.file}?`)) {
+        applyRule(plan)
+        this.step('permissions', 'done', `Installed the udev rule at ${plan.file}.`)
+      } else {
+        this.step('permissions', 'skipped', `The udev rule was not installed (${plan.file} left as it was).`)
+      }
+    } else {
+      this.step('permissions', 'info', `Needs root: ${udevInstallCommand(plan.file)}`)
+      this.o.person.instruct(
+        'run-command',
+        `Install the udev rule (this needs root; the doctor never runs sudo itself):\n\n    ${udevInstallCommand(plan.file)}\n\n(\`tee -a\` adds the line and removes nothing; \`particle usb configure\` from the official CLI installs its own rules instead.)`,
+      )
+    }
+    this.o.person.instruct('replug', 'Now unplug the device and plug it in again.')
+    this.found = await this.waitForNew(found, found.mode === 'dfu' ? 'dfu' : 'normal', 'plugged in again')
+    return 'identify'
   }
 
   /** Diagnose from what was read. */
@@ -242,52 +410,7 @@ export class Doctor {
       this.step('diagnose', 'info', 'The device firmware does not answer USB requests, so the flag cannot be read as it runs.')
       return 'fix'
     }
-    throw new SetupFlagError(r.error?.code ?? 'SETUP_FLAG_UNKNOWN', r.reason ?? 'The flag could not be read.', {
-      exit: (r.error?.exit as never) ?? EXIT.DEVICE,
-      suggestions: r.error?.suggestions ?? [],
-    })
-  }
-
-  /** Find the device: the one named, the only one, the one the person picks, or wait for one. */
-  private async find(): Promise<State> {
-    const arg = this.o.device
-    if (arg) {
-      let id = arg.id
-      if (!id) {
-        if (!this.o.cloud) throw errors.notLoggedIn(arg.arg)
-        id = (await resolveDeviceArgs([arg], this.o.cloud)).get(arg.name!)!
-      }
-      const onUsb = (await findParticleDevices(this.o.backend)).find((d) => d.id === id)
-      if (onUsb) {
-        this.found = onUsb
-        this.step('find', 'done', `Found ${describeFound(onUsb)} on USB.`)
-        return 'identify'
-      }
-      this.remoteId = id
-      return 'remote'
-    }
-
-    const all = await findParticleDevices(this.o.backend)
-    if (all.length === 1) {
-      this.found = all[0]
-      this.step('find', 'done', `Found ${describeFound(all[0])} on USB.`)
-      return 'identify'
-    }
-    if (all.length > 1) {
-      if (!this.o.person.prompter) throw errors.multipleDevices(all.map((d) => describeFound(d)))
-      const labels = await pickerLabels(all, this.o.clock, this.o.timeoutMs)
-      const id = await this.o.person.prompter.select(
-        'Several Particle devices are connected. Which one blinks dark blue?',
-        all.map((d) => ({name: labels.get(d.id)!, value: d.id})),
-      )
-      this.found = all.find((d) => d.id === id)!
-      this.step('find', 'done', `Chose ${describeFound(this.found)}.`)
-      return 'identify'
-    }
-    this.o.person.instruct('connect', 'No Particle device is connected. Connect it to this computer with a USB data cable (some cables only carry power). Waiting for it...')
-    this.found = await this.waitFor((d) => Boolean(d), 'connected')
-    this.step('find', 'done', `${describeFound(this.found)} was connected.`)
-    return 'identify'
+    throw errors.fromJson({...r.error, message: r.reason ?? 'The flag could not be read.'}, {exit: EXIT.DEVICE, message: 'The flag could not be read.'})
   }
 
   /** Fix, with consent: a control request first (set retries via Safe Mode itself), DFU when that fails. */
@@ -310,9 +433,66 @@ export class Doctor {
       this.step('write-usb', 'failed', 'The device firmware does not answer, not even the request to restart in Safe Mode.')
       return 'fixBySafeModeButtons'
     }
-    if (['SETUP_FLAG_DISCONNECTED', 'SETUP_FLAG_USB_ACCESS', 'SETUP_FLAG_PROTECTED'].includes(r.error.code)) throw toError(r)
+    if (hasCode(r.error, 'SETUP_FLAG_DISCONNECTED', 'SETUP_FLAG_USB_ACCESS', 'SETUP_FLAG_PROTECTED')) throw toError(r)
     this.step('write-usb', 'failed', r.error.message)
     return 'fixByDfu'
+  }
+
+  /** The firmware does not answer: the person puts the device in Safe Mode, where the application does not run. */
+  /**
+   * Safe Mode by USB first: request 60. Its INIT also aborts a connection attempt that holds the system thread
+   * (from 1.3.1-rc.1, docs/protocol.md), so a device stuck connecting restarts in Safe Mode with no buttons; an
+   * application that blocks the system thread leaves it pending, and the person presses the buttons. A 60 that
+   * timed out may still run later: the buttons restart the device into Safe Mode either way, so nothing is sent
+   * on top of it.
+   */
+  private async fixBySafeModeRequest(): Promise<State> {
+    const found = this.found!
+    this.o.person.waiting(`Asking the device to restart in Safe Mode (request 60; ${this.perRequest()})`)
+    const dev = await openDevice(found, this.o.clock)
+    let taken = true
+    try {
+      await dev.resetPending()
+      await dev.enterSafeMode({timeoutMs: this.o.timeoutMs})
+    } catch (error) {
+      if (!(error instanceof RequestPendingTimeout)) throw error
+      taken = false
+    } finally {
+      await dev.close()
+    }
+    this.o.person.waiting(undefined)
+    if (!taken) {
+      this.step('safe-mode', 'failed', 'The firmware did not carry out the request to restart in Safe Mode (60): its application keeps the system busy.')
+      return 'fixBySafeModeButtons'
+    }
+    return this.inSafeMode(await this.waitForNew(found, 'normal', 'in Safe Mode', false))
+  }
+
+  /** The firmware does not answer: the person puts the device in Safe Mode, where the application does not run. */
+  private async fixBySafeModeButtons(): Promise<State> {
+    const found = this.found!
+    if (++this.buttonTries > MAX_BUTTON_TRIES) {
+      throw errors.notResponding('The device still does not answer USB requests after restarting.', DFU_STEPS + ' Then run `particle-setup-flag set`.')
+    }
+    this.o.person.instruct('safe-mode-buttons', SAFE_MODE_STEPS)
+    return this.inSafeMode(await this.waitForNew(found, 'normal', 'in Safe Mode (breathing magenta)'))
+  }
+
+  /** The device is back in Safe Mode (by request 60 or the buttons): read, set if needed, restart it. */
+  private async inSafeMode(back: FoundDevice): Promise<State> {
+    this.found = back
+    this.step('safe-mode', 'done', 'The device restarted in Safe Mode.')
+    this.o.person.waiting(`Setting the flag (${this.perRequest()})`)
+    const r = await this.set(back, 'usb')
+    if (r.error?.code === 'SETUP_FLAG_NOT_RESPONDING') {
+      this.o.person.say('The device still does not answer: it does not seem to be in Safe Mode (the LED should breathe magenta). Once more:')
+      return 'fixBySafeModeButtons'
+    }
+    if (r.error) throw toError(r)
+    this.recordWrite(r, 'write-safe-mode')
+    // Leave Safe Mode: restart into the application (the boot check now finds the flag set).
+    await this.restart(back, 'Restarted the device to leave Safe Mode (request 40).')
+    return this.afterSet(r) ?? 'confirm'
   }
 
   /** DFU: request 50 when the device answers, else the buttons; then write, verify and restart. */
@@ -357,220 +537,44 @@ export class Doctor {
     return 'identify'
   }
 
-  /** The firmware does not answer: the person puts the device in Safe Mode, where the application does not run. */
-  private async fixBySafeModeButtons(): Promise<State> {
-    const found = this.found!
-    if (++this.buttonTries > MAX_BUTTON_TRIES) {
-      throw new SetupFlagError('SETUP_FLAG_NOT_RESPONDING', 'The device still does not answer USB requests after restarting.', {
-        exit: EXIT.DEVICE,
-        suggestions: [DFU_STEPS + ' Then run `particle-setup-flag set`.'],
-      })
-    }
-    this.o.person.instruct('safe-mode-buttons', SAFE_MODE_STEPS)
-    return this.inSafeMode(await this.waitForNew(found, 'normal', 'in Safe Mode (breathing magenta)'))
-  }
-
-  /**
-   * Safe Mode by USB first: request 60. Its INIT also aborts a connection attempt that holds the system thread
-   * (from 1.3.1-rc.1, docs/protocol.md), so a device stuck connecting restarts in Safe Mode with no buttons; an
-   * application that blocks the system thread leaves it pending, and the person presses the buttons. A 60 that
-   * timed out may still run later: the buttons restart the device into Safe Mode either way, so nothing is sent
-   * on top of it.
-   */
-  private async fixBySafeModeRequest(): Promise<State> {
-    const found = this.found!
-    this.o.person.waiting(`Asking the device to restart in Safe Mode (request 60; ${this.perRequest()})`)
+  /** Confirm: the device is back and not in Listening Mode (request 72). */
+  private async confirm(): Promise<State> {
+    const found = await this.current()
+    let listening: boolean | undefined
     const dev = await openDevice(found, this.o.clock)
-    let taken = true
+    this.o.person.waiting(`Checking whether the device listens (${this.perRequest()})`)
     try {
       await dev.resetPending()
-      await dev.enterSafeMode({timeoutMs: this.o.timeoutMs})
+      listening = await dev.isListening({timeoutMs: this.o.timeoutMs})
     } catch (error) {
-      if (!(error instanceof RequestPendingTimeout)) throw error
-      taken = false
+      if (!(error instanceof RequestPendingTimeout) && !isSetupFlagError(error)) throw error
     } finally {
+      this.o.person.waiting(undefined)
       await dev.close()
     }
-    this.o.person.waiting(undefined)
-    if (!taken) {
-      this.step('safe-mode', 'failed', 'The firmware did not carry out the request to restart in Safe Mode (60): its application keeps the system busy.')
-      return 'fixBySafeModeButtons'
-    }
-    return this.inSafeMode(await this.waitForNew(found, 'normal', 'in Safe Mode', false))
-  }
-
-  /** The device is back in Safe Mode (by request 60 or the buttons): read, set if needed, restart it. */
-  private async inSafeMode(back: FoundDevice): Promise<State> {
-    this.found = back
-    this.step('safe-mode', 'done', 'The device restarted in Safe Mode.')
-    this.o.person.waiting(`Setting the flag (${this.perRequest()})`)
-    const r = await this.set(back, 'usb')
-    if (r.error?.code === 'SETUP_FLAG_NOT_RESPONDING') {
-      this.o.person.say('The device still does not answer: it does not seem to be in Safe Mode (the LED should breathe magenta). Once more:')
-      return 'fixBySafeModeButtons'
-    }
-    if (r.error) throw toError(r)
-    this.recordWrite(r, 'write-safe-mode')
-    // Leave Safe Mode: restart into the application (the boot check now finds the flag set).
-    await this.restart(back, 'Restarted the device to leave Safe Mode (request 40).')
-    return this.afterSet(r) ?? 'confirm'
-  }
-
-  /** Identify: platform, mode, LED, Device OS version and its source, and the flag. */
-  private async identify(): Promise<State> {
-    const found = this.found!
-    this.o.person.waiting(`Reading ${found.id} (${this.perRequest()})`)
-    const report = await readSetupFlag(found, {clock: this.o.clock, timeoutMs: this.o.timeoutMs})
-    const known = this.o.cloud ? await this.o.cloud.tryDevices([found.id]) : new Map<string, CloudDevice>()
-    applyCloud(report, known.get(found.id))
-    this.o.person.waiting(undefined)
-    this.report.device = report
-    if (report.error && ['SETUP_FLAG_DEVICE_ERROR', 'SETUP_FLAG_PROTOCOL', 'SETUP_FLAG_USB_STALL'].includes(report.error.code) && found.mode !== 'dfu') {
-      // The firmware refuses or garbles control requests: the bootloader does not depend on it.
-      this.step('identify', 'failed', `${report.platformName}: ${report.error.message}`)
-      this.report.cause = 'unknown'
-      return 'fixByDfu'
-    }
-    if (report.error?.code === 'SETUP_FLAG_USB_ACCESS' && this.o.udev) return 'permissions'
-    if (report.error && report.error.code !== 'SETUP_FLAG_NOT_RESPONDING') throw toError(report)
-    const version = report.deviceOsVersion ? `Device OS ${report.deviceOsVersion} (from ${report.deviceOsVersionSource === 'usb' ? 'the device' : report.deviceOsVersionSource === 'dfu' ? 'its firmware header' : 'the cloud'})` : 'Device OS version unknown'
-    this.step('identify', 'done', `${report.name ? `${report.name}, ` : ''}${report.platformName}, ${modeText(report.mode)}, LED ${ledText(report.mode)}; ${version}.`)
-    return 'diagnose'
-  }
-
-  /**
-   * Linux without the udev rule: this user may not open the device. Offer to install the rule (only when this
-   * process may write it, i.e. as root, and only with consent), or print the exact command that needs root;
-   * never run sudo. Then the device must be replugged for the rule to apply.
-   */
-  private async permissions(): Promise<State> {
-    const udev = this.o.udev!
-    const found = this.found!
-    if (++this.permissionTries > MAX_PERMISSION_TRIES) throw toError(this.report.device!)
-    this.step('identify', 'failed', 'This user may not open the device: USB permission denied (the udev rule for Particle devices is missing).')
-    const plan = planRule(udev.rulesFile)
-    if (plan.installed) {
-      this.step('permissions', 'info', `The rule is already in ${plan.file}; it applies once the device is plugged in again.`)
-    } else if (udev.canWrite) {
-      // Show exactly what changes (existing lines are kept; theirs are never edited) before asking.
-      this.o.person.say(`The udev rule for Particle devices (vendor 2b04) would be added${plan.before === '' ? '' : `; the lines already in ${plan.file} stay as they are`}:\n${plan.diff}`)
-      if (await this.consent(`Install the udev rule for Particle devices (vendor 2b04) in ${plan.file}?`)) {
-        applyRule(plan)
-        this.step('permissions', 'done', `Installed the udev rule at ${plan.file}.`)
-      } else {
-        this.step('permissions', 'skipped', `The udev rule was not installed (${plan.file} left as it was).`)
-      }
-    } else {
-      this.step('permissions', 'info', `Needs root: echo '${UDEV_RULE}' | sudo tee -a ${plan.file} && sudo udevadm control --reload-rules`)
-      this.o.person.instruct(
-        'run-command',
-        `Install the udev rule (this needs root; the doctor never runs sudo itself):\n\n    echo '${UDEV_RULE}' | sudo tee -a ${plan.file} && sudo udevadm control --reload-rules\n\n(\`tee -a\` adds the line and removes nothing; \`particle usb configure\` from the official CLI installs its own rules instead.)`,
-      )
-    }
-    this.o.person.instruct('replug', 'Now unplug the device and plug it in again.')
-    this.found = await this.waitForNew(found, found.mode === 'dfu' ? 'dfu' : 'normal', 'plugged in again')
-    return 'identify'
-  }
-
-  /** The device named is not on USB: wait for it, or fix it over the air. */
-  private async remote(): Promise<State> {
-    const id = this.remoteId!
-    const cloudDevice = this.o.cloud?.usable ? await this.o.cloud.device(id).catch(() => undefined) : undefined
-    this.step('find', 'info', `Device ${cloudDevice?.name ?? id} is not connected over USB.`)
-    let choice: 'field' | 'remote' | 'usb' = 'usb'
-    if (cloudDevice && !cloudDevice.online && !cloudDevice.connected && this.o.person.prompter) {
-      // Offline and not on USB: someone next to it can start it in Safe Mode, and it is flashed when it connects.
-      choice = await this.o.person.prompter.select(`${cloudDevice.name ?? id} is offline. How do you want to fix it?`, [
-        {description: 'Connect it to this computer with a USB cable', name: 'Over USB (plug it in now)', value: 'usb'},
-        {description: 'Someone next to it starts it in Safe Mode; it is flashed over the air the moment it connects', name: 'In the field, the moment it comes online', value: 'field'},
-      ])
-    } else if (cloudDevice && (cloudDevice.online || cloudDevice.connected)) {
-      if (this.o.person.prompter) {
-        choice = await this.o.person.prompter.select(`${cloudDevice.name ?? id} is online in the cloud. How do you want to fix it?`, [
-          {description: 'Connect it to this computer with a USB cable', name: 'Over USB (plug it in now)', value: 'usb'},
-          {description: 'Flash a small preparatory firmware over the air, then your production firmware back', name: 'Remotely, with the preparatory firmware', value: 'remote'},
-        ])
-      } else {
-        choice = 'remote'
-      }
-    }
-    if (choice === 'remote' || choice === 'field') {
-      this.report.outcome = 'nothing-to-fix'
-      this.report.cause = null
-      const platform = cloudDevice?.platform_id === undefined ? undefined : platformById(cloudDevice.platform_id)
-      const applies = platform ? flagApplies(platform, {version: cloudDevice?.system_firmware_version}) : undefined
-      if (applies && applies.applies === false) {
-        this.report.cause = 'not-applicable'
-        this.report.outcome = 'not-the-flag'
-        this.report.summary.push(applies.reason)
-        return 'done'
-      }
-      const name = cloudDevice!.name ?? id
-      this.step('remote', 'info', 'The remote fix flashes a preparatory firmware, waits for it to report the flag, and then needs your production firmware back.')
-      const later = `Fix it over the air later: particle-setup-flag set ${name} --method firmware --restore <your-production-firmware.bin>`
-      if (!(await this.consent(`${DCT_CAVEAT}\nFlash the preparatory firmware to ${name} now?`, false))) {
-        this.report.outcome = 'cancelled'
-        this.report.error = errors.declined(['Nothing was flashed.', later]).toJSON()
-        this.report.summary.push('Nothing was flashed.', later)
-        return 'done'
-      }
-      this.o.person.waiting(`Compiling and flashing the preparatory firmware to ${name}`)
-      let announced = false
-      const r = await setByFirmware(cloudDevice!, {
-        clock: this.o.clock,
-        cloud: this.o.cloud!,
-        confirm: async () => true, // consent was given above
-        done: true,
-        dryRun: false,
-        force: false,
-        onWaiting: (what) => this.o.person.waiting(`${what} (up to ${seconds(this.o.waitMs)})`),
-        waitMs: this.o.waitMs,
-        waitOnline:
-          choice === 'field'
-            ? () =>
-                interruptible((signal) =>
-                  waitUntilOnline({
-                    clock: this.o.clock,
-                    cloud: this.o.cloud!,
-                    device: cloudDevice!,
-                    onCard: (card) => this.o.person.instruct('field-rescue', card),
-                    onProgress: (left) => {
-                      // One spinner line for the whole wait (the person interface has no status updates).
-                      if (left === undefined) this.o.person.waiting(undefined)
-                      else if (!announced) this.o.person.waiting(`Waiting for ${name} to come online (at most ${WAIT_ONLINE_DEFAULT_S / 60} minutes)`)
-                      announced = true
-                    },
-                    signal,
-                    waitMs: WAIT_ONLINE_DEFAULT_S * 1000,
-                  }),
-                )
-            : undefined,
-      })
-      this.o.person.waiting(undefined)
-      this.report.device = r
-      if (r.error) throw toError(r)
-      this.report.cause = 'setup-flag'
-      this.report.write = {after: r.after, before: r.before, changed: r.changed, method: r.method}
-      this.step('write-firmware', 'done', `The preparatory firmware set the flag and reported ${hex(r.after)}.`)
-      this.report.outcome = 'fixed'
-      this.report.summary.push(
-        `What was done: a preparatory firmware, compiled for ${r.platformName} on Device OS ${r.deviceOsVersion}, was flashed over the air, set the flag and reported it back.`,
-        `Now flash your production firmware back (the device runs only the preparatory firmware until then): particle flash ${name} <your-production-firmware.bin>`,
-      )
+    const device = this.report.device
+    if (device && listening !== undefined) device.mode = listening ? 'listening' : 'normal' // the last known state
+    const restarted = this.restarted ? 'The device restarted and' : 'The device was not restarted; it'
+    if (listening === undefined) {
+      this.step('confirm', 'info', `The flag is verified; ${this.restarted ? 'the device restarted, but ' : ''}its application does not answer USB requests, so its mode cannot be checked.`)
+    } else if (listening) {
+      this.step('confirm', 'failed', `${restarted} is still in Listening Mode.`)
+      this.report.outcome = 'not-the-flag'
+      this.report.summary.push('The setup-done flag is now set, but the device still listens, so something else keeps it there:', ...otherCauses(this.report.device!))
       return 'done'
+    } else {
+      this.step('confirm', 'done', `${restarted} is not in Listening Mode.`)
     }
-    if (cloudDevice && !cloudDevice.online && !cloudDevice.connected) {
-      this.o.person.say(`In the field? particle-setup-flag set ${cloudDevice.name ?? id} --method firmware --wait-online flashes it the moment someone on site brings it online.`)
-    }
-    this.o.person.instruct('connect', `Connect ${cloudDevice?.name ?? id} to this computer with a USB data cable. Waiting for it...`)
-    this.found = await this.waitFor((d) => d.id === id, 'connected')
-    this.step('find', 'done', `${describeFound(this.found)} was connected.`)
-    return 'identify'
+    this.report.outcome = 'fixed'
+    this.report.summary.push(
+      `What was wrong: the setup-done flag of this ${this.report.device!.platformName} was not set, so Device OS ${this.report.device!.deviceOsVersion ?? ''} sent it to Listening Mode (blinking dark blue) at every boot.`.replace(' ,', ','),
+      `What was done: the flag was written (${byteText(this.report.write?.before ?? null)} → ${byteText(this.report.write?.after ?? null)}) by ${this.report.write?.method === 'dfu' ? 'DFU' : 'a USB control request'} and read back.${this.restarted ? '' : ' The device was not restarted: its next restart runs the boot check with the flag set.'}`,
+      'If it happens again: on Device OS below 4.0, a full settings reset (holding MODE through a reset until the LED blinks white) wipes the configuration flash and unsets the flag, and Particle\'s guide says clearing credentials does too; run this doctor again. Upgrading to Device OS 4.0 or later removes the flag for good.',
+    )
+    return 'done'
   }
 
   // ---- helpers ----
-
-  private remoteId?: string
 
   /** After a write over USB: restart the device so the boot check runs again, then confirm. */
   private async afterWrite(r: SetReport): Promise<State> {
@@ -626,7 +630,7 @@ export class Doctor {
     if (!w) return ['Nothing was written.']
     if (!w.changed) return ['Nothing was written: the flag already held the wanted value.']
     const restart = this.restarted ? 'the device was restarted.' : 'the device was not restarted.'
-    return [`The flag was written (${hex(w.before)} → ${hex(w.after)}) and read back; ${restart}`]
+    return [`The flag was written (${byteText(w.before)} → ${byteText(w.after)}) and read back; ${restart}`]
   }
 
   private async consent(question: string, defaultAnswer = true): Promise<boolean> {
@@ -658,7 +662,7 @@ export class Doctor {
 
   private recordWrite(r: SetReport, step: StepId): void {
     this.report.write = {after: r.after, before: r.before, changed: r.changed, method: r.method}
-    this.step(step, 'done', r.changed ? `Wrote the flag (${hex(r.before)} → ${hex(r.after)}) and read it back.` : 'The flag already held the wanted value.')
+    this.step(step, 'done', r.changed ? `Wrote the flag (${byteText(r.before)} → ${byteText(r.after)}) and read it back.` : 'The flag already held the wanted value.')
     if (this.report.device) Object.assign(this.report.device, {flag: r.flag, value: r.value})
   }
 
@@ -696,10 +700,7 @@ export class Doctor {
       return await waitForDevice(this.o.backend, match, {clock: this.o.clock, timeoutMs: this.o.waitMs})
     } catch (error) {
       if (error instanceof WaitTimeout) {
-        throw new SetupFlagError('SETUP_FLAG_NO_DEVICE', `No device was ${what} within ${Math.round(this.o.waitMs / 1000)} s.`, {
-          exit: EXIT.NO_DEVICE,
-          suggestions: ['Check the cable (a data cable, not a charging-only one) and run the doctor again.'],
-        })
+        throw errors.noDeviceInTime(what, this.o.waitMs)
       }
       throw error
     } finally {
@@ -716,10 +717,7 @@ export class Doctor {
       return await waitForReturn(old, mode, {backend: this.o.backend, clock: this.o.clock, timeoutMs: person ? this.o.waitMs : rebootTimeoutMs(this.o.timeoutMs)}, what)
     } catch (error) {
       if (person && isSetupFlagError(error) && error.code === 'SETUP_FLAG_NO_RETURN') {
-        throw new SetupFlagError(error.code, error.message, {
-          exit: error.exit,
-          suggestions: [mode === 'dfu' ? DFU_STEPS : SAFE_MODE_STEPS, 'Then run the doctor again.'],
-        })
+        throw errors.reworded(error, {suggestions: [mode === 'dfu' ? DFU_STEPS : SAFE_MODE_STEPS, 'Then run the doctor again.']})
       }
       throw error
     } finally {
@@ -732,13 +730,9 @@ function seconds(ms: number): string {
   return `${Math.round(ms / 1000)} s`
 }
 
-function hex(v: null | number): string {
-  return v === null ? 'not set' : `0x${v.toString(16).padStart(2, '0').toUpperCase()}`
-}
 
 function toError(r: FlagReport): SetupFlagError {
-  const e = r.error!
-  return new SetupFlagError(e.code, e.message, {exit: e.exit as never, suggestions: e.suggestions})
+  return errors.fromJson(r.error, {exit: EXIT.DEVICE, message: 'The flag could not be read.'})
 }
 
 function modeText(mode: FlagReport['mode']): string {

@@ -7,9 +7,9 @@
 import {chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 
-import {UDEV_RULE} from '../errors.js'
+import {UDEV_RULE, UDEV_RULES_DIR, UDEV_RULES_FILE} from '../instructions.js'
 
-export const RULES_FILE = '50-particle.rules'
+export const RULES_FILE = UDEV_RULES_FILE
 /** Our own file, used when 50-particle.rules exists without our rule (it belongs to the official CLI or a person). */
 export const OWN_RULES_FILE = '50-particle-setup-flag.rules'
 
@@ -33,7 +33,7 @@ export function udevTarget(backend: {kind: 'usb' | 'virtual'}, env: NodeJS.Proce
     return {canWrite: true, rulesFile: join(dir, RULES_FILE), virtual: true}
   }
   if (platform !== 'linux') return undefined
-  const dir = env.PARTICLE_UDEV_RULES_DIR || '/etc/udev/rules.d'
+  const dir = env.PARTICLE_UDEV_RULES_DIR || UDEV_RULES_DIR
   const isRoot = process.getuid?.() === 0
   return {canWrite: isRoot && existsSync(dir), rulesFile: join(dir, RULES_FILE)}
 }

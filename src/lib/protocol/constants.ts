@@ -1,8 +1,5 @@
 /** Wire constants of the Particle control-request protocol (docs/protocol.md §2) and DfuSe (§4). */
 
-export const BM_REQUEST_IN = 0xc0 // vendor, device recipient, device-to-host
-export const BM_REQUEST_OUT = 0x40 // vendor, device recipient, host-to-device
-
 /** Service requests (bRequest). */
 export const Service = {
   INIT: 0x01,
@@ -60,19 +57,8 @@ export const RequestType = {
   IS_DEVICE_SETUP_DONE: 74,
 } as const
 
-/** Device OS `system_error_t` values we act on. */
-export const Result = {
-  OK: 0,
-  UNKNOWN: -100,
-  BUSY: -110,
-  NOT_SUPPORTED: -120,
-  NOT_ALLOWED: -130,
-  CANCELLED: -140,
-  ABORTED: -150,
-  INVALID_STATE: -210,
-  BAD_DATA: -280,
-  PROTECTED: -1801,
-} as const
+/** Device OS result codes: the one table is in particle/results.ts. */
+export {Result} from '../particle/results.js'
 
 /** The setup-done byte in the DCT. */
 export const SETUP_DONE_OFFSET = 8134 // 0x1FC6

@@ -13,11 +13,6 @@ async function rawIn(io: UsbIo, index: number, what: string): Promise<string | u
   return ascii.decode(data).replace(/\0+$/, '')
 }
 
-/** The device ID as the device reports it (uppercase there), normalised to lowercase; undefined if refused. */
-export async function rawDeviceId(io: UsbIo): Promise<string | undefined> {
-  return (await rawIn(io, Raw.DEVICE_ID, 'the device ID request'))?.toLowerCase()
-}
-
 /** The Device OS version string, e.g. "3.3.1"; undefined if refused. */
 export async function rawSystemVersion(io: UsbIo): Promise<string | undefined> {
   return rawIn(io, Raw.SYSTEM_VERSION, 'the Device OS version request')

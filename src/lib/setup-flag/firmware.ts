@@ -5,15 +5,19 @@
  * The device then runs this application instead of the production one, which must be flashed back
  * (`--restore <firmware.bin>` does it).
  */
+import {existsSync, readFileSync, statSync} from 'node:fs'
+import {basename} from 'node:path'
+
 import type {Clock} from '../clock.js'
 
 import {type Cloud, type CloudDevice, type CloudEvent} from '../cloud/cloud.js'
-import {type Platform, platformById} from '../device/platforms.js'
-import {EXIT, SetupFlagError} from '../errors.js'
+import {type Platform, platformById} from '../particle/platforms.js'
+import {errors, SetupFlagError} from '../errors.js'
 import {SETUP_DONE, SETUP_DONE_OFFSET, SETUP_NOT_DONE} from '../protocol/constants.js'
 import {oneLine} from '../redact.js'
-import {flagApplies, interpretFlag} from './policy.js'
+import {type Applicability, flagApplies, interpretFlag} from './policy.js'
 import {withError} from './read.js'
+import {step} from './steps.js'
 import {type SetReport} from './write.js'
 
 export const RESULT_EVENT = 'setup-flag/result'
@@ -114,41 +118,42 @@ export async function setByFirmware(device: CloudDevice, opts: FirmwareOptions):
 }
 
 async function flashAndConfirm(device: CloudDevice, platform: Platform | undefined, report: SetReport, opts: FirmwareOptions): Promise<void> {
-  if (!platform) throw new SetupFlagError('SETUP_FLAG_UNKNOWN_PLATFORM', `Device ${device.id} has an unknown platform (${device.platform_id}).`, {exit: EXIT.CLOUD})
+  if (!platform) throw errors.unknownPlatform(device.id, device.platform_id)
   const version = device.system_firmware_version
   const applicability = flagApplies(platform, {version})
   if (applicability.applies === false && !opts.force) {
     Object.assign(report, interpretFlag(applicability, undefined))
-    report.steps.push('Nothing flashed: the flag does not apply here.')
+    step(report, {kind: 'flash-not-applicable'})
     return
   }
   // An unknown version is not "does not apply": nothing can be built for it, which is an error.
   if (!version) {
-    throw new SetupFlagError('SETUP_FLAG_NO_VERSION', `The cloud does not know which Device OS ${device.name ?? device.id} runs, so no firmware can be built for it.`, {
-      exit: EXIT.CLOUD,
-      suggestions: ['Let the device connect to the cloud once (it then reports its version), or fix it over USB.'],
-    })
+    throw errors.noVersion(device.name ?? device.id)
   }
   const wanted = opts.done ? SETUP_DONE : SETUP_NOT_DONE
   if (opts.dryRun) {
-    report.steps.push(`Would compile a preparatory firmware for ${platform.displayName} on Device OS ${version}, flash it over the air, and wait for the event ${RESULT_EVENT}.`)
+    step(report, {event: RESULT_EVENT, kind: 'would-flash', platform: platform.displayName, version})
     return
   }
   if (!device.connected && !device.online && !opts.waitOnline) {
-    throw new SetupFlagError('SETUP_FLAG_OFFLINE_DEVICE', `${device.name ?? device.id} is not online, so nothing can be flashed to it over the air.`, {
-      exit: EXIT.CLOUD,
-      suggestions: ['Have someone near the device get it online (Wi-Fi credentials or cellular), or fix it over USB with `particle-setup-flag set`.'],
-    })
+    throw errors.deviceOffline(device.name ?? device.id)
   }
   if (!(await opts.confirm(DCT_CAVEAT))) {
-    report.steps.push('Cancelled: nothing flashed.')
+    step(report, {kind: 'flash-cancelled'})
     return
   }
 
   const binary = await opts.cloud.compile({'setup_flag.cpp': preparatoryFirmware(wanted)}, platform.id, version)
-  report.steps.push(`Compiled the preparatory firmware for ${platform.displayName} on Device OS ${version} (${binary.length} bytes).`)
-  if (opts.waitOnline) report.steps.push(await opts.waitOnline())
+  step(report, {bytes: binary.length, kind: 'compiled', platform: platform.displayName, version})
+  if (opts.waitOnline) step(report, {kind: 'online', text: await opts.waitOnline()})
 
+  await flashAndWait(device, binary, applicability, report, opts)
+  await restoreProduction(device, report, opts)
+}
+
+/** Flash the preparatory firmware and wait for the byte it reports (the event is subscribed to first). */
+async function flashAndWait(device: CloudDevice, binary: Buffer, applicability: Applicability, report: SetReport, opts: FirmwareOptions): Promise<void> {
+  const wanted = opts.done ? SETUP_DONE : SETUP_NOT_DONE
   // Subscribe before flashing so the event cannot be missed.
   const stream = await opts.cloud.events(device.id, RESULT_EVENT)
   const wait = waitForEvent(stream, device.id, opts)
@@ -157,42 +162,47 @@ async function flashAndConfirm(device: CloudDevice, platform: Platform | undefin
     await opts.cloud.flash(device.id, binary, 'setup_flag.bin')
     report.method = 'firmware'
     report.changed = true
-    report.steps.push('Flashed it over the air.')
+    step(report, {kind: 'flashed'})
     opts.onWaiting?.(`Waiting for ${device.name ?? device.id} to report the flag`)
     const event = await result
     const byte = Number.parseInt(event.data ?? '', 16)
     if (!/^[\da-f]{2}$/i.test(event.data ?? '') || byte !== wanted) {
-      throw new SetupFlagError('SETUP_FLAG_VERIFY', `The device reported the setup-done byte as "${oneLine(String(event.data ?? '')).slice(0, 40)}", not ${wanted.toString(16).padStart(2, '0')}.`, {
-        exit: EXIT.WRITE,
-        suggestions: ['Flash your production firmware back, and fix the device over USB when you can.'],
-      })
+      throw errors.verify(
+        `The device reported the setup-done byte as "${oneLine(String(event.data ?? '')).slice(0, 40)}", not ${wanted.toString(16).padStart(2, '0')}.`,
+        'Flash your production firmware back, and fix the device over USB when you can.',
+      )
     }
     report.after = byte
     Object.assign(report, interpretFlag(applicability, {byte, kind: 'byte'}))
-    report.steps.push(`The device reported ${event.data}.`)
+    step(report, {data: event.data, kind: 'reported'})
   } finally {
     wait.cancel()
     stream.abort()
     stream.stopIdleTimeout?.()
   }
+}
 
+/** Flash the production firmware back (--restore), or remind the person to. */
+async function restoreProduction(device: CloudDevice, report: SetReport, opts: FirmwareOptions): Promise<void> {
   if (opts.restore) {
     try {
       await opts.cloud.flash(device.id, opts.restore.binary, opts.restore.name)
     } catch (error) {
       // The flag is set (the device said so): keep that, and say the device still runs the preparatory firmware.
       const cause = error instanceof SetupFlagError ? error : undefined
-      report.error = new SetupFlagError(
-        'SETUP_FLAG_RESTORE_FAILED',
-        `The flag is set (the device reported ${report.after?.toString(16).padStart(2, '0')}), but flashing ${opts.restore.name} back failed${cause ? `: ${cause.message}` : ''}. The device still runs the preparatory firmware.`,
-        {cause: error, exit: EXIT.CLOUD, suggestions: [`Flash your production firmware back: \`particle flash ${device.name ?? device.id} ${opts.restore.name}\`.`]},
-      ).toJSON()
-      report.steps.push(`Flashing the production firmware back (${opts.restore.name}) failed: the device still runs the preparatory firmware.`)
+      report.error = errors
+        .restoreFailed(
+          `The flag is set (the device reported ${report.after?.toString(16).padStart(2, '0')}), but flashing ${opts.restore.name} back failed${cause ? `: ${cause.message}` : ''}. The device still runs the preparatory firmware.`,
+          `Flash your production firmware back: \`particle flash ${device.name ?? device.id} ${opts.restore.name}\`.`,
+          error,
+        )
+        .toJSON()
+      step(report, {file: opts.restore.name, kind: 'restore-failed'})
       return
     }
-    report.steps.push(`Flashed the production firmware back (${opts.restore.name}).`)
+    step(report, {file: opts.restore.name, kind: 'restored'})
   } else {
-    report.steps.push('Now flash your production firmware back, e.g. `particle flash <device> <firmware.bin>`: the device runs only the preparatory firmware until then.')
+    step(report, {kind: 'restore-reminder'})
   }
 }
 
@@ -205,10 +215,7 @@ function waitForEvent(
   const promise = new Promise<CloudEvent>((resolve, reject) => {
     cancel = opts.clock.setTimer(opts.waitMs, () =>
       reject(
-        new SetupFlagError('SETUP_FLAG_NO_EVENT', `The device did not report back within ${Math.round(opts.waitMs / 1000)} s after the flash.`, {
-          exit: EXIT.DEVICE,
-          suggestions: ['Check that it is online (`particle list`) and watch `particle subscribe setup-flag/result`; the flag may still have been set.'],
-        }),
+        errors.noEvent(opts.waitMs),
       ),
     )
     stream.on('event', (ev) => {
@@ -220,3 +227,20 @@ function waitForEvent(
   promise.catch(() => {}) // observed by the caller when it awaits; never an unhandled rejection
   return {cancel: () => cancel(), promise}
 }
+
+/** The production firmware for --restore, checked before anything is flashed. */
+export function readRestoreFile(file: string): {binary: Buffer; name: string} {
+  if (!existsSync(file) || !statSync(file).isFile()) {
+    throw errors.noFirmwareFile(file)
+  }
+  // Application firmware is at most a few MB; a huge file is a mistake (and over 2 GiB Node cannot read it at all).
+  const size = statSync(file).size
+  if (size > MAX_RESTORE_BYTES) throw errors.restoreFile(file, `it is ${Math.round(size / 1024 / 1024)} MiB, and application firmware is at most a few MiB`)
+  try {
+    return {binary: readFileSync(file), name: basename(file)}
+  } catch (error) {
+    throw errors.restoreFile(file, `it cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, error)
+  }
+}
+
+const MAX_RESTORE_BYTES = 64 * 1024 * 1024

@@ -7,9 +7,9 @@
  * treats 0x00 and 0xFF as "not done" and every other value as done. On 4.0+ request 74 always says done (it
  * does not read the DCT), so it must not be trusted there.
  */
-import type {Platform} from '../device/platforms.js'
+import type {Platform} from '../particle/platforms.js'
 
-import {FLAGLESS_MODULE_VERSION, isFlagless, parseVersion} from '../device/versions.js'
+import {FLAGLESS_MODULE_VERSION, isFlagless, parseVersion} from '../particle/versions.js'
 import {SETUP_DONE} from '../protocol/constants.js'
 
 export type FlagState = 'done' | 'not-applicable' | 'not-done' | 'unknown'

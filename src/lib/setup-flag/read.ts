@@ -5,14 +5,14 @@
 import type {Clock} from '../clock.js'
 
 import {openDevice, openUsb, type OpenDevice} from '../device/particle-device.js'
-import {parseModuleHeader, runningSystemHeader} from '../device/module-header.js'
-import {hasRawOutRequests, versionOfModule} from '../device/versions.js'
+import {parseModuleHeader, runningSystemHeader} from '../particle/module-header.js'
+import {hasRawOutRequests, versionOfModule} from '../particle/versions.js'
 import {RequestPendingTimeout} from '../protocol/control-request.js'
-import {isSetupFlagError, SetupFlagError} from '../errors.js'
+import {type ErrorJson, errors, isSetupFlagError} from '../errors.js'
 import {DfuAlt, SETUP_DONE_OFFSET, SYSTEM_MODULE_HEADER} from '../protocol/constants.js'
 import {DfuNotPermitted, DfuseClient} from '../protocol/dfuse.js'
 import {type CloudDevice} from '../cloud/cloud.js'
-import {type Platform, platformById} from '../device/platforms.js'
+import {type Platform, platformById} from '../particle/platforms.js'
 import {type FoundDevice} from '../usb/discovery.js'
 import {flagApplies, type FlagReading, type FlagState, interpretFlag, PROTECTED_REASON, verdictOfByte, type VersionInfo} from './policy.js'
 
@@ -24,7 +24,7 @@ export interface FlagReport {
   cloudDeviceOsVersion?: null | string
   deviceOsVersion: null | string
   deviceOsVersionSource: null | VersionSource
-  error?: {code: string; exit: number; message: string; suggestions: string[]}
+  error?: ErrorJson
   flag: FlagState
   id: string
   mode: ReportedMode
@@ -78,7 +78,7 @@ export function baseReport(found: FoundDevice): FlagReport {
 
 /** Record a failure in a report: the flag is unknown and the error says why and what to do. */
 export function withError(report: FlagReport, error: unknown): FlagReport {
-  const e = isSetupFlagError(error) ? error : new SetupFlagError('SETUP_FLAG_UNEXPECTED', String((error as Error)?.message ?? error))
+  const e = isSetupFlagError(error) ? error : errors.unexpected(String((error as Error)?.message ?? error), {prefix: false})
   report.error = e.toJSON()
   if (report.flag !== 'not-applicable') {
     report.flag = 'unknown'

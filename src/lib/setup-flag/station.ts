@@ -15,11 +15,11 @@
  */
 import type {Clock} from '../clock.js'
 
-import {EXIT, isSetupFlagError, SetupFlagError, UDEV_RULE} from '../errors.js'
+import {EXIT} from '../errors.js'
 import type {UsbBackend} from '../usb/backend.js'
 import {findParticleDevices, type FoundDevice, identifyParticle} from '../usb/discovery.js'
 import {withError} from './read.js'
-import {type Method, type SetOptions, type SetReport, setReport, setSetupFlag} from './write.js'
+import {type SetOptions, type SetReport, setReport, setSetupFlag} from './write.js'
 
 /** Device IDs remembered (the last ones seen). */
 export const STATION_MEMORY = 10_000
@@ -30,7 +30,6 @@ export const STATION_RESCAN_MS = 2000
 /** Tries per device in one run (the first, and retries after it was plugged in again). */
 export const MAX_ATTEMPTS = 3
 /** Exit status after a second Ctrl-C (128 + SIGINT), when devices were still being written. */
-export const EXIT_INTERRUPTED = 130
 
 export type Outcome = 'failed' | 'fixed' | 'unchanged'
 
@@ -39,6 +38,25 @@ export function outcomeOf(r: SetReport): Outcome {
   // A forced write where the flag does not exist, or of the value already there, fixed nothing.
   const same = r.before !== null && r.before === r.after
   return r.changed && r.flag !== 'not-applicable' && !same ? 'fixed' : 'unchanged'
+}
+
+export interface SetResult {
+  devices: SetReport[]
+  /** Counts over the devices, as the text summary and the station's give them. */
+  summary: SetSummary
+  warnings: string[]
+}
+
+export interface SetSummary {
+  failed: number
+  fixed: number
+  total: number
+  unchanged: number
+}
+
+export function summaryOf(reports: SetReport[]): SetSummary {
+  const count = (o: string) => reports.filter((r) => outcomeOf(r) === o).length
+  return {failed: count('failed'), fixed: count('fixed'), total: reports.length, unchanged: count('unchanged')}
 }
 
 /** A Map that keeps at most `capacity` entries, forgetting the least recently used first. */
@@ -168,7 +186,7 @@ export class Station {
     const interrupted = this.forced ? this.busy : 0
     const failures = [...this.failures.values()]
     return {
-      exit: failures[0]?.exit ?? (interrupted > 0 ? EXIT_INTERRUPTED : EXIT.OK),
+      exit: failures[0]?.exit ?? (interrupted > 0 ? EXIT.INTERRUPTED : EXIT.OK),
       failed,
       failures,
       fixed,
@@ -309,178 +327,5 @@ export class Station {
     this.opts.backend.usb.removeEventListener('connect', this.onConnect)
     this.cancelRescan?.()
     this.cancelRescan = undefined
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// The command side: checks, output, signals.
-
-export interface StationRunOptions {
-  /** DEVICE arguments given (--watch takes none). */
-  args: string[]
-  clock: Clock
-  done: boolean
-  dryRun: boolean
-  force: boolean
-  /** --json: one JSON object per line (NDJSON), then a summary line. */
-  json: boolean
-  /** The text line for a device (the same as `set` prints). */
-  line: (report: SetReport) => string
-  method: Method
-  openBackend: () => Promise<UsbBackend>
-  /** Overrides for tests. */
-  process?: StationProcess
-  station?: Partial<Pick<StationOptions, 'memory' | 'parallel' | 'rescanMs'>>
-  timeoutMs: number
-}
-
-/** What the station needs of the process: output, signals, a hard exit. */
-export interface StationProcess {
-  exit(code: number): void
-  off(signal: NodeJS.Signals, fn: () => void): void
-  on(signal: NodeJS.Signals, fn: () => void): void
-  stderr(text: string): void
-  stdout(text: string): void
-}
-
-const realProcess: StationProcess = {
-  exit: (code) => process.exit(code),
-  off: (signal, fn) => process.off(signal, fn),
-  on: (signal, fn) => process.on(signal, fn),
-  stderr: (text) => process.stderr.write(text),
-  stdout: (text) => process.stdout.write(text),
-}
-
-const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM']
-
-export function stationUsageError(args: string[], method: Method): SetupFlagError | undefined {
-  if (args.length > 0) {
-    return new SetupFlagError('SETUP_FLAG_WATCH_ARGS', `--watch takes every Particle device plugged in, so it takes no DEVICE (got ${args.join(' ')}).`, {
-      exit: EXIT.USAGE,
-      suggestions: ['Drop the DEVICE arguments: particle-setup-flag set --watch', 'To fix only named devices, leave out --watch.'],
-    })
-  }
-  if (method === 'firmware') {
-    return new SetupFlagError('SETUP_FLAG_WATCH_METHOD', '--watch works over USB; the firmware method works over the air on named devices, so they do not go together.', {
-      exit: EXIT.USAGE,
-      suggestions: ['Use --method auto, usb or dfu with --watch.'],
-    })
-  }
-  return undefined
-}
-
-export function summaryText(s: StationSummary): string {
-  const interrupted = s.interrupted > 0 ? `, ${s.interrupted} interrupted while being written` : ''
-  const failed = s.failures.map((f) => `  ✖ ${f.id}: ${f.message}`)
-  return [`Stopped. ${s.total} device${s.total === 1 ? '' : 's'}: ${s.fixed} fixed, ${s.unchanged} unchanged, ${s.failed} failed${interrupted}.`, ...(failed.length > 0 ? ['Failed:', ...failed] : [])].join('\n')
-}
-
-/**
- * `set --watch`: run a station until SIGINT or SIGTERM, one line per device on stdout (NDJSON under --json),
- * then the summary; process.exitCode is 0 when none failed, else the first failure's status. A second signal
- * while devices are being written quits at once (exit 130). Returns when the station has stopped.
- */
-export async function runStation(o: StationRunOptions): Promise<void> {
-  const proc = o.process ?? realProcess
-  const out = (text: string) => proc.stdout(`${text}\n`)
-  const note = (text: string) => {
-    if (!o.json) proc.stderr(`${text}\n`)
-  }
-
-  let backend: UsbBackend
-  try {
-    const usage = stationUsageError(o.args, o.method)
-    if (usage) throw usage
-    backend = await o.openBackend()
-  } catch (error) {
-    return fail(error)
-  }
-
-  const station = new Station({
-    ...o.station,
-    backend,
-    clock: o.clock,
-    onRepeat: (id, outcome) =>
-      note(
-        outcome === 'failed'
-          ? `${id}: failed ${MAX_ATTEMPTS} times in this run; not touched again (to try it on its own: particle-setup-flag set ${id}).`
-          : `${id}: already handled in this run (${outcome}); not touched again.`,
-      ),
-    onReport: (r) => {
-      if (o.json) return out(JSON.stringify(r))
-      const retry = r.error ? ' (Once done, or to try again, unplug it and plug it in again: the station tries it again.)' : ''
-      out(o.line(r).replaceAll(/\n\s*/g, ' ') + retry)
-    },
-    onRetry: (id, attempt) => note(`${id}: plugged in again after failing; trying again (attempt ${attempt} of ${MAX_ATTEMPTS}).`),
-    onScanError: (error) => proc.stderr(`Warning: listing USB devices failed (${(error as Error).message}); still watching for hot-plug events.\n`),
-    onUnreadable: (platformName) =>
-      proc.stderr(
-        `Warning: a ${platformName} was plugged in, but its device ID (USB serial number) cannot be read, so it is left alone. On Linux this is usually a missing udev rule: ${UDEV_RULE} (in /etc/udev/rules.d/50-particle.rules, or run \`particle usb configure\`); then plug it in again.\n`,
-      ),
-    set: {done: o.done, dryRun: o.dryRun, force: o.force, method: o.method === 'firmware' ? 'auto' : o.method, timeoutMs: o.timeoutMs},
-  })
-
-  const printSummary = (s: StationSummary) => {
-    if (o.json) {
-      const failures = s.failures.map((f) => ({code: f.code, id: f.id, message: f.message}))
-      out(JSON.stringify({summary: {failed: s.failed, failures, fixed: s.fixed, interrupted: s.interrupted, total: s.total, unchanged: s.unchanged}}))
-    }
-    else out(`\n${summaryText(s)}`)
-  }
-
-  // Signals are ours from before the first device is touched: a Ctrl-C never cuts a write in half unasked.
-  let state = 'watching' as 'done' | 'stopping' | 'watching'
-  let finish!: (s: StationSummary) => void
-  const finished = new Promise<StationSummary>((resolve) => {
-    finish = resolve
-  })
-  const onSignal = () => {
-    if (state === 'watching') {
-      state = 'stopping'
-      // On stderr in every output mode (stdout stays NDJSON under --json): the person pressed a key and waits.
-      proc.stderr(
-        station.busy > 0
-          ? `Stopping: finishing ${station.busy} device${station.busy === 1 ? '' : 's'} in progress (Ctrl-C again to quit now).\n`
-          : 'Stopping.\n',
-      )
-      void station.stop().then(finish)
-    } else if (state === 'stopping') {
-      // A second signal: quit now, whatever is in flight (the virtual bus settles its state on close).
-      state = 'done'
-      void station.stop({force: true}).then((s) => {
-        printSummary(s)
-        backend.close()
-        proc.exit(s.exit)
-      })
-    }
-  }
-
-  for (const signal of SIGNALS) proc.on(signal, onSignal)
-  // Hot-plug listeners alone do not keep Node running.
-  const keepAlive = setInterval(() => {}, 1 << 30)
-  try {
-    try {
-      await station.start()
-    } catch (error) {
-      state = 'done'
-      return fail(error)
-    }
-    if (state === 'watching') note(`Watching ${backend.description} for Particle devices: each is set once, the moment it is plugged in. Ctrl-C stops and sums up.`)
-    const s = await finished
-    if (state === 'stopping') {
-      state = 'done'
-      printSummary(s)
-      process.exitCode = s.exit
-    }
-  } finally {
-    clearInterval(keepAlive)
-    for (const signal of SIGNALS) proc.off(signal, onSignal)
-  }
-
-  /** Under --json the output is one JSON object per line, errors included; otherwise the command renders it. */
-  function fail(error: unknown): void {
-    if (!o.json || !isSetupFlagError(error)) throw error
-    out(JSON.stringify({error: error.toJSON()}))
-    process.exitCode = error.exit
   }
 }

@@ -1,5 +1,5 @@
 /** Finding Particle devices on a bus: platform and mode from the USB IDs, device ID from the serial string. */
-import {identifyUsb, type Platform, type UsbMode} from '../device/platforms.js'
+import {identifyUsb, type Platform, type UsbMode} from '../particle/platforms.js'
 import {type UsbBackend, listUsbDevices} from './backend.js'
 
 export const DEVICE_ID_PATTERN = /^[\da-f]{24}$/i

@@ -4,8 +4,8 @@
  * configuration for the WebUSB objects (usb-objects.ts). Any client that reads raw descriptors (as dfu-util or
  * particle-usb do, §4.5 step 1, §4.7) sees the same thing as one that reads `USBDevice.configuration`.
  */
-import {PARTICLE_VENDOR_ID, type Platform} from '../device/platforms.js'
-import {compareVersions, parseVersion, type Semver} from '../device/versions.js'
+import {PARTICLE_VENDOR_ID, type Platform} from '../particle/platforms.js'
+import {compareVersions, parseVersion, type Semver} from '../particle/versions.js'
 import {DFU_TRANSFER_SIZE} from '../protocol/constants.js'
 import {atLeast} from './rules.js'
 import {u16le, u32le} from './util.js'

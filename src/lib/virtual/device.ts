@@ -10,8 +10,8 @@
  * 'P' requests (requests.ts) in normal, listening and Safe Mode.
  */
 import type {Clock} from '../clock.js'
-import {type Platform, platformByName} from '../device/platforms.js'
-import {parseVersion, type Semver} from '../device/versions.js'
+import {type Platform, platformByName} from '../particle/platforms.js'
+import {parseVersion, type Semver} from '../particle/versions.js'
 import {RAW_REQUEST, Service} from '../protocol/constants.js'
 import {ControlEngine} from './control.js'
 import {DFU_FUNCTIONAL_TYPE, LANGID_DESCRIPTOR, msOsDescriptor, Standard, type UsbIdentity, usbIdentity} from './descriptors.js'

@@ -10,7 +10,7 @@
  *   else it stalls and enters dfuERROR), anything without a defined transition stalls and enters dfuERROR;
  * - bwPollTimeout is always 0.
  */
-import type {Semver} from '../device/versions.js'
+import type {Semver} from '../particle/versions.js'
 import {DFU_TRANSFER_SIZE, Dfu, DfuAlt, DfuState, DfuStatus, DfuseCommand, SETUP_DONE_OFFSET} from '../protocol/constants.js'
 import {dfuCommands, StringIndex} from './descriptors.js'
 import type {Memory} from './memory.js'

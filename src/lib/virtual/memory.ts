@@ -3,8 +3,8 @@
  * flash (alt 0) and, on Gen3, external flash (alt 2). Flash is sparse: untouched pages read as erased (0xFF),
  * except the system-part module header that lets a DFU-mode host learn the Device OS version (§6).
  */
-import type {Platform} from '../device/platforms.js'
-import {moduleOfVersion, parseVersion, type Semver} from '../device/versions.js'
+import type {Platform} from '../particle/platforms.js'
+import {moduleOfVersion, parseVersion, type Semver} from '../particle/versions.js'
 import {DCT_SIZE, SETUP_DONE_OFFSET, SYSTEM_MODULE_HEADER} from '../protocol/constants.js'
 import {atLeast} from './rules.js'
 import {u16le, u32le} from './util.js'

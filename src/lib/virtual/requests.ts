@@ -2,8 +2,8 @@
  * What the system firmware does with each control request type (docs/protocol.md §2.5, §2.9–§2.11) and with
  * the raw 'P' requests (§2.8). Pure functions of a small context the device model provides.
  */
-import type {Platform} from '../device/platforms.js'
-import {hasRawOutRequests, type Semver} from '../device/versions.js'
+import type {Platform} from '../particle/platforms.js'
+import {hasRawOutRequests, type Semver} from '../particle/versions.js'
 import {RequestType, Raw, Result, SETUP_DONE, SETUP_NOT_DONE} from '../protocol/constants.js'
 import {
   DeviceMode,
@@ -14,7 +14,7 @@ import {
   encodeStringField1,
 } from '../protocol/messages.js'
 import type {Outcome} from './control.js'
-import {atLeast, flagApplies, reportsDone} from './rules.js'
+import {atLeast, hasFlag, reportsDone} from './rules.js'
 
 /** What a request may see of and do to the device. */
 export interface RequestContext {
@@ -148,7 +148,7 @@ function setSetupDone(ctx: RequestContext, payload: Uint8Array): Outcome {
     if (error instanceof MessageError) return fail(Result.BAD_DATA)
     throw error
   }
-  if (flagApplies(ctx.platform, ctx.version)) {
+  if (hasFlag(ctx.platform, ctx.version)) {
     ctx.writeSetupDone(done ? SETUP_DONE : SETUP_NOT_DONE) // 0x01 / 0xFF
     return ok()
   }
@@ -159,7 +159,7 @@ function setSetupDone(ctx: RequestContext, payload: Uint8Array): Outcome {
 /** Request 74 by version and platform (§2.11). */
 function isSetupDone(ctx: RequestContext): Outcome {
   if (setupDoneCompiledOut(ctx)) return fail(Result.NOT_SUPPORTED)
-  if (flagApplies(ctx.platform, ctx.version)) return ok(encodeIsDeviceSetupDoneReply(reportsDone(ctx.setupDone)))
+  if (hasFlag(ctx.platform, ctx.version)) return ok(encodeIsDeviceSetupDoneReply(reportsDone(ctx.setupDone)))
   return ok(encodeIsDeviceSetupDoneReply(true)) // stub: always done, DCT not read
 }
 

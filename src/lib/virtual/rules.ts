@@ -2,8 +2,8 @@
  * Firmware facts that several parts of the virtual device need: which Device OS versions have which behaviour.
  * Each rule cites the section of docs/protocol.md it comes from (section numbers there match the older notes).
  */
-import type {Platform} from '../device/platforms.js'
-import {parseVersion, type Semver} from '../device/versions.js'
+import type {Platform} from '../particle/platforms.js'
+import {compareCore, parseVersion, type Semver} from '../particle/versions.js'
 import {SETUP_DONE} from '../protocol/constants.js'
 
 /** a >= b on major.minor.patch, ignoring prerelease tags (firmware feature checks are per release line). */
@@ -11,16 +11,12 @@ export function atLeast(v: Semver, b: string): boolean {
   return compareCore(v, parseVersion(b)!) >= 0
 }
 
-function compareCore(a: Semver, b: Semver): number {
-  return a.major - b.major || a.minor - b.minor || a.patch - b.patch
-}
-
 export function sameCore(v: Semver, b: string): boolean {
   return compareCore(v, parseVersion(b)!) === 0
 }
 
 /** The flag exists (requests 73/74 read and write DCT[8134], the boot check runs) only on nRF52840 below 4.0 (§1.2, §2.11). */
-export function flagApplies(platform: Platform, version: Semver): boolean {
+export function hasFlag(platform: Platform, version: Semver): boolean {
   return platform.family === 'nrf52840' && version.major < 4
 }
 
@@ -30,7 +26,7 @@ export function flagApplies(platform: Platform, version: Semver): boolean {
  * never look at the byte.
  */
 export function bootsListening(platform: Platform, version: Semver, setupDone: number): boolean {
-  return flagApplies(platform, version) && (setupDone === 0x00 || setupDone === 0xff)
+  return hasFlag(platform, version) && (setupDone === 0x00 || setupDone === 0xff)
 }
 
 /** Request 74 on a flag device reports done only for exactly 0x01 (§2.11, §5). */

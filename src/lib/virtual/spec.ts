@@ -3,8 +3,8 @@
  * is reported as a short, precise sentence naming the offending path ("devices[2].id must be 24 hex digits"), so
  * a person editing a devices file by hand knows exactly what to fix.
  */
-import {platformByName} from '../device/platforms.js'
-import {compareVersions, parseVersion} from '../device/versions.js'
+import {platformByName} from '../particle/platforms.js'
+import {compareVersions, parseVersion} from '../particle/versions.js'
 import {atLeast} from './rules.js'
 import {FAULT_NAMES, VIRTUAL_MODES, type VirtualDeviceSpec, type VirtualFaults, type VirtualMode} from './types.js'
 

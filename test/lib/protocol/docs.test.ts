@@ -22,10 +22,13 @@ const FILES = [
   'src/lib/virtual/memory.ts',
   'src/lib/virtual/spec.ts',
   'src/lib/virtual/types.ts',
-  'src/lib/device/versions.ts',
-  'src/lib/device/module-header.ts',
+  'src/lib/particle/versions.ts',
+  'src/lib/particle/module-header.ts',
   'src/lib/setup-flag/read.ts',
   'src/lib/setup-flag/write.ts',
+  'src/lib/setup-flag/write-control.ts',
+  'src/lib/setup-flag/write-dfu.ts',
+  'src/lib/setup-flag/write-shared.ts',
 ]
 
 describe('docs/protocol.md', () => {

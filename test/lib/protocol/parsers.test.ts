@@ -2,7 +2,7 @@ import {expect} from 'chai'
 
 import {parseServiceReply} from '../../../src/lib/protocol/control-request.js'
 import {parseDfuStatus, parseLayout} from '../../../src/lib/protocol/dfuse.js'
-import {isFlagless, moduleOfVersion, parseVersion, versionOfModule} from '../../../src/lib/device/versions.js'
+import {isFlagless, moduleOfVersion, parseVersion, versionOfModule} from '../../../src/lib/particle/versions.js'
 
 const hex = (s: string) => Uint8Array.from(s.split(' ').map((b) => Number.parseInt(b, 16)))
 

@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 
-import {platformByName} from '../../../src/lib/device/platforms.js'
+import {platformByName} from '../../../src/lib/particle/platforms.js'
 import {flagApplies, interpretFlag, REQUEST_NOT_DONE_REASON, verdictOfByte} from '../../../src/lib/setup-flag/policy.js'
 
 const p = (name: string) => {

@@ -5,7 +5,8 @@ import {createRequire} from 'node:module'
 
 import {realClock} from '../../../src/lib/clock.js'
 import {isSetupFlagError} from '../../../src/lib/errors.js'
-import {listUsbDevices, openUsbBackend} from '../../../src/lib/usb/backend.js'
+import {openUsbBackend} from '../../../src/lib/backends.js'
+import {listUsbDevices} from '../../../src/lib/usb/backend.js'
 import {isAccessDenied, isGone, isNoUsbSubsystem, isTimeout, mapUsbError} from '../../../src/lib/usb/errors.js'
 import {runCli} from '../../support/cli.js'
 

@@ -6,7 +6,7 @@
  * the release table system/system-versions.md at commit 889b301c4 (the 6.2.0 bump) and, where the release tag is
  * in the mirror, that tag's modules/shared/system_module_version.mk. Every row with both agrees; 21 rows have only
  * the table (no tag), 4 only the tag (1.1.1-rc.1, 1.1.1, 2.0.2-rc.1, 2.0.2 are not in the table).
- * test/lib/device/modules.test.ts keeps this file and the TSV identical. See docs/protocol.md "Module versions".
+ * test/lib/particle/modules.test.ts keeps this file and the TSV identical. See docs/protocol.md "Module versions".
  */
 export const DEVICE_OS_MODULES: ReadonlyArray<readonly [version: string, module: number]> = [
   ['0.8.0-rc.25', 324],

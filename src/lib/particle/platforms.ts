@@ -63,14 +63,7 @@ for (const p of ALL) {
   if (p.dfuProductId !== undefined) BY_USB.set(`${p.vendorId}:${p.dfuProductId}`, {mode: 'dfu', platform: p})
 }
 
-/** Every vendor ID a Particle device may enumerate with (0x2b04, and 0x1d50 for the original Core). */
-export const PARTICLE_VENDOR_IDS: readonly number[] = [...new Set(ALL.flatMap((p) => (p.vendorId ? [p.vendorId] : [])))]
-
 export const PARTICLE_VENDOR_ID = 0x2b04
-
-export function allPlatforms(): readonly Platform[] {
-  return ALL
-}
 
 export function platformByName(name: string): Platform | undefined {
   return BY_NAME.get(name.toLowerCase())

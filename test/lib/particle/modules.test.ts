@@ -1,15 +1,15 @@
-// The Device OS module table (src/lib/device/data/device-os-modules.*): data from Device OS's own sources
+// The Device OS module table (src/lib/particle/data/device-os-modules.*): data from Device OS's own sources
 // (system/system-versions.md@889b301c4 and each tag's modules/shared/system_module_version.mk), carried whole.
 import {expect} from 'chai'
 import {readFileSync} from 'node:fs'
 
-import {DEVICE_OS_MODULES} from '../../../src/lib/device/data/device-os-modules.js'
-import {FLAGLESS_MODULE_VERSION, moduleOfVersion, parseVersion, versionOfModule} from '../../../src/lib/device/versions.js'
+import {DEVICE_OS_MODULES} from '../../../src/lib/particle/data/device-os-modules.js'
+import {FLAGLESS_MODULE_VERSION, moduleOfVersion, parseVersion, versionOfModule} from '../../../src/lib/particle/versions.js'
 import {applyCloud, readSetupFlag} from '../../../src/lib/setup-flag/read.js'
 import type {VirtualDeviceSpec} from '../../../src/lib/virtual/index.js'
 import {virtualBackend} from '../../support/virtual-backend.js'
 
-const TSV = new URL('../../../src/lib/device/data/device-os-modules.tsv', import.meta.url)
+const TSV = new URL('../../../src/lib/particle/data/device-os-modules.tsv', import.meta.url)
 const id = (n: number) => `e00fce68${n.toString(16).padStart(16, '0')}`
 
 describe('Device OS module table', () => {

@@ -21,9 +21,14 @@ export function parseVersion(v: string): Semver | undefined {
   return {major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3]), prerelease: m[4]}
 }
 
+/** Order on major.minor.patch alone, prerelease tags ignored (firmware feature checks are per release line). */
+export function compareCore(a: Semver, b: Semver): number {
+  return a.major - b.major || a.minor - b.minor || a.patch - b.patch
+}
+
 /** Semver order, prerelease identifiers compared as semver says (numeric ones as numbers: rc.2 < rc.10). */
 export function compareVersions(a: Semver, b: Semver): number {
-  const core = a.major - b.major || a.minor - b.minor || a.patch - b.patch
+  const core = compareCore(a, b)
   if (core !== 0 || a.prerelease === b.prerelease) return core
   if (a.prerelease === undefined) return 1
   if (b.prerelease === undefined) return -1

@@ -1,14 +1,14 @@
 // The doctor offers the field rescue for a named device that is offline and not on USB.
 import {expect} from 'chai'
 
-import type {Choice} from '../../src/lib/prompts.js'
-import type {UsbBackend} from '../../src/lib/usb/backend.js'
+import type {Choice} from '../../../src/lib/prompts.js'
+import type {UsbBackend} from '../../../src/lib/usb/backend.js'
 
-import {realClock} from '../../src/lib/clock.js'
-import {Cloud} from '../../src/lib/cloud/cloud.js'
-import {Doctor, type DoctorPerson, type Instruction} from '../../src/lib/doctor/doctor.js'
-import {createVirtualUsb} from '../../src/lib/virtual/index.js'
-import {FakeCloud} from '../support/fake-cloud.js'
+import {realClock} from '../../../src/lib/clock.js'
+import {Cloud} from '../../../src/lib/cloud/cloud.js'
+import {Doctor, type DoctorPerson, type Instruction} from '../../../src/lib/doctor/doctor.js'
+import {createVirtualUsb} from '../../../src/lib/virtual/index.js'
+import {FakeCloud} from '../../support/fake-cloud.js'
 
 const ID = 'e00fce681a2b3c4d5e6f7d01'
 

@@ -2,7 +2,7 @@
 // dynalib/inc/module_info.inc@v6.2.0:175-186), and a DFU-mode read after a downgrade from 6.2.0.
 import {expect} from 'chai'
 
-import {type ModuleHeader, runningSystemHeader} from '../../../src/lib/device/module-header.js'
+import {type ModuleHeader, runningSystemHeader} from '../../../src/lib/particle/module-header.js'
 import {readSetupFlag} from '../../../src/lib/setup-flag/read.js'
 import type {VirtualDeviceSpec} from '../../../src/lib/virtual/index.js'
 import {virtualBackend} from '../../support/virtual-backend.js'

@@ -1,0 +1,32 @@
+/**
+ * The composition root for devices: the real USB bus (the `usb` package's WebUSB) or the virtual bus when
+ * PARTICLE_VIRTUAL_DEVICES names a devices file, chosen once where a command is set up. It sits above both
+ * `usb/` and `virtual/`, so the transport never knows the simulator (docs/architecture.md).
+ */
+import {setMaxListeners} from 'node:events'
+
+import type {Clock} from './clock.js'
+
+import {errors} from './errors.js'
+import {type UsbBackend, VIRTUAL_DEVICES_ENV} from './usb/backend.js'
+
+export async function openUsbBackend(env: NodeJS.ProcessEnv, clock: Clock): Promise<UsbBackend> {
+  const file = env[VIRTUAL_DEVICES_ENV]
+  if (file) {
+    const {openVirtualUsbFile} = await import('./virtual/index.js')
+    const usb = openVirtualUsbFile(file, {clock})
+    setMaxListeners(0, usb)
+    return {close: () => usb.close(), description: `virtual devices from ${file}`, kind: 'virtual', usb}
+  }
+
+  let mod: typeof import('usb')
+  try {
+    mod = await import('usb')
+  } catch (error) {
+    throw errors.noUsbSubsystem(error)
+  }
+  const usb = new mod.WebUSB({allowAllDevices: true})
+  // One 'connect' listener per device waiting to come back: a hub restarting 10 or more at once is normal.
+  setMaxListeners(0, usb as unknown as EventTarget)
+  return {close() {}, description: 'USB', kind: 'usb', usb: usb as unknown as USB}
+}
