@@ -191,6 +191,9 @@ export const errors = {
           'Install the udev rule with `particle usb configure` (official CLI), or write it yourself:',
           udevInstallCommand(),
           'Then unplug the device and plug it in again.',
+          // Seen through the kernel (usb-vm suite): Debian's 50-udev-default.rules sorts after 50-particle.rules
+          // and sets MODE="0664" again, so access comes from the rule's GROUP="plugdev".
+          'On Debian and Ubuntu the access comes through the plugdev group: if it still fails, run `sudo usermod -aG plugdev $USER` and log in again.',
         ],
       },
     ),

@@ -2,8 +2,8 @@
 // identity the WebUSB virtual bus serves.
 import {expect} from 'chai'
 
-import {platformByName} from '../../src/lib/device/platforms.js'
-import {parseVersion} from '../../src/lib/device/versions.js'
+import {platformByName} from '../../src/lib/particle/platforms.js'
+import {parseVersion} from '../../src/lib/particle/versions.js'
 import {usbIdentity} from '../../src/lib/virtual/descriptors.js'
 import {ffsBlobs} from '../../src/lib/virtual/gadget/ffs-blobs.js'
 
