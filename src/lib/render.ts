@@ -4,7 +4,7 @@ import type {FlagReport} from './setup-flag/read.js'
 import type {SetReport} from './setup-flag/write.js'
 
 import {openDevice} from './device/particle-device.js'
-import {outcomeOf} from './setup-flag/station.js'
+import {outcomeOf} from './setup-flag/outcome.js'
 import {hasStep, MODE_CHANGES, stepsOf, WOULD} from './setup-flag/steps.js'
 import {describeFound, type FoundDevice} from './usb/discovery.js'
 

@@ -19,7 +19,10 @@ import {EXIT} from '../errors.js'
 import type {UsbBackend} from '../usb/backend.js'
 import {findParticleDevices, type FoundDevice, identifyParticle} from '../usb/discovery.js'
 import {withError} from './read.js'
+import {type Outcome, outcomeOf, type SetSummary, summaryOf} from './outcome.js'
 import {type SetOptions, type SetReport, setReport, setSetupFlag} from './write.js'
+
+export {type Outcome, outcomeOf, type SetSummary, summaryOf} from './outcome.js'
 
 /** Device IDs remembered (the last ones seen). */
 export const STATION_MEMORY = 10_000
@@ -31,32 +34,11 @@ export const STATION_RESCAN_MS = 2000
 export const MAX_ATTEMPTS = 3
 /** Exit status after a second Ctrl-C (128 + SIGINT), when devices were still being written. */
 
-export type Outcome = 'failed' | 'fixed' | 'unchanged'
-
-export function outcomeOf(r: SetReport): Outcome {
-  if (r.error) return 'failed'
-  // A forced write where the flag does not exist, or of the value already there, fixed nothing.
-  const same = r.before !== null && r.before === r.after
-  return r.changed && r.flag !== 'not-applicable' && !same ? 'fixed' : 'unchanged'
-}
-
 export interface SetResult {
   devices: SetReport[]
   /** Counts over the devices, as the text summary and the station's give them. */
   summary: SetSummary
   warnings: string[]
-}
-
-export interface SetSummary {
-  failed: number
-  fixed: number
-  total: number
-  unchanged: number
-}
-
-export function summaryOf(reports: SetReport[]): SetSummary {
-  const count = (o: string) => reports.filter((r) => outcomeOf(r) === o).length
-  return {failed: count('failed'), fixed: count('fixed'), total: reports.length, unchanged: count('unchanged')}
 }
 
 /** A Map that keeps at most `capacity` entries, forgetting the least recently used first. */
