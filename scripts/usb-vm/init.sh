@@ -21,6 +21,11 @@ mount -t devpts devpts /host/dev/pts
 mount -t tmpfs -o mode=1777 shm /host/dev/shm
 mkdir -p /host/run/usb-vm
 mount -t 9p -o trans=virtio,version=9p2000.L,cache=none,msize=262144 job /host/run/usb-vm || fail "cannot mount the job directory"
+# The repository read-only at its own path (the tmpfs on /tmp and /run would hide a clone there), then the devices
+# file's directory read-write (it may lie inside the repository).
+REPO=$(cat /host/run/usb-vm/repo-dir)
+mkdir -p "/host$REPO" 2>/dev/null
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=262144 repo "/host$REPO" || fail "cannot mount the repository $REPO"
 FILES=$(cat /host/run/usb-vm/files-dir)
 mkdir -p "/host$FILES" 2>/dev/null
 mount -t 9p -o trans=virtio,version=9p2000.L,cache=none,msize=262144 files "/host$FILES" || fail "cannot mount $FILES"

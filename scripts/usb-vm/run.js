@@ -180,6 +180,8 @@ function main() {
   delete env.PARTICLE_VIRTUAL_DEVICES
   delete env.npm_config_prefix
   writeFileSync(join(job, 'files-dir'), dirname(devices))
+  // The repository gets its own share: under /tmp or /run (a CI clone, say) the guest's tmpfs would hide it.
+  writeFileSync(join(job, 'repo-dir'), repo)
   writeFileSync(join(job, 'node'), process.execPath)
   writeFileSync(join(job, 'guest'), join(here, 'guest.js'))
   writeFileSync(
@@ -214,6 +216,7 @@ function main() {
     '-append', `console=ttyS0 ${process.env.USB_VM_DEBUG ? 'loglevel=7' : 'quiet loglevel=3'} panic=-1 rdinit=/init`,
     ...virtfs('/', 'hostroot', ',readonly=on'),
     ...virtfs(job, 'job', ''),
+    ...virtfs(repo, 'repo', ',readonly=on'),
     ...virtfs(dirname(devices), 'files', ''),
     '-serial', `file:${join(job, 'console.log')}`,
     // The command's stdout and stderr: two virtio-serial ports, written to FIFOs that we copy to ours.
