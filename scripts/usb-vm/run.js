@@ -28,6 +28,20 @@ const repo = resolve(here, '../..')
 /** Exit status when the VM cannot be started (a missing package): 4, "no USB", as far as our CLI is concerned. */
 const EXIT_NO_VM = 4
 
+/**
+ * With --user, the command runs as another user, who must be able to reach the repository: the guest sees the
+ * host's own modes (a checkout inside a mode-0700 folder, as `mktemp -d` makes, is out of reach). Say so plainly.
+ */
+function checkReachable(dir) {
+  for (let d = dir; ; d = dirname(d)) {
+    const mode = statSync(d).mode
+    if ((mode & 0o001) === 0 || (d === dir && (mode & 0o004) === 0)) {
+      die(`--user: ${d} (mode ${(mode & 0o777).toString(8)}) keeps other users out of the repository; make it reachable first: chmod o+rx ${d}`, 2)
+    }
+    if (d === dirname(d)) return
+  }
+}
+
 function die(message, status = EXIT_NO_VM) {
   process.stderr.write(`usb-vm: ${message}\n`)
   process.exit(status)
@@ -170,6 +184,7 @@ function main() {
   const opts = parseArgs(process.argv.slice(2))
   const devices = resolve(opts.devices)
   if (!existsSync(devices)) die(`${opts.devices} does not exist`, 2)
+  if (opts.user) checkReachable(repo)
   const {busybox, kernel, qemu} = checkPrerequisites()
   const image = initramfs(kernel.release, busybox)
 
