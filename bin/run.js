@@ -5,7 +5,7 @@
 // Running one of our commands loads only this plugin (start-up is measured by `npm run bench`). Everything
 // else (`help`, an unknown or mistyped command, a topic alone) loads oclif's own help and not-found plugins
 // too, so `help get` and "did you mean" come from oclif. Under --json any failure here is our one error shape.
-import {Config, flush, handle, run, toConfiguredId} from '@oclif/core'
+// Function declarations (words, known) are at the end.
 import {fileURLToPath} from 'node:url'
 
 const SHORTHAND = new Set(['audit', 'doctor', 'get', 'set', 'shell-init'])
@@ -19,8 +19,20 @@ else if (/^[adgs]\w*$/.test(process.argv[2] ?? '') && process.argv[2] !== 'setup
 const args = process.argv.slice(2)
 const ours = args[0] === 'setup-flag' && SHORTHAND.has(args[1])
 const json = args.includes('--json')
+// Code from oclif's plugins runs only for `help ...` and for what is not a command ("did you mean"): any word but
+// the topic, or a flag other than oclif's own at the top level.
+const TOP_FLAGS = new Set(['--help', '--json', '--version', '-h', '-v'])
+const w = words(args)
+const plugins = !ours && (w.some((word) => word !== 'setup-flag') || args.slice(w.length).some((a) => !TOP_FLAGS.has(a)))
+// Everything else (our commands, --help, --version, a topic's help) runs on the copy of oclif bundled with our
+// commands (dist/oclif.js, built by scripts/bundle-commands.js): a few files instead of hundreds. The plugins import
+// the package itself, so they run on it. The bundled copy cannot find oclif's package.json for its Node version
+// check, which would only cost a semver load (~5 ms): our own package.json's engines field says which Node we need.
+if (!plugins) process.env.OCLIF_DISABLE_ENGINE_WARNING ??= '1'
+const {Config, flush, handle, run, toConfiguredId} = plugins ? await import('@oclif/core') : await import('../dist/oclif.js')
 
 try {
+  // The plugins are listed (the root help shows `help`) whenever the command is not one of ours.
   const config = await Config.load(
     ours ? import.meta.url : {pluginAdditions: {core: ['@oclif/plugin-help', '@oclif/plugin-not-found']}, root: fileURLToPath(new URL('..', import.meta.url))},
   )
