@@ -4,7 +4,7 @@
  * (median of several timed runs after one warm-up). Prints a table and writes it to BENCHMARKS.md with the machine
  * it ran on. Targets live here and only here (never in timed tests); each row says PASS or FAIL.
  *
- * Options: --runs N (timed runs per figure, default 9), --soak N (cycles, default 1000), --no-write (print only),
+ * Options: --runs N (timed runs per figure, default 9; 21 for start-up), --soak N (cycles, default 1000), --no-write (print only),
  * --only audit (just the audit rows, printed, nothing written), --only virtual (just the virtual-bus rows: get and
  * set --all on 1,000 devices, printed), --only startup (just the start-up rows, printed).
  *
@@ -28,6 +28,8 @@ const option = (name, fallback) => {
   return i === -1 ? fallback : Number(argv[i + 1])
 }
 const RUNS = option('--runs', 9)
+// Start-up medians move by ±0.1x between runs of 9 on a 2-core machine (the floor itself varies 57-86 ms): 21 runs.
+const STARTUP_RUNS = option('--runs', 21)
 const SOAK_CYCLES = option('--soak', 1000)
 const WRITE = !argv.includes('--no-write')
 
@@ -85,9 +87,9 @@ function timeRun(cmd, args, env) {
  * Run each case once as a warm-up, then RUNS rounds in which every case runs once, in turn (side by side, so
  * drift in the machine's speed hits every case alike). Returns per case: times, last result.
  */
-function sideBySide(cases) {
+function sideBySide(cases, runs = RUNS) {
   const out = Object.fromEntries(cases.map((c) => [c.key, {last: undefined, times: []}]))
-  for (let round = 0; round <= RUNS; round++) {
+  for (let round = 0; round <= runs; round++) {
     for (const c of cases) {
       const {args, cmd, env} = c.prepare ? c.prepare() : c
       const r = timeRun(cmd ?? process.execPath, args, env ?? cliEnv())
@@ -133,7 +135,7 @@ function startup() {
     },
   ]
   if (particle) cases.push({args: ['usb', 'list'], cmd: particle, key: 'particle', label: 'official CLI: `particle usb list`'})
-  const res = sideBySide(cases)
+  const res = sideBySide(cases, STARTUP_RUNS)
   const base = median(res.node.times)
   const rows = cases.map((c) => {
     const m = median(res[c.key].times)
@@ -477,7 +479,7 @@ function machine() {
     `- CPU: ${cpu[0]?.model ?? 'unknown'}, ${cpu.length} cores`,
     `- Node ${process.version} on ${process.platform} ${process.arch}`,
     `- Date: ${new Date().toISOString()}`,
-    `- Runs: 1 warm-up, then ${RUNS} timed runs per figure, taken side by side (round-robin); medians reported`,
+    `- Runs: 1 warm-up, then ${RUNS} timed runs per figure (${STARTUP_RUNS} for start-up), taken side by side (round-robin); medians reported`,
     `- Load average (1, 5, 15 min) before the run: ${load(loadBefore)}; after: ${load(loadavg())} (start-up ratios grow with load: compare runs made on an idle machine)`,
     `- Peak RSS measured with ${gnuTime ? 'GNU `/usr/bin/time -f %M`' : "the process's own `process.resourceUsage().maxRSS`"}`,
   ].join('\n')
@@ -615,7 +617,7 @@ async function main() {
     return
   }
   const t0 = Date.now()
-  console.error(`bench: start-up (${RUNS} runs)…`)
+  console.error(`bench: start-up (${STARTUP_RUNS} runs)…`)
   const start = startup()
   console.error('bench: scale…')
   const sc = scale()

@@ -31,6 +31,18 @@ for (const name of BUNDLED) ours.delete(name)
 const packageName = (path) => path.split('/').slice(0, path.startsWith('@') ? 2 : 1).join('/')
 // Start-up edits to the bundled copy of @oclif/core, each measured (BENCHMARKS.md) and each checked here: if an
 // upgrade of oclif changes the text, the build fails instead of silently losing the edit.
+/** `const x = require("pkg");`, used as `x.name`: loaded at the first use of a name instead of at start. */
+const lazy = (file, variable, pkg) => ({
+  file,
+  from: `const ${variable} = require("${pkg}");`,
+  to: `const ${variable} = new Proxy({}, { get: (_, name) => require("${pkg}")[name] });`,
+})
+/** `const x = __importDefault(require("pkg"));`, used as `x.default`: the same. */
+const lazyDefault = (file, variable, pkg) => ({
+  file,
+  from: `const ${variable} = __importDefault(require("${pkg}"));`,
+  to: `const ${variable} = { get default() { return __importDefault(require("${pkg}")).default; } };`,
+})
 const OCLIF_EDITS = [
   {
     // The plugin's command list is sorted with localeCompare, and the first localeCompare of a process builds ICU's
@@ -39,6 +51,14 @@ const OCLIF_EDITS = [
     from: '.sort((a, b) => a.id.localeCompare(b.id))',
     to: '.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))',
   },
+  // Packages a run of our commands never uses, evaluated at start only because oclif requires them at the top of a
+  // file: command discovery without a manifest (tinyglobby with fdir and picomatch), plugin patterns (minimatch),
+  // templates (ejs), spinner styles (cli-spinners). Together 5-8 ms of every start.
+  lazy('@oclif/core/lib/config/plugin.js', 'tinyglobby_1', 'tinyglobby'),
+  lazy('@oclif/core/lib/config/plugin-loader.js', 'minimatch_1', 'minimatch'),
+  lazyDefault('@oclif/core/lib/config/config.js', 'ejs_1', 'ejs'),
+  lazyDefault('@oclif/core/lib/help/util.js', 'ejs_1', 'ejs'),
+  lazyDefault('@oclif/core/lib/ux/action/spinner.js', 'cli_spinners_1', 'cli-spinners'),
 ]
 const oclifEdits = {
   name: 'oclif-edits',
