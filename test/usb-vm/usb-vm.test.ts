@@ -187,6 +187,8 @@ describe('through a real kernel USB stack (usb-vm)', function () {
     const steps = () => [
       {bytes: [1], name: 'flag file', writeFile: `${dir}/flag.bin`},
       {name: 'dfu-util download', realOnly: true, run: ['dfu-util', '-d', '2b04:d00c', '-S', id(0x31), '-a', '1', '-s', '8134:leave', '-D', `${dir}/flag.bin`]},
+      // dfu-util exits once the device has its leave request; the device re-enumerates on its own time after that.
+      {enumerated: {id: id(0x31), mode: 'normal'}, name: 'back from dfu-util', realOnly: true},
       {name: 'get after dfu-util', realOnly: true, run: cli('get', id(0x31), '--json', '--offline')},
       {name: 'set for dfu-util', run: cli('set', id(0x32), '--method', 'dfu', '--json', '--offline')},
       {edit: {id: id(0x32), set: {mode: 'dfu'}}, name: 'back to DFU'},
@@ -212,7 +214,10 @@ describe('through a real kernel USB stack (usb-vm)', function () {
       const d = b.real.get('dfu-util download')!
       expect(d.status, `${d.stderr}${d.stdout}`).to.equal(0)
       expect(d.devices.find((x) => x.id === id(0x31))).to.include({setupDone: 1})
-      expect(json(b.real.get('get after dfu-util')).devices[0]).to.include({flag: 'done'})
+      expect(b.real.get('back from dfu-util')?.error).to.equal(undefined)
+      const g = b.real.get('get after dfu-util')!
+      expect(g.status, `${g.stderr}${g.stdout}`).to.equal(0)
+      expect(json(g).devices[0]).to.include({flag: 'done'})
     })
 
     it('dfu-util -U reads the byte our set --method dfu wrote', async () => {
@@ -248,8 +253,9 @@ describe('through a real kernel USB stack (usb-vm)', function () {
     })
 
     it('with our udev rule installed in the guest: it works (for a member of plugdev)', () => {
+      expect(b.real.get('udev rule')?.error).to.equal(undefined)
       const r = b.real.get('with udev rule')!
-      expect(r.status, r.stderr).to.equal(0)
+      expect(r.status, `${r.stderr}${r.stdout}`).to.equal(0)
       expect(json(r).devices[0]).to.include({flag: 'not-done'})
     })
   })

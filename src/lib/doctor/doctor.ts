@@ -438,7 +438,6 @@ export class Doctor {
     return 'fixByDfu'
   }
 
-  /** The firmware does not answer: the person puts the device in Safe Mode, where the application does not run. */
   /**
    * Safe Mode by USB first: request 60. Its INIT also aborts a connection attempt that holds the system thread
    * (from 1.3.1-rc.1, docs/protocol.md), so a device stuck connecting restarts in Safe Mode with no buttons; an
@@ -603,12 +602,12 @@ export class Doctor {
     this.step('restart', 'done', done)
   }
 
-  /** The device's current USB object (it may have re-enumerated since we last looked). */
   /** The limit of one request, for the texts of waits ("firmware not answering; waiting up to 10 s"). */
   private perRequest(): string {
     return `waiting up to ${seconds(this.o.timeoutMs)} for each answer`
   }
 
+  /** The device's current USB object (it may have re-enumerated since we last looked). */
   private async current(): Promise<FoundDevice> {
     const id = this.found!.id
     return (await findParticleDevices(this.o.backend)).find((d) => d.id === id) ?? this.found!

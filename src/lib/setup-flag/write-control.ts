@@ -11,7 +11,7 @@ import {RequestPendingTimeout} from '../protocol/control-request.js'
 import {type FoundDevice} from '../usb/discovery.js'
 import {type Applicability, flagApplies, interpretFlag} from './policy.js'
 import {step} from './steps.js'
-import {confirmNotListening, decide, offCloud, type SetOptions, type SetReport, waitBack, waitLateReset, writeMayLand} from './write-shared.js'
+import {confirmNotListening, decide, offCloud, restartBy, type SetOptions, type SetReport, waitBack, writeMayLand} from './write-shared.js'
 
 /**
  * How far we have gone to get a device's firmware to serve requests: first as it is; then after aborting a
@@ -154,17 +154,7 @@ async function restartOnline(found: FoundDevice, opts: SetOptions, report: SetRe
   const now = (await opts.backend.usb.getDevices().catch(() => [] as USBDevice[])).find((d) => d.serialNumber?.toLowerCase() === found.id)
   const current = now && now !== found.usbDevice ? {...found, usbDevice: now} : found
   const dev = await openDevice(current, opts.clock)
-  let late = false
-  try {
-    await dev.resetPending()
-    await dev.reset({timeoutMs: opts.timeoutMs})
-  } catch (error) {
-    if (!(error instanceof RequestPendingTimeout)) throw error
-    late = true
-  } finally {
-    await dev.close()
-  }
-  const back = late ? await waitLateReset(current, 'normal', opts, report, 'to reconnect to the cloud') : await waitBack(current, 'normal', opts, 'after the restart')
+  const back = await restartBy(dev, 'reset', current, opts, report, {back: 'after the restart', late: 'to reconnect to the cloud', resetPending: true})
   if (!back) {
     step(report, {kind: 'not-restarted-off-cloud'})
     return
@@ -178,20 +168,12 @@ async function restartOnline(found: FoundDevice, opts: SetOptions, report: SetRe
 /** The firmware did not complete a request: ask for Safe Mode (60) and redo the write there. */
 async function viaSafeMode(dev: OpenDevice, found: FoundDevice, opts: SetOptions, report: SetReport, cause: RequestPendingTimeout): Promise<void> {
   step(report, {kind: 'asking-safe-mode'})
-  let back: FoundDevice | undefined
-  try {
-    await dev.enterSafeMode({timeoutMs: opts.timeoutMs})
-  } catch (error) {
-    if (!(error instanceof RequestPendingTimeout)) throw error
-    await dev.close()
-    back = await waitLateReset(found, 'normal', opts, report, 'in Safe Mode')
-    if (!back) throw safeModeByHand(found.id, cause)
-  }
-  if (!back) {
-    await dev.close()
-    opts.onWaiting?.(`Waiting for ${found.id} to restart in Safe Mode`)
-    back = await waitBack(found, 'normal', opts, 'in Safe Mode')
-  }
+  const back = await restartBy(dev, 'safe', found, opts, report, {
+    back: 'in Safe Mode',
+    late: 'in Safe Mode',
+    waiting: `Waiting for ${found.id} to restart in Safe Mode`,
+  })
+  if (!back) throw safeModeByHand(found.id, cause)
   step(report, {kind: 'restarted-safe-mode'})
   const safe = await openDevice(back, opts.clock)
   try {

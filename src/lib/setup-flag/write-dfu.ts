@@ -6,13 +6,12 @@ import {openDevice, openUsb} from '../device/particle-device.js'
 import {errors} from '../errors.js'
 import {DFU_BY_HAND} from '../instructions.js'
 import {DfuAlt, SETUP_DONE, SETUP_DONE_OFFSET, SETUP_NOT_DONE} from '../protocol/constants.js'
-import {RequestPendingTimeout} from '../protocol/control-request.js'
 import {DfuNotPermitted, DfuseClient} from '../protocol/dfuse.js'
 import {type FoundDevice} from '../usb/discovery.js'
 import {type Applicability, flagApplies, interpretFlag, PROTECTED_REASON, verdictOfByte} from './policy.js'
 import {explainDowngrade, readSystemVersionOverDfu} from './read.js'
 import {step} from './steps.js'
-import {confirmNotListening, decide, hex, type SetOptions, type SetReport, waitBack, waitLateReset} from './write-shared.js'
+import {confirmNotListening, decide, hex, restartBy, type SetOptions, type SetReport, waitBack} from './write-shared.js'
 
 /**
  * DFU: from normal mode send DFU_MODE (50) and wait for the DFU product ID; then read the byte, write it if
@@ -75,28 +74,18 @@ async function intoDfu(found: FoundDevice, opts: SetOptions, report: SetReport):
     await dev.close()
     return undefined
   }
-  await dev.resetPending()
-  let dfuDevice: FoundDevice | undefined
-  try {
-    await dev.enterDfu({timeoutMs: opts.timeoutMs})
-  } catch (error) {
-    if (!(error instanceof RequestPendingTimeout)) throw error
-    await dev.close()
-    step(report, {kind: 'asked-dfu'})
-    dfuDevice = await waitLateReset(found, 'dfu', opts, report, 'in DFU mode')
-    if (!dfuDevice) {
-      throw errors.notResponding(
-        `Device ${found.id} does not answer the request to restart in DFU mode: its application is blocking the system. It may still restart in DFU mode on its own if it frees up.`,
-        DFU_BY_HAND,
-        error,
-      )
-    }
-  }
+  const dfuDevice = await restartBy(dev, 'dfu', found, opts, report, {
+    asked: () => step(report, {kind: 'asked-dfu'}),
+    back: 'in DFU mode',
+    late: 'in DFU mode',
+    resetPending: true,
+    waiting: `Waiting for ${found.id} to restart in DFU mode`,
+  })
   if (!dfuDevice) {
-    await dev.close()
-    step(report, {kind: 'asked-dfu'})
-    opts.onWaiting?.(`Waiting for ${found.id} to restart in DFU mode`)
-    dfuDevice = await waitBack(found, 'dfu', opts, 'in DFU mode')
+    throw errors.notResponding(
+      `Device ${found.id} does not answer the request to restart in DFU mode: its application is blocking the system. It may still restart in DFU mode on its own if it frees up.`,
+      DFU_BY_HAND,
+    )
   }
   report.mode = 'dfu'
   return dfuDevice

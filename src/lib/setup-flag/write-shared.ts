@@ -83,6 +83,39 @@ export async function waitLateReset(old: FoundDevice, mode: 'dfu' | 'normal', op
   }
 }
 
+/**
+ * Send a request that restarts the device (40 `reset`, 50 `dfu`, 60 `safe`), close it, and wait for it to come back
+ * in `mode`. With `resetPending`, requests still pending on the device are cancelled first (RESET), so the new one
+ * gets a slot. A request the firmware left pending may still run once its system thread frees, so a timed-out request
+ * is never followed by another: we wait for the restart it may still cause (waitLateReset) and return undefined when
+ * it did not come. `asked` runs once the request is out, before the wait.
+ */
+export async function restartBy(
+  dev: OpenDevice,
+  request: 'dfu' | 'reset' | 'safe',
+  found: FoundDevice,
+  opts: SetOptions,
+  report: SetReport,
+  what: {asked?: () => void; back: string; late: string; resetPending?: boolean; waiting?: string},
+): Promise<FoundDevice | undefined> {
+  const mode = request === 'dfu' ? 'dfu' : 'normal'
+  let pending = false
+  try {
+    if (what.resetPending) await dev.resetPending()
+    const o = {timeoutMs: opts.timeoutMs}
+    await (request === 'dfu' ? dev.enterDfu(o) : request === 'safe' ? dev.enterSafeMode(o) : dev.reset(o))
+  } catch (error) {
+    if (!(error instanceof RequestPendingTimeout)) throw error
+    pending = true
+  } finally {
+    await dev.close()
+  }
+  what.asked?.()
+  if (pending) return waitLateReset(found, mode, opts, report, what.late)
+  if (what.waiting) opts.onWaiting?.(what.waiting)
+  return waitBack(found, mode, opts, what.back)
+}
+
 /** Wait for a device we restarted to come back in `mode`, within the reboot allowance. */
 export async function waitBack(old: FoundDevice, mode: 'dfu' | 'normal', opts: Pick<SetOptions, 'backend' | 'clock' | 'timeoutMs'>, what: string): Promise<FoundDevice> {
   const back = await waitForReturn(old, mode, {backend: opts.backend, clock: opts.clock, timeoutMs: rebootTimeoutMs(opts.timeoutMs)}, what)

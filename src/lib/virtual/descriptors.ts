@@ -214,14 +214,14 @@ function dfuConfiguration(altCount: number): {bytes: Uint8Array; interfaces: Int
   return {bytes, interfaces: [{alternates, interfaceNumber: 0}]}
 }
 
+/** bMaxPower of nRF52840 normal mode: 500 mA in 2 mA units (sdk_config_system.h@v6.2.0:132, APP_USBD_CONFIG_MAX_POWER). */
+const NRF_MAX_POWER = 250
+
 /**
  * Normal mode configuration. docs/protocol.md only fixes that the vendor control interface is number 2 and is
  * named `<Name> Control Interface` (§1.3); the CDC ACM pair in front of it (an IAD, interfaces 0 and 1, one
  * interrupt and two bulk endpoints) is the usual shape of a CDC composite and is plausible, not measured.
  */
-/** bMaxPower of nRF52840 normal mode: 500 mA in 2 mA units (sdk_config_system.h@v6.2.0:132, APP_USBD_CONFIG_MAX_POWER). */
-const NRF_MAX_POWER = 250
-
 function normalConfiguration(maxPower: number): {bytes: Uint8Array; interfaces: InterfaceModel[]} {
   const body = [
     // Interface association: interfaces 0-1, CDC ACM

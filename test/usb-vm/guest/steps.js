@@ -5,13 +5,14 @@
  *                                           stdout, stderr, ms
  *   {name, udevRule: true}                  install our udev rule (errors.ts UDEV_RULE) and re-trigger USB devices
  *   {name, edit: {id, set: {...}} | {add: spec}}  edit the devices file ("press the buttons", "plug in")
+ *   {name, enumerated: {id, mode}}         wait until the USB host lists the device in `mode` ('dfu' or 'normal')
  *   {name, writeFile: path, bytes: [..]}    a file for dfu-util
  *   {name, watch: [argv...], add: spec}     run `set --watch --json`, plug `add` in once the first device is done,
  *                                           Ctrl-C once it is done too; records the NDJSON lines
  * Waits are on events: output lines, file contents; a step's own time limit only stops a hung step.
  */
 import {execFileSync, spawn} from 'node:child_process'
-import {readFileSync, renameSync, writeFileSync} from 'node:fs'
+import {existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync} from 'node:fs'
 import {dirname} from 'node:path'
 
 const [stepsFile, resultsFile, devicesFile, mode] = process.argv.slice(2)
@@ -22,6 +23,40 @@ if (virtual) process.env.PARTICLE_VIRTUAL_DEVICES = devicesFile
 const steps = JSON.parse(readFileSync(stepsFile, 'utf8').replaceAll('$DIR', dirname(devicesFile)))
 const results = []
 const STEP_LIMIT_MS = 120_000
+
+/**
+ * Wait until the guest's USB host lists device `id` (by its serial) with the product ID of `mode` (0xd00c for DFU,
+ * 0xc00c otherwise); the error text when it does not within 30 s.
+ */
+async function enumerated(id, mode) {
+  const want = mode === 'dfu' ? 'd0' : 'c0'
+  const deadline = Date.now() + 30_000
+  for (;;) {
+    const out = execFileSync('sh', ['-c', 'grep -l . /sys/bus/usb/devices/*/serial 2>/dev/null | xargs -r grep -H .'], {encoding: 'utf8'})
+    const line = out.split('\n').find((l) => l.endsWith(`:${id}`))
+    const dir = line?.slice(0, line.lastIndexOf('/serial'))
+    const pid = dir ? readFileSync(`${dir}/idProduct`, 'utf8').trim() : ''
+    if (pid.startsWith(want)) return undefined
+    if (Date.now() > deadline) return `device ${id} did not enumerate as ${want}*`
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+/** Wait until every Particle device node (/dev/bus/usb/BBB/DDD of vendor 2b04) belongs to `group`; the error text when not within 30 s. */
+async function grouped(group) {
+  const gid = Number(readFileSync('/etc/group', 'utf8').split('\n').find((l) => l.startsWith(`${group}:`))?.split(':')[2])
+  const deadline = Date.now() + 30_000
+  for (;;) {
+    const nodes = readdirSync('/sys/bus/usb/devices')
+      .map((d) => `/sys/bus/usb/devices/${d}`)
+      .filter((d) => existsSync(`${d}/idVendor`) && readFileSync(`${d}/idVendor`, 'utf8').trim() === '2b04')
+      .map((d) => `/dev/bus/usb/${readFileSync(`${d}/busnum`, 'utf8').trim().padStart(3, '0')}/${readFileSync(`${d}/devnum`, 'utf8').trim().padStart(3, '0')}`)
+    const wrong = nodes.filter((n) => !existsSync(n) || statSync(n).gid !== gid)
+    if (wrong.length === 0) return undefined
+    if (Date.now() > deadline) return `not in group ${group} (${gid}) after 30 s: ${wrong.join(', ')}`
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
 
 function readDevices() {
   return JSON.parse(readFileSync(devicesFile, 'utf8'))
@@ -75,7 +110,10 @@ for (const step of steps) {
     execFileSync('udevadm', ['control', '--reload'])
     execFileSync('udevadm', ['trigger', '--subsystem-match=usb', '--action=add'])
     execFileSync('udevadm', ['settle', '--timeout=30'])
-    result.status = 0
+    // settle empties the event queue; a device that re-enumerated meanwhile gets its node's group from its own add
+    // event. The next steps open the devices as a member of plugdev: wait until every Particle node has that group.
+    result.error = await grouped('plugdev')
+    result.status = result.error ? 1 : 0
   } else if (step.edit) {
     const doc = readDevices()
     if (step.edit.add) doc.devices.push(step.edit.add)
@@ -87,21 +125,15 @@ for (const step of steps) {
       results.push({...result, devices: readDevices().devices, status: 0})
       continue
     }
-    const want = step.edit.set?.mode === 'dfu' ? 'd0' : 'c0'
-    const deadline = Date.now() + 30_000
-    for (;;) {
-      const out = execFileSync('sh', ['-c', 'grep -l . /sys/bus/usb/devices/*/serial 2>/dev/null | xargs -r grep -H .'], {encoding: 'utf8'})
-      const line = out.split('\n').find((l) => l.endsWith(`:${id}`))
-      const dir = line?.slice(0, line.lastIndexOf('/serial'))
-      const pid = dir ? readFileSync(`${dir}/idProduct`, 'utf8').trim() : ''
-      if (pid.startsWith(want)) break
-      if (Date.now() > deadline) {
-        result.error = `device ${id} did not enumerate as ${want}*`
-        break
-      }
-      await new Promise((r) => setTimeout(r, 100))
-    }
+    result.error = await enumerated(id, step.edit.set?.mode === 'dfu' ? 'dfu' : 'normal')
     result.status = result.error ? 1 : 0
+  } else if (step.enumerated) {
+    // Another program (dfu-util's leave) restarted the device: wait until it is back before the next step uses it.
+    if (virtual) result.skipped = true
+    else {
+      result.error = await enumerated(step.enumerated.id, step.enumerated.mode)
+      result.status = result.error ? 1 : 0
+    }
   } else if (step.writeFile) {
     writeFileSync(step.writeFile, Buffer.from(step.bytes))
     result.status = 0
