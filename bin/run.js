@@ -3,8 +3,9 @@
 // the topic word is implied when the first argument is one of our commands.
 //
 // Running one of our commands loads only this plugin (start-up is measured by `npm run bench`). Everything
-// else (`help`, an unknown or mistyped command, a topic alone) loads oclif's own help and not-found plugins
-// too, so `help get` and "did you mean" come from oclif. Under --json any failure here is our one error shape.
+// else (`help`, an unknown or mistyped command, a topic alone) lists oclif's own help and not-found plugins
+// too, so `help get` and "did you mean" come from oclif; their code, and the @oclif/core package it imports,
+// loads only when one of them runs. Under --json any failure here is our one error shape.
 // Function declarations (words, known) are at the end.
 import {fileURLToPath} from 'node:url'
 
@@ -29,7 +30,7 @@ const plugins = !ours && (w.some((word) => word !== 'setup-flag') || args.slice(
 // the package itself, so they run on it. The bundled copy cannot find oclif's package.json for its Node version
 // check, which would only cost a semver load (~5 ms): our own package.json's engines field says which Node we need.
 if (!plugins) process.env.OCLIF_DISABLE_ENGINE_WARNING ??= '1'
-const {Config, flush, handle, run, toConfiguredId} = plugins ? await import('@oclif/core') : await import('../dist/oclif.js')
+const {Config, flush, handle, run, toConfiguredId} = plugins ? await import('@oclif/core') : await import('../dist/oclif.js').catch(unbuilt)
 
 try {
   // The plugins are listed (the root help shows `help`) whenever the command is not one of ours.
@@ -68,4 +69,11 @@ function words(argv) {
 function known(config, argv) {
   const w = words(argv)
   return w.some((_, i) => config.findCommand(w.slice(0, i + 1).join(':')))
+}
+
+/** A checkout without `npm run build` has no dist/: say so instead of a stack trace. */
+function unbuilt(error) {
+  if (error?.code !== 'ERR_MODULE_NOT_FOUND') throw error
+  process.stderr.write(`particle-setup-flag is not built: ${fileURLToPath(new URL('../dist/', import.meta.url))} is missing or incomplete. Run \`npm run build\` in the checkout first.\n`)
+  process.exit(1)
 }

@@ -168,9 +168,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (all_ || all.length === 1) return all
     const known = await this.cloud().tryDevices(all.map((d) => d.id))
     if (!this.interactive) throw errors.multipleDevices(all.map((d) => `${known.get(d.id)?.name ? `${known.get(d.id)!.name} ` : ''}${describeFound(d)}`))
-    const labels = await pickerLabels(all, this.clock, this.flags.timeout * 1000)
-    const label = (d: FoundDevice) => `${known.get(d.id)?.name ? `${known.get(d.id)!.name} ` : ''}${labels.get(d.id)}`
-    const id = await this.ask((p) => p.select('Which device?', all.map((d) => ({name: label(d), value: d.id})))).catch((error) => {
+    const labels = await pickerLabels(all, this.clock, this.flags.timeout * 1000, known)
+    const id = await this.ask((p) => p.select('Which device?', all.map((d) => ({name: labels.get(d.id)!, value: d.id})))).catch((error) => {
       throw isCancellation(error) ? errors.cancelled(['Nothing was written.'], error) : error
     })
     return all.filter((d) => d.id === id)

@@ -96,10 +96,16 @@ export function renderReports(reports: FlagReport[], bin: string): string {
 }
 
 /**
- * Labels for a "which device?" list: each device as discovery describes it, and whether it is in Listening Mode
- * (request 72, one short request per device; a device that does not answer is listed without it).
+ * Labels for a "which device?" list: each device's cloud name when `names` has one, the device as discovery
+ * describes it, and whether it is in Listening Mode (request 72, one short request per device; a device that does
+ * not answer is listed without it).
  */
-export async function pickerLabels(devices: FoundDevice[], clock: Clock, timeoutMs: number): Promise<Map<string, string>> {
+export async function pickerLabels(
+  devices: FoundDevice[],
+  clock: Clock,
+  timeoutMs: number,
+  names: ReadonlyMap<string, {name?: null | string}> = new Map(),
+): Promise<Map<string, string>> {
   const labels = new Map<string, string>()
   for (const d of devices) {
     let listening = false
@@ -117,7 +123,8 @@ export async function pickerLabels(devices: FoundDevice[], clock: Clock, timeout
         await dev?.close()
       }
     }
-    labels.set(d.id, `${describeFound(d)}${listening ? ' – in Listening Mode (blinking dark blue)' : ''}`)
+    const name = names.get(d.id)?.name
+    labels.set(d.id, `${name ? `${name} ` : ''}${describeFound(d)}${listening ? ' – in Listening Mode (blinking dark blue)' : ''}`)
   }
   return labels
 }

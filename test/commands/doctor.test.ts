@@ -1,12 +1,12 @@
 // The doctor through the built binary: unattended (--yes --json), refusal without a terminal, and two runs in
 // a real terminal (tmux) where the test types answers and "presses the buttons" by editing the devices file.
 import {expect} from 'chai'
-import {execFileSync, spawnSync} from 'node:child_process'
 import {readFileSync, renameSync, writeFileSync} from 'node:fs'
 
 import type {DoctorReport} from '../../src/lib/doctor/doctor.js'
 
-import {BIN, devicesFile, readDevices, ROOT, runCli, runJson, tempDir} from '../support/cli.js'
+import {devicesFile, readDevices, runCli, runJson} from '../support/cli.js'
+import {type Terminal, withTerminal} from '../support/tmux.js'
 
 const ID = 'e00fce681a2b3c4d5e6f7a8b'
 const argon = (over: Record<string, unknown> = {}) => ({deviceOs: '3.3.1', faults: {}, id: ID, mode: 'listening', platform: 'argon', setupDone: 255, ...over})
@@ -42,39 +42,19 @@ describe('setup-flag doctor (built binary)', function () {
   })
 
   describe('in a real terminal (tmux)', () => {
-    const hasTmux = spawnSync('tmux', ['-V']).status === 0
-    let session = ''
-
-    before(function () {
-      if (!hasTmux) {
-        if (process.env.CI) throw new Error('tmux is required in CI (.ci/run installs it)')
-        this.skip()
-      }
-    })
-    afterEach(() => {
-      if (session) spawnSync('tmux', ['kill-session', '-t', session])
-      session = ''
-    })
-
-    function start(file: string, args: string[] = []) {
-      session = `doctor-${process.pid}-${Date.now()}`
-      const home = tempDir('setup-flag-home-')
-      const cmd = `cd ${ROOT} && env -u CI HOME=${home} PARTICLE_VIRTUAL_DEVICES=${file} node ${BIN} doctor ${args.join(' ')}; echo "EXIT=$?"; read x`
-      execFileSync('tmux', ['new-session', '-d', '-s', session, '-x', '140', '-y', '50', cmd])
+    // Each terminal on a tmux server of its own (test/support/tmux.ts): on a shared server, killing the last
+    // session of one test raced the next test's new session ("server exited unexpectedly").
+    const terminal = withTerminal()
+    let term: Terminal
+    const start = (file: string, args: string[] = []) => {
+      term = terminal.start(['doctor', ...args], {env: {PARTICLE_VIRTUAL_DEVICES: file}})
     }
 
-    const screen = () => execFileSync('tmux', ['capture-pane', '-p', '-J', '-S', '-200', '-t', session], {encoding: 'utf8'})
-    const keys = (...k: string[]) => execFileSync('tmux', ['send-keys', '-t', session, ...k])
-
-    /** Wait until the screen shows `pattern` (what the program asks for), polling the terminal; bounded. */
-    async function waitFor(pattern: RegExp, ms = 30_000): Promise<string> {
-      const deadline = Date.now() + ms
-      for (;;) {
-        const s = screen()
-        if (pattern.test(s)) return s
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}; screen:\n${s}`)
-        await new Promise((r) => setTimeout(r, 50))
-      }
+    const keys = (...k: string[]) => term.keys(...k)
+    /** The screen once it shows `pattern` (what the program asks for); bounded. */
+    const waitFor = async (pattern: RegExp, ms?: number) => {
+      await term.waitFor(pattern, ms)
+      return term.screen()
     }
 
     it('a person fixes a stuck Argon by pressing Enter', async () => {

@@ -3,10 +3,11 @@
 // in node_modules, and nothing on the way builds ICU's collator. Help and "did you mean" still come from oclif's
 // own plugins, on the package.
 import {expect} from 'chai'
-import {readFileSync, writeFileSync} from 'node:fs'
+import {spawnSync} from 'node:child_process'
+import {copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
-import {devicesFile, runCli, tempDir, testDevice} from '../support/cli.js'
+import {BIN, devicesFile, ROOT, runCli, tempDir, testDevice} from '../support/cli.js'
 
 /**
  * Run the CLI with a preload that records, at exit, the CommonJS files loaded (oclif and its plugins are CommonJS)
@@ -63,5 +64,17 @@ describe('start-up: what a command loads', function () {
     expect(typo.code).to.equal(2)
     expect(typo.stderr).to.include('set')
     expect(typo.oclifFiles.some((f) => f.includes('/node_modules/@oclif/core/lib/config/'))).to.equal(true)
+  })
+
+  it('a checkout that was never built says so (exit 1), not a stack trace', () => {
+    const dir = tempDir('setup-flag-unbuilt-')
+    mkdirSync(join(dir, 'bin'))
+    copyFileSync(BIN, join(dir, 'bin', 'run.js'))
+    copyFileSync(join(ROOT, 'package.json'), join(dir, 'package.json'))
+    symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'))
+    const r = spawnSync(process.execPath, [join(dir, 'bin', 'run.js'), 'get'], {encoding: 'utf8'})
+    expect(r.status).to.equal(1)
+    expect(r.stderr).to.contain('is not built').and.contain('npm run build')
+    expect(r.stderr).not.to.match(/\n\s+at /)
   })
 })

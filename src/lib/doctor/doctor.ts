@@ -194,7 +194,8 @@ export class Doctor {
     }
     if (all.length > 1) {
       if (!this.o.person.prompter) throw errors.multipleDevices(all.map((d) => describeFound(d)))
-      const labels = await pickerLabels(all, this.o.clock, this.o.timeoutMs)
+      const known = (await this.o.cloud?.tryDevices(all.map((d) => d.id))) ?? new Map<string, CloudDevice>()
+      const labels = await pickerLabels(all, this.o.clock, this.o.timeoutMs, known)
       const id = await this.o.person.prompter.select(
         'Several Particle devices are connected. Which one blinks dark blue?',
         all.map((d) => ({name: labels.get(d.id)!, value: d.id})),

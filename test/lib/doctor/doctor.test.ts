@@ -28,6 +28,8 @@ const spec = (over: Partial<VirtualDeviceSpec> = {}): VirtualDeviceSpec => ({
 /** A person who answers from a script and acts out instructions. */
 class ScriptedPerson implements DoctorPerson {
   readonly asked: string[] = []
+  /** The choices offered with each selection, as their labels. */
+  readonly choices: string[][] = []
   /** The default answer offered with each yes/no question, in order. */
   readonly defaults: Array<boolean | undefined> = []
   readonly instructions: Instruction[] = []
@@ -49,6 +51,7 @@ class ScriptedPerson implements DoctorPerson {
       },
       select: async <T>(message: string, choices: Array<Choice<T>>) => {
         this.asked.push(message)
+        this.choices.push(choices.map((x) => x.name))
         const a = answers.shift()
         const c = choices.find((x) => x.value === a)
         if (!c) throw new Error(`unexpected choice for: ${message}`)
@@ -145,6 +148,26 @@ describe('doctor state machine', () => {
     expect(r.device!.id).to.equal(ID2)
     expect(r.outcome).to.equal('fixed')
     expect(env.usb.device(ID)!.setupDone).to.equal(1)
+  })
+
+  it('several devices: the list names each one as the cloud knows it and shows which is in Listening Mode', async () => {
+    const cloud = await new FakeCloud().start()
+    try {
+      cloud.devices = [
+        {connected: true, id: ID, name: 'bench-argon', platform_id: 12, system_firmware_version: '3.3.1'},
+        {connected: false, id: ID2, name: 'stuck-argon', platform_id: 12, system_firmware_version: '3.3.1'},
+      ]
+      const env = setup([spec({mode: 'normal', setupDone: 1}), spec({id: ID2})])
+      const cloudClient = new Cloud({accessToken: cloud.token, apiUrl: cloud.url, from: 'test', offline: false, profile: 'particle'}, env.clock)
+      const person = new ScriptedPerson([ID2, true, true])
+      const r = await doctor(env, person, {cloud: cloudClient})
+      expect(person.choices[0]).to.have.length(2)
+      expect(person.choices[0][0]).to.match(/^bench-argon /).and.not.to.contain('Listening Mode')
+      expect(person.choices[0][1]).to.match(/^stuck-argon .*in Listening Mode/)
+      expect(r.outcome).to.equal('fixed')
+    } finally {
+      await cloud.close()
+    }
   })
 
   it('Device OS 4.x: the flag is not the cause, nothing is written, the other causes are listed', async () => {

@@ -12,7 +12,7 @@
  * Waits are on events: output lines, file contents; a step's own time limit only stops a hung step.
  */
 import {execFileSync, spawn} from 'node:child_process'
-import {existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync} from 'node:fs'
+import {readdirSync, readFileSync, renameSync, statSync, writeFileSync} from 'node:fs'
 import {dirname} from 'node:path'
 
 const [stepsFile, resultsFile, devicesFile, mode] = process.argv.slice(2)
@@ -24,6 +24,19 @@ const steps = JSON.parse(readFileSync(stepsFile, 'utf8').replaceAll('$DIR', dirn
 const results = []
 const STEP_LIMIT_MS = 120_000
 
+/** The product IDs under which the guest's USB host lists device `id` now (a device may vanish while we read). */
+function productIds(id) {
+  const pids = []
+  for (const d of readdirSync('/sys/bus/usb/devices')) {
+    try {
+      if (readFileSync(`/sys/bus/usb/devices/${d}/serial`, 'utf8').trim() === id) pids.push(readFileSync(`/sys/bus/usb/devices/${d}/idProduct`, 'utf8').trim())
+    } catch {
+      // no serial (a hub, an interface) or gone meanwhile
+    }
+  }
+  return pids
+}
+
 /**
  * Wait until the guest's USB host lists device `id` (by its serial) with the product ID of `mode` (0xd00c for DFU,
  * 0xc00c otherwise); the error text when it does not within 30 s.
@@ -32,11 +45,7 @@ async function enumerated(id, mode) {
   const want = mode === 'dfu' ? 'd0' : 'c0'
   const deadline = Date.now() + 30_000
   for (;;) {
-    const out = execFileSync('sh', ['-c', 'grep -l . /sys/bus/usb/devices/*/serial 2>/dev/null | xargs -r grep -H .'], {encoding: 'utf8'})
-    const line = out.split('\n').find((l) => l.endsWith(`:${id}`))
-    const dir = line?.slice(0, line.lastIndexOf('/serial'))
-    const pid = dir ? readFileSync(`${dir}/idProduct`, 'utf8').trim() : ''
-    if (pid.startsWith(want)) return undefined
+    if (productIds(id).some((pid) => pid.startsWith(want))) return undefined
     if (Date.now() > deadline) return `device ${id} did not enumerate as ${want}*`
     await new Promise((r) => setTimeout(r, 100))
   }
@@ -47,11 +56,24 @@ async function grouped(group) {
   const gid = Number(readFileSync('/etc/group', 'utf8').split('\n').find((l) => l.startsWith(`${group}:`))?.split(':')[2])
   const deadline = Date.now() + 30_000
   for (;;) {
-    const nodes = readdirSync('/sys/bus/usb/devices')
-      .map((d) => `/sys/bus/usb/devices/${d}`)
-      .filter((d) => existsSync(`${d}/idVendor`) && readFileSync(`${d}/idVendor`, 'utf8').trim() === '2b04')
-      .map((d) => `/dev/bus/usb/${readFileSync(`${d}/busnum`, 'utf8').trim().padStart(3, '0')}/${readFileSync(`${d}/devnum`, 'utf8').trim().padStart(3, '0')}`)
-    const wrong = nodes.filter((n) => !existsSync(n) || statSync(n).gid !== gid)
+    const wrong = []
+    for (const d of readdirSync('/sys/bus/usb/devices')) {
+      let node
+      try {
+        const sys = `/sys/bus/usb/devices/${d}`
+        if (readFileSync(`${sys}/idVendor`, 'utf8').trim() !== '2b04') continue
+        node = `/dev/bus/usb/${readFileSync(`${sys}/busnum`, 'utf8').trim().padStart(3, '0')}/${readFileSync(`${sys}/devnum`, 'utf8').trim().padStart(3, '0')}`
+      } catch {
+        continue // not a device (no idVendor), or gone meanwhile: a device that comes back is checked on the next look
+      }
+      let gidNow
+      try {
+        gidNow = statSync(node).gid
+      } catch {
+        // no node yet
+      }
+      if (gidNow !== gid) wrong.push(node)
+    }
     if (wrong.length === 0) return undefined
     if (Date.now() > deadline) return `not in group ${group} (${gid}) after 30 s: ${wrong.join(', ')}`
     await new Promise((r) => setTimeout(r, 100))
