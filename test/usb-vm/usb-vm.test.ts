@@ -239,7 +239,7 @@ describe('through a real kernel USB stack (usb-vm)', function () {
       const virtual = JSON.parse(b.virtual.get('probe')!.stdout!) as Array<Record<string, unknown>>
       const objects = (rows: Array<Record<string, unknown>>) => rows.find((r) => r.what === 'one object per enumeration')
       // Not mirrored on the virtual bus: the usb package hands out a new USBDevice on every getDevices(); our
-      // code compares enumerations by bus and address instead (test/virtual/usb-package.test.ts).
+      // code compares enumerations by bus and address instead (test/lib/virtual/usb-package.test.ts).
       expect(objects(real)).to.include({same: false})
       const rest = (rows: Array<Record<string, unknown>>) => rows.filter((r) => r !== objects(rows))
       expect(rest(real)).to.deep.equal(rest(virtual))

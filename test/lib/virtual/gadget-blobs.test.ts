@@ -2,10 +2,10 @@
 // identity the WebUSB virtual bus serves.
 import {expect} from 'chai'
 
-import {platformByName} from '../../src/lib/particle/platforms.js'
-import {parseVersion} from '../../src/lib/particle/versions.js'
-import {usbIdentity} from '../../src/lib/virtual/descriptors.js'
-import {ffsBlobs} from '../../src/lib/virtual/gadget/ffs-blobs.js'
+import {platformByName} from '../../../src/lib/particle/platforms.js'
+import {parseVersion} from '../../../src/lib/particle/versions.js'
+import {usbIdentity} from '../../../src/lib/virtual/descriptors.js'
+import {ffsBlobs} from '../../../src/lib/virtual/gadget/ffs-blobs.js'
 
 const identity = (mode: 'dfu' | 'normal') =>
   usbIdentity({id: 'e00fce681a2b3c4d5e6f7a8b', isProtected: false, mode, platform: platformByName('argon')!, version: parseVersion('3.3.1')!})

@@ -2,9 +2,9 @@
  * Raw WebUSB helpers for the virtual-device tests: setups spelled as on the wire, results as hex, no host
  * library in between (the tests check the device, not our client).
  */
-import {FakeClock} from '../../src/lib/clock.js'
-import {isStall} from '../../src/lib/usb/errors.js'
-import {createVirtualUsb, type VirtualDeviceSpec, type VirtualTiming, type VirtualUsb} from '../../src/lib/virtual/index.js'
+import {FakeClock} from '../../../src/lib/clock.js'
+import {isStall} from '../../../src/lib/usb/errors.js'
+import {createVirtualUsb, type VirtualDeviceSpec, type VirtualTiming, type VirtualUsb} from '../../../src/lib/virtual/index.js'
 
 export const ARGON_ID = 'e00fce681a2b3c4d5e6f7a8b'
 export const BORON_ID = 'e00fce68aaaabbbbccccdddd'

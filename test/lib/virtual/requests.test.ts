@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 
-import {FakeClock} from '../../src/lib/clock.js'
+import {FakeClock} from '../../../src/lib/clock.js'
 import {bus, CHECK, inHex, INIT, openFirst, out, rejection, request, SEND, spec, vendor} from './helpers.js'
 
 const raw = (index: number) => vendor(0x50, 0, index)

@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 
-import {FakeClock} from '../../src/lib/clock.js'
+import {FakeClock} from '../../../src/lib/clock.js'
 import {
   ABORT,
   ARGON_ID,

@@ -3,9 +3,9 @@ import {mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync}
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {FakeClock} from '../../src/lib/clock.js'
-import {SetupFlagError} from '../../src/lib/errors.js'
-import {loadDevicesFile, openVirtualUsbFile, validateDevicesFile, type VirtualUsb} from '../../src/lib/virtual/index.js'
+import {FakeClock} from '../../../src/lib/clock.js'
+import {SetupFlagError} from '../../../src/lib/errors.js'
+import {loadDevicesFile, openVirtualUsbFile, validateDevicesFile, type VirtualUsb} from '../../../src/lib/virtual/index.js'
 import {ARGON_ID, BORON_ID, nextEvent, request, spec} from './helpers.js'
 
 function problemOf(fn: () => unknown): string {

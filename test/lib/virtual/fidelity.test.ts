@@ -2,8 +2,8 @@
 // of particle-iot/device-os it follows.
 import {expect} from 'chai'
 
-import {FakeClock} from '../../src/lib/clock.js'
-import {DfuState, DfuStatus} from '../../src/lib/protocol/constants.js'
+import {FakeClock} from '../../../src/lib/clock.js'
+import {DfuState, DfuStatus} from '../../../src/lib/protocol/constants.js'
 import {
   ABORT,
   ARGON_ID,

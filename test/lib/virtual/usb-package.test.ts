@@ -5,12 +5,12 @@
  */
 import {expect} from 'chai'
 
-import {waitForReturn} from '../../src/lib/device/reboot.js'
-import type {UsbBackend} from '../../src/lib/usb/backend.js'
-import {findParticleDevices, type FoundDevice, sameEnumeration} from '../../src/lib/usb/discovery.js'
-import {STALL, UsbIo} from '../../src/lib/usb/io.js'
-import {isGone, isStall, isTimeout, mapUsbError} from '../../src/lib/usb/errors.js'
-import {FakeClock} from '../../src/lib/clock.js'
+import {waitForReturn} from '../../../src/lib/device/reboot.js'
+import type {UsbBackend} from '../../../src/lib/usb/backend.js'
+import {findParticleDevices, type FoundDevice, sameEnumeration} from '../../../src/lib/usb/discovery.js'
+import {STALL, UsbIo} from '../../../src/lib/usb/io.js'
+import {isGone, isStall, isTimeout, mapUsbError} from '../../../src/lib/usb/errors.js'
+import {FakeClock} from '../../../src/lib/clock.js'
 import {bus, dfuClass, INIT, nextEvent, openFirst, rejection, spec, vendor} from './helpers.js'
 
 const ID = spec().id

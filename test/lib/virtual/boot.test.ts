@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 
-import {FakeClock} from '../../src/lib/clock.js'
-import type {VirtualUsb} from '../../src/lib/virtual/index.js'
+import {FakeClock} from '../../../src/lib/clock.js'
+import type {VirtualUsb} from '../../../src/lib/virtual/index.js'
 import {ARGON_ID, bus, CHECK, getDescriptor, inHex, INIT, nextEvent, openFirst, rejection, request, RESET, spec} from './helpers.js'
 
 /** Send a request whose completion resets the device, and collect its result. */

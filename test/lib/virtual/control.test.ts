@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 
-import {FakeClock} from '../../src/lib/clock.js'
+import {FakeClock} from '../../../src/lib/clock.js'
 import {bus, CHECK, inHex, INIT, openFirst, out, parseReply, RECV, request, RESET, SEND, spec, vendor} from './helpers.js'
 
 /** The log as [setup, dataOut or dataIn] pairs, the way device-protocol.md §2.10 tabulates exchanges. */
