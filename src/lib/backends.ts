@@ -17,7 +17,7 @@ export async function openUsbBackend(env: NodeJS.ProcessEnv, clock: Clock): Prom
     const {openVirtualUsbFile} = await import('./virtual/index.js')
     const usb = openVirtualUsbFile(file, {clock})
     setMaxListeners(0, usb)
-    return {close: () => usb.close(), description: `virtual devices from ${file}`, kind: 'virtual', usb}
+    return {close: () => usb.close(), description: `virtual devices from ${file}`, file, kind: 'virtual', usb}
   }
 
   let mod: typeof import('usb')

@@ -89,4 +89,9 @@ describe('adversarial: udev rules are never overwritten', () => {
     expect(t?.rulesFile.startsWith('/etc/')).to.equal(false)
     expect(udevTarget({kind: 'usb'}, {}, 'linux')?.rulesFile).to.equal('/etc/udev/rules.d/50-particle.rules')
   })
+
+  it('a bundled example named bare: the rule folder is beside the copy the bus opened, not in the current folder', () => {
+    const t = udevTarget({file: '/tmp/particle-setup-flag-0-stuck-argon.json', kind: 'virtual'}, {PARTICLE_VIRTUAL_DEVICES: 'stuck-argon'}, 'linux')
+    expect(t?.rulesFile).to.equal('/tmp/particle-setup-flag-0-stuck-argon.json.rules.d/50-particle.rules')
+  })
 })

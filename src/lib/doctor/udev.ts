@@ -23,11 +23,12 @@ export interface UdevTarget {
 
 /**
  * Where the rule goes. A real bus on Linux: /etc/udev/rules.d (PARTICLE_UDEV_RULES_DIR moves it). A virtual bus
- * has its own notion of the rule being installed: a `<devices file>.rules.d` folder beside its devices file.
+ * has its own notion of the rule being installed: a `<devices file>.rules.d` folder beside the devices file it
+ * opened (for a bundled example named bare, beside its copy, where the bus looks).
  */
-export function udevTarget(backend: {kind: 'usb' | 'virtual'}, env: NodeJS.ProcessEnv = process.env, platform = process.platform): UdevTarget | undefined {
+export function udevTarget(backend: {file?: string; kind: 'usb' | 'virtual'}, env: NodeJS.ProcessEnv = process.env, platform = process.platform): UdevTarget | undefined {
   if (backend.kind === 'virtual') {
-    const file = env.PARTICLE_VIRTUAL_DEVICES
+    const file = backend.file ?? env.PARTICLE_VIRTUAL_DEVICES
     if (!file) return undefined
     const dir = env.PARTICLE_UDEV_RULES_DIR || `${file}.rules.d`
     return {canWrite: true, rulesFile: join(dir, RULES_FILE), virtual: true}

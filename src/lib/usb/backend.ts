@@ -11,6 +11,8 @@ export interface UsbBackend {
   close(): void
   /** Particle-relevant description for messages: where devices come from. */
   readonly description: string
+  /** A virtual bus's devices file, as opened (a bundled example named bare is opened from its copy). */
+  readonly file?: string
   readonly kind: 'usb' | 'virtual'
   readonly usb: USB
 }
