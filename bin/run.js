@@ -37,8 +37,8 @@ try {
   const config = await Config.load(
     ours ? import.meta.url : {pluginAdditions: {core: ['@oclif/plugin-help', '@oclif/plugin-not-found']}, root: fileURLToPath(new URL('..', import.meta.url))},
   )
-  if (!ours && json && !known(config, args)) {
-    const typed = toConfiguredId(words(args).join(':'), config)
+  if (!ours && json && !known(config, w)) {
+    const typed = toConfiguredId(w.join(':'), config)
     throw Object.assign(new Error(typed ? `${typed} is not a ${config.bin} command.` : `--json goes with a command: ${[...SHORTHAND].join(', ')}.`), {
       oclif: {exit: 2},
       suggestions: [`Run \`${config.bin} --help\` for the list of commands.`],
@@ -65,10 +65,9 @@ function words(argv) {
   return i === -1 ? argv : argv.slice(0, i)
 }
 
-/** Whether the words before the first flag start with a command (a topic alone has no JSON output). */
-function known(config, argv) {
-  const w = words(argv)
-  return w.some((_, i) => config.findCommand(w.slice(0, i + 1).join(':')))
+/** Whether the words before the first flag (`words`) start with a command (a topic alone has no JSON output). */
+function known(config, words) {
+  return words.some((_, i) => config.findCommand(words.slice(0, i + 1).join(':')))
 }
 
 /** A checkout without `npm run build` has no dist/: say so instead of a stack trace. */

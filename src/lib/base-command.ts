@@ -14,10 +14,10 @@ import {type CloudSettings, DEFAULT_API_URL, loadSettings} from './cloud/setting
 import {errors, EXIT, type ExitCode, isCancellation, isSetupFlagError, SetupFlagError} from './errors.js'
 import {inquirerPrompter, type Prompter} from './prompts.js'
 import {filterDebugOutput, forTerminal, redactDeep} from './redact.js'
-import {commandLine, forHost, pickerLabels, withSuggestions} from './render.js'
+import {commandLine, forHost, namedDevice, pickerLabels, withSuggestions} from './render.js'
 import {openUsbBackend} from './backends.js'
 import {type UsbBackend} from './usb/backend.js'
-import {describeFound, findParticleDevices, type FoundDevice} from './usb/discovery.js'
+import {findParticleDevices, type FoundDevice} from './usb/discovery.js'
 import {type DeviceArg, selectDevices} from './device/select.js'
 import {interruptible, waitUntilOnline} from './fleet/rescue.js'
 
@@ -167,7 +167,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (all.length === 0) throw errors.noDevices()
     if (all_ || all.length === 1) return all
     const known = await this.cloud().tryDevices(all.map((d) => d.id))
-    if (!this.interactive) throw errors.multipleDevices(all.map((d) => `${known.get(d.id)?.name ? `${known.get(d.id)!.name} ` : ''}${describeFound(d)}`))
+    if (!this.interactive) throw errors.multipleDevices(all.map((d) => namedDevice(d, known.get(d.id)?.name)))
     const labels = await pickerLabels(all, this.clock, this.flags.timeout * 1000, known)
     const id = await this.ask((p) => p.select('Which device?', all.map((d) => ({name: labels.get(d.id)!, value: d.id})))).catch((error) => {
       throw isCancellation(error) ? errors.cancelled(['Nothing was written.'], error) : error

@@ -5,7 +5,7 @@ import type {SetReport} from './setup-flag/write.js'
 
 import {openDevice} from './device/particle-device.js'
 import {outcomeOf} from './setup-flag/outcome.js'
-import {hasStep, MODE_CHANGES, stepsOf, WOULD} from './setup-flag/steps.js'
+import {hasStep, hex, MODE_CHANGES, stepsOf, WOULD} from './setup-flag/steps.js'
 import {describeFound, type FoundDevice} from './usb/discovery.js'
 
 const FLAG_TEXT: Record<FlagReport['flag'], string> = {
@@ -15,12 +15,13 @@ const FLAG_TEXT: Record<FlagReport['flag'], string> = {
   unknown: 'unknown',
 }
 
-/** The one byte formatter for people: 0x01, 0xFF; null (request 74 said "not done" without the byte) is "not set". */
+/** A byte for people: 0x01, 0xFF (setup-flag/steps.ts's hex); null (request 74 said "not done" without the byte) is "not set". */
 export function byteText(v: null | number): string {
-  return v === null ? 'not set' : `0x${v.toString(16).padStart(2, '0').toUpperCase()}`
+  return v === null ? 'not set' : hex(v)
 }
 
-function hex(v: null | number): string {
+/** A flag cell's byte, after the flag's words: " (0x01)", nothing when the device did not say. */
+function byteSuffix(v: null | number): string {
   return v === null ? '' : ` (${byteText(v)})`
 }
 
@@ -86,13 +87,18 @@ export function advice(r: FlagReport, bin: string): string | undefined {
 export function renderReports(reports: FlagReport[], bin: string): string {
   const rows = [['DEVICE', 'PLATFORM', 'MODE', 'DEVICE OS', 'SETUP FLAG']]
   for (const r of reports) {
-    rows.push([deviceLabel(r), r.platformName, r.mode, versionCell(r), `${FLAG_TEXT[r.flag]}${r.flag === 'not-applicable' ? '' : hex(r.value)}`])
+    rows.push([deviceLabel(r), r.platformName, r.mode, versionCell(r), `${FLAG_TEXT[r.flag]}${r.flag === 'not-applicable' ? '' : byteSuffix(r.value)}`])
   }
   const notes = reports.flatMap((r) => {
     const a = advice(r, bin)
     return a ? [`${r.id}: ${a}`] : []
   })
   return [table(rows), ...(notes.length > 0 ? ['', ...notes] : [])].join('\n')
+}
+
+/** A device as discovery describes it, after its cloud name when it has one (lists of connected devices). */
+export function namedDevice(d: FoundDevice, name?: null | string): string {
+  return `${name ? `${name} ` : ''}${describeFound(d)}`
 }
 
 /**
@@ -123,8 +129,7 @@ export async function pickerLabels(
         await dev?.close()
       }
     }
-    const name = names.get(d.id)?.name
-    labels.set(d.id, `${name ? `${name} ` : ''}${describeFound(d)}${listening ? ' – in Listening Mode (blinking dark blue)' : ''}`)
+    labels.set(d.id, `${namedDevice(d, names.get(d.id)?.name)}${listening ? ' – in Listening Mode (blinking dark blue)' : ''}`)
   }
   return labels
 }

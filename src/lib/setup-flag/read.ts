@@ -15,6 +15,7 @@ import {type CloudDevice} from '../cloud/cloud.js'
 import {type Platform, platformById} from '../particle/platforms.js'
 import {type FoundDevice} from '../usb/discovery.js'
 import {flagApplies, type FlagReading, type FlagState, interpretFlag, PROTECTED_REASON, verdictOfByte, type VersionInfo} from './policy.js'
+import {hex} from './steps.js'
 
 export type ReportedMode = 'dfu' | 'listening' | 'normal' | 'unknown'
 export type VersionSource = 'cloud' | 'dfu' | 'usb'
@@ -96,8 +97,7 @@ export function explainDowngrade(report: FlagReport, platform: Platform, byte: n
   if (platform.family !== 'nrf52840') return
   const verdict = verdictOfByte(byte)
   report.afterDowngrade = verdict.flag === 'done' ? 'done' : 'not-done'
-  const b = `0x${byte.toString(16).padStart(2, '0').toUpperCase()}`
-  report.reason = `${report.reason ?? ''} The byte holds ${b}: after a downgrade below 4.0 the device would ${
+  report.reason = `${report.reason ?? ''} The byte holds ${hex(byte)}: after a downgrade below 4.0 the device would ${
     report.afterDowngrade === 'done' ? 'count as set up' : 'boot into Listening Mode (blinking dark blue); `set --force --method dfu` writes 0x01 now'
   }.`.trim()
 }

@@ -3,7 +3,8 @@
  * the report carries in `steps` (a JSON field: strings). Code that needs to know what happened (the summary
  * line of `set`, the dry-run count) asks by kind (`stepsOf`, `hasStep`), never by matching the words.
  */
-const hex = (b: number) => `0x${b.toString(16).padStart(2, '0').toUpperCase()}`
+/** The one byte formatter for people: 0x01, 0xFF (render's byteText and every step text use it). */
+export const hex = (b: number) => `0x${b.toString(16).padStart(2, '0').toUpperCase()}`
 
 /** The words of each kind of step: the one place they are written. */
 const WORDS = {

@@ -10,8 +10,8 @@ import {DfuNotPermitted, DfuseClient} from '../protocol/dfuse.js'
 import {type FoundDevice} from '../usb/discovery.js'
 import {type Applicability, flagApplies, interpretFlag, PROTECTED_REASON, verdictOfByte} from './policy.js'
 import {explainDowngrade, readSystemVersionOverDfu} from './read.js'
-import {step} from './steps.js'
-import {confirmNotListening, decide, hex, restartBy, type SetOptions, type SetReport, waitBack} from './write-shared.js'
+import {hex, step} from './steps.js'
+import {confirmNotListening, decide, restartBy, type SetOptions, type SetReport, waitBack} from './write-shared.js'
 
 /**
  * DFU: from normal mode send DFU_MODE (50) and wait for the DFU product ID; then read the byte, write it if

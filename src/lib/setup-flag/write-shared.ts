@@ -43,8 +43,6 @@ export interface SetOptions {
   timeoutMs: number
 }
 
-export const hex = (b: number) => `0x${b.toString(16).padStart(2, '0').toUpperCase()}`
-
 export function setReport(found: FoundDevice): SetReport {
   return {...baseReport(found), after: null, before: null, changed: false, method: null, steps: []}
 }

@@ -24,60 +24,57 @@ const steps = JSON.parse(readFileSync(stepsFile, 'utf8').replaceAll('$DIR', dirn
 const results = []
 const STEP_LIMIT_MS = 120_000
 
-/** The product IDs under which the guest's USB host lists device `id` now (a device may vanish while we read). */
-function productIds(id) {
-  const pids = []
+/**
+ * The USB devices the guest's host lists now, with the sysfs attributes asked for (strings, trimmed). A device that
+ * lacks one (a hub, an interface) or vanishes while we read is left out: the next look sees it again if it is back.
+ */
+function usbDevices(attributes) {
+  const out = []
   for (const d of readdirSync('/sys/bus/usb/devices')) {
     try {
-      if (readFileSync(`/sys/bus/usb/devices/${d}/serial`, 'utf8').trim() === id) pids.push(readFileSync(`/sys/bus/usb/devices/${d}/idProduct`, 'utf8').trim())
+      out.push(Object.fromEntries(attributes.map((a) => [a, readFileSync(`/sys/bus/usb/devices/${d}/${a}`, 'utf8').trim()])))
     } catch {
-      // no serial (a hub, an interface) or gone meanwhile
+      // not a device, or gone meanwhile
     }
   }
-  return pids
+  return out
 }
 
-/**
- * Wait until the guest's USB host lists device `id` (by its serial) with the product ID of `mode` (0xd00c for DFU,
- * 0xc00c otherwise); the error text when it does not within 30 s.
- */
-async function enumerated(id, mode) {
+/** Look every 100 ms until `look()` finds nothing wrong (undefined); after 30 s, what it last found. */
+async function within30s(look) {
+  const deadline = Date.now() + 30_000
+  for (;;) {
+    const wrong = look()
+    if (wrong === undefined || Date.now() > deadline) return wrong
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+/** Wait until the host lists device `id` (by its serial) with the product ID of `mode` (0xd00c DFU, else 0xc00c). */
+function enumerated(id, mode) {
   const want = mode === 'dfu' ? 'd0' : 'c0'
-  const deadline = Date.now() + 30_000
-  for (;;) {
-    if (productIds(id).some((pid) => pid.startsWith(want))) return undefined
-    if (Date.now() > deadline) return `device ${id} did not enumerate as ${want}*`
-    await new Promise((r) => setTimeout(r, 100))
-  }
+  return within30s(() =>
+    usbDevices(['serial', 'idProduct']).some((d) => d.serial === id && d.idProduct.startsWith(want)) ? undefined : `device ${id} did not enumerate as ${want}*`,
+  )
 }
 
-/** Wait until every Particle device node (/dev/bus/usb/BBB/DDD of vendor 2b04) belongs to `group`; the error text when not within 30 s. */
-async function grouped(group) {
+/** Wait until every Particle device node (/dev/bus/usb/BBB/DDD of vendor 2b04) belongs to `group`. */
+function grouped(group) {
   const gid = Number(readFileSync('/etc/group', 'utf8').split('\n').find((l) => l.startsWith(`${group}:`))?.split(':')[2])
-  const deadline = Date.now() + 30_000
-  for (;;) {
-    const wrong = []
-    for (const d of readdirSync('/sys/bus/usb/devices')) {
-      let node
-      try {
-        const sys = `/sys/bus/usb/devices/${d}`
-        if (readFileSync(`${sys}/idVendor`, 'utf8').trim() !== '2b04') continue
-        node = `/dev/bus/usb/${readFileSync(`${sys}/busnum`, 'utf8').trim().padStart(3, '0')}/${readFileSync(`${sys}/devnum`, 'utf8').trim().padStart(3, '0')}`
-      } catch {
-        continue // not a device (no idVendor), or gone meanwhile: a device that comes back is checked on the next look
-      }
-      let gidNow
-      try {
-        gidNow = statSync(node).gid
-      } catch {
-        // no node yet
-      }
-      if (gidNow !== gid) wrong.push(node)
+  const groupOf = (node) => {
+    try {
+      return statSync(node).gid
+    } catch {
+      return undefined // no node yet
     }
-    if (wrong.length === 0) return undefined
-    if (Date.now() > deadline) return `not in group ${group} (${gid}) after 30 s: ${wrong.join(', ')}`
-    await new Promise((r) => setTimeout(r, 100))
   }
+  return within30s(() => {
+    const wrong = usbDevices(['idVendor', 'busnum', 'devnum'])
+      .filter((d) => d.idVendor === '2b04')
+      .map((d) => `/dev/bus/usb/${d.busnum.padStart(3, '0')}/${d.devnum.padStart(3, '0')}`)
+      .filter((node) => groupOf(node) !== gid)
+    return wrong.length === 0 ? undefined : `not in group ${group} (${gid}) after 30 s: ${wrong.join(', ')}`
+  })
 }
 
 function readDevices() {
