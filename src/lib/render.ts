@@ -4,7 +4,7 @@ import type {FlagReport} from './setup-flag/read.js'
 import type {SetReport} from './setup-flag/write.js'
 
 import {openDevice} from './device/particle-device.js'
-import {outcomeOf} from './setup-flag/outcome.js'
+import {summaryOf} from './setup-flag/outcome.js'
 import {hasStep, hex, MODE_CHANGES, stepsOf, WOULD} from './setup-flag/steps.js'
 import {describeFound, type FoundDevice} from './usb/discovery.js'
 
@@ -148,9 +148,8 @@ export function progressLine(r: SetReport): string {
 
 /** The closing line of `set` over several devices. */
 export function setSummaryLine(reports: SetReport[]): string {
-  const changed = reports.filter((r) => outcomeOf(r) === 'fixed').length
-  const failed = reports.filter((r) => r.error).length
+  const {failed, fixed, total, unchanged} = summaryOf(reports)
   const would = reports.filter((r) => !r.error && hasStep(r, WOULD)).length
-  if (would > 0) return `\n${reports.length} devices: ${would} would be fixed (dry run: nothing was written), ${failed} failed.`
-  return `\n${reports.length} devices: ${changed} fixed, ${reports.length - changed - failed} unchanged, ${failed} failed.`
+  if (would > 0) return `\n${total} devices: ${would} would be fixed (dry run: nothing was written), ${failed} failed.`
+  return `\n${total} devices: ${fixed} fixed, ${unchanged} unchanged, ${failed} failed.`
 }

@@ -32,8 +32,6 @@ export const STATION_PARALLEL = 32
 export const STATION_RESCAN_MS = 2000
 /** Tries per device in one run (the first, and retries after it was plugged in again). */
 export const MAX_ATTEMPTS = 3
-/** Exit status after a second Ctrl-C (128 + SIGINT), when devices were still being written. */
-
 export interface SetResult {
   devices: SetReport[]
   /** Counts over the devices, as the text summary and the station's give them. */
