@@ -4,4 +4,4 @@
  * at `particle-plugin-setup-flag/virtual`.
  */
 export {EXIT, SetupFlagError} from './lib/errors.js'
-export type {FlagReport} from './lib/setup-flag/read.js'
+export type {FlagReport, SetReport} from './lib/text/report.js'

@@ -1,18 +1,22 @@
 /**
  * The composition root for devices: the real USB bus (the `usb` package's WebUSB) or the virtual bus when
- * PARTICLE_VIRTUAL_DEVICES names a devices file, chosen once where a command is set up. It sits above both
- * `usb/` and `virtual/`, so the transport never knows the simulator (docs/architecture.md).
+ * PARTICLE_VIRTUAL_DEVICES names a devices file, chosen once where a command is set up. It sits above both `usb/`
+ * and `virtual/`, so the transport never knows the simulator (docs/architecture.md). What it chose (and the file
+ * the virtual bus opened) travels in the backend; nothing reads the variable again.
  */
 import {setMaxListeners} from 'node:events'
+import {copyFileSync, existsSync} from 'node:fs'
 import {createRequire} from 'node:module'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 
 import type {Clock} from './clock.js'
 
 import {errors} from './errors.js'
 import {type UsbBackend, VIRTUAL_DEVICES_ENV} from './usb/backend.js'
 
-export async function openUsbBackend(env: NodeJS.ProcessEnv, clock: Clock): Promise<UsbBackend> {
-  const file = env[VIRTUAL_DEVICES_ENV]
+export async function openUsbBackend(env: NodeJS.ProcessEnv, clock: Clock, packageRoot: string): Promise<UsbBackend> {
+  const file = devicesFile(env[VIRTUAL_DEVICES_ENV], packageRoot)
   if (file) {
     const {openVirtualUsbFile} = await import('./virtual/index.js')
     const usb = openVirtualUsbFile(file, {clock})
@@ -32,4 +36,21 @@ export async function openUsbBackend(env: NodeJS.ProcessEnv, clock: Clock): Prom
   // One 'connect' listener per device waiting to come back: a hub restarting 10 or more at once is normal.
   setMaxListeners(0, usb as unknown as EventTarget)
   return {close() {}, description: 'USB', kind: 'usb', usb: usb as unknown as USB}
+}
+
+/**
+ * The devices file PARTICLE_VIRTUAL_DEVICES names. It may name a bundled example by its bare name (`stuck-argon`,
+ * or `stuck-argon.json`), so the hints work after `npm install` anywhere: a path that exists is used as given;
+ * otherwise a bare name is looked up in this package's examples/ folder. The virtual bus keeps device state in its
+ * file, so a bundled example is copied first (to the same temporary file each run, fresh): the installed package
+ * is never written.
+ */
+export function devicesFile(value: string | undefined, packageRoot: string): string | undefined {
+  if (!value || /[\\/]/.test(value) || existsSync(value)) return value || undefined
+  const name = value.endsWith('.json') ? value : `${value}.json`
+  const example = join(packageRoot, 'examples', name)
+  if (!existsSync(example)) return value
+  const copy = join(tmpdir(), `particle-setup-flag-${process.getuid?.() ?? 'user'}-${name}`)
+  copyFileSync(example, copy)
+  return copy
 }

@@ -1,93 +1,30 @@
-import {SAFE_MODE_BUTTONS, udevInstallCommand} from './instructions.js'
+/**
+ * Every failure a person can meet: a stable code, a documented exit status, and words composed here from the data
+ * the caller passes (callers never pass prose). Words that name one of our commands are composed when the error
+ * is shown, with the CLI the person typed (`words(cli)`), so nothing rewrites them afterwards. Code that must tell
+ * errors apart asks `errorIs`, never compares code strings. docs/architecture.md, "Words".
+ */
+import {type Cli, commandLine, STANDALONE} from './cli.js'
+import {EXIT, type ExitCode} from './exits.js'
+import {DFU_BUTTONS, DFU_BY_HAND, DFU_STEPS, SAFE_MODE_BUTTONS, SAFE_MODE_BY_HAND, SAFE_MODE_STEPS, udevInstallCommand} from './instructions.js'
 import {resultName} from './particle/results.js'
 import {oneLine} from './redact.js'
+import {byteText, count, hex, listText, seconds} from './words.js'
 
-/**
- * Every failure a user can meet, with a stable code, a documented exit status and the next step to take.
- * Commands never build error text inline; they throw one of these (or receive one per device).
- *
- * Exit statuses (documented in the README):
- *   0  success (every device answered; `get` reports the flag whatever its value)
- *   1  unexpected internal error (a bug: please report it with DEBUG=* output)
- *   2  bad input: unknown flag, malformed device ID, malformed devices file
- *   3  no device: nothing connected, the named device is not connected, several and none chosen
- *   4  no USB access at all: no USB subsystem on this machine
- *   5  USB permission denied (udev rules missing on Linux)
- *   6  the device did not answer properly: stall, timeout, unplugged mid-way, unexpected reply
- *   7  the Particle Cloud failed (not logged in, bad token, unknown name, unreachable)
- *   8  the write did not take: the device reported an error or the read-back differs
- *   9  Device Protection refuses the operation
- * 130  cancelled: Ctrl-C or end of input at a question, a declined fix (doctor), or a second Ctrl-C (station)
- */
-export const EXIT = {
-  OK: 0,
-  UNEXPECTED: 1,
-  USAGE: 2,
-  NO_DEVICE: 3,
-  USB_UNAVAILABLE: 4,
-  USB_ACCESS: 5,
-  DEVICE: 6,
-  CLOUD: 7,
-  WRITE: 8,
-  PROTECTED: 9,
-  INTERRUPTED: 130,
-} as const
-
-export type ExitCode = (typeof EXIT)[keyof typeof EXIT]
+export {EXIT, type ExitCode} from './exits.js'
 
 /** Every error code this tool reports (a stable interface: scripts branch on them). */
-export type ErrorCode =
-  | 'SETUP_FLAG_BAD_DEVICE_ID'
-  | 'SETUP_FLAG_BAD_FILE'
-  | 'SETUP_FLAG_CANCELLED'
-  | 'SETUP_FLAG_CLOUD_BAD_ANSWER'
-  | 'SETUP_FLAG_CLOUD_MALFORMED'
-  | 'SETUP_FLAG_CLOUD_REFUSED'
-  | 'SETUP_FLAG_CLOUD_UNAVAILABLE'
-  | 'SETUP_FLAG_CONFIRM'
-  | 'SETUP_FLAG_DECLINED'
-  | 'SETUP_FLAG_DEVICES_FILE'
-  | 'SETUP_FLAG_DEVICES_FILE_WRITE'
-  | 'SETUP_FLAG_DEVICE_ERROR'
-  | 'SETUP_FLAG_DFU'
-  | 'SETUP_FLAG_DISCONNECTED'
-  | 'SETUP_FLAG_INTERRUPTED'
-  | 'SETUP_FLAG_INVALID_TOKEN'
-  | 'SETUP_FLAG_MULTIPLE_DEVICES'
-  | 'SETUP_FLAG_NEED_DEVICE'
-  | 'SETUP_FLAG_NOT_ALL_READ'
-  | 'SETUP_FLAG_NOT_CONNECTED'
-  | 'SETUP_FLAG_NOT_INTERACTIVE'
-  | 'SETUP_FLAG_NOT_LOGGED_IN'
-  | 'SETUP_FLAG_NOT_ONLINE'
-  | 'SETUP_FLAG_NOT_RESPONDING'
-  | 'SETUP_FLAG_NO_DEVICE'
-  | 'SETUP_FLAG_NO_EVENT'
-  | 'SETUP_FLAG_NO_RETURN'
-  | 'SETUP_FLAG_NO_USB'
-  | 'SETUP_FLAG_NO_VERSION'
-  | 'SETUP_FLAG_OFFLINE'
-  | 'SETUP_FLAG_OFFLINE_DEVICE'
-  | 'SETUP_FLAG_PROTECTED'
-  | 'SETUP_FLAG_PROTOCOL'
-  | 'SETUP_FLAG_RESTORE_FAILED'
-  | 'SETUP_FLAG_RESTORE_FILE'
-  | 'SETUP_FLAG_SETTINGS'
-  | 'SETUP_FLAG_TIMEOUT'
-  | 'SETUP_FLAG_UNEXPECTED'
-  | 'SETUP_FLAG_UNKNOWN'
-  | 'SETUP_FLAG_UNKNOWN_DEVICE'
-  | 'SETUP_FLAG_UNKNOWN_PLATFORM'
-  | 'SETUP_FLAG_UNKNOWN_PRODUCT'
-  | 'SETUP_FLAG_USAGE'
-  | 'SETUP_FLAG_USB_ACCESS'
-  | 'SETUP_FLAG_USB_STALL'
-  | 'SETUP_FLAG_VERIFY'
-  | 'SETUP_FLAG_VERSION_UNKNOWN'
-  | 'SETUP_FLAG_WATCH_ARGS'
-  | 'SETUP_FLAG_WATCH_METHOD'
+export type ErrorCode = `SETUP_FLAG_${
+  | 'BAD_DEVICE_ID' | 'BAD_FILE' | 'CANCELLED' | 'CLOUD_BAD_ANSWER' | 'CLOUD_MALFORMED' | 'CLOUD_REFUSED'
+  | 'CLOUD_UNAVAILABLE' | 'CONFIRM' | 'DECLINED' | 'DEVICES_FILE' | 'DEVICES_FILE_WRITE' | 'DEVICE_ERROR' | 'DFU'
+  | 'DISCONNECTED' | 'INTERRUPTED' | 'INVALID_TOKEN' | 'MULTIPLE_DEVICES' | 'NEED_DEVICE' | 'NOT_ALL_READ'
+  | 'NOT_CONNECTED' | 'NOT_INTERACTIVE' | 'NOT_LOGGED_IN' | 'NOT_ONLINE' | 'NOT_RESPONDING' | 'NO_DEVICE' | 'NO_EVENT'
+  | 'NO_RETURN' | 'NO_USB' | 'NO_VERSION' | 'OFFLINE' | 'OFFLINE_DEVICE' | 'PROTECTED' | 'PROTOCOL' | 'RESTORE_FAILED'
+  | 'RESTORE_FILE' | 'SETTINGS' | 'TIMEOUT' | 'UNEXPECTED' | 'UNKNOWN' | 'UNKNOWN_DEVICE' | 'UNKNOWN_PLATFORM'
+  | 'UNKNOWN_PRODUCT' | 'USAGE' | 'USB_ACCESS' | 'USB_STALL' | 'VERIFY' | 'VERSION_UNKNOWN' | 'WATCH_ARGS'
+  | 'WATCH_METHOD'}`
 
-/** An error as reports and `--json` carry it: the one shape, wherever it is printed or stored. */
+/** An error as `--json` carries it: the one shape, wherever it is printed. */
 export interface ErrorJson {
   code: ErrorCode
   exit: ExitCode
@@ -95,423 +32,464 @@ export interface ErrorJson {
   suggestions: string[]
 }
 
-export interface ErrorDetails {
-  cause?: unknown
-  exit?: ExitCode
-  suggestions?: string[]
+export interface Words {
+  message: string
+  suggestions: string[]
 }
+
+type Compose = (cli: Cli) => Words
 
 export class SetupFlagError extends Error {
-  readonly exit: ExitCode
-  readonly suggestions: string[]
-
   constructor(
     readonly code: ErrorCode,
-    message: string,
-    details: ErrorDetails = {},
+    readonly exit: ExitCode,
+    private readonly compose: Compose,
+    cause?: unknown,
   ) {
-    super(message, details.cause === undefined ? undefined : {cause: details.cause})
+    super(compose(STANDALONE).message, cause === undefined ? undefined : {cause})
     this.name = 'SetupFlagError'
-    this.exit = details.exit ?? EXIT.UNEXPECTED
-    this.suggestions = details.suggestions ?? []
   }
 
-  toJSON(): ErrorJson {
-    return {code: this.code, exit: this.exit, message: this.message, suggestions: this.suggestions}
+  /** The next steps, as the standalone bin would say them (`words(cli)` for the CLI the person typed). */
+  get suggestions(): string[] {
+    return this.compose(STANDALONE).suggestions
+  }
+
+  toJSON(cli: Cli = STANDALONE): ErrorJson {
+    const w = this.compose(cli)
+    return {code: this.code, exit: this.exit, message: w.message, suggestions: w.suggestions}
+  }
+
+  words(cli: Cli): Words {
+    return this.compose(cli)
   }
 }
 
-/** The udev rule: the one copy is in instructions.ts. */
-export {UDEV_RULE} from './instructions.js'
+/** The firmware accepted a control request and left it pending past its deadline: its system thread is busy. */
+export class RequestPendingTimeout extends SetupFlagError {
+  constructor(readonly requestType: number, compose: Compose) {
+    super('SETUP_FLAG_NOT_RESPONDING', EXIT.DEVICE, compose)
+  }
+}
+
+/** The bootloader refused a DFU operation: Device Protection, or a read-only region. */
+export class DfuNotPermitted extends SetupFlagError {
+  constructor(compose: Compose) {
+    super('SETUP_FLAG_PROTECTED', EXIT.PROTECTED, compose)
+  }
+}
+
+type Suggestion = ((cli: Cli) => string) | string
+const words = (message: string, suggestions: Suggestion[]): Compose => (cli) => ({message, suggestions: suggestions.map((s) => (typeof s === 'string' ? s : s(cli)))})
+const make = (code: ErrorCode, exit: ExitCode, message: string, suggestions: Suggestion[] = [], o: {cause?: unknown} = {}) => new SetupFlagError(code, exit, words(message, suggestions), o.cause)
+
+/** A suggestion that names one of our commands, composed for the CLI the person typed. */
+const run = (before: string, command: string, after = '') => (cli: Cli) => `${before}${commandLine(cli, command)}${after}`
+
+/** Control requests by type, as messages name them. */
+const REQUESTS: Record<number, string> = {
+  30: 'the Device OS version request (30)', 40: 'the reset request (40)', 50: 'the DFU mode request (50)', 60: 'the Safe Mode request (60)',
+  71: 'the stop-listening request (71)', 72: 'the device mode request (72)', 73: 'the setup-done write (73)', 74: 'the setup-done read (74)',
+}
+export const requestLabel = (type: number) => REQUESTS[type] ?? `control request ${type}`
+
+/** How a DfuSe exchange went wrong, as the bootloader showed it. */
+export type DfuProblem =
+  | {kind: 'busy' | 'no-idle' | 'refused' | 'stalled'}
+  | {kind: 'no-layout'; alt: number}
+  | {kind: 'outside'; address: number; alt: number; length: number}
+  | {kind: 'short'; asked: number; got: number}
+  | {kind: 'state'; state: number; status?: number}
+
+const dfuDetail: {[K in DfuProblem['kind']]: (p: Extract<DfuProblem, {kind: K}>, step: string) => string} = {
+  busy: () => 'the bootloader stayed busy',
+  'no-idle': () => 'the bootloader would not return to dfuIDLE',
+  'no-layout': (p) => `alt setting ${p.alt} has no memory layout`,
+  outside: (p) => `0x${p.address.toString(16)}+${p.length} is outside alt setting ${p.alt}'s memory`,
+  refused: (_, step) => (step === 'write' ? 'the bootloader refused the data' : step === 'leave' ? 'the bootloader refused to leave' : 'the bootloader refused the command'),
+  short: (p) => `asked for ${p.asked} bytes, got ${p.got}`,
+  stalled: (_, step) => (step === 'status' ? 'the bootloader stalled GETSTATUS' : 'the bootloader stalled'),
+  state: (p, step) =>
+    step === 'leave' ? `the bootloader answered state ${p.state}, status ${p.status}` : p.status === undefined ? `the bootloader ${step === 'abort' ? 'stayed' : 'is'} in state ${p.state}` : `the bootloader reported status ${p.status} in state ${p.state}`,
+}
+
+/** How a device we wait for comes back: the mode it restarts into, or what brings it back. */
+export type Back = 'application' | 'dfu' | 'dfu-buttons' | 'normal' | 'replug' | 'restart' | 'safe' | 'safe-buttons'
+
+/** The words of each way back, as in "did not come back in DFU mode". */
+export const BACK: Record<Back, string> = {
+  application: 'from Safe Mode',
+  dfu: 'in DFU mode',
+  'dfu-buttons': 'in DFU mode (blinking yellow)',
+  normal: 'in normal mode',
+  replug: 'plugged in again',
+  restart: 'after the restart',
+  safe: 'in Safe Mode',
+  'safe-buttons': 'in Safe Mode (breathing magenta)',
+}
+
+/** What had been done to a device when a run stopped early (a question cancelled, a fix declined). */
+export type DoneSoFar =
+  | {kind: 'already'}
+  | {kind: 'nothing-flashed'; who?: string}
+  | {kind: 'nothing-written'}
+  | {after: null | number; before: null | number; kind: 'written'; restarted: boolean}
+
+function doneText(d: DoneSoFar): string {
+  switch (d.kind) {
+    case 'already': return 'Nothing was written: the flag already held the wanted value.'
+    case 'nothing-flashed': return d.who ? `Nothing was flashed to ${d.who}.` : 'Nothing was flashed.'
+    case 'nothing-written': return 'Nothing was written.'
+    case 'written': return `The flag was written (${byteText(d.before)} → ${byteText(d.after)}) and read back; the device was ${d.restarted ? '' : 'not '}restarted.`
+  }
+}
+
+/** Who turned the cloud off: the flag, or PARTICLE_OFFLINE in the environment (said as the person set it). */
+export type OfflineBy = {env: string} | 'flag'
+const offlineWords = (by: OfflineBy) => (by === 'flag' ? {drop: 'Drop --offline', name: '--offline'} : {drop: 'Unset PARTICLE_OFFLINE', name: `PARTICLE_OFFLINE=${by.env} (in the environment)`})
+
+/** What a command needs the cloud for (names the sentence of the offline and not-logged-in errors). */
+export type CloudNeed = 'audit' | 'firmware' | {name: string}
+
+const NEEDS = {audit: 'The audit reads the Particle Cloud', firmware: 'The firmware method needs the Particle Cloud'}
+const LOGIN = {
+  audit: 'Log in with `particle login` (the same profile the official CLI uses), then run the command again.',
+  firmware: 'Log in with `particle login`, then run the command again.',
+}
+
+const devicesFileShape = 'Its shape: {"devices": [{"id": "<24 hex>", "platform": "argon", "deviceOs": "3.3.1", "mode": "listening", "setupDone": 255, "faults": {}}]}'
 
 export const errors = {
   badDeviceId: (arg: string) =>
-    new SetupFlagError('SETUP_FLAG_BAD_DEVICE_ID', `"${oneLine(arg)}" is not a device ID: a device ID is 24 hexadecimal digits.`, {
-      exit: EXIT.USAGE,
-      suggestions: ['Run `particle-setup-flag get` with no argument to list the connected devices and their IDs.'],
-    }),
+    make('SETUP_FLAG_BAD_DEVICE_ID', EXIT.USAGE, `"${oneLine(arg)}" is not a device ID: a device ID is 24 hexadecimal digits.`, [run('Run `', 'get', '` with no argument to list the connected devices and their IDs.')]),
 
   devicesFile: (file: string, problem: string, cause?: unknown) =>
-    new SetupFlagError('SETUP_FLAG_DEVICES_FILE', `The virtual devices file ${file} is not usable: ${problem}.`, {
-      cause,
-      exit: EXIT.USAGE,
-      suggestions: [
-        'Fix the file, or unset PARTICLE_VIRTUAL_DEVICES to use real USB.',
-        'Its shape: {"devices": [{"id": "<24 hex>", "platform": "argon", "deviceOs": "3.3.1", "mode": "listening", "setupDone": 255, "faults": {}}]}',
-      ],
-    }),
+    make('SETUP_FLAG_DEVICES_FILE', EXIT.USAGE, `The virtual devices file ${file} is not usable: ${problem}.`, ['Fix the file, or unset PARTICLE_VIRTUAL_DEVICES to use real USB.', devicesFileShape], {cause}),
+
+  devicesFileWrite: (file: string, problem: string, cause?: unknown) =>
+    make('SETUP_FLAG_DEVICES_FILE_WRITE', EXIT.USAGE, `The virtual devices file ${file} could not be written back (${problem}); the virtual devices' state is not saved.`, [
+      'Make the file and its folder writable for this user (a temporary file and a .lock file are created beside it), or point PARTICLE_VIRTUAL_DEVICES at a copy in a writable folder.',
+    ], {cause}),
 
   noDevices: () =>
-    new SetupFlagError('SETUP_FLAG_NO_DEVICE', 'No Particle device is connected over USB.', {
-      exit: EXIT.NO_DEVICE,
-      suggestions: [
-        'Connect the device with a USB data cable (some cables carry power only) and run the command again.',
-        'On Linux, if `lsusb` lists a 2b04 device, check the udev rules (`particle usb configure`).',
-      ],
-    }),
+    make('SETUP_FLAG_NO_DEVICE', EXIT.NO_DEVICE, 'No Particle device is connected over USB.', [
+      'Connect the device with a USB data cable (some cables carry power only) and run the command again.',
+      'On Linux, if `lsusb` lists a 2b04 device, check the udev rules (`particle usb configure`).',
+    ]),
 
-  notConnected: (id: string) =>
-    new SetupFlagError('SETUP_FLAG_NOT_CONNECTED', `Device ${id} is not connected over USB.`, {
-      exit: EXIT.NO_DEVICE,
-      suggestions: ['Connect it with a USB data cable, or run `particle-setup-flag get` to see what is connected.'],
-    }),
+  /** A device named on the command line is not on USB; `online` when the cloud says it is online (fix it over the air). */
+  notConnected: (d: {id: string; name?: string; online?: boolean}) => {
+    const who = d.name ? `${d.name} (${d.id})` : d.id
+    const usb = run('Connect it with a USB data cable, or run `', 'get', '` to see what is connected.')
+    if (!d.online) return make('SETUP_FLAG_NOT_CONNECTED', EXIT.NO_DEVICE, `Device ${who} is not connected over USB.`, [usb])
+    return make('SETUP_FLAG_NOT_CONNECTED', EXIT.NO_DEVICE, `Device ${who} is not connected over USB, but it is online in the Particle Cloud.`, [
+      run('Fix it over the air: ', `set ${d.name ?? d.id} --method firmware --restore <your-production-firmware.bin>`),
+      usb,
+    ])
+  },
 
-  multipleDevices: (list: string[]) =>
-    new SetupFlagError(
-      'SETUP_FLAG_MULTIPLE_DEVICES',
-      `Found ${list.length} Particle devices; name the one you mean:\n${list.map((l) => `  ${l}`).join('\n')}`,
-      {
-        exit: EXIT.NO_DEVICE,
-        suggestions: ['Pass a device ID (or name), or --all for every connected device.'],
-      },
-    ),
+  /** Several devices and none chosen; `all` when the command takes --all. */
+  multipleDevices: (list: string[], o: {all: boolean; command: string}) =>
+    make('SETUP_FLAG_MULTIPLE_DEVICES', EXIT.NO_DEVICE, `Found ${list.length} Particle devices; name the one you mean:\n${list.map((l) => `  ${l}`).join('\n')}`, [
+      o.all ? 'Pass a device ID (or name), or --all for every connected device.' : run('Pass its device ID (or name): `', `${o.command} <device>`, '`.'),
+    ]),
 
   noUsbSubsystem: (cause?: unknown) =>
-    new SetupFlagError(
-      'SETUP_FLAG_NO_USB',
-      'This machine has no USB subsystem that Node can reach (no /sys/bus/usb), so no device can be seen.',
-      {
-        cause,
-        exit: EXIT.USB_UNAVAILABLE,
-        suggestions: [
-          'Run this on a machine with the device plugged in; in a container or VM, pass the USB bus through.',
-          'To try the tool without hardware, on a bundled example: PARTICLE_VIRTUAL_DEVICES=stuck-argon particle-setup-flag get',
-        ],
-      },
-    ),
+    make('SETUP_FLAG_NO_USB', EXIT.USB_UNAVAILABLE, 'This machine has no USB subsystem that Node can reach (no /sys/bus/usb), so no device can be seen.', [
+      'Run this on a machine with the device plugged in; in a container or VM, pass the USB bus through.',
+      run('To try the tool without hardware, on a bundled example: PARTICLE_VIRTUAL_DEVICES=stuck-argon ', 'get'),
+    ], {cause}),
 
   accessDenied: (id: string | undefined, cause?: unknown) =>
-    new SetupFlagError(
-      'SETUP_FLAG_USB_ACCESS',
-      `Permission denied opening ${id ? `device ${id}` : 'the USB device'}: this user may not access Particle USB devices.`,
-      {
-        cause,
-        exit: EXIT.USB_ACCESS,
-        suggestions: [
-          'Install the udev rule with `particle usb configure` (official CLI), or write it yourself:',
-          udevInstallCommand(),
-          'Then unplug the device and plug it in again.',
-          // Seen through the kernel (usb-vm suite): Debian's 50-udev-default.rules sorts after 50-particle.rules
-          // and sets MODE="0664" again, so access comes from the rule's GROUP="plugdev".
-          'On Debian and Ubuntu the access comes through the plugdev group: if it still fails, run `sudo usermod -aG plugdev $USER` and log in again.',
-        ],
-      },
-    ),
+    make('SETUP_FLAG_USB_ACCESS', EXIT.USB_ACCESS, `Permission denied opening ${id ? `device ${id}` : 'the USB device'}: this user may not access Particle USB devices.`, [
+      'Install the udev rule with `particle usb configure` (official CLI), or write it yourself:',
+      udevInstallCommand(),
+      'Then unplug the device and plug it in again.',
+      // Seen through the kernel (docs/protocol.md §7): Debian's 50-udev-default.rules sorts after 50-particle.rules
+      // and sets MODE="0664" again, so access comes from the rule's GROUP="plugdev".
+      'On Debian and Ubuntu the access comes through the plugdev group: if it still fails, run `sudo usermod -aG plugdev $USER` and log in again.',
+    ], {cause}),
 
   stall: (what: string, cause?: unknown) =>
-    new SetupFlagError('SETUP_FLAG_USB_STALL', `The device refused ${what} (USB stall).`, {
-      cause,
-      exit: EXIT.DEVICE,
-      suggestions: ['Reset the device (tap RESET) and run the command again.'],
-    }),
+    make('SETUP_FLAG_USB_STALL', EXIT.DEVICE, `The device refused ${what} (USB stall).`, ['Reset the device (tap RESET) and run the command again.'], {cause}),
 
   timeout: (what: string, cause?: unknown) =>
-    new SetupFlagError('SETUP_FLAG_TIMEOUT', `The device did not answer ${what} in time.`, {
-      cause,
-      exit: EXIT.DEVICE,
-      suggestions: [
-        `If its application keeps the system busy, put it in Safe Mode: ${SAFE_MODE_BUTTONS}, then run the command again.`,
-      ],
-    }),
+    make('SETUP_FLAG_TIMEOUT', EXIT.DEVICE, `The device did not answer ${what} in time.`, [`If its application keeps the system busy, put it in Safe Mode: ${SAFE_MODE_BUTTONS}, then run the command again.`], {cause}),
+
+  /** The firmware accepted a request and left it pending past its deadline: its system thread is busy. */
+  requestPending: (type: number, o: {unstick?: boolean} = {}) =>
+    new RequestPendingTimeout(type, words(`The device accepted ${requestLabel(type)} but never completed it: its firmware is not serving USB requests.`, [
+      `If its application keeps the system busy, put it in Safe Mode: ${SAFE_MODE_BUTTONS}, then run the command again.`,
+      ...(o.unstick ? [run('If it is stuck trying to connect, `', 'get --unstick', '` aborts the attempt (raw request 302); that takes it off the cloud until it restarts.')] : []),
+    ])),
 
   disconnected: (id: string | undefined, cause?: unknown) =>
-    new SetupFlagError(
-      'SETUP_FLAG_DISCONNECTED',
-      `Device ${id ?? ''} disconnected during the operation.`.replace('  ', ' '),
-      {
-        cause,
-        exit: EXIT.DEVICE,
-        suggestions: ['Check the cable and connection, plug the device in again and rerun the command.'],
-      },
-    ),
+    make('SETUP_FLAG_DISCONNECTED', EXIT.DEVICE, id ? `Device ${id} disconnected during the operation.` : 'Device disconnected during the operation.', [
+      'Check the cable and connection, plug the device in again and rerun the command.',
+    ], {cause}),
 
   protocol: (what: string, cause?: unknown) =>
-    new SetupFlagError('SETUP_FLAG_PROTOCOL', `The device sent an unexpected reply to ${what}.`, {
-      cause,
-      exit: EXIT.DEVICE,
-      suggestions: ['Reset the device and try again; if it persists, run with DEBUG=* (secrets are removed from its output) and report it.'],
-    }),
+    make('SETUP_FLAG_PROTOCOL', EXIT.DEVICE, `The device sent an unexpected reply to ${what}.`, [
+      'Reset the device and try again; if it persists, run with DEBUG=* (secrets are removed from its output) and report it.',
+    ], {cause}),
 
-  deviceResult: (what: string, result: number) =>
-    new SetupFlagError('SETUP_FLAG_DEVICE_ERROR', `The device answered ${what} with error ${result} (${resultName(result)}).`, {
-      exit: EXIT.DEVICE,
-      suggestions: ['Reset the device and try again.'],
-    }),
+  deviceResult: (type: number, result: number) =>
+    make('SETUP_FLAG_DEVICE_ERROR', EXIT.DEVICE, `The device answered ${requestLabel(type)} with error ${result} (${resultName(result)}).`, ['Reset the device and try again.']),
 
   protectedDevice: (id: string | undefined) =>
-    new SetupFlagError(
-      'SETUP_FLAG_PROTECTED',
-      `Device ${id ?? ''} is protected (Device Protection): it refuses this over USB.`.replace('  ', ' '),
-      {
-        exit: EXIT.PROTECTED,
-        suggestions: [
-          'Protected devices run Device OS 6 or later, where the setup-done flag no longer exists; nothing needs fixing.',
-        ],
-      },
-    ),
+    make('SETUP_FLAG_PROTECTED', EXIT.PROTECTED, id ? `Device ${id} is protected (Device Protection): it refuses this over USB.` : 'Device is protected (Device Protection): it refuses this over USB.', [
+      'Protected devices run Device OS 6 or later, where the setup-done flag no longer exists; nothing needs fixing.',
+    ]),
 
-  notLoggedIn: (name: string) =>
-    new SetupFlagError('SETUP_FLAG_NOT_LOGGED_IN', `"${oneLine(name)}" looks like a device name, and names need the Particle Cloud, but you are not logged in.`, {
-      exit: EXIT.CLOUD,
-      suggestions: ['Log in with `particle login`, or use the device ID (`particle-setup-flag get` lists the connected IDs).'],
-    }),
-
-  invalidToken: (cause?: unknown) =>
-    new SetupFlagError('SETUP_FLAG_INVALID_TOKEN', 'The Particle Cloud rejected your access token: it is invalid or has expired.', {
-      cause,
-      exit: EXIT.CLOUD,
-      suggestions: ['Log in again with `particle login`.'],
-    }),
-
-  cloudDeviceNotFound: (arg: string, cause?: unknown) =>
-    new SetupFlagError('SETUP_FLAG_UNKNOWN_DEVICE', `The Particle Cloud knows no device "${oneLine(arg)}" in your account (an unknown name, or someone else's device).`, {
-      cause,
-      exit: EXIT.CLOUD,
-      suggestions: ['Check the name with `particle list`, or use the device ID.', 'Logged in to the right account? `particle whoami`'],
-    }),
-
-  cloudUnavailable: (detail: string, cause?: unknown) =>
-    new SetupFlagError('SETUP_FLAG_CLOUD_UNAVAILABLE', `The Particle Cloud is unavailable (${detail}).`, {
-      cause,
-      exit: EXIT.CLOUD,
-      suggestions: ['Check the network connection (and HTTPS_PROXY), or use the device ID and --offline.'],
-    }),
+  /** The bootloader refused a DFU operation: Device Protection, or a read-only region. */
+  dfuNotPermitted: (what: string, alt: number) =>
+    new DfuNotPermitted(words(`The bootloader does not permit ${what} on alt setting ${alt} (Device Protection or a read-only region).`, [
+      'Protected devices run Device OS 6 or later, where the setup-done flag no longer exists; nothing needs fixing.',
+    ])),
 
   /** A DfuSe step failed; a failed data write is "the write did not take" (exit 8), anything else exit 6. */
-  dfu: (what: string, detail: string, cause?: unknown) =>
-    new SetupFlagError('SETUP_FLAG_DFU', `DFU ${what} failed: ${detail}.`, {
-      cause,
-      exit: what === 'write' ? EXIT.WRITE : EXIT.DEVICE,
-      suggestions: ['Tap RESET to leave DFU mode, then run the command again.'],
-    }),
+  dfu: (step: string, problem: DfuProblem, cause?: unknown) =>
+    make('SETUP_FLAG_DFU', step === 'write' ? EXIT.WRITE : EXIT.DEVICE, `DFU ${step} failed: ${(dfuDetail[problem.kind] as (p: DfuProblem, s: string) => string)(problem, step)}.`, [
+      'Tap RESET to leave DFU mode, then run the command again.',
+    ], {cause}),
+
+  notLoggedIn: (name: string) =>
+    make('SETUP_FLAG_NOT_LOGGED_IN', EXIT.CLOUD, `"${oneLine(name)}" looks like a device name, and names need the Particle Cloud, but you are not logged in.`, [
+      run('Log in with `particle login`, or use the device ID (`', 'get', '` lists the connected IDs).'),
+    ]),
+
+  invalidToken: (cause?: unknown) =>
+    make('SETUP_FLAG_INVALID_TOKEN', EXIT.CLOUD, 'The Particle Cloud rejected your access token: it is invalid or has expired.', ['Log in again with `particle login`.'], {cause}),
+
+  cloudDeviceNotFound: (arg: string, cause?: unknown) =>
+    make('SETUP_FLAG_UNKNOWN_DEVICE', EXIT.CLOUD, `The Particle Cloud knows no device "${oneLine(arg)}" in your account (an unknown name, or someone else's device).`, [
+      'Check the name with `particle list`, or use the device ID.',
+      'Logged in to the right account? `particle whoami`',
+    ], {cause}),
+
+  cloudUnavailable: (detail: string, cause?: unknown) =>
+    make('SETUP_FLAG_CLOUD_UNAVAILABLE', EXIT.CLOUD, `The Particle Cloud is unavailable (${detail}).`, ['Check the network connection (and HTTPS_PROXY), or use the device ID and --offline.'], {cause}),
 
   cloudMalformed: (what: string) =>
-    new SetupFlagError('SETUP_FLAG_CLOUD_MALFORMED', `The Particle Cloud sent ${what}.`, {
-      exit: EXIT.CLOUD,
-      suggestions: ['Run the command again; if it persists, check the API URL of your profile (`particle config`).'],
-    }),
-
-  productNotFound: (product: string) =>
-    new SetupFlagError('SETUP_FLAG_UNKNOWN_PRODUCT', `The Particle Cloud knows no product "${product}" that you may read (a wrong ID or slug, or you are not on its team).`, {
-      exit: EXIT.CLOUD,
-      suggestions: ['Check the product ID or slug in the console (console.particle.io), and that `particle whoami` is a member of its team.'],
-    }),
-
-  notAllRead: (count: number, exact: boolean, what: string[]) =>
-    new SetupFlagError('SETUP_FLAG_NOT_ALL_READ', `${exact ? '' : 'Up to '}${count} device${count === 1 ? '' : 's'} could not be read (${what.join(', ')}); the counts cover only the devices read.`, {
-      exit: EXIT.CLOUD,
-      suggestions: ['Run the audit again later (the cloud may be busy), or narrow it with --product or device names.'],
-    }),
-
-  notOnlineInTime: (who: string, seconds: number) =>
-    new SetupFlagError('SETUP_FLAG_NOT_ONLINE', `${who} did not come online within ${seconds} s; nothing was flashed.`, {
-      exit: EXIT.DEVICE,
-      suggestions: ['Check with the person on site that the device breathes magenta (Safe Mode) or cyan, then run the same command again (a longer --wait-online if needed).'],
-    }),
-
-  interrupted: (what: string) =>
-    new SetupFlagError('SETUP_FLAG_INTERRUPTED', `Interrupted ${what}; nothing was flashed.`, {
-      exit: EXIT.INTERRUPTED,
-      suggestions: ['Run the same command again when the device can be brought online.'],
-    }),
-
-  /** Ctrl-C or end of input at a question: not a bug; `done` says what had already happened (one line each). */
-  cancelled: (done: string[] = [], cause?: unknown) =>
-    new SetupFlagError('SETUP_FLAG_CANCELLED', 'Cancelled.', {cause, exit: EXIT.INTERRUPTED, suggestions: done}),
-
-  /** The person said no to a fix (doctor): not fixed, and said so by the exit status. */
-  declined: (done: string[] = []) =>
-    new SetupFlagError('SETUP_FLAG_DECLINED', 'Not fixed: you declined the fix.', {exit: EXIT.INTERRUPTED, suggestions: done}),
-
-  /** The virtual devices file could not be written back: not a device fault, a problem of the file or its folder. */
-  devicesFileWrite: (file: string, problem: string, cause?: unknown) =>
-    new SetupFlagError('SETUP_FLAG_DEVICES_FILE_WRITE', `The virtual devices file ${file} could not be written back (${problem}); the virtual devices' state is not saved.`, {
-      cause,
-      exit: EXIT.USAGE,
-      suggestions: [
-        'Make the file and its folder writable for this user (a temporary file and a .lock file are created beside it), or point PARTICLE_VIRTUAL_DEVICES at a copy in a writable folder.',
-      ],
-    }),
+    make('SETUP_FLAG_CLOUD_MALFORMED', EXIT.CLOUD, `The Particle Cloud sent ${what}.`, ['Run the command again; if it persists, check the API URL of your profile (`particle config`).']),
 
   /** The cloud answered, but not with what its API sends (not JSON, not a list): a proxy or portal in the way. */
   cloudBadAnswer: (what: string, detail: string, cause?: unknown) =>
-    new SetupFlagError('SETUP_FLAG_CLOUD_BAD_ANSWER', `The Particle Cloud sent an unexpected answer to ${what} (${detail}).`, {
-      cause,
-      exit: EXIT.CLOUD,
-      suggestions: ['Check PARTICLE_API_URL / the profile\'s apiUrl and any proxy (HTTPS_PROXY): something other than the Particle API answered.'],
-    }),
+    make('SETUP_FLAG_CLOUD_BAD_ANSWER', EXIT.CLOUD, `The Particle Cloud sent an unexpected answer to ${what} (${detail}).`, [
+      "Check PARTICLE_API_URL / the profile's apiUrl and any proxy (HTTPS_PROXY): something other than the Particle API answered.",
+    ], {cause}),
 
   /** A 403/404 on a request that is not about one device (compiling, downloading a binary). */
   cloudRefused: (what: string, status: number, cause?: unknown) =>
-    new SetupFlagError('SETUP_FLAG_CLOUD_REFUSED', `The Particle Cloud refused ${what} (HTTP ${status}).`, {
-      cause,
-      exit: EXIT.CLOUD,
-      suggestions: ['Check that your account may compile for this platform (`particle whoami`), or use --method usb or --method dfu.'],
-    }),
+    make('SETUP_FLAG_CLOUD_REFUSED', EXIT.CLOUD, `The Particle Cloud refused ${what} (HTTP ${status}).`, [
+      'Check that your account may compile for this platform (`particle whoami`), or use --method usb or --method dfu.',
+    ], {cause}),
 
-  /** A --restore firmware file that cannot be used (too big to be firmware, unreadable). */
+  productNotFound: (product: string) =>
+    make('SETUP_FLAG_UNKNOWN_PRODUCT', EXIT.CLOUD, `The Particle Cloud knows no product "${product}" that you may read (a wrong ID or slug, or you are not on its team).`, [
+      'Check the product ID or slug in the console (console.particle.io), and that `particle whoami` is a member of its team.',
+    ]),
+
+  /** Some of an audit's pages or named devices could not be read; `unknown` of them the cloud does not know at all. */
+  notAllRead: (o: {count: number; exact: boolean; unknown: string[]; what: string[]}) => {
+    const busy = o.what.length > o.unknown.length
+    return make('SETUP_FLAG_NOT_ALL_READ', EXIT.CLOUD, `${o.exact ? '' : 'Up to '}${count(o.count, 'device')} could not be read (${o.what.join(', ')}); the counts cover only the devices read.`, [
+      ...(o.unknown.length > 0 ? [`Not found in the Particle Cloud: ${listText(o.unknown)}. Check the names with \`particle list\`, or use device IDs.`] : []),
+      ...(busy ? ['Run the audit again later (the cloud may be busy), or narrow it with --product or device names.'] : []),
+    ])
+  },
+
+  notOnlineInTime: (who: string, timeoutMs: number) =>
+    make('SETUP_FLAG_NOT_ONLINE', EXIT.DEVICE, `${who} did not come online within ${seconds(timeoutMs)}; nothing was flashed.`, [
+      'Check with the person on site that the device breathes magenta (Safe Mode) or cyan, then run the same command again (a longer --wait-online if needed).',
+    ]),
+
+  /** Ctrl-C while waiting for a device in the field to come online. */
+  interrupted: (who: string) =>
+    make('SETUP_FLAG_INTERRUPTED', EXIT.INTERRUPTED, `Interrupted before ${who} came online; nothing was flashed.`, ['Run the same command again when the device can be brought online.']),
+
+  /** Ctrl-C or the end of input at a question, or a signal: not a bug; `done` says what had already happened. */
+  cancelled: (done: DoneSoFar[] = [], cause?: unknown) => make('SETUP_FLAG_CANCELLED', EXIT.INTERRUPTED, 'Cancelled.', done.map((d) => doneText(d)), {cause}),
+
+  /** The person said no to a fix (doctor): not fixed; `later` is the command that fixes it. */
+  declined: (done: DoneSoFar[], later: string) =>
+    make('SETUP_FLAG_DECLINED', EXIT.DECLINED, 'Not fixed: you declined the fix.', [...done.map((d) => doneText(d)), run('To fix it later: ', later)]),
+
   restoreFile: (file: string, problem: string, cause?: unknown) =>
-    new SetupFlagError('SETUP_FLAG_RESTORE_FILE', `The firmware file ${file} cannot be restored: ${problem}.`, {
-      cause,
-      exit: EXIT.USAGE,
-      suggestions: ['Pass the application binary (.bin) the device ran before, as built for its platform.'],
-    }),
+    make('SETUP_FLAG_RESTORE_FILE', EXIT.USAGE, `The firmware file ${file} cannot be restored: ${problem}.`, ['Pass the application binary (.bin) the device ran before, as built for its platform.'], {cause}),
 
-  // --- Usage: flags and arguments that do not go together ---
+  /** Flags that do not go together (oclif cannot say these). */
+  flags: (kind: 'all-with-devices' | 'restore-needs-firmware' | 'wait-online') => {
+    if (kind === 'restore-needs-firmware') return make('SETUP_FLAG_USAGE', EXIT.USAGE, '--restore goes with --method firmware: it flashes production firmware back over the air.', ['Add --method firmware, or drop --restore.'])
+    if (kind === 'wait-online') {
+      return make('SETUP_FLAG_USAGE', EXIT.USAGE, '--wait-online goes with --method firmware and one device named: it waits for that device to come online in the field.', [run('', 'set my-boron --method firmware --wait-online')])
+    }
+    return make('SETUP_FLAG_USAGE', EXIT.USAGE, '--all means every connected device; it does not go with DEVICE arguments.', ['Drop --all to fix the devices named, or drop the names to fix every connected device.'])
+  },
 
-  usage: (message: string, suggestions: string[], exit: ExitCode = EXIT.USAGE) =>
-    new SetupFlagError('SETUP_FLAG_USAGE', message, {exit, suggestions}),
+  /** An oclif parse error (bad flag value, missing or unknown argument), its text made one line; `command` for its help. */
+  parse: (message: string, command: string | undefined, exit: ExitCode = EXIT.USAGE) =>
+    make('SETUP_FLAG_USAGE', exit, message, [(cli) => `See \`${command ? commandLine(cli, `${command} --help`) : `${cli.bin} --help`}\`.`]),
 
   needDevice: () =>
-    new SetupFlagError('SETUP_FLAG_NEED_DEVICE', 'The firmware method needs the device named (its ID or cloud name): it works over the air.', {
-      exit: EXIT.USAGE,
-      suggestions: ['particle-setup-flag set my-boron --method firmware'],
-    }),
+    make('SETUP_FLAG_NEED_DEVICE', EXIT.USAGE, 'The firmware method needs the device named (its ID or cloud name): it works over the air.', [run('', 'set my-boron --method firmware')]),
 
-  /** Something needs the cloud and --offline (or PARTICLE_OFFLINE) turns it off; `what` opens the sentence. */
-  offline: (what: string, suggestions: string[] = []) =>
-    new SetupFlagError('SETUP_FLAG_OFFLINE', `${what}, which --offline turns off.`, {exit: EXIT.USAGE, suggestions}),
+  /** Something needs the cloud, and --offline (or PARTICLE_OFFLINE) turns it off. */
+  offline: (need: CloudNeed, by: OfflineBy) => {
+    const o = offlineWords(by)
+    if (typeof need === 'object') {
+      return make('SETUP_FLAG_OFFLINE', EXIT.USAGE, `"${oneLine(need.name)}" is a device name, and names need the Particle Cloud, which ${o.name} turns off.`, [`Use the device ID instead, or ${o.drop.toLowerCase()}.`])
+    }
+    return make('SETUP_FLAG_OFFLINE', EXIT.USAGE, `${NEEDS[need]}, which ${o.name} turns off.`, need === 'firmware' ? [`${o.drop}.`] : [])
+  },
 
-  /** Something works through the cloud and there is no token; `what` opens the sentence. */
-  needsLogin: (what: string, suggestion: string) =>
-    new SetupFlagError('SETUP_FLAG_NOT_LOGGED_IN', `${what}, and you are not logged in.`, {exit: EXIT.CLOUD, suggestions: [suggestion]}),
+  /** Something works through the cloud and there is no token. */
+  needsLogin: (need: 'audit' | 'firmware') =>
+    make('SETUP_FLAG_NOT_LOGGED_IN', EXIT.CLOUD, `${need === 'audit' ? 'The audit reads the Particle Cloud' : 'The firmware method works through the Particle Cloud'}, and you are not logged in.`, [LOGIN[need]]),
 
   notInteractive: () =>
-    new SetupFlagError('SETUP_FLAG_NOT_INTERACTIVE', 'The doctor asks before it acts, and there is no terminal to ask in.', {
-      exit: EXIT.USAGE,
-      suggestions: ['Run it in a terminal, or pass --yes to take every recommended action (add --json for a report).'],
-    }),
+    make('SETUP_FLAG_NOT_INTERACTIVE', EXIT.USAGE, 'The doctor asks before it acts, and there is no terminal to ask in.', [
+      'Run it in a terminal, or pass --yes to take every recommended action (add --json for a report).',
+    ]),
 
-  needsYes: (who: string) =>
-    new SetupFlagError('SETUP_FLAG_CONFIRM', `Flashing ${who} replaces its application, so it needs a yes.`, {
-      exit: EXIT.USAGE,
-      suggestions: ['Run it in a terminal to answer, or pass --yes.'],
-    }),
+  needsYes: (who: string) => make('SETUP_FLAG_CONFIRM', EXIT.USAGE, `Flashing ${who} replaces its application, so it needs a yes.`, ['Run it in a terminal to answer, or pass --yes.']),
 
   noFirmwareFile: (file: string) =>
-    new SetupFlagError('SETUP_FLAG_BAD_FILE', `--restore: no firmware file at ${file}.`, {
-      exit: EXIT.USAGE,
-      suggestions: ['Give the path of your production firmware binary (.bin), e.g. from `particle compile`.'],
-    }),
+    make('SETUP_FLAG_BAD_FILE', EXIT.USAGE, `--restore: no firmware file at ${file}.`, ['Give the path of your production firmware binary (.bin), e.g. from `particle compile`.']),
 
   watchArgs: (args: string[]) =>
-    new SetupFlagError('SETUP_FLAG_WATCH_ARGS', `--watch takes every Particle device plugged in, so it takes no DEVICE (got ${args.join(' ')}).`, {
-      exit: EXIT.USAGE,
-      suggestions: ['Drop the DEVICE arguments: particle-setup-flag set --watch', 'To fix only named devices, leave out --watch.'],
-    }),
+    make('SETUP_FLAG_WATCH_ARGS', EXIT.USAGE, `--watch takes every Particle device plugged in, so it takes no DEVICE (got ${args.join(' ')}).`, [
+      run('Drop the DEVICE arguments: ', 'set --watch'),
+      'To fix only named devices, leave out --watch.',
+    ]),
 
   watchMethod: () =>
-    new SetupFlagError('SETUP_FLAG_WATCH_METHOD', '--watch works over USB; the firmware method works over the air on named devices, so they do not go together.', {
-      exit: EXIT.USAGE,
-      suggestions: ['Use --method auto, usb or dfu with --watch.'],
-    }),
-
-  // --- The Particle CLI's settings ---
+    make('SETUP_FLAG_WATCH_METHOD', EXIT.USAGE, '--watch works over USB; the firmware method works over the air on named devices, so they do not go together.', ['Use --method auto, usb or dfu with --watch.']),
 
   settingsNotJson: (file: string, cause?: unknown) =>
-    new SetupFlagError('SETUP_FLAG_SETTINGS', `The Particle CLI settings file ${file} is not valid JSON.`, {
-      cause,
-      exit: EXIT.CLOUD,
-      suggestions: ['Fix or delete the file, then log in again with `particle login`.'],
-    }),
+    make('SETUP_FLAG_SETTINGS', EXIT.CLOUD, `The Particle CLI settings file ${file} is not valid JSON.`, ['Fix or delete the file, then log in again with `particle login`.'], {cause}),
 
-  badProfile: (profile: string) =>
-    new SetupFlagError('SETUP_FLAG_SETTINGS', `"${profile}" is not a valid Particle CLI profile name.`, {exit: EXIT.CLOUD}),
+  badProfile: (profile: string) => make('SETUP_FLAG_SETTINGS', EXIT.CLOUD, `"${profile}" is not a valid Particle CLI profile name.`),
 
-  // --- Devices that do not answer, or answer wrong ---
+  /**
+   * The device did not come back in time: after our own request (`by: 'request'`), after the person was asked for
+   * buttons (`'buttons'`), or after a replug the person was asked for (`'replug'`); each is told its own way back.
+   */
+  noReturn: (o: {back: Back; by: 'buttons' | 'replug' | 'request'; id: string; timeoutMs: number}) => {
+    const dfu = o.back === 'dfu' || o.back === 'dfu-buttons'
+    const next =
+      o.by === 'replug'
+        ? ['Unplug the device and plug it in again (a data cable, straight into this computer), then run the doctor again.']
+        : o.by === 'buttons'
+          ? [dfu ? DFU_STEPS : SAFE_MODE_STEPS, 'Then run the doctor again.']
+          : [dfu ? DFU_BY_HAND : 'Check the cable, tap RESET, and run the command again.']
+    return make('SETUP_FLAG_NO_RETURN', EXIT.DEVICE, `Device ${o.id} did not come back ${BACK[o.back]} within ${seconds(o.timeoutMs)}.`, next)
+  },
 
-  /** The device did not come back after a restart; `suggestion` says how to bring it back by hand. */
-  noReturn: (id: string, what: string, timeoutMs: number, suggestion: string) =>
-    new SetupFlagError('SETUP_FLAG_NO_RETURN', `Device ${id} did not come back ${what} within ${Math.round(timeoutMs / 1000)} s.`, {
-      exit: EXIT.DEVICE,
-      suggestions: [suggestion],
-    }),
+  noDeviceInTime: (timeoutMs: number) =>
+    make('SETUP_FLAG_NO_DEVICE', EXIT.NO_DEVICE, `No device was connected within ${seconds(timeoutMs)}.`, ['Check the cable (a data cable, not a charging-only one) and run the doctor again.']),
 
-  noDeviceInTime: (what: string, timeoutMs: number) =>
-    new SetupFlagError('SETUP_FLAG_NO_DEVICE', `No device was ${what} within ${Math.round(timeoutMs / 1000)} s.`, {
-      exit: EXIT.NO_DEVICE,
-      suggestions: ['Check the cable (a data cable, not a charging-only one) and run the doctor again.'],
-    }),
+  /** The firmware does not carry out our requests, not even the one that would get round it (`asked`). */
+  notResponding: (o: {asked: 'dfu' | 'retries' | 'safe-mode'; id?: string}, cause?: unknown) => {
+    if (o.asked === 'dfu') {
+      return make('SETUP_FLAG_NOT_RESPONDING', EXIT.DEVICE, `Device ${o.id} does not answer the request to restart in DFU mode: its application is blocking the system. It may still restart in DFU mode on its own if it frees up.`, [DFU_BY_HAND], {cause})
+    }
+    if (o.asked === 'retries') return make('SETUP_FLAG_NOT_RESPONDING', EXIT.DEVICE, 'The device still does not answer USB requests after restarting.', [DFU_STEPS, run('Then run `', 'set', '`.')], {cause})
+    return make('SETUP_FLAG_NOT_RESPONDING', EXIT.DEVICE, `Device ${o.id} does not answer USB requests, not even the request to enter Safe Mode: its application is blocking the system. The requests it accepted may still run if it frees up (it may then restart in Safe Mode on its own).`, [SAFE_MODE_BY_HAND], {cause})
+  },
 
-  /** The device's application blocks the system: it does not answer USB requests. */
-  notResponding: (message: string, suggestion: string, cause?: unknown) =>
-    new SetupFlagError('SETUP_FLAG_NOT_RESPONDING', message, {cause, exit: EXIT.DEVICE, suggestions: [suggestion]}),
+  versionUnknown: (id: string, o: {loggedIn: boolean; offline: boolean}) =>
+    make('SETUP_FLAG_VERSION_UNKNOWN', EXIT.DEVICE, `Nothing written to ${id}: its Device OS version is unknown (no readable system part), and the flag matters only below 4.0.`, [
+      o.offline || !o.loggedIn
+        ? `${o.offline ? 'Drop --offline' : 'Log in with `particle login`'} so the cloud can tell the version it last saw, or pass --force to write anyway (on 4.0 and later the byte is ignored).`
+        : 'The cloud does not know its version either: let it run Device OS and connect once, or pass --force to write anyway (on 4.0 and later the byte is ignored).',
+    ]),
 
-  versionUnknown: (id: string) =>
-    new SetupFlagError('SETUP_FLAG_VERSION_UNKNOWN', `Nothing written to ${id}: its Device OS version is unknown (no readable system part), and the flag matters only below 4.0.`, {
-      exit: EXIT.DEVICE,
-      suggestions: [
-        'Log in with `particle login` so the cloud can tell the version it last saw, or pass --force to write anyway (on 4.0 and later the byte is ignored).',
-      ],
-    }),
+  /** The write was accepted but what was read back (or reported) differs (exit 8). */
+  verify: (o: {done: boolean; id: string; method: 'usb'} | {got: number; id: string; method: 'dfu'; wanted: number} | {method: 'firmware'; reported: string; wanted: number}) => {
+    if (o.method === 'usb') {
+      return make('SETUP_FLAG_VERIFY', EXIT.WRITE, `Device ${o.id} accepted the write, but reading the flag back says it is ${o.done ? 'set' : 'not set'}.`, [`Try --method dfu: ${DFU_BUTTONS}, then run the command again.`])
+    }
+    if (o.method === 'dfu') {
+      return make('SETUP_FLAG_VERIFY', EXIT.WRITE, `Device ${o.id}: wrote ${hex(o.wanted)} at DCT 8134 but read back ${hex(o.got)}.`, [
+        'Tap RESET and run the command again; if it persists, the DCT may be damaged: contact Particle support.',
+      ])
+    }
+    return make('SETUP_FLAG_VERIFY', EXIT.WRITE, `The device reported the setup-done byte as "${oneLine(o.reported).slice(0, 40)}", not ${o.wanted.toString(16).padStart(2, '0')}.`, [
+      'Flash your production firmware back, and fix the device over USB when you can.',
+    ])
+  },
 
-  /** The write was accepted but the read-back differs (exit 8). */
-  verify: (message: string, suggestion: string) =>
-    new SetupFlagError('SETUP_FLAG_VERIFY', message, {exit: EXIT.WRITE, suggestions: [suggestion]}),
-
-  // --- The firmware method (over the air) ---
-
-  unknownPlatform: (id: string, platformId: number | string | undefined) =>
-    new SetupFlagError('SETUP_FLAG_UNKNOWN_PLATFORM', `Device ${id} has an unknown platform (${platformId}).`, {exit: EXIT.CLOUD}),
+  unknownPlatform: (id: string, platformId: unknown) =>
+    make('SETUP_FLAG_UNKNOWN_PLATFORM', EXIT.CLOUD, `Device ${id} has an unknown platform (${oneLine(JSON.stringify(platformId) ?? 'none')}).`),
 
   noVersion: (who: string) =>
-    new SetupFlagError('SETUP_FLAG_NO_VERSION', `The cloud does not know which Device OS ${who} runs, so no firmware can be built for it.`, {
-      exit: EXIT.CLOUD,
-      suggestions: ['Let the device connect to the cloud once (it then reports its version), or fix it over USB.'],
-    }),
+    make('SETUP_FLAG_NO_VERSION', EXIT.CLOUD, `The cloud does not know which Device OS ${who} runs, so no firmware can be built for it.`, [
+      'Let the device connect to the cloud once (it then reports its version), or fix it over USB.',
+    ]),
 
   deviceOffline: (who: string) =>
-    new SetupFlagError('SETUP_FLAG_OFFLINE_DEVICE', `${who} is not online, so nothing can be flashed to it over the air.`, {
-      exit: EXIT.CLOUD,
-      suggestions: ['Have someone near the device get it online (Wi-Fi credentials or cellular), or fix it over USB with `particle-setup-flag set`.'],
-    }),
+    make('SETUP_FLAG_OFFLINE_DEVICE', EXIT.CLOUD, `${who} is not online, so nothing can be flashed to it over the air.`, [
+      run('Have someone near the device get it online (Wi-Fi credentials or cellular), or fix it over USB with `', 'set', '`.'),
+    ]),
 
   noEvent: (waitMs: number) =>
-    new SetupFlagError('SETUP_FLAG_NO_EVENT', `The device did not report back within ${Math.round(waitMs / 1000)} s after the flash.`, {
-      exit: EXIT.DEVICE,
-      suggestions: ['Check that it is online (`particle list`) and watch `particle subscribe setup-flag/result`; the flag may still have been set.'],
-    }),
+    make('SETUP_FLAG_NO_EVENT', EXIT.DEVICE, `The device did not report back within ${seconds(waitMs)} after the flash.`, [
+      'Check that it is online (`particle list`) and watch `particle subscribe setup-flag/result`; the flag may still have been set.',
+    ]),
 
-  restoreFailed: (message: string, suggestion: string, cause?: unknown) =>
-    new SetupFlagError('SETUP_FLAG_RESTORE_FAILED', message, {cause, exit: EXIT.CLOUD, suggestions: [suggestion]}),
+  /** The flag is set (the device reported `byte`), but flashing the production firmware back (`file`, as given) failed. */
+  restoreFailed: (o: {byte: null | number; file: string; who: string}, cause?: SetupFlagError) =>
+    make('SETUP_FLAG_RESTORE_FAILED', EXIT.CLOUD, `The flag is set (the device reported ${o.byte === null ? 'it' : o.byte.toString(16).padStart(2, '0')}), but flashing ${o.file} back failed${cause ? `: ${cause.message.replace(/\.$/, '')}` : ''}. The device still runs the preparatory firmware.`, [
+      `Flash your production firmware back: \`particle flash ${o.who} ${o.file}\`.`,
+    ], {cause}),
 
-  // --- Errors made from other errors ---
+  /** Anything that is not ours: a bug. `message` is the raw text. */
+  unexpected: (message: string, o: {bug?: boolean; cause?: unknown} = {}) =>
+    make('SETUP_FLAG_UNEXPECTED', EXIT.UNEXPECTED, `Unexpected error: ${message}`, o.bug ? ['This is a bug: please report it with the output of the same command run with DEBUG=*.'] : [], {cause: o.cause}),
+}
 
-  /** Anything that is not ours: a bug. `message` is the raw text; `bug` adds the report-it suggestion. */
-  unexpected: (message: string, opts: {bug?: boolean; cause?: unknown; prefix?: boolean} = {}) =>
-    new SetupFlagError('SETUP_FLAG_UNEXPECTED', opts.prefix === false ? message : `Unexpected error: ${message}`, {
-      cause: opts.cause,
-      exit: EXIT.UNEXPECTED,
-      suggestions: opts.bug ? ['This is a bug: please report it with the output of the same command run with DEBUG=*.'] : [],
-    }),
-
-  /** The same error told differently: new words or next steps, same code and exit status. */
-  reworded: (e: SetupFlagError, change: {message?: string; suggestions?: string[]}) =>
-    new SetupFlagError(e.code, change.message ?? e.message, {cause: e.cause, exit: e.exit, suggestions: change.suggestions ?? e.suggestions}),
-
-  /** An error back from a report's JSON (the doctor acts on what `read` recorded). */
-  fromJson: (json: Partial<ErrorJson> | undefined, fallback: {exit: ExitCode; message: string}) =>
-    new SetupFlagError(json?.code ?? 'SETUP_FLAG_UNKNOWN', json?.message ?? fallback.message, {
-      exit: json?.exit ?? fallback.exit,
-      suggestions: json?.suggestions ?? [],
-    }),
+/** Anything thrown, as one of ours (what is not ours is unexpected). */
+export function asSetupFlagError(e: unknown): SetupFlagError {
+  if (e instanceof SetupFlagError) return e
+  return errors.unexpected(String((e as Error)?.message ?? e), {cause: e})
 }
 
 /** Whether an error is a person cancelling a question (ours, or the prompt library's own). */
 export function isCancellation(e: unknown): boolean {
-  if (isSetupFlagError(e)) return e.code === 'SETUP_FLAG_CANCELLED'
+  if (e instanceof SetupFlagError) return e.code === 'SETUP_FLAG_CANCELLED'
   const name = (e as Error | undefined)?.name
   return name === 'ExitPromptError' || name === 'AbortPromptError' || name === 'CancelPromptError'
-}
-
-/** Device OS's name for a result code: the one table is in particle/results.ts. */
-export {resultName} from './particle/results.js'
-
-/** Whether an error (or its JSON in a report) has one of these codes; the codes are checked as we type them. */
-export function hasCode(e: undefined | {code: ErrorCode}, ...codes: ErrorCode[]): boolean {
-  return e !== undefined && codes.includes(e.code)
 }
 
 export function isSetupFlagError(e: unknown): e is SetupFlagError {
   return e instanceof SetupFlagError
 }
+
+const has = (e: unknown, ...codes: ErrorCode[]) => e instanceof SetupFlagError && codes.includes(e.code)
+
+/** What code may ask of an error: each question is answered here, so no caller compares code strings. */
+export const errorIs = {
+  /** USB permission denied: the udev rule is missing (Linux). */
+  accessDenied: (e: unknown) => has(e, 'SETUP_FLAG_USB_ACCESS'),
+  /** The firmware does not complete requests: its system thread is busy (a pending request, or none answered at all). */
+  busyFirmware: (e: unknown) => has(e, 'SETUP_FLAG_NOT_RESPONDING'),
+  /** The firmware answers, but refuses or garbles control requests: the bootloader does not depend on it. */
+  firmwareRefuses: (e: unknown) => has(e, 'SETUP_FLAG_DEVICE_ERROR', 'SETUP_FLAG_PROTOCOL', 'SETUP_FLAG_USB_STALL'),
+  /** A device did not come back in time after a restart. */
+  noReturn: (e: unknown) => has(e, 'SETUP_FLAG_NO_RETURN'),
+  /** The device is not on USB (named, or none). */
+  notConnected: (e: unknown) => has(e, 'SETUP_FLAG_NOT_CONNECTED'),
+  /** Device Protection (request refused, or DFU refused). */
+  protected: (e: unknown) => has(e, 'SETUP_FLAG_PROTECTED'),
+  /** Nothing more can be tried on this device in this run: it left, it may not be opened, or it is protected. */
+  final: (e: unknown) => has(e, 'SETUP_FLAG_DISCONNECTED', 'SETUP_FLAG_USB_ACCESS', 'SETUP_FLAG_PROTECTED'),
+  /** Ctrl-C ended a wait for a device in the field (nothing flashed). */
+  interrupted: (e: unknown) => has(e, 'SETUP_FLAG_INTERRUPTED'),
+  /** The cloud does not know this device (a name or ID not in the account). */
+  unknownDevice: (e: unknown) => has(e, 'SETUP_FLAG_UNKNOWN_DEVICE'),
+}
+
+/** The udev rule and result-code names: the one copies are in instructions.ts and particle/results.ts. */
+export {UDEV_RULE} from './instructions.js'
+export {resultName} from './particle/results.js'

@@ -1,12 +1,17 @@
 /**
  * What a person is told to do with their hands or their system, written once: the buttons for DFU and Safe Mode,
- * and the udev rule with where it goes. Messages compose their sentences from these (ground floor: no imports).
+ * and the udev rule with where it goes. Every text that asks for buttons (errors, the doctor, the field card,
+ * advice) composes its sentence from these (ground floor: no imports).
  */
 
 /** The DFU-mode buttons (the LED then blinks yellow). */
 export const DFU_BUTTONS = 'hold MODE, tap RESET, release MODE when the LED blinks yellow'
 /** The Safe Mode buttons (the LED then breathes magenta). */
 export const SAFE_MODE_BUTTONS = 'hold MODE and RESET, release RESET, release MODE when the LED blinks magenta'
+
+/** The buttons as a step of their own, for a person about to press them. */
+export const DFU_STEPS = `Put the device in DFU mode: ${DFU_BUTTONS}.`
+export const SAFE_MODE_STEPS = `Put the device in Safe Mode: ${SAFE_MODE_BUTTONS}. It then breathes magenta.`
 
 /** Said when a device must be put in DFU mode by hand. */
 export const DFU_BY_HAND = `Put it in DFU mode by hand: ${DFU_BUTTONS}; then run the command again.`

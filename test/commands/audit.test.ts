@@ -112,7 +112,7 @@ describe('audit (loopback cloud)', function () {
       expect(summaryLine(r.stdout, 'risk')).to.deep.equal(want.risk)
       expect(summaryLine(r.stdout, 'Device OS')).to.deep.equal(want.deviceOs)
       expect(Object.values(summaryLine(r.stdout, 'platform')).reduce((a, b) => a + b, 0)).to.equal(10_000)
-      expect(r.stdout).to.match(/What to do:\n(  \d+ devices: .*\n)*  \d+ devices: Release a product firmware/)
+      expect(r.stdout).to.match(/What to do:\n(  \d+ devices \(.*\): .*\n)*  \d+ devices \([^)]* and \d+ more\): Release a product firmware/)
       expect(r.stdout).to.contain('downgrade below Device OS 4.0 brings the flag back')
     })
   })

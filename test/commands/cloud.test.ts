@@ -4,7 +4,7 @@ import {expect} from 'chai'
 import {mkdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
-import type {FlagReport} from '../../src/lib/setup-flag/read.js'
+import type {FlagReport} from '../../src/lib/flag.js'
 
 import {devicesFile, runCli, runJson, tempDir} from '../support/cli.js'
 import {FakeCloud} from '../support/fake-cloud.js'

@@ -76,7 +76,7 @@ describe('setup-flag doctor (built binary)', function () {
       start(file, ['--timeout', '1'])
       await waitFor(/Fix it in Safe Mode/)
       keys('Enter')
-      await waitFor(/Put the device in Safe Mode: hold down MODE and RESET/)
+      await waitFor(/Put the device in Safe Mode: hold MODE and RESET/)
       // "press the buttons": the device restarts in Safe Mode
       const json = JSON.parse(readFileSync(file, 'utf8'))
       json.devices[0].mode = 'safe'

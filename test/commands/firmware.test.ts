@@ -3,7 +3,7 @@ import {expect} from 'chai'
 import {mkdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
-import type {SetReport} from '../../src/lib/setup-flag/write.js'
+import type {SetReport} from '../../src/lib/flag.js'
 
 import {preparatoryFirmware} from '../../src/lib/setup-flag/firmware.js'
 import {runCli, runJson, tempDir} from '../support/cli.js'

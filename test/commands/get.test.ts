@@ -2,9 +2,9 @@
 // flag values in one run (which also exercises concurrency), and every bad-input and failure path.
 import {expect} from 'chai'
 
-import type {FlagReport} from '../../src/lib/setup-flag/read.js'
+import type {FlagReport} from '../../src/lib/flag.js'
 
-import {REQUEST_NOT_DONE_REASON} from '../../src/lib/setup-flag/policy.js'
+import {REQUEST_NOT_DONE_REASON} from '../../src/lib/text/report.js'
 
 import {devicesFile, readDevices, runCli, runJson} from '../support/cli.js'
 

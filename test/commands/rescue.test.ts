@@ -5,9 +5,9 @@ import {expect} from 'chai'
 import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
-import type {SetReport} from '../../src/lib/setup-flag/write.js'
+import type {SetReport} from '../../src/lib/flag.js'
 
-import {withWaitOnlineDefault} from '../../src/lib/fleet/rescue.js'
+import {withWaitOnlineDefault} from '../../src/lib/setup-flag/online.js'
 import {runCli} from '../support/cli.js'
 import {FakeCloud} from '../support/fake-cloud.js'
 import {LiveCli} from '../support/live-cli.js'
@@ -36,7 +36,7 @@ describe('set --method firmware --wait-online (field rescue, loopback cloud)', f
   /** Start the rescue and wait until the card is out and the status events are watched. */
   async function startRescue(extra: string[] = []): Promise<LiveCli> {
     const cli = new LiveCli(['set', 'field-boron', '--method', 'firmware', '--wait-online', '60', '--yes', ...extra], env)
-    await cli.until('the on-site card', () => (cli.stderr.includes('Hold MODE, tap RESET') ? true : undefined))
+    await cli.until('the on-site card', () => (cli.stderr.includes('Hold MODE and RESET') ? true : undefined))
     await cloud.waitForStream(FIELD, 'spark/status')
     return cli
   }
@@ -105,7 +105,8 @@ describe('set --method firmware --wait-online (field rescue, loopback cloud)', f
   it('a spark/status/safe-mode event alone counts as online; events of other devices do not', async () => {
     const {realClock} = await import('../../src/lib/clock.js')
     const {Cloud} = await import('../../src/lib/cloud/cloud.js')
-    const {waitUntilOnline} = await import('../../src/lib/fleet/rescue.js')
+    const {waitUntilOnline} = await import('../../src/lib/setup-flag/online.js')
+    const {onSiteCard} = await import('../../src/lib/text/fleet.js')
     const c = new Cloud({accessToken: cloud.token, apiUrl: cloud.url, from: 'test', offline: false, profile: 'particle'}, realClock)
     const cards: string[] = []
     let carded = () => {}
@@ -114,8 +115,8 @@ describe('set --method firmware --wait-online (field rescue, loopback cloud)', f
       clock: realClock,
       cloud: c,
       device: {id: FIELD, name: 'field-boron'},
-      onCard(t) {
-        cards.push(t)
+      onCard() {
+        cards.push(onSiteCard('field-boron', 30_000))
         carded()
       },
       waitMs: 30_000,
@@ -124,9 +125,9 @@ describe('set --method firmware --wait-online (field rescue, loopback cloud)', f
     cloud.publish('e00fce681a2b3c4d5e6f7c02', 'spark/status', 'online') // another device
     cloud.publish(FIELD, 'spark/status', 'offline')
     cloud.publish(FIELD, 'spark/status/safe-mode', '{"p":13}')
-    expect(await waiting).to.equal('field-boron came online in Safe Mode.')
+    expect(await waiting).to.equal('safe-mode')
     expect(cards).to.have.length(1)
-    expect(cards[0]).to.match(/Hold MODE, tap RESET, and keep holding MODE until the LED blinks magenta; then release MODE/)
+    expect(cards[0]).to.match(/Hold MODE and RESET, release RESET, release MODE when the LED blinks magenta/)
   })
 
   it('--wait-online takes an optional number of seconds', () => {

@@ -2,7 +2,7 @@
 // virtual devices file (written atomically) while the station runs; every wait is on the station's own output.
 import {expect} from 'chai'
 
-import type {SetReport} from '../../src/lib/setup-flag/write.js'
+import type {SetReport} from '../../src/lib/flag.js'
 
 import {devicesFile, readDevices, runCli, testDevice, testId} from '../support/cli.js'
 import {LiveCli, writeAtomically} from '../support/live-cli.js'

@@ -2,8 +2,8 @@
 // and version, then `get` in a new process; the guards; the faults; many devices at once.
 import {expect} from 'chai'
 
-import type {FlagReport} from '../../src/lib/setup-flag/read.js'
-import type {SetReport} from '../../src/lib/setup-flag/write.js'
+import type {FlagReport} from '../../src/lib/flag.js'
+import type {SetReport} from '../../src/lib/flag.js'
 
 import {devicesFile, readDevices, runCli, runJson, testDevice, testId} from '../support/cli.js'
 

@@ -3,7 +3,7 @@
 // report, the devices file afterwards (DCT byte) and its write-guard record (`violations` must be absent).
 import {expect} from 'chai'
 
-import type {SetReport} from '../../src/lib/setup-flag/write.js'
+import type {SetReport} from '../../src/lib/flag.js'
 
 import {devicesFile, readDevices, runJson} from '../support/cli.js'
 import {device, expected, FAULTS, knownBug, resolve} from './expectations.js'

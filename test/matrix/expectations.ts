@@ -4,7 +4,7 @@
  * Derived from README (exit statuses), design.md and device-protocol.md, not from what the code does; where the two
  * differ the case is in KNOWN_BUGS.
  */
-import type {Method} from '../../src/lib/setup-flag/write.js'
+import type {Method} from '../../src/lib/flag.js'
 import type {VirtualDeviceSpec, VirtualFaults, VirtualMode} from '../../src/lib/virtual/index.js'
 
 export const ID = 'e00fce681a2b3c4d5e6f7a8b'

@@ -7,7 +7,7 @@
 // as pending with the bug while it still fails; once fixed it fails until taken off the list.
 import {expect} from 'chai'
 
-import type {Method} from '../../src/lib/setup-flag/write.js'
+import type {Method} from '../../src/lib/flag.js'
 import type {VirtualMode} from '../../src/lib/virtual/index.js'
 
 import {assertNoViolations, guardedBus, runGet, runSet} from '../support/in-process.js'

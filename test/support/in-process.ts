@@ -7,8 +7,8 @@
 import {expect} from 'chai'
 
 import {FakeClock} from '../../src/lib/clock.js'
-import {readSetupFlag, type FlagReport} from '../../src/lib/setup-flag/read.js'
-import {type Method, setSetupFlag, type SetReport} from '../../src/lib/setup-flag/write.js'
+import {readSetupFlag, type FlagReport} from '../../src/lib/flag.js'
+import {type Method, setSetupFlag, type SetReport} from '../../src/lib/flag.js'
 import {type UsbBackend} from '../../src/lib/usb/backend.js'
 import {findParticleDevices, type FoundDevice} from '../../src/lib/usb/discovery.js'
 import {createVirtualUsb, type VirtualDeviceSpec, type VirtualTiming, type VirtualUsb} from '../../src/lib/virtual/index.js'

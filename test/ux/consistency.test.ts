@@ -2,7 +2,7 @@
 // a summary object in `set --all --json`; Wi-Fi vs cellular advice from @particle/device-constants.
 import {expect} from 'chai'
 
-import type {FlagReport} from '../../src/lib/setup-flag/read.js'
+import type {FlagReport} from '../../src/lib/flag.js'
 
 import {otherCauses} from '../../src/lib/doctor/doctor.js'
 import {devicesFile, runCli, runJson, testDevice} from '../support/cli.js'
@@ -33,7 +33,7 @@ describe('honest and consistent output', function () {
   })
 
   it('Wi-Fi or cellular advice follows the platform\'s features (an A SoM is Wi-Fi)', () => {
-    const advice = (platform: string) => otherCauses({platform} as FlagReport).join('\n')
+    const advice = (platform: string) => otherCauses(platform).join('\n')
     expect(advice('asom')).to.contain('Wi-Fi credentials')
     expect(advice('asom')).not.to.contain('SIM')
     expect(advice('boron')).to.contain('SIM')

@@ -51,10 +51,10 @@ describe('exit statuses and hints', function () {
     expect(flag.stderr).to.contain('--offline')
   })
 
-  it('doctor --help lists every exit status the doctor uses, 130 for a declined or cancelled fix included', async () => {
+  it('doctor --help lists every exit status the doctor uses: 10 for a declined fix, 130 for an interruption', async () => {
     const r = await runCli(['doctor', '--help'])
     const text = r.stdout.replaceAll(/\s+/g, ' ')
-    for (const s of ['0 when', '1 a bug', '2 bad input', '3 no device', '4 no USB', '5 USB permission', '6 the device', '7 cloud', '8 the write', '9 Device Protection', '130 not fixed']) {
+    for (const s of ['0 when', '1 a bug', '2 bad input', '3 no device', '4 no USB', '5 USB permission', '6 the device', '7 cloud', '8 the write', '9 Device Protection', '10 not fixed: you declined', '130 interrupted']) {
       expect(text).to.contain(s)
     }
   })

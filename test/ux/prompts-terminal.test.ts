@@ -13,17 +13,17 @@ describe('questions in a real terminal (tmux): cancelling and declining', functi
   this.timeout(90_000)
   const terminal = withTerminal()
 
-  it('doctor: Ctrl-C at "Restart the device now?" after the write says what was done and exits 130', async () => {
+  it('doctor: Ctrl-C at "Restart the device now?" after the write: the device is fixed and said to be (exit 0), only not restarted', async () => {
     const file = devicesFile(argon())
     const term = terminal.start(['doctor'], {env: {PARTICLE_VIRTUAL_DEVICES: file}})
     await term.answer(/Set the setup-done flag now/, 'Enter')
     await term.answer(/Restart the device now/, 'C-c')
-    expect(await term.exit()).to.equal(130)
+    expect(await term.exit()).to.equal(0)
     const s = term.screen()
-    expect(s).to.contain('Cancelled.')
+    expect(s).to.contain('Fixed.')
     expect(s).to.contain('⚠ The setup-done flag is not set') // a problem found is not a ✔
-    expect(s).to.match(/flag was written \(not set → 0x01\) and read back; the device was not restarted/)
-    expect(s).not.to.match(/Unexpected|Not fixed|bug/)
+    expect(s).to.match(/flag was written \(not set → 0x01\) by a USB control request and read back\. The device was not restarted/)
+    expect(s).not.to.match(/Unexpected|Not fixed|bug|Cancelled/)
     expect(readDevices(file).devices[0].setupDone).to.equal(1)
   })
 
@@ -71,11 +71,11 @@ describe('questions in a real terminal (tmux): cancelling and declining', functi
     expect(s).to.contain('not restarted')
   })
 
-  it('doctor: declining the fix exits 130 (not fixed), with nothing written', async () => {
+  it('doctor: declining the fix exits 10 (not fixed, not an interruption), with nothing written', async () => {
     const file = devicesFile(argon())
     const term = terminal.start(['doctor'], {env: {PARTICLE_VIRTUAL_DEVICES: file}})
     await term.answer(/Set the setup-done flag now/, 'n', 'Enter')
-    expect(await term.exit()).to.equal(130)
+    expect(await term.exit()).to.equal(10)
     expect(term.screen()).to.contain('Not fixed')
     expect(readDevices(file).devices[0].setupDone).to.equal(255)
   })

@@ -6,6 +6,7 @@ import {existsSync, readFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 
 import {EXIT} from '../../src/lib/errors.js'
+import {exitTableMarkdown} from '../../src/lib/text/help.js'
 import {ROOT} from '../support/cli.js'
 
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
@@ -36,6 +37,8 @@ describe('README, for users first', () => {
   it('one exit-status table, with every status the commands use', () => {
     expect(readme.match(/\| status \| meaning/g)).to.have.length(1)
     for (const status of Object.values(EXIT)) expect(readme, String(status)).to.match(new RegExp(`^\\| ${status} \\|`, 'm'))
+    // The table is the exit table of the code (src/lib/exits.ts), word for word, as each command's help is.
+    expect(readme).to.contain(exitTableMarkdown())
   })
 
   it('links stay inside the repository and resolve', () => {

@@ -1,6 +1,7 @@
 import {Args, Command} from '@oclif/core'
 
 import {reportFailure} from '../../lib/base-command.js'
+import {Output} from '../../lib/output.js'
 import {profileFile, type Shell, shellScript, SHELLS} from '../../lib/shell-init.js'
 
 export interface ShellInitResult {
@@ -34,14 +35,15 @@ Exit status: 0; 2 for a missing or unknown shell.`
 
   /** Errors as every other command renders them (one JSON error object under --json, exit 2 for a bad shell). */
   protected override async catch(err: Error & {oclif?: {exit?: number}}): Promise<unknown> {
-    return reportFailure(this, err, () => super.catch(err))
+    reportFailure(this, err)
+    return undefined
   }
 
   async run(): Promise<ShellInitResult> {
     const {args} = await this.parse(ShellInitCommand)
     const shell = args.shell as Shell
     const script = shellScript(shell)
-    if (!this.jsonEnabled()) process.stdout.write(script)
+    if (!this.jsonEnabled()) new Output({cli: {bin: this.config.bin}, json: false}).data(script)
     return {script, shell}
   }
 }

@@ -1,5 +1,6 @@
 /** The audit's outputs: running counts, the table with its summary for people, and CSV for spreadsheets. */
-import {table} from '../render.js'
+import {type Cli} from '../cli.js'
+import {auditSummary, auditTable} from '../text/audit.js'
 import {type AuditRow, type ReadFailure} from './collect.js'
 import {type Risk, RISKS} from './risk.js'
 
@@ -24,8 +25,8 @@ export class Tally {
   readonly risk = Object.fromEntries(RISKS.map((r) => [r, 0])) as Record<Risk, number>
   /** Display names of the platforms counted, for the table. */
   readonly platformNames = new Map<string, string>()
-  /** Distinct fixes of the listed at-risk devices and how many each. */
-  readonly fixes = new Map<string, number>()
+  /** Distinct fixes of the listed at-risk devices: how many each, and the first ten of them by name. */
+  readonly fixes = new Map<string, {count: number; labels: string[]}>()
   shown = 0
 
   add(r: AuditRow): void {
@@ -34,7 +35,12 @@ export class Tally {
     bump(this.deviceOs, r.deviceOsLine)
     bump(this.platform, r.platform)
     this.platformNames.set(r.platform, r.platformName)
-    if (r.fix && (r.risk === 'at-risk' || r.risk === 'cannot-upgrade')) bump(this.fixes, r.fix)
+    if (r.fix && (r.risk === 'at-risk' || r.risk === 'cannot-upgrade')) {
+      const f = this.fixes.get(r.fix) ?? {count: 0, labels: []}
+      f.count++
+      if (f.labels.length < 10) f.labels.push(r.name ?? r.id)
+      this.fixes.set(r.fix, f)
+    }
   }
 
   summary(read: number, failures: ReadFailure[], notRead: number, notReadExact: boolean): AuditSummary {
@@ -53,34 +59,12 @@ function sorted(m: Map<string, number>): Record<string, number> {
   return Object.fromEntries(keys.map((k) => [k, m.get(k)!]))
 }
 
-const yesNo = (v: boolean | null) => (v === null ? '?' : v ? 'yes' : 'no')
-
 export function renderTable(rows: AuditRow[]): string {
-  const out = [['DEVICE', 'PLATFORM', 'DEVICE OS', 'ONLINE', 'LAST HEARD', 'DEV', 'RISK']]
-  for (const r of rows) {
-    out.push([r.name ? `${r.name} [${r.id}]` : r.id || '(no ID)', r.platformName, r.deviceOs ?? '?', yesNo(r.online), r.lastHeard ?? r.lastHandshake ?? '?', yesNo(r.development), r.risk])
-  }
-  return table(out)
+  return auditTable(rows)
 }
 
-export function renderSummary(s: AuditSummary, tally: Tally): string {
-  const count = (m: Record<string, number>, label = (k: string) => k) =>
-    Object.entries(m)
-      .map(([k, n]) => `${label(k)} ${n}`)
-      .join(', ') || 'none'
-  const lines = [
-    `${s.shown} device${s.shown === 1 ? '' : 's'}${s.shown === s.read ? '' : ` listed of ${s.read} read`}${s.notRead > 0 ? `; ${s.notReadExact ? '' : 'up to '}${s.notRead} not read` : ''}.`,
-    `  by risk:      ${RISKS.map((r) => `${r} ${s.risk[r]}`).join(', ')}`,
-    `  by Device OS: ${count(s.deviceOs)}`,
-    `  by platform:  ${count(s.platform, (k) => tally.platformNames.get(k) ?? k)}`,
-  ]
-  for (const f of s.failures) lines.push(`  not read: ${f.page === undefined ? `device ${f.device}` : `page ${f.page}`} after ${f.attempts} attempt${f.attempts === 1 ? '' : 's'}: ${f.message}`)
-  if (tally.fixes.size > 0) {
-    lines.push('', 'What to do:')
-    for (const [fix, n] of tally.fixes) lines.push(`  ${n} device${n === 1 ? '' : 's'}: ${fix}`)
-    lines.push('  One of them stuck blinking dark blue and offline now? `particle-setup-flag set <device> --method firmware --wait-online` flashes it the moment someone on site brings it online.')
-  }
-  return lines.join('\n')
+export function renderSummary(s: AuditSummary, tally: Tally, cli: Cli): string {
+  return auditSummary({...s, fixes: tally.fixes, platformNames: tally.platformNames, risks: RISKS}, cli)
 }
 
 export const CSV_COLUMNS: ReadonlyArray<keyof AuditRow> = [

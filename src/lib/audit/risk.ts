@@ -10,7 +10,8 @@ import {platformsById} from '@particle/device-constants'
 
 import {type Platform, platformById} from '../particle/platforms.js'
 import {isFlagless, parseVersion} from '../particle/versions.js'
-import {platformReason} from '../setup-flag/policy.js'
+import {type Cli, STANDALONE} from '../cli.js'
+import {fixText, type FixKind, riskText, type RiskWhy} from '../text/audit.js'
 
 export type Risk = 'at-risk' | 'cannot-upgrade' | 'safe' | 'unknown'
 
@@ -32,8 +33,6 @@ export interface RiskVerdict {
   risk: Risk
 }
 
-const DOWNGRADE = 'A later downgrade below Device OS 4.0 brings the flag back.'
-
 /** True for an nRF52840 platform that cannot reach the cloud on its own (mesh-only): it never got Device OS 4.0. */
 export function meshOnly(platformId: number): boolean {
   const features = platformsById[platformId]?.features ?? []
@@ -46,41 +45,33 @@ export function deviceOsLine(version: string | undefined): string {
   return v ? `${v.major}.x` : 'unknown'
 }
 
-/** The lasting fix for an at-risk device, by how it receives firmware. */
-export function lastingFix(d: Pick<RiskInput, 'development' | 'platformId' | 'productId'>): string {
+/** How the device receives firmware decides its lasting fix. */
+export function fixKind(d: Pick<RiskInput, 'development' | 'platformId' | 'productId'>): FixKind {
   const inProduct = d.productId !== undefined && d.productId !== d.platformId
-  if (inProduct && d.development) {
-    return `Development devices ignore product firmware releases: flash this one yourself with firmware targeting Device OS 4.x or later (\`particle flash <device> <project> --target 6.2.0\`), or clear its development flag so it follows a 4.x release. ${DOWNGRADE}`
-  }
-  if (inProduct) {
-    return `Release a product firmware built for Device OS 4.x or later (or lock this device to such a release in the console); the cloud then upgrades Device OS through Safe Mode. ${DOWNGRADE}`
-  }
-  return `Flash firmware targeting Device OS 4.x or later (\`particle flash <device> <project> --target 6.2.0\`); the cloud then upgrades Device OS through Safe Mode. ${DOWNGRADE}`
+  if (inProduct && d.development) return 'development-in-product'
+  return inProduct ? 'product' : 'developer'
 }
 
-export function assessRisk(d: RiskInput): RiskVerdict {
-  if (d.platformId === undefined) return {fix: null, reason: 'The cloud reports no platform for this device.', risk: 'unknown'}
-  const platform: Platform | undefined = platformById(d.platformId)
-  if (!platform) return {fix: null, reason: `Platform ${d.platformId} is not one @particle/device-constants knows.`, risk: 'unknown'}
-  const other = platformReason(platform)
-  if (other) return {fix: null, reason: other, risk: 'safe'}
+/** The lasting fix for an at-risk device, in words. */
+export function lastingFix(d: Pick<RiskInput, 'development' | 'platformId' | 'productId'>, cli: Cli = STANDALONE): string {
+  return fixText(fixKind(d), cli)
+}
 
+/** The decision for one device, as records (the text layer says them). */
+export function decideRisk(d: RiskInput): {fix: FixKind | null; risk: Risk; why: RiskWhy} {
+  if (d.platformId === undefined) return {fix: null, risk: 'unknown', why: {kind: 'no-platform'}}
+  const platform: Platform | undefined = platformById(d.platformId)
+  if (!platform) return {fix: null, risk: 'unknown', why: {kind: 'unknown-platform', platformId: d.platformId}}
+  if (platform.family !== 'nrf52840') return {fix: null, risk: 'safe', why: {kind: 'other-platform', platform}}
   const parsed = d.version ? parseVersion(d.version) : undefined
-  if (parsed && isFlagless(parsed)) {
-    return {fix: null, reason: `Device OS ${d.version} (4.0 or later) has no setup-done flag. ${DOWNGRADE}`, risk: 'safe'}
-  }
-  if (meshOnly(platform.id)) {
-    return {
-      fix: `Nothing lasting: when it blinks dark blue, set the flag over USB (\`particle-setup-flag set\`) or over the air (\`particle-setup-flag set <device> --method firmware\`).`,
-      reason: `${platform.displayName} never got Device OS 4.0 (its last Device OS is below 4.0), so the setup-done flag is its permanent condition: a settings reset or an unfinished USB setup sends it to Listening Mode.`,
-      risk: 'cannot-upgrade',
-    }
-  }
-  if (!d.version) return {fix: null, reason: `The cloud has no Device OS version for this ${platform.displayName} yet (it reports one when it connects).`, risk: 'unknown'}
-  if (!parsed) return {fix: null, reason: `The Device OS version "${d.version}" is not one we can read.`, risk: 'unknown'}
-  return {
-    fix: lastingFix(d),
-    reason: `${platform.displayName} on Device OS ${d.version} (below 4.0): a settings reset or an unfinished USB setup sends it to Listening Mode (blinking dark blue) until the setup-done flag is set.`,
-    risk: 'at-risk',
-  }
+  if (parsed && isFlagless(parsed)) return {fix: null, risk: 'safe', why: {kind: 'flagless', version: d.version!}}
+  if (meshOnly(platform.id)) return {fix: 'mesh-only', risk: 'cannot-upgrade', why: {kind: 'mesh-only', platform}}
+  if (!d.version) return {fix: null, risk: 'unknown', why: {kind: 'no-version', platform}}
+  if (!parsed) return {fix: null, risk: 'unknown', why: {kind: 'unreadable-version', version: d.version}}
+  return {fix: fixKind(d), risk: 'at-risk', why: {kind: 'at-risk', platform, version: d.version}}
+}
+
+export function assessRisk(d: RiskInput, cli: Cli = STANDALONE): RiskVerdict {
+  const v = decideRisk(d)
+  return {fix: v.fix ? fixText(v.fix, cli) : null, reason: riskText(v.why), risk: v.risk}
 }

@@ -4,7 +4,7 @@
  */
 import type {Clock} from '../clock.js'
 
-import {errors, SetupFlagError} from '../errors.js'
+import {errors, requestLabel} from '../errors.js'
 import {RequestType, Result} from '../protocol/constants.js'
 import {ControlChannel, type RequestOptions} from '../protocol/control-request.js'
 import {
@@ -65,29 +65,29 @@ export class OpenDevice {
 
   /** Enter DFU mode (request 50); the device reboots about a second after answering. */
   async enterDfu(opts?: RequestOptions): Promise<void> {
-    await this.expectOk(RequestType.DFU_MODE, undefined, {what: 'the DFU mode request (50)', ...opts})
+    await this.expectOk(RequestType.DFU_MODE, undefined, opts)
   }
 
   /** Enter Safe Mode (request 60). */
   async enterSafeMode(opts?: RequestOptions): Promise<void> {
-    await this.expectOk(RequestType.SAFE_MODE, undefined, {what: 'the Safe Mode request (60)', ...opts})
+    await this.expectOk(RequestType.SAFE_MODE, undefined, opts)
   }
 
   /** Whether the device is in Listening Mode (request 72). Safe Mode reports as normal. */
   async isListening(opts?: RequestOptions): Promise<boolean> {
-    const reply = await this.expectOk(RequestType.GET_DEVICE_MODE, undefined, {what: 'the device mode request (72)', ...opts})
-    return this.decode(() => decodeGetDeviceModeReply(reply), 'the device mode request (72)') === DeviceMode.LISTENING
+    const reply = await this.expectOk(RequestType.GET_DEVICE_MODE, undefined, opts)
+    return this.decode(() => decodeGetDeviceModeReply(reply), RequestType.GET_DEVICE_MODE) === DeviceMode.LISTENING
   }
 
   /** Request 74. Only meaningful on nRF52840 below Device OS 4.0 (4.0+ always says true). */
   async isSetupDone(opts?: RequestOptions): Promise<boolean> {
-    const reply = await this.expectOk(RequestType.IS_DEVICE_SETUP_DONE, undefined, {what: 'the setup-done read (74)', ...opts})
-    return this.decode(() => decodeIsDeviceSetupDoneReply(reply), 'the setup-done read (74)')
+    const reply = await this.expectOk(RequestType.IS_DEVICE_SETUP_DONE, undefined, opts)
+    return this.decode(() => decodeIsDeviceSetupDoneReply(reply), RequestType.IS_DEVICE_SETUP_DONE)
   }
 
   /** Restart the device (request 40); it resets about a second after answering. */
   async reset(opts?: RequestOptions): Promise<void> {
-    await this.expectOk(RequestType.RESET, undefined, {what: 'the reset request (40)', ...opts})
+    await this.expectOk(RequestType.RESET, undefined, opts)
   }
 
   /** RESET(0) on the control-request channel. */
@@ -97,50 +97,35 @@ export class OpenDevice {
 
   /** Request 73: writes 0x01 (done) or 0xFF (not done) to the DCT on nRF52840 below 4.0. */
   async setSetupDone(done: boolean, opts?: RequestOptions): Promise<void> {
-    await this.expectOk(RequestType.SET_DEVICE_SETUP_DONE, encodeSetDeviceSetupDoneRequest(done), {
-      what: 'the setup-done write (73)',
-      ...opts,
-    })
+    await this.expectOk(RequestType.SET_DEVICE_SETUP_DONE, encodeSetDeviceSetupDoneRequest(done), opts)
   }
 
   /** Leave Listening Mode now (request 71). */
   async stopListening(opts?: RequestOptions): Promise<void> {
-    await this.expectOk(RequestType.STOP_LISTENING, undefined, {what: 'the stop-listening request (71)', ...opts})
+    await this.expectOk(RequestType.STOP_LISTENING, undefined, opts)
   }
 
   /** The Device OS version: the raw request first (one transfer), request 30 when the raw one is refused. */
   async systemVersion(opts?: RequestOptions): Promise<string> {
     const raw = await rawSystemVersion(this.io)
     if (raw) return raw
-    const reply = await this.expectOk(RequestType.SYSTEM_VERSION, undefined, {what: 'the Device OS version request (30)', ...opts})
-    return this.decode(() => decodeGetSystemVersionReply(reply), 'the Device OS version request (30)')
+    const reply = await this.expectOk(RequestType.SYSTEM_VERSION, undefined, opts)
+    return this.decode(() => decodeGetSystemVersionReply(reply), RequestType.SYSTEM_VERSION)
   }
 
-  private decode<T>(fn: () => T, what: string): T {
+  private decode<T>(fn: () => T, type: number): T {
     try {
       return fn()
     } catch (error) {
-      if (error instanceof MessageError) throw errors.protocol(what, error)
+      if (error instanceof MessageError) throw errors.protocol(requestLabel(type), error)
       throw error
     }
   }
 
-  private async expectOk(type: number, payload: Uint8Array | undefined, opts: RequestOptions): Promise<Uint8Array> {
-    const what = opts.what ?? `control request ${type}`
+  private async expectOk(type: number, payload: Uint8Array | undefined, opts: RequestOptions = {}): Promise<Uint8Array> {
     const {data, result} = await this.channel.request(type, payload, opts)
     if (result === Result.PROTECTED) throw errors.protectedDevice(this.id)
-    if (result !== Result.OK) throw new DeviceResultError(what, result)
+    if (result !== Result.OK) throw errors.deviceResult(type, result)
     return data
-  }
-}
-
-/** The device completed a request with a non-zero result (e.g. -120 NOT_SUPPORTED). */
-export class DeviceResultError extends SetupFlagError {
-  constructor(
-    what: string,
-    readonly result: number,
-  ) {
-    const e = errors.deviceResult(what, result)
-    super(e.code, e.message, {exit: e.exit, suggestions: e.suggestions})
   }
 }

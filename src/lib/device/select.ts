@@ -4,7 +4,7 @@
  */
 import type {Cloud} from '../cloud/cloud.js'
 
-import {errors} from '../errors.js'
+import {errors, type OfflineBy} from '../errors.js'
 import {type UsbBackend} from '../usb/backend.js'
 import {DEVICE_ID_PATTERN, findParticleDevices, type FoundDevice} from '../usb/discovery.js'
 
@@ -32,14 +32,12 @@ export function parseDeviceArgs(args: string[]): DeviceArg[] {
 }
 
 /** Resolve names to IDs through the cloud. */
-export async function resolveDeviceArgs(args: DeviceArg[], cloud: Cloud): Promise<Map<string, string>> {
+export async function resolveDeviceArgs(args: DeviceArg[], cloud: Cloud, offlineBy: OfflineBy = 'flag'): Promise<Map<string, string>> {
   const names = args.filter((a) => a.name).map((a) => a.name!)
   const resolved = new Map<string, string>()
   if (names.length === 0) return resolved
   if (!cloud.settings.accessToken) throw errors.notLoggedIn(names[0])
-  if (cloud.settings.offline) {
-    throw errors.offline(`"${names[0]}" is a device name, and names need the Particle Cloud`, ['Use the device ID instead, or drop --offline.'])
-  }
+  if (cloud.settings.offline) throw errors.offline({name: names[0]}, offlineBy)
   if (names.length === 1) {
     resolved.set(names[0], (await cloud.device(names[0])).id)
     return resolved
@@ -55,10 +53,11 @@ export async function resolveDeviceArgs(args: DeviceArg[], cloud: Cloud): Promis
 
 /**
  * The devices meant: every connected one when no argument is given, else exactly those (each must be
- * connected). Duplicates are taken once.
+ * connected). Duplicates are taken once. With `online`, a named device that is not on USB but online in the
+ * cloud is said to be so (the firmware method can fix it from here).
  */
-export async function selectDevices(backend: UsbBackend, args: DeviceArg[], cloud?: Cloud): Promise<FoundDevice[]> {
-  const names = cloud ? await resolveDeviceArgs(args, cloud) : new Map<string, string>()
+export async function selectDevices(backend: UsbBackend, args: DeviceArg[], cloud?: Cloud, o: {offlineBy?: OfflineBy; online?: boolean} = {}): Promise<FoundDevice[]> {
+  const names = cloud ? await resolveDeviceArgs(args, cloud, o.offlineBy) : new Map<string, string>()
   const all = await findParticleDevices(backend)
   if (args.length === 0) {
     if (all.length === 0) throw errors.noDevices()
@@ -69,8 +68,13 @@ export async function selectDevices(backend: UsbBackend, args: DeviceArg[], clou
     const id = a.id ?? names.get(a.name!)
     if (!id) throw errors.notLoggedIn(a.arg)
     const d = all.find((x) => x.id === id)
-    if (!d) throw errors.notConnected(a.name ? `${a.name} (${id})` : id)
+    if (!d) throw errors.notConnected({id, name: a.name, online: o.online && cloud?.usable ? await isOnline(cloud, a.name ?? id) : false})
     chosen.set(id, d)
   }
   return [...chosen.values()]
+}
+
+async function isOnline(cloud: Cloud, who: string): Promise<boolean> {
+  const d = await cloud.device(who).catch(() => undefined)
+  return Boolean(d && (d.online || d.connected))
 }

@@ -9,7 +9,7 @@
  */
 import type {Clock} from '../clock.js'
 
-import {errors, SetupFlagError} from '../errors.js'
+import {errors, requestLabel, type SetupFlagError} from '../errors.js'
 import {type Setup, STALL, type UsbIo} from '../usb/io.js'
 import {ReplyFlag, Service, SERVICE_REPLY_LENGTH, Status} from './constants.js'
 
@@ -66,25 +66,12 @@ export interface ControlReply {
 }
 
 export interface RequestOptions {
-  /** Name for messages, e.g. "the setup-done request (74)". */
-  what?: string
   /** Per-request deadline in ms (default 60 s). */
   timeoutMs?: number
 }
 
-/** Thrown when a request is still pending at its deadline: the device's system thread is not serving requests. */
-export class RequestPendingTimeout extends SetupFlagError {
-  constructor(
-    what: string,
-    readonly requestType: number,
-  ) {
-    const base = errors.timeout(what)
-    super('SETUP_FLAG_NOT_RESPONDING', `The device accepted ${what} but never completed it: its firmware is not serving USB requests.`, {
-      exit: base.exit,
-      suggestions: base.suggestions,
-    })
-  }
-}
+/** A request left pending at its deadline: the device's system thread is not serving requests (errors.ts). */
+export {RequestPendingTimeout} from '../errors.js'
 
 const setup = (request: number, value: number, index: number): Setup => ({
   index,
@@ -93,6 +80,13 @@ const setup = (request: number, value: number, index: number): Setup => ({
   requestType: 'vendor',
   value,
 })
+
+/** One request on its way: its type and name for messages, and its deadline. */
+interface Exchange {
+  deadline: number
+  type: number
+  what: string
+}
 
 export class ControlChannel {
   constructor(
@@ -107,71 +101,14 @@ export class ControlChannel {
 
   /** Send request `type` with `payload`; resolve with the device's result code and reply payload. */
   async request(type: number, payload: Uint8Array = new Uint8Array(0), opts: RequestOptions = {}): Promise<ControlReply> {
-    const what = opts.what ?? `control request ${type}`
     if (payload.length > 0xffff) throw new RangeError('payload larger than 65535 bytes')
-    const deadline = this.clock.now() + (opts.timeoutMs ?? REQUEST_TIMEOUT_MS)
-
-    // INIT, retried while the device is BUSY (4 requests active) or out of buffers.
-    let id: number | undefined
-    let initStatus: number
-    for (let attempt = 0; ; attempt++) {
-      const init = await this.service(Service.INIT, payload.length, type, what)
-      if (init.status === Status.BUSY || init.status === Status.NO_MEMORY) {
-        await this.pause(BUSY_BACKOFF_MS, attempt, deadline, what, type, undefined)
-        continue
-      }
-      if (init.status !== Status.OK && init.status !== Status.PENDING) throw errors.protocol(what, new Error(`INIT status ${init.status}`))
-      if (init.id === undefined) throw errors.protocol(what, new Error('INIT reply without an id'))
-      id = init.id
-      initStatus = init.status
-      break
-    }
-
+    const x: Exchange = {deadline: this.clock.now() + (opts.timeoutMs ?? REQUEST_TIMEOUT_MS), type, what: requestLabel(type)}
+    const init = await this.init(x, payload.length)
+    let id: number | undefined = init.id
     try {
-      if (payload.length > 0) {
-        // Payload over 64 bytes: the device allocates its buffer asynchronously; wait until it is ready.
-        if (initStatus === Status.PENDING) {
-          for (let attempt = 0; ; attempt++) {
-            await this.pause(CHECK_BACKOFF_MS, attempt, deadline, what, type, id)
-            const check = await this.service(Service.CHECK, 0, id, what)
-            if (check.status === Status.OK) break
-            if (check.status === Status.PENDING) continue
-            throw this.statusError(check.status, what)
-          }
-        }
-        for (let off = 0; off < payload.length; off += MAX_CHUNK) {
-          const chunk = payload.subarray(off, off + MAX_CHUNK)
-          const r = await this.io.out(setup(Service.SEND, 0, id), chunk, what)
-          if (r === STALL) throw errors.stall(what)
-        }
-      }
-
-      // CHECK until done. The first CHECK goes out at once: a device with an idle system thread is usually done.
-      let done: ServiceReply
-      for (let attempt = -1; ; attempt++) {
-        if (attempt >= 0) await this.pause(CHECK_BACKOFF_MS, attempt, deadline, what, type, id)
-        const check = await this.service(Service.CHECK, 0, id, what)
-        if (check.status === Status.PENDING) continue
-        if (check.status !== Status.OK) throw this.statusError(check.status, what)
-        if (check.result === undefined) continue // buffer-ready answer; cannot happen after SEND, keep polling
-        done = check
-        break
-      }
-
-      const size = done.size ?? 0
-      // A corrupted size (the field is 32-bit) must not make us allocate gigabytes and RECV for ever.
-      if (size > MAX_PAYLOAD) throw errors.protocol(what, new Error(`reply payload of ${size} bytes (at most ${MAX_PAYLOAD})`))
-      const data = new Uint8Array(size)
-      for (let off = 0; off < size; ) {
-        if (this.clock.now() > deadline) throw errors.timeout(what)
-        const n = Math.min(MAX_CHUNK, size - off)
-        const chunk = await this.io.in(setup(Service.RECV, 0, id), n, what)
-        if (chunk === STALL) throw errors.stall(what)
-        // The firmware answers a RECV with exactly the bytes asked for (§2.2); anything else is a corrupt reply.
-        if (chunk.length !== n) throw errors.protocol(what, new Error(`RECV returned ${chunk.length} of ${n} bytes`))
-        data.set(chunk, off)
-        off += chunk.length
-      }
+      if (payload.length > 0) await this.send(x, id, payload, init.status === Status.PENDING)
+      const done = await this.checkUntilDone(x, id)
+      const data = await this.receive(x, id, done.size ?? 0)
       id = undefined // completed: nothing to cancel
       return {data, result: done.result!}
     } finally {
@@ -180,17 +117,67 @@ export class ControlChannel {
     }
   }
 
-  private async pause(
-    schedule: readonly number[],
-    attempt: number,
-    deadline: number,
-    what: string,
-    type: number,
-    id: number | undefined,
-  ): Promise<void> {
+  /** INIT, retried while the device is BUSY (4 requests active) or out of buffers. */
+  private async init(x: Exchange, size: number): Promise<{id: number; status: number}> {
+    for (let attempt = 0; ; attempt++) {
+      const init = await this.service(Service.INIT, size, x.type, x.what)
+      if (init.status === Status.BUSY || init.status === Status.NO_MEMORY) {
+        await this.pause(BUSY_BACKOFF_MS, attempt, x, undefined)
+        continue
+      }
+      if (init.status !== Status.OK && init.status !== Status.PENDING) throw errors.protocol(x.what, new Error(`INIT status ${init.status}`))
+      if (init.id === undefined) throw errors.protocol(x.what, new Error('INIT reply without an id'))
+      return {id: init.id, status: init.status}
+    }
+  }
+
+  /** SEND the payload; over 64 bytes the device allocates its buffer asynchronously (`pending`): wait for it first. */
+  private async send(x: Exchange, id: number, payload: Uint8Array, pending: boolean): Promise<void> {
+    for (let attempt = 0; pending; attempt++) {
+      await this.pause(CHECK_BACKOFF_MS, attempt, x, id)
+      const check = await this.service(Service.CHECK, 0, id, x.what)
+      if (check.status === Status.OK) break
+      if (check.status !== Status.PENDING) throw this.statusError(check.status, x.what)
+    }
+    for (let off = 0; off < payload.length; off += MAX_CHUNK) {
+      const r = await this.io.out(setup(Service.SEND, 0, id), payload.subarray(off, off + MAX_CHUNK), x.what)
+      if (r === STALL) throw errors.stall(x.what)
+    }
+  }
+
+  /** CHECK until done. The first CHECK goes out at once: a device with an idle system thread is usually done. */
+  private async checkUntilDone(x: Exchange, id: number): Promise<ServiceReply> {
+    for (let attempt = -1; ; attempt++) {
+      if (attempt >= 0) await this.pause(CHECK_BACKOFF_MS, attempt, x, id)
+      const check = await this.service(Service.CHECK, 0, id, x.what)
+      if (check.status === Status.PENDING) continue
+      if (check.status !== Status.OK) throw this.statusError(check.status, x.what)
+      if (check.result !== undefined) return check // else a buffer-ready answer; cannot happen after SEND, keep polling
+    }
+  }
+
+  /** RECV the reply payload in chunks. */
+  private async receive(x: Exchange, id: number, size: number): Promise<Uint8Array> {
+    // A corrupted size (the field is 32-bit) must not make us allocate gigabytes and RECV for ever.
+    if (size > MAX_PAYLOAD) throw errors.protocol(x.what, new Error(`reply payload of ${size} bytes (at most ${MAX_PAYLOAD})`))
+    const data = new Uint8Array(size)
+    for (let off = 0; off < size; ) {
+      if (this.clock.now() > x.deadline) throw errors.timeout(x.what)
+      const n = Math.min(MAX_CHUNK, size - off)
+      const chunk = await this.io.in(setup(Service.RECV, 0, id), n, x.what)
+      if (chunk === STALL) throw errors.stall(x.what)
+      // The firmware answers a RECV with exactly the bytes asked for (§2.2); anything else is a corrupt reply.
+      if (chunk.length !== n) throw errors.protocol(x.what, new Error(`RECV returned ${chunk.length} of ${n} bytes`))
+      data.set(chunk, off)
+      off += chunk.length
+    }
+    return data
+  }
+
+  private async pause(schedule: readonly number[], attempt: number, x: Exchange, id: number | undefined): Promise<void> {
     const ms = schedule[Math.min(attempt, schedule.length - 1)]
-    const left = deadline - this.clock.now()
-    if (left <= 0) throw id === undefined ? errors.timeout(what) : new RequestPendingTimeout(what, type)
+    const left = x.deadline - this.clock.now()
+    if (left <= 0) throw id === undefined ? errors.timeout(x.what) : errors.requestPending(x.type)
     await this.clock.sleep(Math.min(ms, left))
   }
 

@@ -8,7 +8,7 @@
  */
 import type {Clock} from '../clock.js'
 
-import {errors, SetupFlagError} from '../errors.js'
+import {DfuNotPermitted, errors} from '../errors.js'
 import {mapUsbError} from '../usb/errors.js'
 import {type Setup, STALL, type UsbIo} from '../usb/io.js'
 import {Dfu, DFU_TRANSFER_SIZE, DfuseCommand, DfuState, DfuStatus} from './constants.js'
@@ -125,15 +125,15 @@ export class DfuseClient {
       if (st.state === DfuState.dfuIDLE && st.status === DfuStatus.OK) return
       if (st.state === DfuState.dfuERROR || st.status !== DfuStatus.OK) await this.clearStatus()
       else if (st.state === DfuState.dfuDNLOAD_IDLE || st.state === DfuState.dfuUPLOAD_IDLE || st.state === DfuState.dfuDNLOAD_SYNC) await this.abort()
-      else throw errors.dfu('recovery', `the bootloader is in state ${st.state}`)
+      else throw errors.dfu('recovery', {kind: 'state', state: st.state})
     }
-    throw errors.dfu('recovery', 'the bootloader would not return to dfuIDLE')
+    throw errors.dfu('recovery', {kind: 'no-idle'})
   }
 
   async getStatus(): Promise<DfuStatusReply> {
     this.idleKnown = false
     const data = await this.io.in(this.classSetup(Dfu.GETSTATUS, 0), 6, 'DFU status')
-    if (data === STALL) throw errors.dfu('status', 'the bootloader stalled GETSTATUS')
+    if (data === STALL) throw errors.dfu('status', {kind: 'stalled'})
     let st: DfuStatusReply
     try {
       st = parseDfuStatus(data)
@@ -153,10 +153,10 @@ export class DfuseClient {
       // protection check is on DNLOAD with data only (usbd_dfu.cpp@v6.2.0:270-285). recover() cleared the error.
       if (!(error instanceof DfuNotPermitted)) throw error
     }
-    if ((await this.classOut(Dfu.DNLOAD, 2, new Uint8Array(0), 'DFU leave')) === STALL) throw errors.dfu('leave', 'the bootloader refused to leave')
+    if ((await this.classOut(Dfu.DNLOAD, 2, new Uint8Array(0), 'DFU leave')) === STALL) throw errors.dfu('leave', {kind: 'refused'})
     const st = await this.getStatus()
     if (st.state !== DfuState.dfuMANIFEST && st.state !== DfuState.dfuMANIFEST_WAIT_RESET && st.state !== DfuState.dfuDNLOAD_IDLE) {
-      throw errors.dfu('leave', `the bootloader answered state ${st.state}, status ${st.status}`)
+      throw errors.dfu('leave', {kind: 'state', state: st.state, status: st.status})
     }
   }
 
@@ -175,7 +175,7 @@ export class DfuseClient {
     const name = this.device.configuration?.interfaces
       .find((i) => i.interfaceNumber === this.interfaceNumber)
       ?.alternates.find((a) => a.alternateSetting === alt)?.interfaceName
-    if (!name) throw errors.dfu('open', `alt setting ${alt} has no memory layout`)
+    if (!name) throw errors.dfu('open', {alt, kind: 'no-layout'})
     try {
       this.segments = parseLayout(name)
     } catch (error) {
@@ -187,17 +187,17 @@ export class DfuseClient {
   /** Read `length` bytes at `address` of the open alt setting (§4.6). */
   async read(address: number, length: number): Promise<Uint8Array> {
     const seg = this.requireSegment(address, length)
-    if (!seg.readable) throw new DfuNotPermitted(`reading 0x${address.toString(16)}`, this.alt)
+    if (!seg.readable) throw errors.dfuNotPermitted(`reading 0x${address.toString(16)}`, this.alt)
     await this.ensureIdle()
     await this.setAddress(address)
     await this.abortToIdle()
     this.idleKnown = false
     const data = await this.io.in(this.classSetup(Dfu.UPLOAD, 2), length, 'DFU upload')
-    if (data === STALL) throw errors.dfu('upload', 'the bootloader stalled')
+    if (data === STALL) throw errors.dfu('upload', {kind: 'stalled'})
     if (data.length !== length) {
       const st = await this.getStatus().catch(() => undefined)
-      if (st?.status === DfuStatus.errVENDOR) throw new DfuNotPermitted(`reading 0x${address.toString(16)}`, this.alt)
-      throw errors.dfu('upload', `asked for ${length} bytes, got ${data.length}`)
+      if (st?.status === DfuStatus.errVENDOR) throw errors.dfuNotPermitted(`reading 0x${address.toString(16)}`, this.alt)
+      throw errors.dfu('upload', {asked: length, got: data.length, kind: 'short'})
     }
     await this.abortToIdle()
     return data
@@ -206,13 +206,13 @@ export class DfuseClient {
   /** Write `data` at `address` of the open alt setting without erasing (§4.5 steps 6-13). */
   async write(address: number, data: Uint8Array): Promise<void> {
     const seg = this.requireSegment(address, data.length)
-    if (!seg.writable) throw new DfuNotPermitted(`writing 0x${address.toString(16)}`, this.alt)
+    if (!seg.writable) throw errors.dfuNotPermitted(`writing 0x${address.toString(16)}`, this.alt)
     if (data.length === 0 || data.length > DFU_TRANSFER_SIZE) throw new RangeError('write 1..4096 bytes')
     await this.ensureIdle()
     await this.setAddress(address)
     if ((await this.classOut(Dfu.DNLOAD, 2, data, 'DFU download')) === STALL) {
       await this.recover()
-      throw errors.dfu('write', 'the bootloader refused the data')
+      throw errors.dfu('write', {kind: 'refused'})
     }
     await this.pollCommand('write')
     await this.abortToIdle()
@@ -221,7 +221,7 @@ export class DfuseClient {
   private async abortToIdle(): Promise<void> {
     await this.abort()
     const st = await this.getStatus()
-    if (st.state !== DfuState.dfuIDLE) throw errors.dfu('abort', `the bootloader stayed in state ${st.state}`)
+    if (st.state !== DfuState.dfuIDLE) throw errors.dfu('abort', {kind: 'state', state: st.state})
   }
 
   private classSetup(request: number, value: number): Setup {
@@ -246,11 +246,11 @@ export class DfuseClient {
       }
       if (st.state === DfuState.dfuDNLOAD_IDLE && st.status === DfuStatus.OK) return
       await this.recover()
-      if (st.status === DfuStatus.errVENDOR) throw new DfuNotPermitted(what, this.alt)
-      throw errors.dfu(what, `the bootloader reported status ${st.status} in state ${st.state}`)
+      if (st.status === DfuStatus.errVENDOR) throw errors.dfuNotPermitted(what, this.alt)
+      throw errors.dfu(what, {kind: 'state', state: st.state, status: st.status})
     }
     await this.recover()
-    throw errors.dfu(what, 'the bootloader stayed busy')
+    throw errors.dfu(what, {kind: 'busy'})
   }
 
   /** Leave the bootloader usable after a failure: CLRSTATUS out of dfuERROR, ABORT otherwise (no retries). */
@@ -264,7 +264,7 @@ export class DfuseClient {
 
   private requireSegment(address: number, length: number): Segment {
     const seg = segmentFor(this.segments, address, length)
-    if (!seg) throw errors.dfu('addressing', `0x${address.toString(16)}+${length} is outside alt setting ${this.alt}'s memory`)
+    if (!seg) throw errors.dfu('addressing', {address, alt: this.alt, kind: 'outside', length})
     return seg
   }
 
@@ -273,19 +273,11 @@ export class DfuseClient {
     const cmd = Uint8Array.of(DfuseCommand.SET_ADDRESS, address & 0xff, (address >>> 8) & 0xff, (address >>> 16) & 0xff, (address >>> 24) & 0xff)
     if ((await this.classOut(Dfu.DNLOAD, 0, cmd, 'DFU set address')) === STALL) {
       await this.recover()
-      throw errors.dfu('set address', 'the bootloader refused the command')
+      throw errors.dfu('set address', {kind: 'refused'})
     }
     await this.pollCommand('set address')
   }
 }
 
-/** The memory layout (or the bootloader) forbids the operation: Device Protection, or a read-only segment. */
-export class DfuNotPermitted extends SetupFlagError {
-  constructor(what: string, alt: number) {
-    const p = errors.protectedDevice(undefined)
-    super('SETUP_FLAG_PROTECTED', `The bootloader does not permit ${what} on alt setting ${alt} (Device Protection or a read-only region).`, {
-      exit: p.exit,
-      suggestions: p.suggestions,
-    })
-  }
-}
+/** The memory layout (or the bootloader) forbids the operation: Device Protection, or a read-only segment (errors.ts). */
+export {DfuNotPermitted} from '../errors.js'

@@ -1,9 +1,8 @@
 /**
- * The preparatory-firmware method, for a device that is not on USB but that a nearby person got online again:
- * generate a tiny application that writes the setup-done byte and publishes what it reads back, compile it in
- * the cloud for the device's platform and Device OS version, flash it over the air, and wait for its event.
- * The device then runs this application instead of the production one, which must be flashed back
- * (`--restore <firmware.bin>` does it).
+ * The firmware writer, for a device that is not on USB but that a nearby person got online again: generate a tiny
+ * application that writes the setup-done byte and publishes what it reads back, compile it in the cloud for the
+ * device's platform and Device OS version, flash it over the air, and wait for its event. The device then runs
+ * this application instead of the production one, which must be flashed back (`--restore <firmware.bin>` does it).
  */
 import {existsSync, readFileSync, statSync} from 'node:fs'
 import {basename} from 'node:path'
@@ -11,20 +10,17 @@ import {basename} from 'node:path'
 import type {Clock} from '../clock.js'
 
 import {type Cloud, type CloudDevice, type CloudEvent} from '../cloud/cloud.js'
-import {type Platform, platformById} from '../particle/platforms.js'
 import {errors, SetupFlagError} from '../errors.js'
-import {SETUP_DONE, SETUP_DONE_OFFSET, SETUP_NOT_DONE} from '../protocol/constants.js'
-import {oneLine} from '../redact.js'
+import {type Platform, platformById} from '../particle/platforms.js'
+import {SETUP_DONE_OFFSET} from '../protocol/constants.js'
+import {wantedByte, type WriteOptions} from './decide.js'
 import {type Applicability, flagApplies, interpretFlag} from './policy.js'
-import {withError} from './read.js'
-import {step} from './steps.js'
-import {type SetReport} from './write.js'
+import {type DeviceReport, judge, newReport} from './report.js'
+import {type Progress} from './session.js'
+import {type OnlineHow, type Step} from './steps.js'
+import {type Writer} from './writer.js'
 
 export const RESULT_EVENT = 'setup-flag/result'
-
-/** The caveat shown before flashing. */
-export const DCT_CAVEAT =
-  'The preparatory firmware replaces the application until production firmware is flashed back. It writes one byte of the configuration flash (DCT offset 8134); a power loss or reset during that write can corrupt the DCT, and with it the device keys and cloud settings. Keep the device powered and online until it reports back.'
 
 /**
  * The application source. It writes only when the byte differs, reads it back, and publishes it as two hex
@@ -62,162 +58,144 @@ void loop() {
 export interface FirmwareOptions {
   clock: Clock
   cloud: Cloud
-  confirm: (caveat: string) => Promise<boolean>
-  done: boolean
-  dryRun: boolean
-  force: boolean
-  onWaiting?: (what: string) => void
-  /** Production firmware to flash back afterwards. */
-  restore?: {binary: Buffer; name: string}
+  /** A yes before anything is flashed (the caller shows the caveat). */
+  confirm: () => Promise<boolean>
+  progress?: Progress
+  /** Production firmware to flash back afterwards: its content, and its path as the person gave it. */
+  restore?: RestoreFile
   /** How long to wait for the device's event. */
   waitMs: number
   /**
-   * For a device that is offline now (the field rescue): called after the compile, resolves (with a step for the
-   * report) once the device is online, so the flash follows at once; rejects to flash nothing.
+   * For a device that is offline now (the field rescue): called after the compile, resolves once the device is
+   * online (how it came), so the flash follows at once; rejects to flash nothing.
    */
-  waitOnline?: () => Promise<string>
+  waitOnline?: () => Promise<OnlineHow>
+}
+
+export interface RestoreFile {
+  binary: Buffer
+  /** The path as given on the command line (what a person types again to flash it by hand). */
+  path: string
+}
+
+/** One device known only to the cloud: its report, and what the firmware method records on the way. */
+export class CloudSession {
+  readonly report: DeviceReport
+
+  constructor(
+    readonly device: Pick<CloudDevice, 'id' | 'name'> & Partial<CloudDevice>,
+    readonly o: FirmwareOptions,
+  ) {
+    this.report = cloudReport(device)
+  }
+
+  get who(): string {
+    return this.device.name ?? this.device.id
+  }
+
+  record(step: Step): void {
+    this.report.steps.push(step)
+  }
 }
 
 /**
- * The report of a device known only to the cloud (or, with just an ID or name, not even there): what the
- * cloud says, and "unknown" for everything only the device could tell.
+ * The report of a device known only to the cloud (or, with just an ID or name, not even there): what the cloud
+ * says, and "unknown" for everything only the device could tell.
  */
-export function cloudReport(device: Pick<CloudDevice, 'id' | 'name'> & Partial<CloudDevice>): SetReport {
-  const platform = device.platform_id === undefined ? undefined : platformById(device.platform_id)
-  const known = device.platform_id !== undefined
-  return {
-    after: null,
-    before: null,
-    changed: false,
-    cloudDeviceOsVersion: device.system_firmware_version ?? null,
-    deviceOsVersion: device.system_firmware_version ?? null,
-    deviceOsVersionSource: device.system_firmware_version ? 'cloud' : null,
-    flag: 'unknown',
-    id: device.id,
-    method: null,
-    mode: 'unknown',
-    name: device.name,
-    platform: platform?.name ?? (known ? `platform-${device.platform_id}` : 'unknown'),
-    platformId: device.platform_id ?? -1,
-    platformName: platform?.displayName ?? (known ? `Platform ${device.platform_id}` : 'unknown platform'),
-    reason: null,
-    steps: [],
-    value: null,
+export function cloudReport(device: Pick<CloudDevice, 'id' | 'name'> & Partial<CloudDevice>): DeviceReport {
+  const pid = typeof device.platform_id === 'number' ? device.platform_id : undefined
+  const platform = pid === undefined ? undefined : platformById(pid)
+  // A platform this tool does not know (or none given): named by its number, and no flag known for it.
+  const unknown: Platform = {
+    baseMcu: 'unknown',
+    displayName: pid === undefined ? 'unknown platform' : `Platform ${pid}`,
+    family: 'other',
+    generation: 0,
+    id: pid ?? -1,
+    name: pid === undefined ? 'unknown' : `platform-${pid}`,
+    outNeedsDataStage: false,
   }
-}
-
-export async function setByFirmware(device: CloudDevice, opts: FirmwareOptions): Promise<SetReport> {
-  const platform = device.platform_id === undefined ? undefined : platformById(device.platform_id)
-  const report = cloudReport(device)
-  try {
-    await flashAndConfirm(device, platform, report, opts)
-  } catch (error) {
-    withError(report, error)
-  }
+  const report = newReport({id: device.id, mode: 'normal', platform: platform ?? unknown})
+  report.name = device.name
+  report.cloudDeviceOsVersion = device.system_firmware_version ?? null
+  report.deviceOsVersion = device.system_firmware_version ?? null
+  report.deviceOsVersionSource = device.system_firmware_version ? 'cloud' : null
   return report
 }
 
-async function flashAndConfirm(device: CloudDevice, platform: Platform | undefined, report: SetReport, opts: FirmwareOptions): Promise<void> {
-  if (!platform) throw errors.unknownPlatform(device.id, device.platform_id)
-  const version = device.system_firmware_version
-  const applicability = flagApplies(platform, {version})
-  if (applicability.applies === false && !opts.force) {
-    Object.assign(report, interpretFlag(applicability, undefined))
-    step(report, {kind: 'flash-not-applicable'})
-    return
-  }
-  // An unknown version is not "does not apply": nothing can be built for it, which is an error.
-  if (!version) {
-    throw errors.noVersion(device.name ?? device.id)
-  }
-  const wanted = opts.done ? SETUP_DONE : SETUP_NOT_DONE
-  if (opts.dryRun) {
-    step(report, {event: RESULT_EVENT, kind: 'would-flash', platform: platform.displayName, version})
-    return
-  }
-  if (!device.connected && !device.online && !opts.waitOnline) {
-    throw errors.deviceOffline(device.name ?? device.id)
-  }
-  if (!(await opts.confirm(DCT_CAVEAT))) {
-    step(report, {kind: 'flash-cancelled'})
-    return
-  }
+export class FirmwareWriter implements Writer<CloudSession> {
+  readonly method = 'firmware' as const
 
-  const binary = await opts.cloud.compile({'setup_flag.cpp': preparatoryFirmware(wanted)}, platform.id, version)
-  step(report, {bytes: binary.length, kind: 'compiled', platform: platform.displayName, version})
-  if (opts.waitOnline) step(report, {kind: 'online', text: await opts.waitOnline()})
-
-  await flashAndWait(device, binary, applicability, report, opts)
-  await restoreProduction(device, report, opts)
-}
-
-/** Flash the preparatory firmware and wait for the byte it reports (the event is subscribed to first). */
-async function flashAndWait(device: CloudDevice, binary: Buffer, applicability: Applicability, report: SetReport, opts: FirmwareOptions): Promise<void> {
-  const wanted = opts.done ? SETUP_DONE : SETUP_NOT_DONE
-  // Subscribe before flashing so the event cannot be missed.
-  const stream = await opts.cloud.events(device.id, RESULT_EVENT)
-  const wait = waitForEvent(stream, device.id, opts)
-  try {
-    const result = wait.promise
-    await opts.cloud.flash(device.id, binary, 'setup_flag.bin')
-    report.method = 'firmware'
-    report.changed = true
-    step(report, {kind: 'flashed'})
-    opts.onWaiting?.(`Waiting for ${device.name ?? device.id} to report the flag`)
-    const event = await result
-    const byte = Number.parseInt(event.data ?? '', 16)
-    if (!/^[\da-f]{2}$/i.test(event.data ?? '') || byte !== wanted) {
-      throw errors.verify(
-        `The device reported the setup-done byte as "${oneLine(String(event.data ?? '')).slice(0, 40)}", not ${wanted.toString(16).padStart(2, '0')}.`,
-        'Flash your production firmware back, and fix the device over USB when you can.',
-      )
+  async write(s: CloudSession, o: WriteOptions): Promise<void> {
+    const {device} = s
+    const platform = typeof device.platform_id === 'number' ? platformById(device.platform_id) : undefined
+    if (!platform) throw errors.unknownPlatform(device.id, device.platform_id)
+    const version = device.system_firmware_version
+    const applicability = flagApplies(platform, {version})
+    if (applicability.applies === false && !o.force) {
+      judge(s.report, interpretFlag(applicability, undefined))
+      return s.record({kind: 'flash-not-applicable'})
     }
-    report.after = byte
-    Object.assign(report, interpretFlag(applicability, {byte, kind: 'byte'}))
-    step(report, {data: event.data, kind: 'reported'})
-  } finally {
-    wait.cancel()
-    stream.abort()
-    stream.stopIdleTimeout?.()
+    // An unknown version is not "does not apply": nothing can be built for it, which is an error.
+    if (!version) throw errors.noVersion(s.who)
+    if (o.dryRun) return s.record({event: RESULT_EVENT, kind: 'would-flash', platform: platform.displayName, version})
+    if (!device.connected && !device.online && !s.o.waitOnline) throw errors.deviceOffline(s.who)
+    if (!(await s.o.confirm())) return s.record({kind: 'flash-cancelled'})
+    const binary = await s.o.cloud.compile({'setup_flag.cpp': preparatoryFirmware(wantedByte(o))}, platform.id, version)
+    s.record({bytes: binary.length, kind: 'compiled', platform: platform.displayName, version})
+    if (s.o.waitOnline) s.record({how: await s.o.waitOnline(), kind: 'online', who: s.who})
+    await this.flashAndWait(s, binary, applicability, o)
+    await this.restoreProduction(s)
   }
-}
 
-/** Flash the production firmware back (--restore), or remind the person to. */
-async function restoreProduction(device: CloudDevice, report: SetReport, opts: FirmwareOptions): Promise<void> {
-  if (opts.restore) {
+  /** Flash the preparatory firmware and wait for the byte it reports (the event is subscribed to first). */
+  private async flashAndWait(s: CloudSession, binary: Buffer, applicability: Applicability, o: WriteOptions): Promise<void> {
+    const wanted = wantedByte(o)
+    const stream = await s.o.cloud.events(s.device.id, RESULT_EVENT)
+    const wait = waitForEvent(stream, s.device.id, s.o)
     try {
-      await opts.cloud.flash(device.id, opts.restore.binary, opts.restore.name)
+      const result = wait.promise
+      await s.o.cloud.flash(s.device.id, binary, 'setup_flag.bin')
+      s.report.method = 'firmware'
+      s.record({kind: 'flashed'})
+      s.o.progress?.waiting({kind: 'report', upToMs: s.o.waitMs, who: s.who})
+      const event = await result.catch((error) => {
+        s.o.progress?.waited('timed out')
+        throw error
+      })
+      s.o.progress?.waited('done')
+      const byte = Number.parseInt(event.data ?? '', 16)
+      if (!/^[\da-f]{2}$/i.test(event.data ?? '') || byte !== wanted) throw errors.verify({method: 'firmware', reported: String(event.data ?? ''), wanted})
+      s.report.after = byte
+      s.report.changed = true
+      judge(s.report, interpretFlag(applicability, {byte, kind: 'byte'}))
+      s.record({data: event.data, kind: 'reported'})
+    } finally {
+      wait.cancel()
+      stream.abort()
+      stream.stopIdleTimeout?.()
+    }
+  }
+
+  /** Flash the production firmware back (--restore), or remind the person to. */
+  private async restoreProduction(s: CloudSession): Promise<void> {
+    const {restore} = s.o
+    if (!restore) return s.record({kind: 'restore-reminder'})
+    try {
+      await s.o.cloud.flash(s.device.id, restore.binary, basename(restore.path))
     } catch (error) {
       // The flag is set (the device said so): keep that, and say the device still runs the preparatory firmware.
-      const cause = error instanceof SetupFlagError ? error : undefined
-      report.error = errors
-        .restoreFailed(
-          `The flag is set (the device reported ${report.after?.toString(16).padStart(2, '0')}), but flashing ${opts.restore.name} back failed${cause ? `: ${cause.message}` : ''}. The device still runs the preparatory firmware.`,
-          `Flash your production firmware back: \`particle flash ${device.name ?? device.id} ${opts.restore.name}\`.`,
-          error,
-        )
-        .toJSON()
-      step(report, {file: opts.restore.name, kind: 'restore-failed'})
-      return
+      s.report.error = errors.restoreFailed({byte: s.report.after, file: restore.path, who: s.who}, error instanceof SetupFlagError ? error : undefined)
+      return s.record({file: basename(restore.path), kind: 'restore-failed'})
     }
-    step(report, {file: opts.restore.name, kind: 'restored'})
-  } else {
-    step(report, {kind: 'restore-reminder'})
+    s.record({file: basename(restore.path), kind: 'restored'})
   }
 }
 
-function waitForEvent(
-  stream: {on(e: 'event', fn: (ev: CloudEvent) => void): void},
-  id: string,
-  opts: FirmwareOptions,
-): {cancel: () => void; promise: Promise<CloudEvent>} {
+function waitForEvent(stream: {on(e: 'event', fn: (ev: CloudEvent) => void): void}, id: string, o: FirmwareOptions): {cancel: () => void; promise: Promise<CloudEvent>} {
   let cancel = () => {}
   const promise = new Promise<CloudEvent>((resolve, reject) => {
-    cancel = opts.clock.setTimer(opts.waitMs, () =>
-      reject(
-        errors.noEvent(opts.waitMs),
-      ),
-    )
+    cancel = o.clock.setTimer(o.waitMs, () => reject(errors.noEvent(o.waitMs)))
     stream.on('event', (ev) => {
       if (ev.name !== RESULT_EVENT || (ev.coreid && ev.coreid.toLowerCase() !== id)) return
       cancel()
@@ -228,19 +206,17 @@ function waitForEvent(
   return {cancel: () => cancel(), promise}
 }
 
+/** Application firmware is at most a few MB; a huge file is a mistake (and over 2 GiB Node cannot read it at all). */
+const MAX_RESTORE_BYTES = 64 * 1024 * 1024
+
 /** The production firmware for --restore, checked before anything is flashed. */
-export function readRestoreFile(file: string): {binary: Buffer; name: string} {
-  if (!existsSync(file) || !statSync(file).isFile()) {
-    throw errors.noFirmwareFile(file)
-  }
-  // Application firmware is at most a few MB; a huge file is a mistake (and over 2 GiB Node cannot read it at all).
+export function readRestoreFile(file: string): RestoreFile {
+  if (!existsSync(file) || !statSync(file).isFile()) throw errors.noFirmwareFile(file)
   const size = statSync(file).size
   if (size > MAX_RESTORE_BYTES) throw errors.restoreFile(file, `it is ${Math.round(size / 1024 / 1024)} MiB, and application firmware is at most a few MiB`)
   try {
-    return {binary: readFileSync(file), name: basename(file)}
+    return {binary: readFileSync(file), path: file}
   } catch (error) {
     throw errors.restoreFile(file, `it cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, error)
   }
 }
-
-const MAX_RESTORE_BYTES = 64 * 1024 * 1024

@@ -15,14 +15,12 @@
  */
 import type {Clock} from '../clock.js'
 
-import {EXIT} from '../errors.js'
+import {type CloudFacts} from '../cloud/facts.js'
+import {asSetupFlagError, EXIT, type SetupFlagError} from '../errors.js'
 import type {UsbBackend} from '../usb/backend.js'
 import {findParticleDevices, type FoundDevice, identifyParticle} from '../usb/discovery.js'
-import {withError} from './read.js'
-import {type Outcome, outcomeOf, type SetSummary, summaryOf} from './outcome.js'
-import {type SetOptions, type SetReport, setReport, setSetupFlag} from './write.js'
-
-export {type Outcome, outcomeOf, type SetSummary, summaryOf} from './outcome.js'
+import {FlagOperation, type SetOptions} from './operation.js'
+import {type DeviceReport, failed, type Outcome, outcomeOf, type SetSummary} from './report.js'
 
 /** Device IDs remembered (the last ones seen). */
 export const STATION_MEMORY = 10_000
@@ -32,12 +30,7 @@ export const STATION_PARALLEL = 32
 export const STATION_RESCAN_MS = 2000
 /** Tries per device in one run (the first, and retries after it was plugged in again). */
 export const MAX_ATTEMPTS = 3
-export interface SetResult {
-  devices: SetReport[]
-  /** Counts over the devices, as the text summary and the station's give them. */
-  summary: SetSummary
-  warnings: string[]
-}
+export type {Outcome, SetSummary}
 
 /** A Map that keeps at most `capacity` entries, forgetting the least recently used first. */
 export class BoundedMap<K, V> {
@@ -77,10 +70,9 @@ export class BoundedMap<K, V> {
 
 /** A device that failed, as the summary lists it. */
 export interface StationFailure {
-  code: string
-  exit: number
+  code: SetupFlagError['code']
+  error: SetupFlagError
   id: string
-  message: string
 }
 
 export interface StationSummary {
@@ -99,6 +91,8 @@ export interface StationSummary {
 export interface StationOptions {
   backend: UsbBackend
   clock: Clock
+  /** What the cloud knows (asked only where a device cannot tell its version). */
+  cloud?: CloudFacts
   /** IDs remembered (default STATION_MEMORY). */
   memory?: number
   /** A device handled earlier in this run was plugged in again (it is not touched). */
@@ -106,7 +100,7 @@ export interface StationOptions {
   /** A device that failed was plugged in again and is tried again (attempt 2 or later). */
   onRetry?: (id: string, attempt: number) => void
   /** A device is done: exactly once per device. */
-  onReport?: (report: SetReport) => void
+  onReport?: (report: DeviceReport) => void
   /** A re-scan failed (the watch goes on). */
   onScanError?: (error: unknown) => void
   /** A Particle device was plugged in but its device ID (USB serial string) could not be read: it is left alone. */
@@ -116,7 +110,7 @@ export interface StationOptions {
   /** Re-scan interval in ms (default STATION_RESCAN_MS). */
   rescanMs?: number
   /** How each device is set, as `set` does it for one device. */
-  set: Omit<SetOptions, 'backend' | 'clock' | 'onWaiting'>
+  set: SetOptions & {timeoutMs: number}
 }
 
 /**
@@ -166,7 +160,7 @@ export class Station {
     const interrupted = this.forced ? this.busy : 0
     const failures = [...this.failures.values()]
     return {
-      exit: failures[0]?.exit ?? (interrupted > 0 ? EXIT.INTERRUPTED : EXIT.OK),
+      exit: failures[0]?.error.exit ?? (interrupted > 0 ? EXIT.INTERRUPTED : EXIT.OK),
       failed,
       failures,
       fixed,
@@ -249,20 +243,13 @@ export class Station {
   }
 
   private async handle(found: FoundDevice): Promise<void> {
-    let report: SetReport
-    try {
-      report = await setSetupFlag(found, {...this.opts.set, backend: this.opts.backend, clock: this.opts.clock})
-    } catch (error) {
-      // setSetupFlag reports its failures in the report; this is the belt to those braces.
-      report = withError(setReport(found), error) as SetReport
-    }
+    const op = new FlagOperation(found, {backend: this.opts.backend, clock: this.opts.clock, cloud: this.opts.cloud, timeoutMs: this.opts.set.timeoutMs})
+    // The operation reports its failures in the report; this is the belt to those braces.
+    const report = await op.set(this.opts.set).catch((error: unknown) => failed(op.notStarted(), asSetupFlagError(error)))
     if (this.forced) return // the summary is out; this one was counted as interrupted
     const outcome = outcomeOf(report)
     this.counts[outcome]++
-    if (outcome === 'failed') {
-      const e = report.error
-      this.failures.set(found.id, {code: e?.code ?? 'SETUP_FLAG_UNEXPECTED', exit: e?.exit ?? EXIT.UNEXPECTED, id: found.id, message: e?.message ?? 'failed'})
-    }
+    if (outcome === 'failed') this.failures.set(found.id, {code: report.error!.code, error: report.error!, id: found.id})
     this.seen.set(found.id, outcome)
     // Done with it before it is reported: a replug right after its failure line is a retry, not a re-enumeration.
     this.inFlight.delete(found.id)

@@ -1,103 +1,50 @@
 /**
- * What a write or flash did, step by step: records (`{kind: ..., ...}`) that code reads, and their words, which
- * the report carries in `steps` (a JSON field: strings). Code that needs to know what happened (the summary
- * line of `set`, the dry-run count) asks by kind (`stepsOf`, `hasStep`), never by matching the words.
+ * What an operation did to a device, step by step, as records (`{kind, ...data}`): code reads them by kind, and
+ * the text layer (text/steps.ts) puts each kind into words. Never English here (docs/architecture.md, "Words").
  */
-/** The one byte formatter for people: 0x01, 0xFF (render's byteText and every step text use it). */
-export const hex = (b: number) => `0x${b.toString(16).padStart(2, '0').toUpperCase()}`
 
-/** The words of each kind of step: the one place they are written. */
-const WORDS = {
+/** A mode a device restarts into, or the reason we wait for a late restart. */
+export type RestartMode = 'dfu' | 'online' | 'safe'
+
+/** How a device in the field came online (the field rescue). */
+export type OnlineHow = 'already' | 'online' | 'safe-mode'
+
+export type Step =
   // Dry run: what would happen.
-  'would-leave-dfu': () => 'Would leave DFU mode, then write with control request 73.',
-  'would-write-control': (s: {byte: number; stopListening: boolean}) =>
-    `Would write ${hex(s.byte)} with control request 73${s.stopListening ? ', then stop Listening Mode (request 71)' : ''}.`,
-  'would-write-dfu': (s: {byte: number}) => `Would write ${hex(s.byte)} at DCT 8134 (alt 1) and leave DFU mode.`,
-  'would-enter-dfu': (s: {byte: number}) => `Would restart the device in DFU mode (request 50), write ${hex(s.byte)} at DCT 8134 if it differs, and leave DFU mode.`,
-  'would-flash': (s: {event: string; platform: string; version: string}) =>
-    `Would compile a preparatory firmware for ${s.platform} on Device OS ${s.version}, flash it over the air, and wait for the event ${s.event}.`,
-
+  | {kind: 'would-leave-dfu'}
+  | {byte: number; kind: 'would-write-control'; stopListening: boolean}
+  | {byte: number; kind: 'would-write-dfu'}
+  | {byte: number; kind: 'would-enter-dfu'}
+  | {event: string; kind: 'would-flash'; platform: string; version: string}
   // Deciding.
-  'not-applicable': () => 'Nothing written: the flag does not apply here.',
-  'not-applicable-downgrade': () => 'Nothing written: the flag does not apply here (for a planned downgrade below 4.0, --force --method dfu writes it).',
-  'not-applicable-protected': () => 'Nothing written: the device is protected, and the flag does not exist on its Device OS.',
-  'already': (s: {done: boolean}) => `Nothing written: the flag is already ${s.done ? 'set' : 'not set'}.`,
-  'forced': (s: {noEffect: boolean}) => `--force: writing although ${s.noEffect ? 'the flag has no effect on this device' : 'the Device OS version is unknown'}.`,
-  'late-write-landed': () => 'The earlier write request (73) has landed: the flag now reads as wanted.',
-
+  | {kind: 'not-applicable' | 'not-applicable-downgrade' | 'not-applicable-protected' | 'late-write-landed'}
+  | {done: boolean; kind: 'already'}
+  | {kind: 'forced'; noEffect: boolean}
   // Writing and reading back.
-  'writing': (s: {byte: number}) => `Writing ${hex(s.byte)} to the setup-done byte (DCT offset 8134).`,
-  'write-pending': () => 'The write request (73) did not complete in time; the device may still carry it out later, so the byte is unknown until read back.',
-  'read-back': (s: {done: boolean}) => `Read back: the flag is ${s.done ? 'set' : 'not set'}.`,
-  'read-back-byte': (s: {byte: number}) => `Read back ${hex(s.byte)}.`,
-  'no-effect': () => 'Request 73 accepted; on this device it has no effect.',
-  'downgrade-written': () =>
-    'Written for a planned downgrade: Device OS 4.0 and later ignore the byte; below 4.0 it decides whether the device boots into Listening Mode.',
-
+  | {byte: number; kind: 'writing'}
+  | {kind: 'write-pending' | 'no-effect' | 'downgrade-written'}
+  | {done: boolean; kind: 'read-back'}
+  | {byte: number; kind: 'read-back-byte'}
   // Modes: leaving DFU, Listening Mode, Safe Mode, restarts.
-  'left-dfu-for-control': () => 'Left DFU mode to use control requests.',
-  'left-dfu': () => 'Left DFU mode.',
-  'stopped-listening': () => 'Stopped Listening Mode (request 71).',
-  'listening-at-reset': () => 'The device will enter Listening Mode at its next reset.',
-  'late-reset-wait': (s: {what: string}) =>
-    `The request did not complete in time; the device may still carry it out once its firmware frees up, so waiting for it to restart ${s.what} instead of asking again.`,
-  'aborting-connection': () =>
-    'The device firmware does not complete USB requests; aborting its connection attempt (raw request 302, which keeps it off the cloud until it restarts) and trying again.',
-  'off-cloud': () => 'Raw request 302 took the device off the cloud: it reconnects when it restarts (tap RESET).',
-  'not-restarted-off-cloud': () => 'The device did not restart: it stays off the cloud until it does (tap RESET).',
-  'restarted-online': () => 'Restarted the device (request 40) so it connects to the cloud again.',
-  'asking-safe-mode': () => 'The device firmware does not complete USB requests; asking it to restart in Safe Mode (request 60).',
-  'restarted-safe-mode': () => 'The device restarted in Safe Mode.',
-  'left-safe-mode': () => 'Restarted the device to leave Safe Mode (request 40).',
-  'asked-dfu': () => 'Asked the device to restart in DFU mode (request 50).',
-  'restarted-listening': () => 'The device restarted and is still in Listening Mode: something else keeps it there.',
-  'restarted-normal': () => 'The device restarted in normal mode.',
-  'restarted-unconfirmed': () => 'The device restarted; its mode could not be confirmed (its firmware is not answering requests).',
-
+  | {kind: 'left-dfu-for-control' | 'left-dfu' | 'stopped-listening' | 'listening-at-reset'}
+  | {kind: 'late-reset-wait'; mode: RestartMode}
+  | {kind: 'aborting-connection' | 'off-cloud' | 'not-restarted-off-cloud' | 'restarted-online'}
+  | {kind: 'asking-safe-mode' | 'restarted-safe-mode' | 'left-safe-mode' | 'asked-dfu'}
+  | {kind: 'restarted-listening' | 'restarted-normal' | 'restarted-unconfirmed'}
   // Over the air.
-  'flash-not-applicable': () => 'Nothing flashed: the flag does not apply here.',
-  'flash-cancelled': () => 'Cancelled: nothing flashed.',
-  'compiled': (s: {bytes: number; platform: string; version: string}) =>
-    `Compiled the preparatory firmware for ${s.platform} on Device OS ${s.version} (${s.bytes} bytes).`,
-  'online': (s: {text: string}) => s.text,
-  'flashed': () => 'Flashed it over the air.',
-  'reported': (s: {data: string | undefined}) => `The device reported ${s.data}.`,
-  'restore-failed': (s: {file: string}) => `Flashing the production firmware back (${s.file}) failed: the device still runs the preparatory firmware.`,
-  'restored': (s: {file: string}) => `Flashed the production firmware back (${s.file}).`,
-  'restore-reminder': () =>
-    'Now flash your production firmware back, e.g. `particle flash <device> <firmware.bin>`: the device runs only the preparatory firmware until then.',
-} satisfies Record<string, (s: never) => string>
+  | {kind: 'flash-not-applicable' | 'flash-cancelled' | 'flashed' | 'restore-reminder'}
+  | {bytes: number; kind: 'compiled'; platform: string; version: string}
+  | {how: OnlineHow; kind: 'online'; who: string}
+  | {data: string | undefined; kind: 'reported'}
+  | {file: string; kind: 'restore-failed'}
+  | {file: string; kind: 'restored'}
 
-type Words = typeof WORDS
-export type StepKind = keyof Words
-/** One step as a record: its kind and what its words need. */
-export type Step = {[K in StepKind]: {kind: K} & (Parameters<Words[K]> extends [infer P] ? P : unknown)}[StepKind]
-
-/** The records behind a report's `steps`, kept beside it (the words stay the JSON field). */
-const records = new WeakMap<string[], Step[]>()
-
-/** Record a step: its words go to `report.steps`, the record stays readable by `stepsOf`/`hasStep`. */
-export function step(report: {steps: string[]}, s: Step): void {
-  report.steps.push((WORDS[s.kind] as (s: Step) => string)(s))
-  const list = records.get(report.steps) ?? []
-  list[report.steps.length - 1] = s
-  records.set(report.steps, list)
-}
-
-/** The words of the steps of these kinds, in order. */
-export function stepsOf(report: {steps: string[]}, kinds: readonly StepKind[]): string[] {
-  const list = records.get(report.steps) ?? []
-  return report.steps.filter((_, i) => list[i] !== undefined && kinds.includes(list[i].kind))
-}
-
-export function hasStep(report: {steps: string[]}, kinds: readonly StepKind[]): boolean {
-  return stepsOf(report, kinds).length > 0
-}
+export type StepKind = Step['kind']
 
 /** The dry-run steps: what would have been done. */
 export const WOULD: readonly StepKind[] = ['would-leave-dfu', 'would-write-control', 'would-write-dfu', 'would-enter-dfu', 'would-flash']
 
-/** The steps a person should read beside "flag set": the device's mode changed, or will at its next reset. */
+/** Steps a person should read beside "flag set": the device's mode changed, or will at its next reset. */
 export const MODE_CHANGES: readonly StepKind[] = [
   'stopped-listening',
   'listening-at-reset',
@@ -109,3 +56,12 @@ export const MODE_CHANGES: readonly StepKind[] = [
   'restarted-unconfirmed',
   'downgrade-written',
 ]
+
+/** The steps of these kinds, in order. */
+export function stepsOf(steps: readonly Step[], kinds: readonly StepKind[]): Step[] {
+  return steps.filter((s) => kinds.includes(s.kind))
+}
+
+export function hasStep(steps: readonly Step[], kinds: readonly StepKind[]): boolean {
+  return steps.some((s) => kinds.includes(s.kind))
+}

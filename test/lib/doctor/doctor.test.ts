@@ -116,7 +116,7 @@ describe('doctor state machine', () => {
     const env = setup([spec()])
     const r = await doctor(env, new ScriptedPerson([false]))
     expect(r.outcome).to.equal('cancelled')
-    expect(r.error).to.include({code: 'SETUP_FLAG_DECLINED', exit: 130}) // not fixed: scripts can tell
+    expect(r.error).to.include({code: 'SETUP_FLAG_DECLINED', exit: 10}) // not fixed, and not an interruption: scripts can tell
     expect(env.usb.device(ID)!.setupDone).to.equal(255)
     expect(env.usb.log.some((e) => e.setup.startsWith('40 03'))).to.equal(false) // no SEND: request 73 never went out
   })
@@ -210,7 +210,7 @@ describe('doctor state machine', () => {
     })
     const r = await doctor(env, person, {yes: true})
     expect(person.instructions).to.deep.equal(['safe-mode-buttons'])
-    expect(person.said.join(' ')).to.contain('hold down MODE and RESET, release RESET, and release MODE when the LED blinks magenta')
+    expect(person.said.join(' ')).to.contain('hold MODE and RESET, release RESET, release MODE when the LED blinks magenta')
     expect(r.outcome, JSON.stringify(r)).to.equal('fixed')
     expect(env.usb.device(ID)!.setupDone).to.equal(1)
     expect(env.usb.device(ID)!.mode).to.equal('normal')
@@ -297,7 +297,7 @@ describe('doctor state machine', () => {
     })
     const r = await doctor(env, person)
     expect(person.instructions).to.deep.equal(['dfu-buttons'])
-    expect(person.said.join(' ')).to.contain('hold down MODE, tap RESET, and release MODE when the LED blinks yellow')
+    expect(person.said.join(' ')).to.contain('hold MODE, tap RESET, release MODE when the LED blinks yellow')
     expect(r.write?.method).to.equal('dfu')
     expect(env.usb.device(ID)!.setupDone).to.equal(1)
     // after the restart the firmware still stalls requests: the doctor says it cannot confirm the mode
@@ -323,7 +323,7 @@ describe('doctor state machine', () => {
       expect(no.asked[0]).to.match(/far-boron is online/)
       expect(no.asked[1]).to.match(/corrupt the DCT[\s\S]*Flash the preparatory firmware to far-boron now\?/)
       expect(no.defaults[0], 'right after the DCT-corruption warning, the default is No').to.equal(false)
-      expect(r1.error).to.include({code: 'SETUP_FLAG_DECLINED', exit: 130})
+      expect(r1.error).to.include({code: 'SETUP_FLAG_DECLINED', exit: 10})
       expect(r1.outcome).to.equal('cancelled')
       expect(r1.summary.join(' ')).to.contain('particle-setup-flag set far-boron --method firmware')
       expect(cloud.flashed).to.have.length(0)

@@ -58,7 +58,7 @@ describe('doctor: a named device in the field, offline', function () {
     })
     const report = await r.report
     expect(r.asked[0]).to.match(/far-boron is offline\. How do you want to fix it\?/)
-    expect(r.said.join('\n')).to.match(/Hold MODE, tap RESET/)
+    expect(r.said.join('\n')).to.match(/Hold MODE and RESET, release RESET, release MODE when the LED blinks magenta/)
     expect(report.outcome, JSON.stringify(report)).to.equal('fixed')
     expect(report.write).to.deep.include({after: 1, changed: true, method: 'firmware'})
     expect(cloud.flashed.map((f) => f.data)).to.deep.equal(['FAKEBIN platform=13 version=3.3.1 wanted=01'])

@@ -3,7 +3,7 @@
 import {expect} from 'chai'
 
 import {type ModuleHeader, runningSystemHeader} from '../../../src/lib/particle/module-header.js'
-import {readSetupFlag} from '../../../src/lib/setup-flag/read.js'
+import {readSetupFlag} from '../../../src/lib/flag.js'
 import type {VirtualDeviceSpec} from '../../../src/lib/virtual/index.js'
 import {virtualBackend} from '../../support/virtual-backend.js'
 

@@ -5,7 +5,10 @@ import {readFileSync} from 'node:fs'
 
 import {DEVICE_OS_MODULES} from '../../../src/lib/particle/data/device-os-modules.js'
 import {FLAGLESS_MODULE_VERSION, moduleOfVersion, parseVersion, versionOfModule} from '../../../src/lib/particle/versions.js'
-import {applyCloud, readSetupFlag} from '../../../src/lib/setup-flag/read.js'
+import {CloudFacts} from '../../../src/lib/cloud/facts.js'
+import {readSetupFlag} from '../../../src/lib/flag.js'
+import {FlagOperation} from '../../../src/lib/setup-flag/operation.js'
+import {remarkText} from '../../../src/lib/text/report.js'
 import type {VirtualDeviceSpec} from '../../../src/lib/virtual/index.js'
 import {virtualBackend} from '../../support/virtual-backend.js'
 
@@ -60,13 +63,17 @@ describe('Device OS module table', () => {
   it('a module number not in the table: the cloud names the release when it knows it, and says so', async () => {
     const {clock, found: list, usb} = virtualBackend([{deviceOs: '3.4.0', id: id(1), mode: 'dfu', platform: 'argon', setupDone: 0x01}])
     const [found] = await list()
-    const report = await readSetupFlag(found, {clock, timeoutMs: 1000})
+    const alone = await readSetupFlag(found, {clock, timeoutMs: 1000})
+    expect(alone.systemModuleVersion).to.equal(3303)
+    expect(alone.deviceOsVersion).to.equal(null)
+    expect(alone.flag).to.equal('done') // below 4000: the flag applies, whatever the release is called
+    // With the cloud: asked only because the device cannot name its release.
+    const cloud = new CloudFacts({settings: {apiUrl: '', from: 'test', offline: false, profile: 'p'}, tryDevices: async () => new Map([[id(1), {id: id(1), name: 'bench', system_firmware_version: '3.4.0'}]])}, [id(1)])
+    const [again] = await list()
+    const report = await new FlagOperation(again, {backend: {close() {}, description: 'virtual', kind: 'virtual', usb}, clock, cloud, timeoutMs: 1000}).read()
     usb.close()
-    expect(report.systemModuleVersion).to.equal(3303)
-    expect(report.deviceOsVersion).to.equal(null)
-    expect(report.flag).to.equal('done') // below 4000: the flag applies, whatever the release is called
-    const note = applyCloud(report, {id: id(1), name: 'bench', system_firmware_version: '3.4.0'} as never)
     expect(report).to.include({deviceOsVersion: '3.4.0', deviceOsVersionSource: 'cloud', flag: 'done'})
+    const note = remarkText(report.id, report.remarks[0])
     expect(note).to.match(/module version 3303, which is not a Device OS release this tool knows; using the version the cloud last saw \(3\.4\.0\)/)
   })
 })

@@ -25,10 +25,9 @@ const FILES = [
   'src/lib/particle/versions.ts',
   'src/lib/particle/module-header.ts',
   'src/lib/setup-flag/read.ts',
-  'src/lib/setup-flag/write.ts',
+  'src/lib/setup-flag/session.ts',
   'src/lib/setup-flag/write-control.ts',
   'src/lib/setup-flag/write-dfu.ts',
-  'src/lib/setup-flag/write-shared.ts',
 ]
 
 describe('docs/protocol.md', () => {

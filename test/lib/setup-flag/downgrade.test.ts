@@ -3,8 +3,8 @@
 // dfu` writes it for a planned downgrade and says so (docs/protocol.md "Downgrades").
 import {expect} from 'chai'
 
-import {readSetupFlag} from '../../../src/lib/setup-flag/read.js'
-import {setSetupFlag} from '../../../src/lib/setup-flag/write.js'
+import {readSetupFlag} from '../../../src/lib/flag.js'
+import {setSetupFlag} from '../../../src/lib/flag.js'
 import type {VirtualDeviceSpec} from '../../../src/lib/virtual/index.js'
 import {virtualBackend} from '../../support/virtual-backend.js'
 

@@ -1,7 +1,11 @@
 import {expect} from 'chai'
 
 import {platformByName} from '../../../src/lib/particle/platforms.js'
-import {flagApplies, interpretFlag, REQUEST_NOT_DONE_REASON, verdictOfByte} from '../../../src/lib/setup-flag/policy.js'
+import {type Applicability, flagApplies, interpretFlag, verdictOfByte} from '../../../src/lib/setup-flag/policy.js'
+import {noteText, REQUEST_NOT_DONE_REASON, whyText} from '../../../src/lib/text/report.js'
+
+/** The reason a person reads for a decision (the text layer words the record). */
+const reason = (a: Applicability) => (a.applies === true ? null : whyText(a.why))
 
 const p = (name: string) => {
   const platform = platformByName(name)
@@ -24,7 +28,7 @@ describe('setup-flag policy', () => {
     for (const version of ['4.0.0-alpha.1', '4.0.0', '4.2.0', '5.9.0', '6.2.0', '10.0.0']) {
       const a = flagApplies(p('argon'), {version})
       expect(a.applies, version).to.equal(false)
-      expect(a.applies === false && a.reason).to.match(/4\.0 or later/)
+      expect(a.applies === false && reason(a)).to.match(/4\.0 or later/)
     }
   })
 
@@ -44,18 +48,21 @@ describe('setup-flag policy', () => {
     for (const name of ['p2', 'msom', 'trackerm']) {
       const a = flagApplies(p(name), {version: '3.3.1'})
       expect(a.applies, name).to.equal(false)
-      expect(a.applies === false && a.reason).to.match(/never had the setup-done flag/)
+      expect(a.applies === false && reason(a)).to.match(/never had the setup-done flag/)
     }
     const electron = flagApplies(p('electron'), {version: '3.3.1'})
-    expect(electron.applies === false && electron.reason).to.match(/Electron.*another cause.*E Series.*contact Particle support/s)
+    expect(electron.applies === false && reason(electron)).to.match(/Electron.*another cause.*E Series.*contact Particle support/s)
     const photon = flagApplies(p('photon'), {version: '1.5.2'})
-    expect(photon.applies === false && photon.reason).to.match(/Wi-Fi credentials/)
+    expect(photon.applies === false && reason(photon)).to.match(/Wi-Fi credentials/)
   })
 
   it('reads request 74 as done/not done only where the flag applies', () => {
-    expect(interpretFlag({applies: true}, {done: true, kind: 'request'})).to.deep.equal({flag: 'done', reason: null, value: 1})
-    expect(interpretFlag({applies: true}, {done: false, kind: 'request'})).to.deep.equal({flag: 'not-done', reason: REQUEST_NOT_DONE_REASON, value: null})
-    expect(interpretFlag({applies: false, reason: 'r'}, {done: true, kind: 'request'})).to.deep.equal({flag: 'not-applicable', reason: 'r', value: null})
+    expect(interpretFlag({applies: true}, {done: true, kind: 'request'})).to.deep.equal({flag: 'done', note: null, value: 1, why: null})
+    const notDone = interpretFlag({applies: true}, {done: false, kind: 'request'})
+    expect(notDone).to.deep.include({flag: 'not-done', value: null})
+    expect(noteText(notDone.note!)).to.equal(REQUEST_NOT_DONE_REASON)
+    const why = {kind: 'protected' as const}
+    expect(interpretFlag({applies: false, why}, {done: true, kind: 'request'})).to.deep.equal({flag: 'not-applicable', note: null, value: null, why})
   })
 
   it('reads the raw byte as the boot check does', () => {
@@ -64,6 +71,6 @@ describe('setup-flag policy', () => {
     expect(verdictOfByte(0x00).flag).to.equal('not-done')
     const odd = verdictOfByte(0x5a)
     expect(odd.flag).to.equal('done')
-    expect(odd.reason).to.match(/unusual value 0x5a/)
+    expect(noteText(odd.note!)).to.match(/unusual value 0x5a/)
   })
 })

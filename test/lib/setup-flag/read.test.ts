@@ -2,7 +2,7 @@
 // device off the cloud until it restarts (Device OS system/src/usb_control_request_channel.cpp@v3.3.1:550, :173).
 import {expect} from 'chai'
 
-import {readSetupFlag} from '../../../src/lib/setup-flag/read.js'
+import {readSetupFlag} from '../../../src/lib/flag.js'
 import type {VirtualDeviceSpec} from '../../../src/lib/virtual/index.js'
 import {virtualBackend} from '../../support/virtual-backend.js'
 

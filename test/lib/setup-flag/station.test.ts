@@ -4,7 +4,7 @@ import {expect} from 'chai'
 
 import {FakeClock} from '../../../src/lib/clock.js'
 import {BoundedMap, Station, type StationOptions} from '../../../src/lib/setup-flag/station.js'
-import type {SetReport} from '../../../src/lib/setup-flag/write.js'
+import type {DeviceReport as SetReport} from '../../../src/lib/setup-flag/report.js'
 import type {UsbBackend} from '../../../src/lib/usb/backend.js'
 import {createVirtualUsb, type VirtualDeviceSpec, type VirtualUsb} from '../../../src/lib/virtual/index.js'
 

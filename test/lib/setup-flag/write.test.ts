@@ -3,9 +3,12 @@
 // system/src/usb_control_request_channel.cpp@v3.3.1:574).
 import {expect} from 'chai'
 
-import {setSetupFlag, type SetOptions} from '../../../src/lib/setup-flag/write.js'
+import {type LibraryOptions, setSetupFlag} from '../../../src/lib/flag.js'
+import {type SetOptions as OperationSetOptions} from '../../../src/lib/setup-flag/operation.js'
 import type {VirtualDeviceSpec, VirtualUsb} from '../../../src/lib/virtual/index.js'
 import {type VirtualBackend, virtualBackend} from '../../support/virtual-backend.js'
+
+type SetOptions = LibraryOptions & OperationSetOptions
 
 const ID = 'e00fce681a2b3c4d5e6f7a8b'
 const spec = (over: Partial<VirtualDeviceSpec> = {}): VirtualDeviceSpec => ({deviceOs: '3.3.1', id: ID, mode: 'listening', platform: 'argon', setupDone: 0xff, ...over})

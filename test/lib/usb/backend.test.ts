@@ -8,13 +8,13 @@ import {isSetupFlagError} from '../../../src/lib/errors.js'
 import {openUsbBackend} from '../../../src/lib/backends.js'
 import {listUsbDevices} from '../../../src/lib/usb/backend.js'
 import {isAccessDenied, isGone, isNoUsbSubsystem, isTimeout, mapUsbError} from '../../../src/lib/usb/errors.js'
-import {runCli} from '../../support/cli.js'
+import {ROOT, runCli} from '../../support/cli.js'
 
 const hasUsb = existsSync('/sys/bus/usb')
 
 describe('the real USB backend', () => {
   it('loads the native `usb` binding (WebUSB, no install script)', async () => {
-    const backend = await openUsbBackend({}, realClock)
+    const backend = await openUsbBackend({}, realClock, ROOT)
     expect(backend.kind).to.equal('usb')
     expect(backend.usb.getDevices).to.be.a('function')
     const loaded = Object.keys(createRequire(import.meta.url).cache).filter((k) => k.endsWith('.node'))
@@ -22,7 +22,7 @@ describe('the real USB backend', () => {
   })
 
   it(hasUsb ? 'lists devices' : 'says clearly that there is no USB subsystem (exit 4)', async () => {
-    const backend = await openUsbBackend({}, realClock)
+    const backend = await openUsbBackend({}, realClock, ROOT)
     if (hasUsb) {
       expect(await listUsbDevices(backend)).to.be.an('array')
       return

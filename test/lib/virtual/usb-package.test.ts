@@ -109,7 +109,7 @@ describe('virtual bus: a new USBDevice object on every getDevices(), as the `usb
     const backend = freshObjects(usb)
     const [old] = await findParticleDevices(backend)
     let back: FoundDevice | undefined
-    const waiting = waitForReturn(old, 'normal', {backend, clock, timeoutMs: 60_000}, 'restarted').then((d) => (back = d))
+    const waiting = waitForReturn(old, 'normal', {backend, clock, timeoutMs: 60_000}, 'restart').then((d) => (back = d))
     const settle = () => new Promise((resolve) => setImmediate(resolve))
     await settle()
     await clock.advance(10)

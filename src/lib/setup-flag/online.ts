@@ -9,6 +9,7 @@ import type {Clock} from '../clock.js'
 
 import {type Cloud, type CloudDevice, type CloudEvent} from '../cloud/cloud.js'
 import {errors} from '../errors.js'
+import {type OnlineHow} from './steps.js'
 
 /** The prefix the cloud publishes connection events under: `spark/status` ("online"/"offline") and `spark/status/safe-mode`. */
 export const STATUS_EVENT = 'spark/status'
@@ -17,23 +18,12 @@ export const SAFE_MODE_EVENT = 'spark/status/safe-mode'
 /** Default bound on the wait (seconds) when `--wait-online` is given without a number. */
 export const WAIT_ONLINE_DEFAULT_S = 1800
 
-/** The instructions for the person on site. */
-export function onSiteCard(who: string): string {
-  return [
-    `For the person next to ${who} (it is offline; nothing needs a computer there):`,
-    '  1. Keep it powered, with its antenna connected and its Wi-Fi or cellular network in range.',
-    '  2. Hold MODE, tap RESET, and keep holding MODE until the LED blinks magenta; then release MODE.',
-    '  3. It now connects from Safe Mode (breathing magenta). Leave it alone: it is flashed from here the moment it',
-    '     comes online, restarts a few times, and reports back. Do not unplug it until told it is done.',
-  ].join('\n')
-}
-
 export interface WaitOnlineOptions {
   clock: Clock
   cloud: Pick<Cloud, 'deviceRecord' | 'events'>
   device: Pick<CloudDevice, 'id' | 'name'>
-  /** Show the card (once, and only when the device is not online already). */
-  onCard: (card: string) => void
+  /** Show the card for the person on site (once, and only when the device is not online already). */
+  onCard: () => void
   /** Progress while waiting (e.g. "29:41 left"); undefined when the wait is over. */
   onProgress?: (text: string | undefined) => void
   /** Aborting it (Ctrl-C) ends the wait: nothing is flashed. */
@@ -47,22 +37,21 @@ const isOnline = (body: unknown) => {
 }
 
 /**
- * Resolve with a step for the report when the device is online: at once if it already is, else on its first
- * `spark/status` "online" or `spark/status/safe-mode` event. Rejects after `waitMs` (nothing flashed) or when
- * `signal` aborts.
+ * Resolve with how the device came online: at once if it already is, else on its first `spark/status` "online"
+ * or `spark/status/safe-mode` event. Rejects after `waitMs` (nothing flashed) or when `signal` aborts.
  */
-export async function waitUntilOnline(o: WaitOnlineOptions): Promise<string> {
+export async function waitUntilOnline(o: WaitOnlineOptions): Promise<OnlineHow> {
   const who = o.device.name ?? o.device.id
-  if (o.signal?.aborted) throw errors.interrupted(`before ${who} came online`)
+  if (o.signal?.aborted) throw errors.interrupted(who)
   // Subscribe first, then look: a device that connects in between is seen either way.
   const stream = await o.cloud.events(o.device.id, STATUS_EVENT)
   // Listen at once: an event that comes while we look the device up must not be lost.
-  let seen: string | undefined
+  let seen: OnlineHow | undefined
   let notify = () => {}
   stream.on('event', (ev: CloudEvent) => {
     if (seen || (ev.coreid && ev.coreid.toLowerCase() !== o.device.id)) return
-    if (ev.name === SAFE_MODE_EVENT) seen = `${who} came online in Safe Mode.`
-    else if (ev.name === STATUS_EVENT && ev.data === 'online') seen = `${who} came online.`
+    if (ev.name === SAFE_MODE_EVENT) seen = 'safe-mode'
+    else if (ev.name === STATUS_EVENT && ev.data === 'online') seen = 'online'
     if (seen) notify()
   })
   const cancels: Array<() => void> = []
@@ -70,15 +59,14 @@ export async function waitUntilOnline(o: WaitOnlineOptions): Promise<string> {
   try {
     const fresh = await o.cloud.deviceRecord(o.device.id)
     if (seen) return seen
-    if (fresh.ok && isOnline(fresh.body)) return `${who} is online.`
-    const minutes = Math.round(o.waitMs / 60_000)
-    o.onCard(`${onSiteCard(who)}\n\nWaiting up to ${minutes >= 2 ? `${minutes} minutes` : `${Math.round(o.waitMs / 1000)} s`} for it to come online; Ctrl-C stops the wait, and then nothing is flashed.`)
+    if (fresh.ok && isOnline(fresh.body)) return 'already'
+    o.onCard()
     const start = o.clock.now()
-    return await new Promise<string>((resolve, reject) => {
+    return await new Promise<OnlineHow>((resolve, reject) => {
       if (seen) return resolve(seen)
       notify = () => resolve(seen!)
-      cancels.push(o.clock.setTimer(o.waitMs, () => reject(errors.notOnlineInTime(who, Math.round(o.waitMs / 1000)))))
-      onAbort = () => reject(errors.interrupted(`before ${who} came online`))
+      cancels.push(o.clock.setTimer(o.waitMs, () => reject(errors.notOnlineInTime(who, o.waitMs))))
+      onAbort = () => reject(errors.interrupted(who))
       o.signal?.addEventListener('abort', onAbort, {once: true})
       const tick = () => {
         const left = Math.max(0, Math.ceil((o.waitMs - (o.clock.now() - start)) / 1000))
@@ -93,20 +81,6 @@ export async function waitUntilOnline(o: WaitOnlineOptions): Promise<string> {
     o.onProgress?.(undefined)
     stream.abort()
     stream.stopIdleTimeout?.()
-  }
-}
-
-/** Run `fn` with a signal that Ctrl-C (SIGINT) or SIGTERM aborts; the handlers live only while `fn` runs. */
-export async function interruptible<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const ac = new AbortController()
-  const onSignal = () => ac.abort()
-  process.on('SIGINT', onSignal)
-  process.on('SIGTERM', onSignal)
-  try {
-    return await fn(ac.signal)
-  } finally {
-    process.off('SIGINT', onSignal)
-    process.off('SIGTERM', onSignal)
   }
 }
 

@@ -1,0 +1,71 @@
+/**
+ * Exit statuses: the one table. Each command's help is made from it (text/help.ts) and the README's table is tested
+ * against it, so the three can never disagree (docs/architecture.md, "Words").
+ */
+export const EXIT = {
+  OK: 0,
+  UNEXPECTED: 1,
+  USAGE: 2,
+  NO_DEVICE: 3,
+  USB_UNAVAILABLE: 4,
+  USB_ACCESS: 5,
+  DEVICE: 6,
+  CLOUD: 7,
+  WRITE: 8,
+  PROTECTED: 9,
+  DECLINED: 10,
+  INTERRUPTED: 130,
+} as const
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT]
+
+export type CommandName = 'audit' | 'doctor' | 'get' | 'set' | 'shell-init'
+
+export interface ExitRow {
+  /** The commands that end with it. */
+  commands: readonly CommandName[]
+  /** A few words for a command's help ("3 no device"). */
+  help: string
+  /** The README's words. */
+  meaning: string
+}
+
+export const EXIT_TABLE: Record<ExitCode, ExitRow> = {
+  0: {
+    commands: ['get', 'set', 'doctor', 'audit', 'shell-init'],
+    help: 'success',
+    meaning: 'done: every device read, set as asked, or (doctor) fixed, nothing to fix, or another cause named',
+  },
+  1: {commands: ['get', 'set', 'doctor', 'audit', 'shell-init'], help: 'a bug in this tool', meaning: 'a bug in this tool (rerun with `DEBUG=*` and report it)'},
+  2: {
+    commands: ['get', 'set', 'doctor', 'audit', 'shell-init'],
+    help: 'bad input',
+    meaning: 'bad input: an unknown command or flag, a device ID that is not 24 hex digits, a malformed devices file; the doctor without a terminal and without `--yes`',
+  },
+  3: {commands: ['get', 'set', 'doctor'], help: 'no device', meaning: 'no device: nothing connected, the device named is not connected, several and none chosen'},
+  4: {commands: ['get', 'set', 'doctor'], help: 'no USB', meaning: 'no USB on this machine'},
+  5: {commands: ['get', 'set', 'doctor'], help: 'USB permission', meaning: 'USB permission denied (the message prints the udev rule)'},
+  6: {
+    commands: ['get', 'set', 'doctor'],
+    help: 'the device did not answer',
+    meaning: 'a device did not answer properly (timeout, stall, unplugged mid-way); (set --wait-online) the device did not come online in time',
+  },
+  7: {
+    commands: ['get', 'set', 'doctor', 'audit'],
+    help: 'cloud',
+    meaning: 'the Particle Cloud: not logged in (for a name), token rejected, unknown name or product, unreachable; (audit) some devices could not be read, the rest listed',
+  },
+  8: {commands: ['set', 'doctor'], help: 'the write did not take', meaning: 'a write did not take'},
+  9: {commands: ['get', 'set', 'doctor'], help: 'Device Protection', meaning: 'Device Protection refuses the operation'},
+  10: {
+    commands: ['doctor'],
+    help: 'not fixed: you declined the fix',
+    meaning: 'not fixed: you declined the fix the doctor offered (it named the cause and the command that fixes it later)',
+  },
+  130: {
+    commands: ['get', 'set', 'doctor', 'audit'],
+    help: 'interrupted before the fix was done',
+    meaning:
+      'interrupted: Ctrl-C or SIGTERM, or the end of input at a question, before the fix was done (what had been done is printed; a flag already written and read back counts as fixed, 0); a second Ctrl-C (station); Ctrl-C while waiting for a device to come online (nothing flashed)',
+  },
+}

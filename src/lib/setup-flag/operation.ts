@@ -1,0 +1,134 @@
+/**
+ * One device's whole operation, through one object: find it again after each restart, read, decide, write, verify,
+ * restart and wait, ending in one typed report (report.ts). `get`, `set`, `--all`, `--watch` and the doctor all
+ * go through it. `--method` is routed here and nowhere else.
+ */
+import {type CloudDevice} from '../cloud/cloud.js'
+import {openDevice} from '../device/particle-device.js'
+import {waitForReturn} from '../device/reboot.js'
+import {asSetupFlagError, type Back, errorIs, errors, isSetupFlagError} from '../errors.js'
+import {type FoundDevice} from '../usb/discovery.js'
+import {type WriteOptions} from './decide.js'
+import {CloudSession, type FirmwareOptions, FirmwareWriter} from './firmware.js'
+import {readFlag} from './read.js'
+import {type DeviceReport, failed, newReport} from './report.js'
+import {DeviceSession, type OperationContext, rebootTimeoutMs} from './session.js'
+import {ControlWriter} from './write-control.js'
+import {DfuWriter, leaveDfu} from './write-dfu.js'
+import {type Writer} from './writer.js'
+
+export type Method = 'auto' | 'dfu' | 'firmware' | 'usb'
+
+export interface SetOptions extends WriteOptions {
+  method: Exclude<Method, 'firmware'>
+}
+
+/** The one routing of `--method` for a device on USB: the writer, and whether DFU mode must be left first. */
+export function routeUsb(method: Exclude<Method, 'firmware'>, mode: FoundDevice['mode']): {leaveDfuFirst: boolean; writer: Writer} {
+  const dfu = method === 'dfu' || (method === 'auto' && mode === 'dfu')
+  return {leaveDfuFirst: !dfu && mode === 'dfu', writer: dfu ? new DfuWriter() : new ControlWriter()}
+}
+
+export class FlagOperation {
+  /** The device as it is enumerated now (each restart makes a new USB object). */
+  found: FoundDevice
+
+  constructor(
+    found: FoundDevice,
+    readonly ctx: OperationContext,
+  ) {
+    this.found = found
+  }
+
+  /** Read the flag (writes nothing). */
+  async read(o: {unstick?: boolean} = {}): Promise<DeviceReport> {
+    return this.run((s) => readFlag(s, o))
+  }
+
+  /** Set (or clear) the flag by the method asked for, verify it, and restart the device as the method needs. */
+  async set(o: SetOptions): Promise<DeviceReport> {
+    return this.run(async (s) => {
+      const route = routeUsb(o.method, s.found.mode)
+      if (route.leaveDfuFirst) {
+        if (o.dryRun) return s.record({kind: 'would-leave-dfu'})
+        s.checkpoint()
+        await leaveDfu(s)
+        s.record({kind: 'left-dfu-for-control'})
+      }
+      await route.writer.write(s, o)
+    })
+  }
+
+  /** The report of a device nothing was done to (a run interrupted before it was started). */
+  notStarted(): DeviceReport {
+    return newReport(this.found)
+  }
+
+  /** Leave DFU mode (nothing written) and wait for Device OS. */
+  async leaveDfu(): Promise<DeviceReport> {
+    return this.run((s) => leaveDfu(s))
+  }
+
+  /** Request 40 (`reset`) or 60 (`safe`), and wait for the device to come back (a pending request that never ran fails it). */
+  async restart(request: 'reset' | 'safe'): Promise<DeviceReport> {
+    return this.run(async (s) => {
+      const back = await s.restartBy(await s.control(), request, {resetPending: true})
+      if (!back) throw errors.notResponding({asked: 'safe-mode', id: s.id})
+    })
+  }
+
+  /** Whether the device listens now (request 72); undefined when its firmware does not answer. */
+  async listening(): Promise<boolean | undefined> {
+    const dev = await openDevice(this.found, this.ctx.clock)
+    try {
+      await dev.resetPending()
+      return await dev.isListening({timeoutMs: this.ctx.timeoutMs})
+    } catch (error) {
+      if (!isSetupFlagError(error)) throw error
+      return undefined
+    } finally {
+      await dev.close()
+    }
+  }
+
+  /** Wait for a person to bring the device back (buttons, a replug) in `mode`, within `timeoutMs`. */
+  async comeBack(mode: 'dfu' | 'normal', back: Back, o: {by: 'buttons' | 'replug' | 'request'; timeoutMs?: number}): Promise<FoundDevice> {
+    const timeoutMs = o.timeoutMs ?? rebootTimeoutMs(this.ctx.timeoutMs)
+    this.ctx.progress?.waiting({back, id: this.found.id, kind: 'restart', late: false, upToMs: timeoutMs})
+    try {
+      this.found = await waitForReturn(this.found, mode, {backend: this.ctx.backend, by: o.by, clock: this.ctx.clock, signal: this.ctx.signal, timeoutMs}, back)
+      this.ctx.progress?.waited('done')
+      return this.found
+    } catch (error) {
+      this.ctx.progress?.waited(errorIs.noReturn(error) ? 'timed out' : 'failed')
+      throw error
+    }
+  }
+
+  private async run(fn: (s: DeviceSession) => Promise<void>): Promise<DeviceReport> {
+    const s = new DeviceSession(this.found, this.ctx)
+    try {
+      await fn(s)
+    } catch (error) {
+      failed(s.report, asSetupFlagError(error))
+      if (s.offCloud) s.record({kind: 'off-cloud'})
+      // A write was under way (request 73 or the DFU download went out): the byte's state is unknown.
+      if (s.report.method !== null && s.report.after === null) s.report.writeUnknown = true
+    } finally {
+      this.found = s.found
+      await s.close()
+    }
+    return s.report
+  }
+}
+
+/** The firmware method on one device the cloud knows: compile, flash, wait for its report, restore. */
+export async function setByFirmware(device: Pick<CloudDevice, 'id' | 'name'> & Partial<CloudDevice>, o: FirmwareOptions & WriteOptions): Promise<DeviceReport> {
+  const s = new CloudSession(device, o)
+  try {
+    await new FirmwareWriter().write(s, o)
+  } catch (error) {
+    failed(s.report, asSetupFlagError(error))
+  }
+  return s.report
+}
