@@ -1,7 +1,7 @@
 /**
- * The opt-in shell function that lets `particle setup-flag ...` reach this tool next to the official Particle CLI
- * (style.md §5.3): a function named `particle` that sends `particle setup-flag ...` to `particle-setup-flag
- * setup-flag ...` and everything else, untouched, to the real `particle`. Nothing is installed and no `particle`
+ * The opt-in shell function that lets `particle setup-flag ...` reach this tool next to the official Particle CLI:
+ * a function named `particle` that sends `particle setup-flag ...` to `particle-setup-flag setup-flag ...` and
+ * everything else, untouched, to the real `particle`. Nothing is installed and no `particle`
  * bin is ever claimed; removing the line from the shell profile undoes it.
  */
 

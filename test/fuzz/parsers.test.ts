@@ -1,6 +1,7 @@
 // Property tests (fast-check) for every parser of device replies: random and corrupted input yields a value or the
 // parser's documented error (RangeError for service replies, DFU status blocks and layouts; MessageError for
 // protobuf payloads; undefined for a short module header), never another exception; well-formed input round-trips.
+// Sections (§) are those of docs/protocol.md.
 import {expect} from 'chai'
 import fc from 'fast-check'
 

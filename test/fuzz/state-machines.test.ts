@@ -1,8 +1,8 @@
-// Property tests (fast-check) for the two host state machines, ControlChannel (§2) and DfuseClient (§4), driven by a
-// USBDevice double that answers every transfer from a random script: plausible replies with random fields, corrupted
-// ones, random bytes, stalls, babble, rejections (device gone, permission, timeout, nonsense). Whatever it says, a
-// request ends with a result or one of our typed errors (SetupFlagError), never another exception, and never hangs:
-// each run is bounded in real time (the FakeClock jumps over waits) and in fake time.
+// Property tests (fast-check) for the two host state machines, ControlChannel (docs/protocol.md §2) and DfuseClient
+// (§4), driven by a USBDevice double that answers every transfer from a random script: plausible replies with random
+// fields, corrupted ones, random bytes, stalls, babble, rejections (device gone, permission, timeout, nonsense).
+// Whatever it says, a request ends with a result or one of our typed errors (SetupFlagError), never another
+// exception, and never hangs: each run is bounded in real time (the FakeClock jumps over waits) and in fake time.
 import {expect} from 'chai'
 import fc from 'fast-check'
 

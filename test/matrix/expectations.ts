@@ -1,7 +1,7 @@
 /**
  * The expectations of the fault matrix, shared by the in-process matrix (faults.test.ts) and its subset through the
  * built binary (cli.test.ts): what `set` should end with for every virtual-device fault, method and starting mode.
- * Derived from README (exit statuses), design.md and device-protocol.md, not from what the code does; where the two
+ * Derived from README (exit statuses) and docs/protocol.md, not from what the code does; where the two
  * differ the case is in KNOWN_BUGS.
  */
 import type {Method} from '../../src/lib/flag.js'

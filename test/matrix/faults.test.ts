@@ -1,8 +1,8 @@
-// The fault matrix (issue #6): every virtual-device fault x every USB method x every starting mode, in-process
+// The fault matrix: every virtual-device fault x every USB method x every starting mode, in-process
 // through setSetupFlag / readSetupFlag on a FakeClock. Each case asserts the outcome (exit status, error code, a key
 // phrase), the DCT byte afterwards, and (through test/support/in-process.ts) that the write guard saw nothing.
 //
-// Expectations are what the tool should do, derived from README (exit statuses), design.md and device-protocol.md,
+// Expectations are what the tool should do, derived from README (exit statuses) and docs/protocol.md,
 // not copied from what it does. Where the two differ the case is listed in KNOWN_BUGS: it then runs, and is reported
 // as pending with the bug while it still fails; once fixed it fails until taken off the list.
 import {expect} from 'chai'

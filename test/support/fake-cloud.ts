@@ -1,7 +1,7 @@
 /**
  * A real HTTP server on 127.0.0.1 standing in for the Particle Cloud, reached by particle-api-js through its
- * normal base URL. It serves the endpoints we call with the real response and error shapes
- * (cli-and-cloud.md §4.3-4.5) and records every request so tests can count them and check headers.
+ * normal base URL. It serves the endpoints we call with the real response and error shapes and records every
+ * request so tests can count them and check headers.
  */
 import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'

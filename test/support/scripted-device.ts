@@ -1,5 +1,5 @@
 /**
- * A USBDevice that expects an exact script of control transfers (setup bytes as in device-protocol.md, OUT
+ * A USBDevice that expects an exact script of control transfers (setup bytes as in docs/protocol.md, OUT
  * data) and answers each with the scripted reply. It asserts the host's side of an exchange byte for byte,
  * independently of our virtual device.
  */

@@ -1,4 +1,4 @@
-/** Little-endian byte helpers and the service reply encoding (device-protocol.md §2.3), for tests that build replies. */
+/** Little-endian byte helpers and the service reply encoding (docs/protocol.md §2.3), for tests that build replies. */
 export const u16 = (v: number) => [v & 0xff, (v >> 8) & 0xff]
 export const u32 = (v: number) => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff]
 

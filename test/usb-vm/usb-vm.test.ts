@@ -1,5 +1,5 @@
 /**
- * Through a real Linux kernel USB stack (issue 10): our CLI and dfu-util against the virtual devices served as
+ * Through a real Linux kernel USB stack: our CLI and dfu-util against the virtual devices served as
  * real USB gadgets in the usb-vm guest (QEMU + dummy_hcd + FunctionFS), PARTICLE_VIRTUAL_DEVICES unset, so the
  * CLI takes the `usb` package path users run. Each boot runs many cases; each case is also run on the WebUSB
  * virtual bus and the two must end alike (status, what the JSON says, the message).

@@ -1,4 +1,4 @@
-// Issue 12, items 8 and 11: --force never claims "set" where the flag does not exist; one byte spelling;
+// --force never claims "set" where the flag does not exist; one byte spelling;
 // a summary object in `set --all --json`; Wi-Fi vs cellular advice from @particle/device-constants.
 import {expect} from 'chai'
 

@@ -1,4 +1,4 @@
-// Issue 12, item 4: the hints to try the tool without hardware work outside the repository (after `npm install`):
+// The hints to try the tool without hardware work outside the repository (after `npm install`):
 // PARTICLE_VIRTUAL_DEVICES takes the bare name of a bundled example, and the bundled file is never written.
 import {expect} from 'chai'
 import {spawnSync} from 'node:child_process'

@@ -1,4 +1,4 @@
-// Issue 12, item 10: exit statuses and hints. A short device ID is bad input (exit 2) before any cloud call; a
+// Exit statuses and hints. A short device ID is bad input (exit 2) before any cloud call; a
 // named device online but not on USB is offered the firmware method; the offline hint names what the user set;
 // the doctor's help lists every status it uses.
 import {expect} from 'chai'

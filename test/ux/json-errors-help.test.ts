@@ -1,4 +1,4 @@
-// Issue 12, items 3 and 9: under --json every error, ours or oclif's, is exactly one
+// Under --json every error, ours or oclif's, is exactly one
 // {"error": {code, exit, message, suggestions}} on stdout with the documented exit status; help, version and
 // "not found" come from oclif's own plugins, and the topic separator never shows as ":".
 import {expect} from 'chai'

@@ -1,4 +1,4 @@
-// Issue 12, items 1, 2 and 10: Ctrl-C or end of input at any question is a cancellation (exit 130, "Cancelled.",
+// Ctrl-C or end of input at any question is a cancellation (exit 130, "Cancelled.",
 // and what was already done), never "Unexpected error"; the doctor says only what happened when the restart
 // is declined; a declined fix exits non-zero. Driven in a real terminal (tmux), as a person would.
 import {expect} from 'chai'

@@ -1,4 +1,4 @@
-// Issue 12, item 12: the README serves the person with a blinking device first: its first screen names the
+// The README serves the person with a blinking device first: its first screen names the
 // command to run; one spelling of each command; one exit-status table for all commands; links stay inside the
 // repository; the two set-up commands for a clone stay exactly as they are.
 import {expect} from 'chai'

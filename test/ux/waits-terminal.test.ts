@@ -1,4 +1,4 @@
-// Issue 12, item 6: every wait longer than a second says what it waits for and its limit (stderr, at a
+// Every wait longer than a second says what it waits for and its limit (stderr, at a
 // terminal). Driven in tmux on a Boron whose application blocks the system thread.
 import {expect} from 'chai'
 import {readFileSync} from 'node:fs'

@@ -1,4 +1,4 @@
-// Issue 12, item 5: text for people wraps at word boundaries to the terminal's width (80 when not a terminal),
+// Text for people wraps at word boundaries to the terminal's width (80 when not a terminal),
 // keeps hanging indentation, and never breaks a URL or a command. In a real terminal (tmux) at 80 columns too.
 import {expect} from 'chai'
 

@@ -1,6 +1,6 @@
 /**
  * Platform facts, all taken from @particle/device-constants (names, ids, MCU, USB and DFU IDs, quirks).
- * The only knowledge added here is which families ever used the setup-done flag (device-protocol.md §1.2),
+ * The only knowledge added here is which families ever used the setup-done flag (docs/protocol.md §1.2),
  * which device-constants does not record.
  */
 import {type DeviceConstantsPlatform, platforms} from '@particle/device-constants'

@@ -1,5 +1,5 @@
 /**
- * Device OS result codes (`system_error_t`, device-protocol.md §2.12): one table, as particle-usb's
+ * Device OS result codes (`system_error_t`, docs/protocol.md §2.12): one table, as particle-usb's
  * `result.js` keeps one. `id` is how our code names a value; `name` is Device OS's own name (SYSTEM_ERROR_<name>),
  * the word our messages print. Pure facts: this file imports nothing.
  */

@@ -167,7 +167,7 @@ export class VirtualUsb extends EventTarget implements USB {
 
   /**
    * "Press the buttons": the device resets into `mode` now (disconnect) and re-appears bootMs later. Booting into
-   * 'normal' applies the boot rule (§3.1), as does 'safe' unless `opts.listening` is given.
+   * 'normal' applies the boot rule (docs/protocol.md §3.1), as does 'safe' unless `opts.listening` is given.
    */
   setMode(id: string, mode: VirtualMode, opts?: {listening?: boolean}): void {
     this.require(id).reboot(mode, opts?.listening)

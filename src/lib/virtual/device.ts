@@ -1,9 +1,9 @@
 /**
  * One virtual Particle device: its persistent state (mode, DCT, flash, faults), its firmware of the moment
  * (control-request engine or DFU bootloader) and, while it is enumerated, the `USBDevice` a host talks to
- * (usb-device.ts). Every mode change is a re-enumeration (docs/protocol.md §4.4, design.md
- * "The virtual device"): the old USBDevice dies (later calls reject NotFoundError), 'disconnect' fires with it,
- * and bootMs later a new USBDevice appears with the new PID and the same serial number.
+ * (usb-device.ts). Every mode change is a re-enumeration (docs/protocol.md §4.4): the old USBDevice dies (later
+ * calls reject NotFoundError), 'disconnect' fires with it, and bootMs later a new USBDevice appears with the new
+ * PID and the same serial number.
  *
  * Transfers are routed by type: standard requests (descriptors, SET_INTERFACE) in every mode; DFU class requests
  * to the bootloader in DFU mode (dfu.ts); vendor requests to the control-request engine (control.ts) and the raw

@@ -26,7 +26,7 @@ export interface DfuHost {
   readonly altCount: number
   isProtected(): boolean
   writeFails(): boolean
-  /** The write guard: something a correct host never does (design.md "tests assert violations is empty"). */
+  /** The write guard: something a correct host never does (the tests assert that none was recorded). */
   violation(message: string): void
   /** A write reached the DCT (so the setup-done byte may have changed). */
   dctWritten(): void

@@ -1,8 +1,8 @@
 /**
- * The file-backed bus behind PARTICLE_VIRTUAL_DEVICES (design.md "The virtual device"). The file is the devices'
- * flash and state: every state change is written back atomically, so `set` then `get` in two processes agree;
- * and the file is re-read when it changes on disk (and on every getDevices()), so a test or a person "presses the
- * buttons" by editing a device's `mode`.
+ * The file-backed bus behind PARTICLE_VIRTUAL_DEVICES. The file is the devices' flash and state: every state
+ * change is written back atomically, so `set` then `get` in two processes agree; and the file is re-read when it
+ * changes on disk (and on every getDevices()), so a test or a person "presses the buttons" by editing a device's
+ * `mode`.
  *
  * Several processes may share one file (a station runs many `set`s at once): every writer takes the file's
  * advisory lock (`<file>.lock`) and merges only its own devices' changes into the file as it is on disk at that

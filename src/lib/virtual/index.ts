@@ -1,6 +1,6 @@
 /**
  * The virtual Particle USB device and bus (`particle-plugin-setup-flag/virtual`): WebUSB devices that behave like
- * real Gen2, Gen3 and Realtek Particle devices per device-protocol.md, for tests and for trying the CLI without
+ * real Gen2, Gen3 and Realtek Particle devices per docs/protocol.md, for tests and for trying the CLI without
  * hardware (PARTICLE_VIRTUAL_DEVICES).
  */
 export {createVirtualUsb, VirtualUsb} from './bus.js'

@@ -1,4 +1,4 @@
-// The host side of the control-request protocol, held to the exact exchanges of device-protocol.md §2.10.
+// The host side of the control-request protocol, held to the exact exchanges of docs/protocol.md §2.10.
 import {expect} from 'chai'
 
 import {FakeClock} from '../../../src/lib/clock.js'

@@ -1,5 +1,5 @@
 // The DfuSe client held to the exact transfers of `dfu-util -a 1 -s 8134:leave -D` and `-s 8134:1 -U`
-// (device-protocol.md §4.5 and §4.6), and to the recovery dfu-util does.
+// (docs/protocol.md §4.5 and §4.6), and to the recovery dfu-util does.
 import {expect} from 'chai'
 
 import {FakeClock} from '../../../src/lib/clock.js'

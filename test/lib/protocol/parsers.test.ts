@@ -6,7 +6,7 @@ import {isFlagless, moduleOfVersion, parseVersion, versionOfModule} from '../../
 
 const hex = (s: string) => Uint8Array.from(s.split(' ').map((b) => Number.parseInt(b, 16)))
 
-describe('service reply parsing (device-protocol.md §2.3)', () => {
+describe('service reply parsing (docs/protocol.md §2.3)', () => {
   it('parses every reply shape the firmware sends', () => {
     expect(parseServiceReply(hex('03 00 00 00 00 00 01 00'))).to.deep.equal({id: 1, status: 0})
     expect(parseServiceReply(hex('01 00 00 00 03 00'))).to.deep.equal({status: 3})
@@ -24,7 +24,7 @@ describe('service reply parsing (device-protocol.md §2.3)', () => {
   })
 })
 
-describe('DfuSe parsing (device-protocol.md §4)', () => {
+describe('DfuSe parsing (docs/protocol.md §4)', () => {
   it('parses GETSTATUS', () => {
     expect(parseDfuStatus(hex('00 00 00 00 04 00'))).to.deep.equal({pollTimeout: 0, state: 4, status: 0, stringIndex: 0})
     expect(parseDfuStatus(hex('0B 10 27 00 0A 0A'))).to.deep.equal({pollTimeout: 10_000, state: 10, status: 11, stringIndex: 10})

@@ -15,7 +15,7 @@ async function current(usb: VirtualUsb): Promise<USBDevice> {
   return dev
 }
 
-describe('virtual device: resets, re-enumeration and the boot rule (device-protocol §2.5, §3.1, §4.4)', () => {
+describe('virtual device: resets, re-enumeration and the boot rule (docs/protocol.md §2.5, §3.1, §4.4)', () => {
   it('RESET(40): reboots resetDelayMs after the result was read, re-appears bootMs later as a new object', async () => {
     const clock = new FakeClock(0, false)
     const {usb} = bus(spec({mode: 'listening', setupDone: 0x01}), {}, clock)

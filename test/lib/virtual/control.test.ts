@@ -3,12 +3,12 @@ import {expect} from 'chai'
 import {FakeClock} from '../../../src/lib/clock.js'
 import {bus, CHECK, inHex, INIT, openFirst, out, parseReply, RECV, request, RESET, SEND, spec, vendor} from './helpers.js'
 
-/** The log as [setup, dataOut or dataIn] pairs, the way device-protocol.md §2.10 tabulates exchanges. */
+/** The log as [setup, dataOut or dataIn] pairs, the way docs/protocol.md §2.10 tabulates exchanges. */
 function exchanges(log: Array<{dataIn?: string; dataOut?: string; setup: string; status: string}>): string[][] {
   return log.map((r) => [r.setup, r.dataOut ?? r.dataIn ?? (r.status === 'stall' ? 'stall' : '')])
 }
 
-describe('virtual device: control-request protocol (device-protocol §2.2–§2.6, §2.10)', () => {
+describe('virtual device: control-request protocol (docs/protocol.md §2.2–§2.6, §2.10)', () => {
   describe('the exact exchanges of §2.10', () => {
     it('set(true) on 3.3.1: INIT, SEND 08 01, CHECK PENDING while queued, CHECK result 0; DCT[8134] = 0x01', async () => {
       const clock = new FakeClock(0, false)

@@ -12,7 +12,7 @@ function decodeString(h: string): string {
   return s
 }
 
-describe('virtual device: USB identity and descriptors (device-protocol §1.3, §4.1)', () => {
+describe('virtual device: USB identity and descriptors (docs/protocol.md §1.3, §4.1)', () => {
   it('a Boron in DFU mode has the verbatim 45-byte configuration descriptor and the DFU identity', async () => {
     const {usb} = bus(spec({mode: 'dfu', platform: 'boron'}))
     const dev = await openFirst(usb)

@@ -34,7 +34,7 @@ function exchanges(log: Array<{dataIn?: string; dataOut?: string; setup: string;
   return log.map((r) => `${r.setup}${r.dataOut ? ` + ${r.dataOut}` : ''}${r.dataIn === undefined ? '' : ` -> ${r.dataIn}`}${r.status === 'ok' ? '' : ` ${r.status}`}`)
 }
 
-describe('virtual device: DfuSe bootloader (device-protocol §4)', () => {
+describe('virtual device: DfuSe bootloader (docs/protocol.md §4)', () => {
   it('§4.5: the whole dfu-util write sequence (-a 1 -s 8134:leave -D 1 byte 01), transfer by transfer', async () => {
     const {usb} = bus(spec({mode: 'dfu', setupDone: 0xff}))
     const [dev] = await usb.getDevices()

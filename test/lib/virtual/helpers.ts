@@ -79,7 +79,7 @@ export async function out(dev: USBDevice, setup: USBControlTransferParameters, d
   }
 }
 
-// ---- the control-request protocol (device-protocol.md §2.2) ----
+// ---- the control-request protocol (docs/protocol.md §2.2) ----
 
 export const INIT = (type: number, size = 0) => vendor(0x01, size, type)
 export const CHECK = (id: number) => vendor(0x02, 0, id)
@@ -134,7 +134,7 @@ export async function request(dev: USBDevice, type: number, payload: Uint8Array 
   return {check, id, init, reply, result: check.result}
 }
 
-// ---- DFU (device-protocol.md §4.2) ----
+// ---- DFU (docs/protocol.md §4.2) ----
 
 export const DNLOAD = (block: number) => dfuClass(1, block)
 export const UPLOAD = (block: number) => dfuClass(2, block)

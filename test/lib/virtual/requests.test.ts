@@ -8,7 +8,7 @@ const NOT_SUPPORTED = -120
 const BAD_DATA = -280
 const PROTECTED = -1801
 
-describe('virtual device: request handlers (device-protocol §2.8–§2.11)', () => {
+describe('virtual device: request handlers (docs/protocol.md §2.8–§2.11)', () => {
   describe('73/74 by Device OS version and platform (§2.11)', () => {
     const versions = ['1.5.2', '2.3.1', '3.3.1', '4.0.0', '6.2.0']
 

@@ -1,5 +1,5 @@
 /**
- * The gadget bridge (issue 10): serve every device of a devices file (PARTICLE_VIRTUAL_DEVICES format) as a real
+ * The gadget bridge: serve every device of a devices file (PARTICLE_VIRTUAL_DEVICES format) as a real
  * USB device on Linux through configfs + FunctionFS on dummy_hcd UDCs, inside the usb-vm guest.
  *
  * The devices are the WebUSB virtual bus's own (openVirtualUsbFile: the same models, the same write-back to the
