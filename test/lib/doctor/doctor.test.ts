@@ -221,7 +221,7 @@ describe('doctor state machine', () => {
   for (const deviceOs of ['1.5.2', '3.3.1']) {
     it(`firmware stuck connecting (${deviceOs}): request 60 restarts it in Safe Mode, no buttons, then the fix`, async () => {
       // The INIT of request 60 aborts the connection attempt that holds the system thread (from 1.3.1-rc.1,
-      // usb_control_request_channel.cpp@v1.3.1-rc.1:168); a read never does that (issue 11), the doctor's fix may.
+      // usb_control_request_channel.cpp@v1.3.1-rc.1:168); a read never does that, the doctor's fix may.
       const env = setup([spec({deviceOs, faults: {blockedSystemThread: 'connecting'}, mode: 'normal'})])
       const person = new ScriptedPerson([])
       const r = await doctor(env, person, {yes: true})

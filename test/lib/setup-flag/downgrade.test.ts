@@ -1,4 +1,4 @@
-// Downgrades: the DCT byte survives an upgrade to 4.x (4.0 stopped reading it: PR #2447, first in v4.0.0-alpha.1)
+// Downgrades: the DCT byte survives an upgrade to 4.x (4.0 stopped reading it, docs/protocol.md §1.2)
 // and matters again below 4.0. `get` in DFU mode still reads it and says what it would mean; `set --force --method
 // dfu` writes it for a planned downgrade and says so (docs/protocol.md "Downgrades").
 import {expect} from 'chai'
