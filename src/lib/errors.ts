@@ -9,7 +9,9 @@ import {EXIT, type ExitCode} from './exits.js'
 import {DFU_BUTTONS, DFU_BY_HAND, DFU_STEPS, SAFE_MODE_BUTTONS, SAFE_MODE_BY_HAND, SAFE_MODE_STEPS, udevInstallCommand} from './instructions.js'
 import {resultName} from './particle/results.js'
 import {oneLine} from './redact.js'
-import {byteText, count, hex, listText, seconds} from './words.js'
+import {BACK, type Back, count, dfuDetail, type DfuProblem, type DoneSoFar, doneText, hex, listText, type OfflineBy, offlineWords, requestLabel, seconds} from './words.js'
+
+export {type Back, BACK, type DfuProblem, type DoneSoFar, type OfflineBy, requestLabel} from './words.js'
 
 export {EXIT, type ExitCode} from './exits.js'
 
@@ -86,68 +88,6 @@ const make = (code: ErrorCode, exit: ExitCode, message: string, suggestions: Sug
 /** A suggestion that names one of our commands, composed for the CLI the person typed. */
 const run = (before: string, command: string, after = '') => (cli: Cli) => `${before}${commandLine(cli, command)}${after}`
 
-/** Control requests by type, as messages name them. */
-const REQUESTS: Record<number, string> = {
-  30: 'the Device OS version request (30)', 40: 'the reset request (40)', 50: 'the DFU mode request (50)', 60: 'the Safe Mode request (60)',
-  71: 'the stop-listening request (71)', 72: 'the device mode request (72)', 73: 'the setup-done write (73)', 74: 'the setup-done read (74)',
-}
-export const requestLabel = (type: number) => REQUESTS[type] ?? `control request ${type}`
-
-/** How a DfuSe exchange went wrong, as the bootloader showed it. */
-export type DfuProblem =
-  | {kind: 'busy' | 'no-idle' | 'refused' | 'stalled'}
-  | {kind: 'no-layout'; alt: number}
-  | {kind: 'outside'; address: number; alt: number; length: number}
-  | {kind: 'short'; asked: number; got: number}
-  | {kind: 'state'; state: number; status?: number}
-
-const dfuDetail: {[K in DfuProblem['kind']]: (p: Extract<DfuProblem, {kind: K}>, step: string) => string} = {
-  busy: () => 'the bootloader stayed busy',
-  'no-idle': () => 'the bootloader would not return to dfuIDLE',
-  'no-layout': (p) => `alt setting ${p.alt} has no memory layout`,
-  outside: (p) => `0x${p.address.toString(16)}+${p.length} is outside alt setting ${p.alt}'s memory`,
-  refused: (_, step) => (step === 'write' ? 'the bootloader refused the data' : step === 'leave' ? 'the bootloader refused to leave' : 'the bootloader refused the command'),
-  short: (p) => `asked for ${p.asked} bytes, got ${p.got}`,
-  stalled: (_, step) => (step === 'status' ? 'the bootloader stalled GETSTATUS' : 'the bootloader stalled'),
-  state: (p, step) =>
-    step === 'leave' ? `the bootloader answered state ${p.state}, status ${p.status}` : p.status === undefined ? `the bootloader ${step === 'abort' ? 'stayed' : 'is'} in state ${p.state}` : `the bootloader reported status ${p.status} in state ${p.state}`,
-}
-
-/** How a device we wait for comes back: the mode it restarts into, or what brings it back. */
-export type Back = 'application' | 'dfu' | 'dfu-buttons' | 'normal' | 'replug' | 'restart' | 'safe' | 'safe-buttons'
-
-/** The words of each way back, as in "did not come back in DFU mode". */
-export const BACK: Record<Back, string> = {
-  application: 'from Safe Mode',
-  dfu: 'in DFU mode',
-  'dfu-buttons': 'in DFU mode (blinking yellow)',
-  normal: 'in normal mode',
-  replug: 'plugged in again',
-  restart: 'after the restart',
-  safe: 'in Safe Mode',
-  'safe-buttons': 'in Safe Mode (breathing magenta)',
-}
-
-/** What had been done to a device when a run stopped early (a question cancelled, a fix declined). */
-export type DoneSoFar =
-  | {kind: 'already'}
-  | {kind: 'nothing-flashed'; who?: string}
-  | {kind: 'nothing-written'}
-  | {after: null | number; before: null | number; kind: 'written'; restarted: boolean}
-
-function doneText(d: DoneSoFar): string {
-  switch (d.kind) {
-    case 'already': return 'Nothing was written: the flag already held the wanted value.'
-    case 'nothing-flashed': return d.who ? `Nothing was flashed to ${d.who}.` : 'Nothing was flashed.'
-    case 'nothing-written': return 'Nothing was written.'
-    case 'written': return `The flag was written (${byteText(d.before)} → ${byteText(d.after)}) and read back; the device was ${d.restarted ? '' : 'not '}restarted.`
-  }
-}
-
-/** Who turned the cloud off: the flag, or PARTICLE_OFFLINE in the environment (said as the person set it). */
-export type OfflineBy = {env: string} | 'flag'
-const offlineWords = (by: OfflineBy) => (by === 'flag' ? {drop: 'Drop --offline', name: '--offline'} : {drop: 'Unset PARTICLE_OFFLINE', name: `PARTICLE_OFFLINE=${by.env} (in the environment)`})
-
 /** What a command needs the cloud for (names the sentence of the offline and not-logged-in errors). */
 export type CloudNeed = 'audit' | 'firmware' | {name: string}
 
@@ -162,21 +102,17 @@ const devicesFileShape = 'Its shape: {"devices": [{"id": "<24 hex>", "platform":
 export const errors = {
   badDeviceId: (arg: string) =>
     make('SETUP_FLAG_BAD_DEVICE_ID', EXIT.USAGE, `"${oneLine(arg)}" is not a device ID: a device ID is 24 hexadecimal digits.`, [run('Run `', 'get', '` with no argument to list the connected devices and their IDs.')]),
-
   devicesFile: (file: string, problem: string, cause?: unknown) =>
     make('SETUP_FLAG_DEVICES_FILE', EXIT.USAGE, `The virtual devices file ${file} is not usable: ${problem}.`, ['Fix the file, or unset PARTICLE_VIRTUAL_DEVICES to use real USB.', devicesFileShape], {cause}),
-
   devicesFileWrite: (file: string, problem: string, cause?: unknown) =>
     make('SETUP_FLAG_DEVICES_FILE_WRITE', EXIT.USAGE, `The virtual devices file ${file} could not be written back (${problem}); the virtual devices' state is not saved.`, [
       'Make the file and its folder writable for this user (a temporary file and a .lock file are created beside it), or point PARTICLE_VIRTUAL_DEVICES at a copy in a writable folder.',
     ], {cause}),
-
   noDevices: () =>
     make('SETUP_FLAG_NO_DEVICE', EXIT.NO_DEVICE, 'No Particle device is connected over USB.', [
       'Connect the device with a USB data cable (some cables carry power only) and run the command again.',
       'On Linux, if `lsusb` lists a 2b04 device, check the udev rules (`particle usb configure`).',
     ]),
-
   /** A device named on the command line is not on USB; `online` when the cloud says it is online (fix it over the air). */
   notConnected: (d: {id: string; name?: string; online?: boolean}) => {
     const who = d.name ? `${d.name} (${d.id})` : d.id
@@ -187,19 +123,16 @@ export const errors = {
       usb,
     ])
   },
-
   /** Several devices and none chosen; `all` when the command takes --all. */
   multipleDevices: (list: string[], o: {all: boolean; command: string}) =>
     make('SETUP_FLAG_MULTIPLE_DEVICES', EXIT.NO_DEVICE, `Found ${list.length} Particle devices; name the one you mean:\n${list.map((l) => `  ${l}`).join('\n')}`, [
       o.all ? 'Pass a device ID (or name), or --all for every connected device.' : run('Pass its device ID (or name): `', `${o.command} <device>`, '`.'),
     ]),
-
   noUsbSubsystem: (cause?: unknown) =>
     make('SETUP_FLAG_NO_USB', EXIT.USB_UNAVAILABLE, 'This machine has no USB subsystem that Node can reach (no /sys/bus/usb), so no device can be seen.', [
       'Run this on a machine with the device plugged in; in a container or VM, pass the USB bus through.',
       run('To try the tool without hardware, on a bundled example: PARTICLE_VIRTUAL_DEVICES=stuck-argon ', 'get'),
     ], {cause}),
-
   accessDenied: (id: string | undefined, cause?: unknown) =>
     make('SETUP_FLAG_USB_ACCESS', EXIT.USB_ACCESS, `Permission denied opening ${id ? `device ${id}` : 'the USB device'}: this user may not access Particle USB devices.`, [
       'Install the udev rule with `particle usb configure` (official CLI), or write it yourself:',
@@ -209,87 +142,69 @@ export const errors = {
       // and sets MODE="0664" again, so access comes from the rule's GROUP="plugdev".
       'On Debian and Ubuntu the access comes through the plugdev group: if it still fails, run `sudo usermod -aG plugdev $USER` and log in again.',
     ], {cause}),
-
   stall: (what: string, cause?: unknown) =>
     make('SETUP_FLAG_USB_STALL', EXIT.DEVICE, `The device refused ${what} (USB stall).`, ['Reset the device (tap RESET) and run the command again.'], {cause}),
-
   timeout: (what: string, cause?: unknown) =>
     make('SETUP_FLAG_TIMEOUT', EXIT.DEVICE, `The device did not answer ${what} in time.`, [`If its application keeps the system busy, put it in Safe Mode: ${SAFE_MODE_BUTTONS}, then run the command again.`], {cause}),
-
   /** The firmware accepted a request and left it pending past its deadline: its system thread is busy. */
   requestPending: (type: number, o: {unstick?: boolean} = {}) =>
     new RequestPendingTimeout(type, words(`The device accepted ${requestLabel(type)} but never completed it: its firmware is not serving USB requests.`, [
       `If its application keeps the system busy, put it in Safe Mode: ${SAFE_MODE_BUTTONS}, then run the command again.`,
       ...(o.unstick ? [run('If it is stuck trying to connect, `', 'get --unstick', '` aborts the attempt (raw request 302); that takes it off the cloud until it restarts.')] : []),
     ])),
-
   disconnected: (id: string | undefined, cause?: unknown) =>
     make('SETUP_FLAG_DISCONNECTED', EXIT.DEVICE, id ? `Device ${id} disconnected during the operation.` : 'Device disconnected during the operation.', [
       'Check the cable and connection, plug the device in again and rerun the command.',
     ], {cause}),
-
   protocol: (what: string, cause?: unknown) =>
     make('SETUP_FLAG_PROTOCOL', EXIT.DEVICE, `The device sent an unexpected reply to ${what}.`, [
       'Reset the device and try again; if it persists, run with DEBUG=* (secrets are removed from its output) and report it.',
     ], {cause}),
-
   deviceResult: (type: number, result: number) =>
     make('SETUP_FLAG_DEVICE_ERROR', EXIT.DEVICE, `The device answered ${requestLabel(type)} with error ${result} (${resultName(result)}).`, ['Reset the device and try again.']),
-
   protectedDevice: (id: string | undefined) =>
     make('SETUP_FLAG_PROTECTED', EXIT.PROTECTED, id ? `Device ${id} is protected (Device Protection): it refuses this over USB.` : 'Device is protected (Device Protection): it refuses this over USB.', [
       'Protected devices run Device OS 6 or later, where the setup-done flag no longer exists; nothing needs fixing.',
     ]),
-
   /** The bootloader refused a DFU operation: Device Protection, or a read-only region. */
   dfuNotPermitted: (what: string, alt: number) =>
     new DfuNotPermitted(words(`The bootloader does not permit ${what} on alt setting ${alt} (Device Protection or a read-only region).`, [
       'Protected devices run Device OS 6 or later, where the setup-done flag no longer exists; nothing needs fixing.',
     ])),
-
   /** A DfuSe step failed; a failed data write is "the write did not take" (exit 8), anything else exit 6. */
   dfu: (step: string, problem: DfuProblem, cause?: unknown) =>
     make('SETUP_FLAG_DFU', step === 'write' ? EXIT.WRITE : EXIT.DEVICE, `DFU ${step} failed: ${(dfuDetail[problem.kind] as (p: DfuProblem, s: string) => string)(problem, step)}.`, [
       'Tap RESET to leave DFU mode, then run the command again.',
     ], {cause}),
-
   notLoggedIn: (name: string) =>
     make('SETUP_FLAG_NOT_LOGGED_IN', EXIT.CLOUD, `"${oneLine(name)}" looks like a device name, and names need the Particle Cloud, but you are not logged in.`, [
       run('Log in with `particle login`, or use the device ID (`', 'get', '` lists the connected IDs).'),
     ]),
-
   invalidToken: (cause?: unknown) =>
     make('SETUP_FLAG_INVALID_TOKEN', EXIT.CLOUD, 'The Particle Cloud rejected your access token: it is invalid or has expired.', ['Log in again with `particle login`.'], {cause}),
-
   cloudDeviceNotFound: (arg: string, cause?: unknown) =>
     make('SETUP_FLAG_UNKNOWN_DEVICE', EXIT.CLOUD, `The Particle Cloud knows no device "${oneLine(arg)}" in your account (an unknown name, or someone else's device).`, [
       'Check the name with `particle list`, or use the device ID.',
       'Logged in to the right account? `particle whoami`',
     ], {cause}),
-
   cloudUnavailable: (detail: string, cause?: unknown) =>
     make('SETUP_FLAG_CLOUD_UNAVAILABLE', EXIT.CLOUD, `The Particle Cloud is unavailable (${detail}).`, ['Check the network connection (and HTTPS_PROXY), or use the device ID and --offline.'], {cause}),
-
   cloudMalformed: (what: string) =>
     make('SETUP_FLAG_CLOUD_MALFORMED', EXIT.CLOUD, `The Particle Cloud sent ${what}.`, ['Run the command again; if it persists, check the API URL of your profile (`particle config`).']),
-
   /** The cloud answered, but not with what its API sends (not JSON, not a list): a proxy or portal in the way. */
   cloudBadAnswer: (what: string, detail: string, cause?: unknown) =>
     make('SETUP_FLAG_CLOUD_BAD_ANSWER', EXIT.CLOUD, `The Particle Cloud sent an unexpected answer to ${what} (${detail}).`, [
       "Check PARTICLE_API_URL / the profile's apiUrl and any proxy (HTTPS_PROXY): something other than the Particle API answered.",
     ], {cause}),
-
   /** A 403/404 on a request that is not about one device (compiling, downloading a binary). */
   cloudRefused: (what: string, status: number, cause?: unknown) =>
     make('SETUP_FLAG_CLOUD_REFUSED', EXIT.CLOUD, `The Particle Cloud refused ${what} (HTTP ${status}).`, [
       'Check that your account may compile for this platform (`particle whoami`), or use --method usb or --method dfu.',
     ], {cause}),
-
   productNotFound: (product: string) =>
     make('SETUP_FLAG_UNKNOWN_PRODUCT', EXIT.CLOUD, `The Particle Cloud knows no product "${product}" that you may read (a wrong ID or slug, or you are not on its team).`, [
       'Check the product ID or slug in the console (console.particle.io), and that `particle whoami` is a member of its team.',
     ]),
-
   /** Some of an audit's pages or named devices could not be read; `unknown` of them the cloud does not know at all. */
   notAllRead: (o: {count: number; exact: boolean; unknown: string[]; what: string[]}) => {
     const busy = o.what.length > o.unknown.length
@@ -298,26 +213,20 @@ export const errors = {
       ...(busy ? ['Run the audit again later (the cloud may be busy), or narrow it with --product or device names.'] : []),
     ])
   },
-
   notOnlineInTime: (who: string, timeoutMs: number) =>
     make('SETUP_FLAG_NOT_ONLINE', EXIT.DEVICE, `${who} did not come online within ${seconds(timeoutMs)}; nothing was flashed.`, [
       'Check with the person on site that the device breathes magenta (Safe Mode) or cyan, then run the same command again (a longer --wait-online if needed).',
     ]),
-
   /** Ctrl-C while waiting for a device in the field to come online. */
   interrupted: (who: string) =>
     make('SETUP_FLAG_INTERRUPTED', EXIT.INTERRUPTED, `Interrupted before ${who} came online; nothing was flashed.`, ['Run the same command again when the device can be brought online.']),
-
   /** Ctrl-C or the end of input at a question, or a signal: not a bug; `done` says what had already happened. */
   cancelled: (done: DoneSoFar[] = [], cause?: unknown) => make('SETUP_FLAG_CANCELLED', EXIT.INTERRUPTED, 'Cancelled.', done.map((d) => doneText(d)), {cause}),
-
   /** The person said no to a fix (doctor): not fixed; `later` is the command that fixes it. */
   declined: (done: DoneSoFar[], later: string) =>
     make('SETUP_FLAG_DECLINED', EXIT.DECLINED, 'Not fixed: you declined the fix.', [...done.map((d) => doneText(d)), run('To fix it later: ', later)]),
-
   restoreFile: (file: string, problem: string, cause?: unknown) =>
     make('SETUP_FLAG_RESTORE_FILE', EXIT.USAGE, `The firmware file ${file} cannot be restored: ${problem}.`, ['Pass the application binary (.bin) the device ran before, as built for its platform.'], {cause}),
-
   /** Flags that do not go together (oclif cannot say these). */
   flags: (kind: 'all-with-devices' | 'restore-needs-firmware' | 'wait-online') => {
     if (kind === 'restore-needs-firmware') return make('SETUP_FLAG_USAGE', EXIT.USAGE, '--restore goes with --method firmware: it flashes production firmware back over the air.', ['Add --method firmware, or drop --restore.'])
@@ -326,14 +235,11 @@ export const errors = {
     }
     return make('SETUP_FLAG_USAGE', EXIT.USAGE, '--all means every connected device; it does not go with DEVICE arguments.', ['Drop --all to fix the devices named, or drop the names to fix every connected device.'])
   },
-
   /** An oclif parse error (bad flag value, missing or unknown argument), its text made one line; `command` for its help. */
   parse: (message: string, command: string | undefined, exit: ExitCode = EXIT.USAGE) =>
     make('SETUP_FLAG_USAGE', exit, message, [(cli) => `See \`${command ? commandLine(cli, `${command} --help`) : `${cli.bin} --help`}\`.`]),
-
   needDevice: () =>
     make('SETUP_FLAG_NEED_DEVICE', EXIT.USAGE, 'The firmware method needs the device named (its ID or cloud name): it works over the air.', [run('', 'set my-boron --method firmware')]),
-
   /** Something needs the cloud, and --offline (or PARTICLE_OFFLINE) turns it off. */
   offline: (need: CloudNeed, by: OfflineBy) => {
     const o = offlineWords(by)
@@ -342,35 +248,26 @@ export const errors = {
     }
     return make('SETUP_FLAG_OFFLINE', EXIT.USAGE, `${NEEDS[need]}, which ${o.name} turns off.`, need === 'firmware' ? [`${o.drop}.`] : [])
   },
-
   /** Something works through the cloud and there is no token. */
   needsLogin: (need: 'audit' | 'firmware') =>
     make('SETUP_FLAG_NOT_LOGGED_IN', EXIT.CLOUD, `${need === 'audit' ? 'The audit reads the Particle Cloud' : 'The firmware method works through the Particle Cloud'}, and you are not logged in.`, [LOGIN[need]]),
-
   notInteractive: () =>
     make('SETUP_FLAG_NOT_INTERACTIVE', EXIT.USAGE, 'The doctor asks before it acts, and there is no terminal to ask in.', [
       'Run it in a terminal, or pass --yes to take every recommended action (add --json for a report).',
     ]),
-
   needsYes: (who: string) => make('SETUP_FLAG_CONFIRM', EXIT.USAGE, `Flashing ${who} replaces its application, so it needs a yes.`, ['Run it in a terminal to answer, or pass --yes.']),
-
   noFirmwareFile: (file: string) =>
     make('SETUP_FLAG_BAD_FILE', EXIT.USAGE, `--restore: no firmware file at ${file}.`, ['Give the path of your production firmware binary (.bin), e.g. from `particle compile`.']),
-
   watchArgs: (args: string[]) =>
     make('SETUP_FLAG_WATCH_ARGS', EXIT.USAGE, `--watch takes every Particle device plugged in, so it takes no DEVICE (got ${args.join(' ')}).`, [
       run('Drop the DEVICE arguments: ', 'set --watch'),
       'To fix only named devices, leave out --watch.',
     ]),
-
   watchMethod: () =>
     make('SETUP_FLAG_WATCH_METHOD', EXIT.USAGE, '--watch works over USB; the firmware method works over the air on named devices, so they do not go together.', ['Use --method auto, usb or dfu with --watch.']),
-
   settingsNotJson: (file: string, cause?: unknown) =>
     make('SETUP_FLAG_SETTINGS', EXIT.CLOUD, `The Particle CLI settings file ${file} is not valid JSON.`, ['Fix or delete the file, then log in again with `particle login`.'], {cause}),
-
   badProfile: (profile: string) => make('SETUP_FLAG_SETTINGS', EXIT.CLOUD, `"${profile}" is not a valid Particle CLI profile name.`),
-
   /**
    * The device did not come back in time: after our own request (`by: 'request'`), after the person was asked for
    * buttons (`'buttons'`), or after a replug the person was asked for (`'replug'`); each is told its own way back.
@@ -385,10 +282,8 @@ export const errors = {
           : [dfu ? DFU_BY_HAND : 'Check the cable, tap RESET, and run the command again.']
     return make('SETUP_FLAG_NO_RETURN', EXIT.DEVICE, `Device ${o.id} did not come back ${BACK[o.back]} within ${seconds(o.timeoutMs)}.`, next)
   },
-
   noDeviceInTime: (timeoutMs: number) =>
     make('SETUP_FLAG_NO_DEVICE', EXIT.NO_DEVICE, `No device was connected within ${seconds(timeoutMs)}.`, ['Check the cable (a data cable, not a charging-only one) and run the doctor again.']),
-
   /** The firmware does not carry out our requests, not even the one that would get round it (`asked`). */
   notResponding: (o: {asked: 'dfu' | 'retries' | 'safe-mode'; id?: string}, cause?: unknown) => {
     if (o.asked === 'dfu') {
@@ -397,14 +292,12 @@ export const errors = {
     if (o.asked === 'retries') return make('SETUP_FLAG_NOT_RESPONDING', EXIT.DEVICE, 'The device still does not answer USB requests after restarting.', [DFU_STEPS, run('Then run `', 'set', '`.')], {cause})
     return make('SETUP_FLAG_NOT_RESPONDING', EXIT.DEVICE, `Device ${o.id} does not answer USB requests, not even the request to enter Safe Mode: its application is blocking the system. The requests it accepted may still run if it frees up (it may then restart in Safe Mode on its own).`, [SAFE_MODE_BY_HAND], {cause})
   },
-
   versionUnknown: (id: string, o: {loggedIn: boolean; offline: boolean}) =>
     make('SETUP_FLAG_VERSION_UNKNOWN', EXIT.DEVICE, `Nothing written to ${id}: its Device OS version is unknown (no readable system part), and the flag matters only below 4.0.`, [
       o.offline || !o.loggedIn
         ? `${o.offline ? 'Drop --offline' : 'Log in with `particle login`'} so the cloud can tell the version it last saw, or pass --force to write anyway (on 4.0 and later the byte is ignored).`
         : 'The cloud does not know its version either: let it run Device OS and connect once, or pass --force to write anyway (on 4.0 and later the byte is ignored).',
     ]),
-
   /** The write was accepted but what was read back (or reported) differs (exit 8). */
   verify: (o: {done: boolean; id: string; method: 'usb'} | {got: number; id: string; method: 'dfu'; wanted: number} | {method: 'firmware'; reported: string; wanted: number}) => {
     if (o.method === 'usb') {
@@ -419,31 +312,25 @@ export const errors = {
       'Flash your production firmware back, and fix the device over USB when you can.',
     ])
   },
-
   unknownPlatform: (id: string, platformId: unknown) =>
     make('SETUP_FLAG_UNKNOWN_PLATFORM', EXIT.CLOUD, `Device ${id} has an unknown platform (${oneLine(JSON.stringify(platformId) ?? 'none')}).`),
-
   noVersion: (who: string) =>
     make('SETUP_FLAG_NO_VERSION', EXIT.CLOUD, `The cloud does not know which Device OS ${who} runs, so no firmware can be built for it.`, [
       'Let the device connect to the cloud once (it then reports its version), or fix it over USB.',
     ]),
-
   deviceOffline: (who: string) =>
     make('SETUP_FLAG_OFFLINE_DEVICE', EXIT.CLOUD, `${who} is not online, so nothing can be flashed to it over the air.`, [
       run('Have someone near the device get it online (Wi-Fi credentials or cellular), or fix it over USB with `', 'set', '`.'),
     ]),
-
   noEvent: (waitMs: number) =>
     make('SETUP_FLAG_NO_EVENT', EXIT.DEVICE, `The device did not report back within ${seconds(waitMs)} after the flash.`, [
       'Check that it is online (`particle list`) and watch `particle subscribe setup-flag/result`; the flag may still have been set.',
     ]),
-
   /** The flag is set (the device reported `byte`), but flashing the production firmware back (`file`, as given) failed. */
   restoreFailed: (o: {byte: null | number; file: string; who: string}, cause?: SetupFlagError) =>
     make('SETUP_FLAG_RESTORE_FAILED', EXIT.CLOUD, `The flag is set (the device reported ${o.byte === null ? 'it' : o.byte.toString(16).padStart(2, '0')}), but flashing ${o.file} back failed${cause ? `: ${cause.message.replace(/\.$/, '')}` : ''}. The device still runs the preparatory firmware.`, [
       `Flash your production firmware back: \`particle flash ${o.who} ${o.file}\`.`,
     ], {cause}),
-
   /** Anything that is not ours: a bug. `message` is the raw text. */
   unexpected: (message: string, o: {bug?: boolean; cause?: unknown} = {}) =>
     make('SETUP_FLAG_UNEXPECTED', EXIT.UNEXPECTED, `Unexpected error: ${message}`, o.bug ? ['This is a bug: please report it with the output of the same command run with DEBUG=*.'] : [], {cause: o.cause}),

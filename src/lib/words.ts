@@ -20,3 +20,66 @@ export function listText(items: readonly string[]): string {
   if (items.length <= 1) return items.join('')
   return `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`
 }
+
+/** Control requests by type, as messages name them. */
+const REQUESTS: Record<number, string> = {
+  30: 'the Device OS version request (30)', 40: 'the reset request (40)', 50: 'the DFU mode request (50)', 60: 'the Safe Mode request (60)',
+  71: 'the stop-listening request (71)', 72: 'the device mode request (72)', 73: 'the setup-done write (73)', 74: 'the setup-done read (74)',
+}
+export const requestLabel = (type: number) => REQUESTS[type] ?? `control request ${type}`
+
+/** How a DfuSe exchange went wrong, as the bootloader showed it. */
+export type DfuProblem =
+  | {kind: 'busy' | 'no-idle' | 'refused' | 'stalled'}
+  | {kind: 'no-layout'; alt: number}
+  | {kind: 'outside'; address: number; alt: number; length: number}
+  | {kind: 'short'; asked: number; got: number}
+  | {kind: 'state'; state: number; status?: number}
+
+export const dfuDetail: {[K in DfuProblem['kind']]: (p: Extract<DfuProblem, {kind: K}>, step: string) => string} = {
+  busy: () => 'the bootloader stayed busy',
+  'no-idle': () => 'the bootloader would not return to dfuIDLE',
+  'no-layout': (p) => `alt setting ${p.alt} has no memory layout`,
+  outside: (p) => `0x${p.address.toString(16)}+${p.length} is outside alt setting ${p.alt}'s memory`,
+  refused: (_, step) => (step === 'write' ? 'the bootloader refused the data' : step === 'leave' ? 'the bootloader refused to leave' : 'the bootloader refused the command'),
+  short: (p) => `asked for ${p.asked} bytes, got ${p.got}`,
+  stalled: (_, step) => (step === 'status' ? 'the bootloader stalled GETSTATUS' : 'the bootloader stalled'),
+  state: (p, step) =>
+    step === 'leave' ? `the bootloader answered state ${p.state}, status ${p.status}` : p.status === undefined ? `the bootloader ${step === 'abort' ? 'stayed' : 'is'} in state ${p.state}` : `the bootloader reported status ${p.status} in state ${p.state}`,
+}
+
+/** How a device we wait for comes back: the mode it restarts into, or what brings it back. */
+export type Back = 'application' | 'dfu' | 'dfu-buttons' | 'normal' | 'replug' | 'restart' | 'safe' | 'safe-buttons'
+
+/** The words of each way back, as in "did not come back in DFU mode". */
+export const BACK: Record<Back, string> = {
+  application: 'from Safe Mode',
+  dfu: 'in DFU mode',
+  'dfu-buttons': 'in DFU mode (blinking yellow)',
+  normal: 'in normal mode',
+  replug: 'plugged in again',
+  restart: 'after the restart',
+  safe: 'in Safe Mode',
+  'safe-buttons': 'in Safe Mode (breathing magenta)',
+}
+
+/** What had been done to a device when a run stopped early (a question cancelled, a fix declined). */
+export type DoneSoFar =
+  | {kind: 'already'}
+  | {kind: 'nothing-flashed'; who?: string}
+  | {kind: 'nothing-written'}
+  | {after: null | number; before: null | number; kind: 'written'; restarted: boolean}
+
+export function doneText(d: DoneSoFar): string {
+  switch (d.kind) {
+    case 'already': return 'Nothing was written: the flag already held the wanted value.'
+    case 'nothing-flashed': return d.who ? `Nothing was flashed to ${d.who}.` : 'Nothing was flashed.'
+    case 'nothing-written': return 'Nothing was written.'
+    case 'written': return `The flag was written (${byteText(d.before)} → ${byteText(d.after)}) and read back; the device was ${d.restarted ? '' : 'not '}restarted.`
+  }
+}
+
+/** Who turned the cloud off: the flag, or PARTICLE_OFFLINE in the environment (said as the person set it). */
+export type OfflineBy = {env: string} | 'flag'
+export const offlineWords = (by: OfflineBy) => (by === 'flag' ? {drop: 'Drop --offline', name: '--offline'} : {drop: 'Unset PARTICLE_OFFLINE', name: `PARTICLE_OFFLINE=${by.env} (in the environment)`})
+

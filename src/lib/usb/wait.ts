@@ -26,69 +26,79 @@ export class WaitTimeout extends Error {
   }
 }
 
-export async function waitForDevice(
-  backend: UsbBackend,
-  match: (d: FoundDevice) => boolean,
-  opts: WaitOptions,
-): Promise<FoundDevice> {
+export async function waitForDevice(backend: UsbBackend, match: (d: FoundDevice) => boolean, opts: WaitOptions): Promise<FoundDevice> {
   const first = (await findParticleDevices(backend)).find((d) => match(d))
   if (first) return first
   opts.onWaiting?.()
+  return new Promise<FoundDevice>((resolve, reject) => new Waiter(backend, match, opts, resolve, reject).start())
+}
 
-  return new Promise<FoundDevice>((resolve, reject) => {
-    let done = false
-    let checking = false
-    let again = false
-    const cancelers: Array<() => void> = []
-    const finish = (err: Error | undefined, d?: FoundDevice) => {
-      if (done) return
-      done = true
-      for (const c of cancelers) c()
-      if (err) reject(err)
-      else resolve(d!)
+/** One wait: hot-plug events and a slow re-check look for the device; the deadline and an abort end it. */
+class Waiter {
+  private again = false
+  private readonly cancelers: Array<() => void> = []
+  private checking = false
+  private done = false
+
+  constructor(
+    private readonly backend: UsbBackend,
+    private readonly match: (d: FoundDevice) => boolean,
+    private readonly opts: WaitOptions,
+    private readonly resolve: (d: FoundDevice) => void,
+    private readonly reject: (e: Error) => void,
+  ) {}
+
+  start(): void {
+    const onConnect = () => void this.check()
+    this.backend.usb.addEventListener('connect', onConnect)
+    this.cancelers.push(() => this.backend.usb.removeEventListener('connect', onConnect))
+    this.schedule()
+    this.cancelers.push(this.opts.clock.setTimer(this.opts.timeoutMs, () => this.finish(new WaitTimeout())))
+    const {signal} = this.opts
+    if (signal) {
+      const onAbort = () => this.finish(signal.reason as Error)
+      signal.addEventListener('abort', onAbort, {once: true})
+      this.cancelers.push(() => signal.removeEventListener('abort', onAbort))
     }
+  }
 
-    const check = async () => {
-      if (done) return
-      if (checking) {
-        again = true
-        return
-      }
-      checking = true
-      try {
-        do {
-          again = false
-          const d = (await findParticleDevices(backend)).find((x) => match(x))
-          if (d) return finish(undefined, d)
-        } while (again && !done)
-      } catch (error) {
-        finish(error as Error)
-      } finally {
-        checking = false
-      }
+  /** List the bus; a check asked for while one runs makes it list once more. */
+  private async check(): Promise<void> {
+    if (this.done) return
+    if (this.checking) {
+      this.again = true
+      return
     }
-
-    const onConnect = () => void check()
-    backend.usb.addEventListener('connect', onConnect)
-    cancelers.push(() => backend.usb.removeEventListener('connect', onConnect))
-
-    const recheckMs = opts.recheckMs ?? 1000
-    const schedule = () => {
-      cancelers.push(
-        opts.clock.setTimer(recheckMs, () => {
-          void check().then(() => {
-            if (!done) schedule()
-          })
-        }),
-      )
+    this.checking = true
+    try {
+      do {
+        this.again = false
+        const d = (await findParticleDevices(this.backend)).find((x) => this.match(x))
+        if (d) return this.finish(undefined, d)
+      } while (this.again && !this.done)
+    } catch (error) {
+      this.finish(error as Error)
+    } finally {
+      this.checking = false
     }
-    schedule()
+  }
 
-    cancelers.push(opts.clock.setTimer(opts.timeoutMs, () => finish(new WaitTimeout())))
-    if (opts.signal) {
-      const onAbort = () => finish(opts.signal!.reason as Error)
-      opts.signal.addEventListener('abort', onAbort, {once: true})
-      cancelers.push(() => opts.signal!.removeEventListener('abort', onAbort))
-    }
-  })
+  private finish(err: Error | undefined, d?: FoundDevice): void {
+    if (this.done) return
+    this.done = true
+    for (const c of this.cancelers) c()
+    if (err) this.reject(err)
+    else this.resolve(d!)
+  }
+
+  /** The safety net for a missed hot-plug event: re-list at `recheckMs` (default 1000 ms). */
+  private schedule(): void {
+    this.cancelers.push(
+      this.opts.clock.setTimer(this.opts.recheckMs ?? 1000, () => {
+        void this.check().then(() => {
+          if (!this.done) this.schedule()
+        })
+      }),
+    )
+  }
 }
