@@ -66,9 +66,9 @@ export class Output {
    * One line per item for people (the station's device lines): wrapped on a terminal, but a line of its own when
    * piped, so a log or a script reading it gets one line per device.
    */
-  item(text: string): void {
+  item(text: string, on: 'stderr' | 'stdout' = 'stdout'): void {
     if (this.o.json) return
-    this.raw(this.out, `${this.out.isTTY ? this.wrapFor(this.out, forTerminal(text)) : forTerminal(text)}\n`)
+    this.line1(on === 'stdout' ? this.out : this.err, text)
   }
 
   /** Text for people on stderr (notes, prompts' context); nothing under --json. */
@@ -76,9 +76,9 @@ export class Output {
     if (!this.o.json) this.write(this.err, text)
   }
 
-  /** Text on stderr in every mode (what a person at the device needs even under --json: the field card). */
+  /** Text on stderr in every mode (what a person at the device needs even under --json: the field card), as items are. */
   always(text: string): void {
-    this.write(this.err, text)
+    this.line1(this.err, text)
   }
 
   warn(message: string): void {
@@ -149,6 +149,11 @@ export class Output {
   /** Write for people: the progress line is set aside first and drawn again after. */
   private write(stream: Stream, text: string): void {
     this.raw(stream, `${this.wrapFor(stream, forTerminal(text))}\n`)
+  }
+
+  /** A line of its own when piped; wrapped on a terminal. */
+  private line1(stream: Stream, text: string): void {
+    this.raw(stream, `${stream.isTTY ? this.wrapFor(stream, forTerminal(text)) : forTerminal(text)}\n`)
   }
 
   private wrapFor(stream: Stream, text: string): string {

@@ -83,7 +83,7 @@ export async function runStation(o: StationRunOptions): Promise<void> {
       signals.state = 'done'
       return fail(o, proc, error)
     }
-    if (signals.state === 'watching') o.out.note(stationNote({description: backend.description, kind: 'watching'}, o.out.cli))
+    if (signals.state === 'watching') o.out.item(stationNote({description: backend.description, kind: 'watching'}, o.out.cli), 'stderr')
     const s = await signals.finished
     if (signals.state === 'stopping') {
       signals.state = 'done'
@@ -117,9 +117,9 @@ function stationOptions(o: StationRunOptions, backend: UsbBackend): StationOptio
     backend,
     clock: o.clock,
     cloud: o.cloud?.(),
-    onRepeat: (id, outcome) => out.note(stationNote({id, kind: 'repeat', max: MAX_ATTEMPTS, outcome}, out.cli)),
+    onRepeat: (id, outcome) => out.item(stationNote({id, kind: 'repeat', max: MAX_ATTEMPTS, outcome}, out.cli), 'stderr'),
     onReport: (r: DeviceReport) => (out.json ? out.jsonLine(setJson(r, out.cli)) : out.item(stationLine(r, out.cli))),
-    onRetry: (id, attempt) => out.note(stationNote({attempt, id, kind: 'retry', max: MAX_ATTEMPTS}, out.cli)),
+    onRetry: (id, attempt) => out.item(stationNote({attempt, id, kind: 'retry', max: MAX_ATTEMPTS}, out.cli), 'stderr'),
     onScanError: (error) => out.always(stationNote({kind: 'scan-error', message: (error as Error).message}, out.cli)),
     onUnreadable: (platformName) => out.always(stationNote({kind: 'unreadable', platformName}, out.cli)),
     set: {done: o.done, dryRun: o.dryRun, force: o.force, method: o.method === 'firmware' ? 'auto' : o.method, timeoutMs: o.timeoutMs},

@@ -14,7 +14,7 @@ import {errors, SetupFlagError} from '../errors.js'
 import {type Platform, platformById} from '../particle/platforms.js'
 import {SETUP_DONE_OFFSET} from '../protocol/constants.js'
 import {wantedByte, type WriteOptions} from './decide.js'
-import {type Applicability, flagApplies, interpretFlag} from './policy.js'
+import {type Applicability, flagApplies} from './policy.js'
 import {type DeviceReport, judge, newReport} from './report.js'
 import {type Progress} from './session.js'
 import {type OnlineHow, type Step} from './steps.js'
@@ -133,7 +133,7 @@ export class FirmwareWriter implements Writer<CloudSession> {
     const version = device.system_firmware_version
     const applicability = flagApplies(platform, {version})
     if (applicability.applies === false && !o.force) {
-      judge(s.report, interpretFlag(applicability, undefined))
+      judge(s.report, applicability, undefined)
       return s.record({kind: 'flash-not-applicable'})
     }
     // An unknown version is not "does not apply": nothing can be built for it, which is an error.
@@ -168,7 +168,7 @@ export class FirmwareWriter implements Writer<CloudSession> {
       if (!/^[\da-f]{2}$/i.test(event.data ?? '') || byte !== wanted) throw errors.verify({method: 'firmware', reported: String(event.data ?? ''), wanted})
       s.report.after = byte
       s.report.changed = true
-      judge(s.report, interpretFlag(applicability, {byte, kind: 'byte'}))
+      judge(s.report, applicability, {byte, kind: 'byte'})
       s.record({data: event.data, kind: 'reported'})
     } finally {
       wait.cancel()

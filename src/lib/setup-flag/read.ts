@@ -8,7 +8,7 @@ import {DfuNotPermitted, errorIs, errors, isSetupFlagError, RequestPendingTimeou
 import {hasRawOutRequests} from '../particle/versions.js'
 import {DfuAlt, RequestType, SETUP_DONE_OFFSET} from '../protocol/constants.js'
 import {type DfuseClient} from '../protocol/dfuse.js'
-import {type Applicability, bootsAsSetUp, byPlatform, type FlagReading, interpretFlag, PROTECTED} from './policy.js'
+import {type Applicability, bootsAsSetUp, byPlatform, type FlagReading, PROTECTED} from './policy.js'
 import {judge} from './report.js'
 import {type DeviceSession} from './session.js'
 import {versionOverControl, versionOverDfu} from './version.js'
@@ -22,14 +22,14 @@ export async function readFlag(s: DeviceSession, o: {unstick?: boolean} = {}): P
 async function readOverControl(s: DeviceSession, unstick: boolean): Promise<void> {
   const ruled = byPlatform(s.found.platform)
   if (ruled) {
-    judge(s.report, interpretFlag(ruled, undefined))
+    judge(s.report, ruled, undefined)
     // What it runs and its mode are worth showing, but nothing the firmware does can change the answer.
     await identifyBestEffort(s)
     return
   }
   const dev = await s.control()
   const applicability = await versionOverControl(s, dev)
-  if (applicability.applies === false) judge(s.report, interpretFlag(applicability, undefined))
+  if (applicability.applies === false) judge(s.report, applicability, undefined)
   await dev.resetPending()
   try {
     s.report.mode = (await isListeningFreeingThread(s, dev, unstick)) ? 'listening' : 'normal'
@@ -39,9 +39,9 @@ async function readOverControl(s: DeviceSession, unstick: boolean): Promise<void
     if (applicability.applies !== false) throw error
     return
   }
-  if (applicability.applies !== true) return judge(s.report, interpretFlag(applicability, undefined))
+  if (applicability.applies !== true) return judge(s.report, applicability, undefined)
   const reading: FlagReading = {done: await dev.isSetupDone({timeoutMs: s.ctx.timeoutMs}), kind: 'request'}
-  judge(s.report, interpretFlag(applicability, reading))
+  judge(s.report, applicability, reading)
 }
 
 /** A device whose platform has no flag: its version and mode when it answers; nothing when it does not. */
@@ -58,13 +58,13 @@ async function identifyBestEffort(s: DeviceSession): Promise<void> {
 
 async function readOverDfu(s: DeviceSession): Promise<void> {
   const ruled = byPlatform(s.found.platform)
-  if (ruled) return judge(s.report, interpretFlag(ruled, undefined))
+  if (ruled) return judge(s.report, ruled, undefined)
   const dfu = await s.dfu()
   try {
     const applicability = await versionOverDfu(s, dfu)
     const byte = await readByte(s, dfu)
     const a: Applicability = s.report.protected ? PROTECTED : applicability
-    judge(s.report, interpretFlag(a, byte === undefined ? undefined : {byte, kind: 'byte'}))
+    judge(s.report, a, byte === undefined ? undefined : {byte, kind: 'byte'})
     if (byte !== undefined && !s.report.protected && a.applies === false) explainDowngrade(s, byte)
   } finally {
     await dfu.close()

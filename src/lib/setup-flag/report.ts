@@ -6,7 +6,7 @@ import type {FoundDevice} from '../usb/discovery.js'
 
 import {type SetupFlagError} from '../errors.js'
 import {type Platform} from '../particle/platforms.js'
-import {type FlagState, type FlagVerdict, type Note, type Why} from './policy.js'
+import {type Applicability, type FlagReading, type FlagState, type FlagVerdict, interpretFlag, type Note, type Why} from './policy.js'
 import {type Step} from './steps.js'
 
 export type ReportedMode = 'dfu' | 'listening' | 'normal' | 'unknown'
@@ -71,8 +71,13 @@ export function newReport(d: Pick<FoundDevice, 'id' | 'mode' | 'platform'>): Dev
   }
 }
 
-/** Take a verdict into the report: the flag, the byte when known, and what a person should know of it. */
-export function judge(report: DeviceReport, verdict: FlagVerdict): void {
+/** Take what was read into the report: the flag, the byte when known, and what a person should know of it. */
+export function judge(report: DeviceReport, applicability: Applicability, reading: FlagReading | undefined): void {
+  verdict(report, interpretFlag(applicability, reading))
+}
+
+/** Take a verdict into the report. */
+export function verdict(report: DeviceReport, verdict: FlagVerdict): void {
   report.flag = verdict.flag
   report.value = verdict.value
   report.note = verdict.note

@@ -9,7 +9,7 @@ import {errorIs, errors, RequestPendingTimeout} from '../errors.js'
 import {hasRawOutRequests} from '../particle/versions.js'
 import {RequestType, SETUP_DONE, SETUP_NOT_DONE} from '../protocol/constants.js'
 import {decide, wantedByte, type WriteOptions} from './decide.js'
-import {type Applicability, interpretFlag} from './policy.js'
+import {type Applicability} from './policy.js'
 import {judge} from './report.js'
 import {type DeviceSession} from './session.js'
 import {versionOverControl} from './version.js'
@@ -50,7 +50,7 @@ export class ControlWriter implements Writer {
       // Device Protection (Device OS 6+) refuses request 72; the flag does not exist there, so nothing to do.
       if (!errorIs.protected(error) || applicability.applies !== false || o.force) throw error
       r.protected = true
-      judge(r, interpretFlag(applicability, undefined))
+      judge(r, applicability, undefined)
       s.record({kind: 'not-applicable'})
       return undefined
     }
@@ -60,9 +60,9 @@ export class ControlWriter implements Writer {
       const done = await dev.isSetupDone(t)
       current = done ? SETUP_DONE : null
       r.before = current
-      judge(r, interpretFlag(applicability, {done, kind: 'request'}))
+      judge(r, applicability, {done, kind: 'request'})
     } else {
-      judge(r, interpretFlag(applicability, undefined))
+      judge(r, applicability, undefined)
     }
     if (!decide(s, applicability, current, o)) {
       r.after = r.before
@@ -107,7 +107,7 @@ export class ControlWriter implements Writer {
       if (done !== o.done) throw errors.verify({done, id: s.id, method: 'usb'})
       r.after = o.done ? SETUP_DONE : SETUP_NOT_DONE
       r.changed = r.before !== r.after
-      judge(r, interpretFlag(applicability, {done, kind: 'request'}))
+      judge(r, applicability, {done, kind: 'request'})
       r.value = r.after
       s.record({done, kind: 'read-back'})
     } else {

@@ -7,7 +7,7 @@ import {DfuNotPermitted, errors} from '../errors.js'
 import {DfuAlt, SETUP_DONE_OFFSET} from '../protocol/constants.js'
 import {type DfuseClient} from '../protocol/dfuse.js'
 import {decide, wantedByte, type WriteOptions} from './decide.js'
-import {type Applicability, byPlatform, flagApplies, interpretFlag, PROTECTED, verdictOfByte} from './policy.js'
+import {type Applicability, byPlatform, flagApplies, PROTECTED} from './policy.js'
 import {explainDowngrade} from './read.js'
 import {judge} from './report.js'
 import {type DeviceSession} from './session.js'
@@ -21,7 +21,7 @@ export class DfuWriter implements Writer {
     const ruled = byPlatform(s.found.platform)
     if (s.found.mode === 'dfu' && ruled && !o.force) {
       // Platforms that never had the flag need no DFU traffic (their memory map has no system-part header).
-      judge(s.report, interpretFlag(ruled, undefined))
+      judge(s.report, ruled, undefined)
       return s.record({kind: 'not-applicable'})
     }
     const wePutItThere = s.found.mode !== 'dfu'
@@ -73,7 +73,7 @@ export class DfuWriter implements Writer {
     const dev = await s.control()
     const applicability = await versionOverControl(s, dev)
     if (applicability.applies !== true && !o.force) {
-      judge(s.report, interpretFlag(applicability, undefined))
+      judge(s.report, applicability, undefined)
       s.record({kind: applicability.applies === false && s.found.platform.family === 'nrf52840' ? 'not-applicable-downgrade' : 'not-applicable'})
       await dev.close()
       return false
@@ -106,16 +106,16 @@ export class DfuWriter implements Writer {
       if (!(error instanceof DfuNotPermitted) || o.force) throw error
       // Device Protection (Device OS 6+): the DCT is closed, and the flag does not exist there anyway.
       r.protected = true
-      judge(r, interpretFlag(PROTECTED, undefined))
+      judge(r, PROTECTED, undefined)
       s.record({kind: 'not-applicable-protected'})
       return 'unchanged'
     }
     if (applicability.applies === undefined && !o.force) {
-      judge(r, interpretFlag(applicability, {byte: before, kind: 'byte'}))
+      judge(r, applicability, {byte: before, kind: 'byte'})
       throw errors.versionUnknown(s.id, s.cloud.status)
     }
     r.before = before
-    judge(r, interpretFlag(applicability, {byte: before, kind: 'byte'}))
+    judge(r, applicability, {byte: before, kind: 'byte'})
     if (applicability.applies === false) explainDowngrade(s, before)
     const write = decide(s, applicability, before, o)
     if (!write || o.dryRun || s.interrupted) {
@@ -130,7 +130,7 @@ export class DfuWriter implements Writer {
     r.after = after
     r.changed = after !== before
     if (after !== wanted) throw errors.verify({got: after, id: s.id, method: 'dfu', wanted})
-    judge(r, applicability.applies === true ? verdictOfByte(after) : interpretFlag(applicability, {byte: after, kind: 'byte'}))
+    judge(r, applicability, {byte: after, kind: 'byte'})
     s.record({byte: after, kind: 'read-back-byte'})
     if (applicability.applies === false && s.found.platform.family === 'nrf52840') {
       explainDowngrade(s, after)
