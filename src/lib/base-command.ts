@@ -108,7 +108,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (!this.cloudClient) {
       let settings: CloudSettings
       try {
-        settings = loadSettings(process.env)
+        settings = loadSettings(process.env, join((this.ctor as typeof Command).plugin?.root ?? this.config.root, 'examples'))
       } catch (error) {
         // A broken settings file should not stop work that needs no cloud: warn, and carry on without it.
         const e = error as SetupFlagError

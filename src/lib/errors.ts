@@ -84,6 +84,7 @@ export type ErrorCode =
   | 'SETUP_FLAG_USB_STALL'
   | 'SETUP_FLAG_VERIFY'
   | 'SETUP_FLAG_VERSION_UNKNOWN'
+  | 'SETUP_FLAG_VIRTUAL_CLOUD'
   | 'SETUP_FLAG_WATCH_ARGS'
   | 'SETUP_FLAG_WATCH_METHOD'
 
@@ -494,6 +495,29 @@ export const errors = {
     new SetupFlagError(json?.code ?? 'SETUP_FLAG_UNKNOWN', json?.message ?? fallback.message, {
       exit: json?.exit ?? fallback.exit,
       suggestions: json?.suggestions ?? [],
+    }),
+
+  // --- Trying it without an account ---
+
+  /** The fixture PARTICLE_VIRTUAL_CLOUD names cannot be used (`what`: the value or the file; `problem`: why). */
+  virtualCloud: (what: string, problem: string, cause?: unknown) =>
+    new SetupFlagError('SETUP_FLAG_VIRTUAL_CLOUD', `The virtual cloud ${oneLine(what)} is not usable: ${oneLine(problem)}.`, {
+      cause,
+      exit: EXIT.USAGE,
+      suggestions: [
+        'Fix the file, or unset PARTICLE_VIRTUAL_CLOUD to use the Particle Cloud.',
+        'Its shape: {"devices": [{"id": "<24 hex>", "name": "pump-07", "platform": "boron", "deviceOs": "2.3.1", "online": true}], "products": [{"id": 12345, "slug": "pumps", "devices": [...]}], "events": [{"device": "pump-07", "name": "spark/status", "data": "online", "afterSeconds": 5}]}',
+      ],
+    }),
+
+  /** `audit --offline` (or PARTICLE_OFFLINE): the audit is nothing but cloud reads. */
+  auditOffline: () =>
+    new SetupFlagError('SETUP_FLAG_OFFLINE', 'The audit reads the Particle Cloud and nothing else, which --offline turns off, so there is nothing to audit.', {
+      exit: EXIT.USAGE,
+      suggestions: [
+        'Drop --offline: the audit only reads (GET requests) and changes nothing on a device or in the cloud.',
+        'To try it without a Particle account, on the bundled virtual cloud: PARTICLE_VIRTUAL_CLOUD=fleet particle-setup-flag audit --product pumps',
+      ],
     }),
 }
 

@@ -50,7 +50,7 @@ Exit status: 0 when every device was read; 2 bad input, 7 the cloud failed (not 
 
   async run(): Promise<AuditResult | undefined> {
     const cloud = this.cloud()
-    if (cloud.settings.offline) throw errors.offline('The audit reads the Particle Cloud')
+    if (cloud.settings.offline) throw errors.auditOffline()
     if (!cloud.settings.accessToken) {
       throw errors.needsLogin('The audit reads the Particle Cloud', 'Log in with `particle login` (the same profile the official CLI uses), then run the command again.')
     }
