@@ -81,6 +81,8 @@ export type ErrorCode =
   | 'SETUP_FLAG_UNKNOWN_PRODUCT'
   | 'SETUP_FLAG_USAGE'
   | 'SETUP_FLAG_USB_ACCESS'
+  | 'SETUP_FLAG_USB_BUSY'
+  | 'SETUP_FLAG_USB_DRIVER'
   | 'SETUP_FLAG_USB_STALL'
   | 'SETUP_FLAG_VERIFY'
   | 'SETUP_FLAG_VERSION_UNKNOWN'
@@ -495,6 +497,45 @@ export const errors = {
     new SetupFlagError(json?.code ?? 'SETUP_FLAG_UNKNOWN', json?.message ?? fallback.message, {
       exit: json?.exit ?? fallback.exit,
       suggestions: json?.suggestions ?? [],
+    }),
+
+  // --- USB on Windows and macOS (docs/platforms.md) ---
+
+  /**
+   * The device's interface has no driver the `usb` package can use. On Windows (`system` "win32", as
+   * process.platform names it) that means the control interface lacks WinUSB.
+   */
+  usbDriver: (o: {deviceId?: string; system: string}, cause?: unknown) =>
+    new SetupFlagError(
+      'SETUP_FLAG_USB_DRIVER',
+      `${o.deviceId ? `Device ${o.deviceId}` : 'The device'} cannot be used: ${o.system === 'win32' ? 'Windows has not given its USB control interface the WinUSB driver' : 'its USB interface has a driver this tool cannot use'}.`,
+      {
+        cause,
+        exit: EXIT.USB_ACCESS,
+        suggestions:
+          o.system === 'win32'
+            ? [
+                'Windows 10 and 11 install WinUSB for it by themselves (Device OS asks for it): unplug the device, plug it in again, wait until Windows has set it up, and run the command again.',
+                'If another driver was installed for it (Zadig with libusbK or libusb-win32, or the old Particle driver package): in Device Manager, on its "Control Interface" (or "DFU Mode") entry, choose Uninstall device with "Delete the driver software for this device", then plug it in again.',
+                'Windows 7 and 8 do not install it by themselves: install WinUSB for its "Control Interface" (and its "DFU Mode") with Zadig. See docs/platforms.md in the repository.',
+              ]
+            : ['Unplug the device and plug it in again; if it persists, run with DEBUG=* and report it (docs/platforms.md in the repository).'],
+      },
+    ),
+
+  /** Another program holds the device (or Windows or macOS refused access, which means the same there). */
+  usbBusy: (o: {deviceId?: string; system: string}, cause?: unknown) =>
+    new SetupFlagError('SETUP_FLAG_USB_BUSY', `${o.deviceId ? `Device ${o.deviceId}` : 'The device'} is in use by another program, so it cannot be opened here.`, {
+      cause,
+      exit: EXIT.USB_ACCESS,
+      suggestions: [
+        'Close the other programs that talk to it over USB (the official Particle CLI, Particle Workbench, dfu-util, another run of this tool), then run the command again.',
+        o.system === 'win32'
+          ? 'On Windows one program at a time can use a WinUSB device; the next gets "access denied" (error 5). If no other program runs, unplug the device and plug it in again.'
+          : o.system === 'darwin'
+            ? 'On macOS a program that opened it for exclusive access keeps it until it quits (kIOReturnExclusiveAccess); unplugging and plugging it in again frees it too.'
+            : 'On Linux, `sudo lsof /dev/bus/usb/*/*` names the program that holds it.',
+      ],
     }),
 
   // --- Trying it without an account ---

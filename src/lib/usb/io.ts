@@ -61,3 +61,29 @@ export class UsbIo {
     return 'ok'
   }
 }
+
+/**
+ * Open a device for control requests. On Windows the `usb` package (3.x) has no WinUSB handle for a whole
+ * composite device: it sends a device-recipient control transfer through a claimed interface, and with none
+ * claimed rejects "controlTransferIn error: invalid state". Device OS gives its vendor control interface (class
+ * 0xFF, interface 2) the WinUSB driver through its Microsoft OS descriptors (docs/protocol.md §1.3), so that one
+ * is claimed there. DFU mode has no such interface (its DFU interface is claimed where DFU is spoken), and other
+ * systems need no claim (control requests to the device recipient take nothing from a kernel driver).
+ */
+export async function openForControl(device: USBDevice, deviceId: string | undefined, system: string = process.platform): Promise<UsbIo> {
+  try {
+    await device.open()
+  } catch (error) {
+    throw mapUsbError(error, 'opening the device', deviceId, system)
+  }
+  const interfaces = device.configuration?.interfaces ?? []
+  const control = interfaces.find((i) => i.alternate.interfaceClass === 0xff)
+  if (system === 'win32' && control && !interfaces.some((i) => i.claimed)) {
+    try {
+      await device.claimInterface(control.interfaceNumber)
+    } catch (error) {
+      throw mapUsbError(error, 'claiming its control interface', deviceId, system)
+    }
+  }
+  return new UsbIo(device, deviceId)
+}
