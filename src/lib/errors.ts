@@ -499,7 +499,7 @@ export const errors = {
       suggestions: json?.suggestions ?? [],
     }),
 
-  // --- USB on Windows and macOS (docs/platforms.md) ---
+  // --- USB on Windows and macOS ---
 
   /**
    * The device's interface has no driver the `usb` package can use. On Windows (`system` "win32", as

@@ -64,7 +64,7 @@ describe('.ci/run: bookworm-backports from the machine\'s own mirror', () => {
 })
 
 describe('npm ci: no EBADENGINE on the Node versions we develop on', () => {
-  // The development floor (docs/development.md): mocha and c8 need 20.19 on the 20 line; users need only `engines`.
+  // The development floor: mocha and c8 need 20.19 on the 20 line; users need only `engines`.
   const DEVELOPMENT = ['20.19.0', '22.13.0', '24.0.0', process.versions.node]
 
   it('every package in package-lock.json (dev ones too) accepts them', () => {

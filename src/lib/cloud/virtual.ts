@@ -6,7 +6,7 @@
  * One implementation for two uses: the test suite drives it directly (and replaces answers through its hooks),
  * and PARTICLE_VIRTUAL_CLOUD=<file or bundled example> runs a command against it (`startVirtualCloud`), built from
  * a fixture: devices with names, platforms, Device OS versions and online state, products with their devices, and
- * events the devices send. The fixture's shape is in docs/details.md ("The virtual cloud").
+ * events the devices send. The fixture's shape is the `VirtualCloudFixture` type below.
  *
  * The preparatory firmware it "compiles" is a stand-in: the binary names the byte the firmware would write, and a
  * device flashed with it reports that byte back in `setup-flag/result`, as the real firmware does.

@@ -1,9 +1,9 @@
 /**
  * Mapping of what a WebUSB implementation throws (the `usb` package in Node, a browser, or our virtual device)
  * to our errors. WebUSB names its errors (NotFoundError, SecurityError, NetworkError, ...); the `usb` package
- * also rejects with plain Errors whose text comes from the OS, so both the name and the text are looked at. The
- * texts of each system, and where they come from, are in docs/platforms.md; `usb` 3.x words them
- * "<method> error: <nusb's message> (<errno N | error N | error 0x...>)" (Linux, Windows, macOS).
+ * also rejects with plain Errors whose text comes from the OS, so both the name and the text are looked at.
+ * `usb` 3.x words them "<method> error: <nusb's message> (<errno N | error N | error 0x...>)" (the system's code
+ * on Linux, Windows and macOS).
  */
 import {errors, isSetupFlagError, SetupFlagError} from '../errors.js'
 
@@ -77,7 +77,7 @@ export function isNoUsbSubsystem(e: unknown): boolean {
 
 /**
  * Turn anything a USB call threw into a SetupFlagError that says what happened and what to do, with the advice of
- * the system it happened on (`system` as process.platform names it; docs/platforms.md). Permission problems are
+ * the system it happened on (`system` as process.platform names it). Permission problems are
  * udev's on Linux; on Windows and macOS "access denied" means another program has the device.
  */
 export function mapUsbError(e: unknown, what: string, deviceId?: string, system: string = process.platform): SetupFlagError {

@@ -50,7 +50,7 @@ export interface VirtualFaults {
    * Calls of the host's `usb` package that fail below it, on the system in question: each rejects with exactly the
    * text given, as the package words it (e.g. Windows without WinUSB on the control interface: claimInterface
    * "claimInterface error: incompatible driver is installed for this interface"). `controlTransfer` applies to every
-   * control transfer. The texts each system gives are in docs/platforms.md.
+   * control transfer.
    */
   usbError?: {claimInterface?: string; controlTransfer?: string; open?: string}
   /**

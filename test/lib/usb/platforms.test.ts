@@ -1,7 +1,7 @@
 // What the `usb` package says on Windows, macOS and Linux when the system below it refuses, raised by the virtual
-// bus with the same texts (faults `usbError` and `claimForControl`; the texts and their sources are in
-// docs/platforms.md), and the error and advice each becomes for that system. And the claim Windows needs: the
-// `usb` package (3.x) sends a device-recipient control transfer there only through a claimed interface.
+// bus with the same texts (faults `usbError` and `claimForControl`), and the error and advice each becomes for
+// that system. And the claim Windows needs: the `usb` package (3.x) sends a device-recipient control transfer
+// there only through a claimed interface.
 import {expect} from 'chai'
 import {readFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
