@@ -81,13 +81,15 @@ describe('npm ci: no EBADENGINE on the Node versions we develop on', () => {
 
 describe('the repository names no package host', () => {
   // Every host an http(s) URL in a tracked file points at is one of these: the project's own, Particle's, the
-  // sources docs cite, loopback and example hosts, and the funding pages package-lock.json carries.
+  // sources docs cite, loopback, example and reserved (.invalid, .test) hosts, and the funding pages
+  // package-lock.json carries.
   const KNOWN = [
     /^github\.com$/,
     /^([\w-]+\.)?particle\.io$/,
     /^learn\.microsoft\.com$/,
     /^(127\.0\.0\.1|localhost)$/,
     /(^|\.)example(\.[a-z]+)?$/,
+    /\.(invalid|test)$/,
     /^(opencollective\.com|www\.patreon\.com|paulmillr\.com|feross\.org)$/,
   ]
 
