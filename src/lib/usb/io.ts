@@ -84,6 +84,29 @@ export async function openForControl(device: USBDevice, deviceId: string | undef
     } catch (error) {
       throw mapUsbError(error, 'claiming its control interface', deviceId, system)
     }
+    releasedOnClose(device, control.interfaceNumber)
   }
   return new UsbIo(device, deviceId)
+}
+
+const RELEASES = Symbol('releases on close')
+
+/**
+ * W3C WebUSB's close() releases every claimed interface; the `usb` package's (3.1.0) keeps them claimed, and on
+ * Windows a claimed interface keeps its WinUSB handle, which one program at a time may hold, until the object is
+ * collected. So the control interface claimed above is released when the device is closed (once per object).
+ */
+function releasedOnClose(device: USBDevice, interfaceNumber: number): void {
+  const marked = device as USBDevice & {[RELEASES]?: true}
+  if (marked[RELEASES]) return
+  marked[RELEASES] = true
+  const close = device.close.bind(device)
+  Object.defineProperty(device, 'close', {
+    async value() {
+      if (device.configuration?.interfaces.some((i) => i.interfaceNumber === interfaceNumber && i.claimed)) {
+        await device.releaseInterface(interfaceNumber).catch(() => {}) // a device that went away has nothing to release
+      }
+      return close()
+    },
+  })
 }

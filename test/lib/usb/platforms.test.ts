@@ -55,6 +55,24 @@ describe('the `usb` package on each system: its errors, raised on the virtual bu
       expect(d.configuration!.interfaces.filter((i) => i.claimed)).to.deep.equal([])
     })
 
+    it('close() releases the control interface it claimed (the `usb` package keeps claims past close; WinUSB allows one holder)', async () => {
+      const d = await device({claimForControl: true})
+      const released: number[] = []
+      const release = d.releaseInterface.bind(d)
+      d.releaseInterface = async (n: number) => {
+        released.push(n)
+        return release(n)
+      }
+      await openForControl(d, ID, 'win32')
+      expect(d.configuration!.interfaces.filter((i) => i.claimed).map((i) => i.interfaceNumber)).to.deep.equal([2])
+      await d.close()
+      expect(released).to.deep.equal([2])
+      // Opened again (a later step of the same run): claimed again, released again.
+      await openForControl(d, ID, 'win32')
+      await d.close()
+      expect(released).to.deep.equal([2, 2])
+    })
+
     for (const text of [
       'claimInterface error: incompatible driver is installed for this interface',
       'claimInterface error: incompatible driver is installed for this device',
