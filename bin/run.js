@@ -73,6 +73,7 @@ function known(config, words) {
 /** A checkout without `npm run build` has no dist/: say so instead of a stack trace. */
 function unbuilt(error) {
   if (error?.code !== 'ERR_MODULE_NOT_FOUND') throw error
-  process.stderr.write(`particle-setup-flag is not built: ${fileURLToPath(new URL('../dist/', import.meta.url))} is missing or incomplete. Run \`npm run build\` in the checkout first.\n`)
+  // e.g. `npm install -g .` in a clone before its set-up: npm links the folder as it is.
+  process.stderr.write(`particle-setup-flag is not built: ${fileURLToPath(new URL('../dist/', import.meta.url))} is missing or incomplete. Run \`npm ci && npm run build\` in ${fileURLToPath(new URL('..', import.meta.url))} first.\n`)
   process.exit(1)
 }

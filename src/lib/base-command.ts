@@ -4,6 +4,7 @@
  * terminal, and the seams tests replace (clock, USB backend, interactivity).
  */
 import {Command, Flags, type Interfaces} from '@oclif/core'
+import {join} from 'node:path'
 
 import {openUsbBackend} from './backends.js'
 import {type Cli} from './cli.js'
@@ -71,6 +72,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return BaseCommand.clock
   }
 
+  /** Where this package is installed (its bundled examples live there). */
+  private get packageRoot(): string {
+    return (this.ctor as typeof Command).plugin?.root ?? this.config.root
+  }
+
   /** Render our errors ourselves: one clear sentence, what to do next, the documented exit status, no stack. */
   protected override async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
     this.out ??= new Output({cli: this.cli, json: this.argv.includes('--json')})
@@ -125,7 +131,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (!this.cloudClient) {
       let settings: CloudSettings
       try {
-        settings = loadSettings(process.env)
+        settings = loadSettings(process.env, join(this.packageRoot, 'examples'))
       } catch (error) {
         // A broken settings file should not stop work that needs no cloud: warn, and carry on without it.
         const e = asSetupFlagError(error)
@@ -163,7 +169,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** The USB backend, opened once per run. */
   protected async usb(): Promise<UsbBackend> {
-    this.backend ??= await BaseCommand.openBackend(process.env, this.clock, (this.ctor as typeof Command).plugin?.root ?? this.config.root)
+    this.backend ??= await BaseCommand.openBackend(process.env, this.clock, this.packageRoot)
     return this.backend
   }
 

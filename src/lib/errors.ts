@@ -23,8 +23,8 @@ export type ErrorCode = `SETUP_FLAG_${
   | 'NOT_CONNECTED' | 'NOT_INTERACTIVE' | 'NOT_LOGGED_IN' | 'NOT_ONLINE' | 'NOT_RESPONDING' | 'NO_DEVICE' | 'NO_EVENT'
   | 'NO_RETURN' | 'NO_USB' | 'NO_VERSION' | 'OFFLINE' | 'OFFLINE_DEVICE' | 'PROTECTED' | 'PROTOCOL' | 'RESTORE_FAILED'
   | 'RESTORE_FILE' | 'SETTINGS' | 'TIMEOUT' | 'UNEXPECTED' | 'UNKNOWN' | 'UNKNOWN_DEVICE' | 'UNKNOWN_PLATFORM'
-  | 'UNKNOWN_PRODUCT' | 'USAGE' | 'USB_ACCESS' | 'USB_STALL' | 'VERIFY' | 'VERSION_UNKNOWN' | 'WATCH_ARGS'
-  | 'WATCH_METHOD'}`
+  | 'UNKNOWN_PRODUCT' | 'USAGE' | 'USB_ACCESS' | 'USB_BUSY' | 'USB_DRIVER' | 'USB_STALL' | 'VERIFY' | 'VERSION_UNKNOWN'
+  | 'VIRTUAL_CLOUD' | 'WATCH_ARGS' | 'WATCH_METHOD'}`
 
 /** An error as `--json` carries it: the one shape, wherever it is printed. */
 export interface ErrorJson {
@@ -246,7 +246,13 @@ export const errors = {
     if (typeof need === 'object') {
       return make('SETUP_FLAG_OFFLINE', EXIT.USAGE, `"${oneLine(need.name)}" is a device name, and names need the Particle Cloud, which ${o.name} turns off.`, [`Use the device ID instead, or ${o.drop.toLowerCase()}.`])
     }
-    return make('SETUP_FLAG_OFFLINE', EXIT.USAGE, `${NEEDS[need]}, which ${o.name} turns off.`, need === 'firmware' ? [`${o.drop}.`] : [])
+    if (need === 'audit') {
+      return make('SETUP_FLAG_OFFLINE', EXIT.USAGE, `The audit reads the Particle Cloud and nothing else, which ${o.name} turns off, so there is nothing to audit.`, [
+        `${o.drop}: the audit only reads (GET requests) and changes nothing on a device or in the cloud.`,
+        run('To try it without a Particle account, on the bundled virtual cloud: PARTICLE_VIRTUAL_CLOUD=fleet ', 'audit --product pumps'),
+      ])
+    }
+    return make('SETUP_FLAG_OFFLINE', EXIT.USAGE, `${NEEDS[need]}, which ${o.name} turns off.`, [`${o.drop}.`])
   },
   /** Something works through the cloud and there is no token. */
   needsLogin: (need: 'audit' | 'firmware') =>
@@ -334,6 +340,30 @@ export const errors = {
   /** Anything that is not ours: a bug. `message` is the raw text. */
   unexpected: (message: string, o: {bug?: boolean; cause?: unknown} = {}) =>
     make('SETUP_FLAG_UNEXPECTED', EXIT.UNEXPECTED, `Unexpected error: ${message}`, o.bug ? ['This is a bug: please report it with the output of the same command run with DEBUG=*.'] : [], {cause: o.cause}),
+  // --- USB on Windows and macOS (docs/platforms.md) ---
+  /** The device's interface has no driver the `usb` package can use; on Windows ("win32") the control interface lacks WinUSB. */
+  usbDriver: (o: {deviceId?: string; system: string}, cause?: unknown) =>
+    make('SETUP_FLAG_USB_DRIVER', EXIT.USB_ACCESS, `${o.deviceId ? `Device ${o.deviceId}` : 'The device'} cannot be used: ${o.system === 'win32' ? 'Windows has not given its USB control interface the WinUSB driver' : 'its USB interface has a driver this tool cannot use'}.`, o.system === 'win32' ? [
+      'Windows 10 and 11 install WinUSB for it by themselves (Device OS asks for it): unplug the device, plug it in again, wait until Windows has set it up, and run the command again.',
+      'If another driver was installed for it (Zadig with libusbK or libusb-win32, or the old Particle driver package): in Device Manager, on its "Control Interface" (or "DFU Mode") entry, choose Uninstall device with "Delete the driver software for this device", then plug it in again.',
+      'Windows 7 and 8 do not install it by themselves: install WinUSB for its "Control Interface" (and its "DFU Mode") with Zadig. See docs/platforms.md in the repository.',
+    ] : ['Unplug the device and plug it in again; if it persists, run with DEBUG=* and report it (docs/platforms.md in the repository).'], {cause}),
+  /** Another program holds the device (or Windows or macOS refused access, which means the same there). */
+  usbBusy: (o: {deviceId?: string; system: string}, cause?: unknown) =>
+    make('SETUP_FLAG_USB_BUSY', EXIT.USB_ACCESS, `${o.deviceId ? `Device ${o.deviceId}` : 'The device'} is in use by another program, so it cannot be opened here.`, [
+      'Close the other programs that talk to it over USB (the official Particle CLI, Particle Workbench, dfu-util, another run of this tool), then run the command again.',
+      o.system === 'win32'
+        ? 'On Windows one program at a time can use a WinUSB device; the next gets "access denied" (error 5). If no other program runs, unplug the device and plug it in again.'
+        : o.system === 'darwin'
+          ? 'On macOS a program that opened it for exclusive access keeps it until it quits (kIOReturnExclusiveAccess); unplugging and plugging it in again frees it too.'
+          : 'On Linux, `sudo lsof /dev/bus/usb/*/*` names the program that holds it.',
+    ], {cause}),
+  /** The fixture PARTICLE_VIRTUAL_CLOUD names cannot be used (`what`: the value or the file; `problem`: why). */
+  virtualCloud: (what: string, problem: string, cause?: unknown) =>
+    make('SETUP_FLAG_VIRTUAL_CLOUD', EXIT.USAGE, `The virtual cloud ${oneLine(what)} is not usable: ${oneLine(problem)}.`, [
+      'Fix the file, or unset PARTICLE_VIRTUAL_CLOUD to use the Particle Cloud.',
+      'Its shape: {"devices": [{"id": "<24 hex>", "name": "pump-07", "platform": "boron", "deviceOs": "2.3.1", "online": true}], "products": [{"id": 12345, "slug": "pumps", "devices": [...]}], "events": [{"device": "pump-07", "name": "spark/status", "data": "online", "afterSeconds": 5}]}',
+    ], {cause}),
 }
 
 /** Anything thrown, as one of ours (what is not ours is unexpected). */

@@ -9,7 +9,7 @@ import {createServer, type Server} from 'node:http'
 import {join} from 'node:path'
 
 import {devicesFile, runCli, runJson, tempDir, testDevice, testId} from '../support/cli.js'
-import {FakeCloud} from '../support/fake-cloud.js'
+import {VirtualCloud} from '../../src/lib/cloud/virtual.js'
 import {profileHome} from './helpers.js'
 
 // eslint-disable-next-line no-control-regex
@@ -43,7 +43,7 @@ describe('adversarial: terminal injection', function () {
   this.timeout(120_000)
 
   it('a cloud device name and version with escape sequences, CR and LF reach the terminal stripped', async () => {
-    const cloud = await new FakeCloud().start()
+    const cloud = await new VirtualCloud().start()
     try {
       cloud.devices = [{id: testId(1), name: `evil${EVIL}`, platform_id: 12, system_firmware_version: `3.1.0${EVIL}`}]
       const env = {HOME: profileHome({access_token: cloud.token, apiUrl: cloud.url}), PARTICLE_VIRTUAL_DEVICES: devicesFile([testDevice(1, 'argon', '3.3.1', 'listening', 0xff)])}
@@ -71,7 +71,7 @@ describe('adversarial: terminal injection', function () {
   })
 
   it('event data from the firmware is cleaned before it is shown', async () => {
-    const cloud = await new FakeCloud().start()
+    const cloud = await new VirtualCloud().start()
     try {
       cloud.devices = [{connected: true, id: testId(2), name: 'far', platform_id: 12, system_firmware_version: '3.3.1'}]
       cloud.eventData = `\u001B[2J${EVIL}`

@@ -6,7 +6,7 @@
 import {expect} from 'chai'
 import {addSecret, forTerminal, oneLine, redact, redactDeep} from '../../src/lib/redact.js'
 import {devicesFile, runCli} from '../support/cli.js'
-import {FakeCloud} from '../support/fake-cloud.js'
+import {VirtualCloud} from '../../src/lib/cloud/virtual.js'
 import {profileHome} from './helpers.js'
 
 const ARGON = 'e00fce681a2b3c4d5e6f7a01'
@@ -33,12 +33,12 @@ describe('adversarial: no secret in any output', function () {
   })
 
   describe('through the built binary', () => {
-    let cloud: FakeCloud
+    let cloud: VirtualCloud
     let file: string
     let env: NodeJS.ProcessEnv
 
     beforeEach(async () => {
-      cloud = await new FakeCloud().start()
+      cloud = await new VirtualCloud().start()
       cloud.token = 'tok-9f8e7d6c5b4a39'
       cloud.devices = [{id: ARGON, name: 'my-argon', platform_id: 12, system_firmware_version: '3.3.1'}]
       file = devicesFile([{deviceOs: '3.3.1', faults: {}, id: ARGON, mode: 'listening', platform: 'argon', setupDone: 255}])

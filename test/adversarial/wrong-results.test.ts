@@ -7,7 +7,7 @@ import {join} from 'node:path'
 
 import {realClock} from '../../src/lib/clock.js'
 import {devicesFile, readDevices, runCli, runJson, tempDir, testDevice, testId} from '../support/cli.js'
-import {FakeCloud} from '../support/fake-cloud.js'
+import {VirtualCloud} from '../../src/lib/cloud/virtual.js'
 import {profileHome} from './helpers.js'
 
 type Report = {after: null | number; changed: boolean; error?: {code: string; exit: number; message: string}; flag: string; reason: null | string; steps: string[]; value: null | number}
@@ -54,10 +54,10 @@ describe('adversarial: wrong results', function () {
   })
 
   describe('the firmware method (loopback cloud)', () => {
-    let cloud: FakeCloud
+    let cloud: VirtualCloud
     const ARGON = testId(0x51)
     beforeEach(async () => {
-      cloud = await new FakeCloud().start()
+      cloud = await new VirtualCloud().start()
     })
     afterEach(() => cloud.close())
     const env = () => ({HOME: profileHome({access_token: cloud.token, apiUrl: cloud.url}), PARTICLE_VIRTUAL_DEVICES: devicesFile([])})

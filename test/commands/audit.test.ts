@@ -5,8 +5,9 @@ import {expect} from 'chai'
 import type {AuditResult} from '../../src/commands/setup-flag/audit.js'
 
 import {runCli, runJson, tempDir} from '../support/cli.js'
-import {FakeCloud} from '../support/fake-cloud.js'
+import {VirtualCloud} from '../../src/lib/cloud/virtual.js'
 import {expectedCounts, fleet, fleetId} from '../support/fleet.js'
+import {profileHome} from '../support/cloud-home.js'
 
 const BIG = fleet(10_000)
 
@@ -50,13 +51,13 @@ function parseCsv(text: string): Array<Record<string, string>> {
 
 describe('audit (loopback cloud)', function () {
   this.timeout(120_000)
-  let cloud: FakeCloud
+  let cloud: VirtualCloud
   let env: NodeJS.ProcessEnv
 
   beforeEach(async () => {
-    cloud = await new FakeCloud().start()
+    cloud = await new VirtualCloud().start()
     cloud.products.push({devices: BIG, id: 4242, slug: 'field-fleet'})
-    const home = cloud.profileHome()
+    const home = profileHome(cloud)
     env = {COLUMNS: '1000', HOME: home} // counts, not wrapping: one summary line each
   })
   afterEach(() => cloud.close())

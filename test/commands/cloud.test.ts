@@ -7,7 +7,7 @@ import {join} from 'node:path'
 import type {FlagReport} from '../../src/lib/flag.js'
 
 import {devicesFile, runCli, runJson, tempDir} from '../support/cli.js'
-import {FakeCloud} from '../support/fake-cloud.js'
+import {VirtualCloud} from '../../src/lib/cloud/virtual.js'
 
 type Json = {devices: FlagReport[]; warnings: string[]}
 
@@ -25,11 +25,11 @@ function home(profiles: Record<string, {access_token?: string; apiUrl?: string}>
 
 describe('the Particle Cloud (loopback server, built binary)', function () {
   this.timeout(60_000)
-  let cloud: FakeCloud
+  let cloud: VirtualCloud
   let file: string
 
   beforeEach(async () => {
-    cloud = await new FakeCloud().start()
+    cloud = await new VirtualCloud().start()
     cloud.devices = [
       {id: ARGON, name: 'my-argon', platform_id: 12, system_firmware_version: '3.3.1'},
       {id: BORON, name: 'field-boron', platform_id: 13, system_firmware_version: '2.3.1'},
@@ -166,7 +166,7 @@ describe('the Device OS version in DFU mode (loopback cloud)', function () {
   this.timeout(60_000)
 
   it('the cloud decides when the device cannot say: a 4.x device in DFU is not-applicable with the version from the cloud', async () => {
-    const cloud = await new FakeCloud().start()
+    const cloud = await new VirtualCloud().start()
     try {
       const ids = ['e00fce681a2b3c4d5e6f7c01', 'e00fce681a2b3c4d5e6f7c02', 'e00fce681a2b3c4d5e6f7c03']
       cloud.devices = [
@@ -195,7 +195,7 @@ describe('the Device OS version in DFU mode (loopback cloud)', function () {
   })
 
   it('the header decides when it can be read, and a disagreeing cloud is reported', async () => {
-    const cloud = await new FakeCloud().start()
+    const cloud = await new VirtualCloud().start()
     try {
       const id = 'e00fce681a2b3c4d5e6f7c09'
       cloud.devices = [{id, name: 'upgraded', platform_id: 12, system_firmware_version: '2.3.1'}]
@@ -231,7 +231,7 @@ describe('through an HTTP proxy (HTTPS_PROXY), as the official CLI 3.47+ does', 
   it('every cloud request goes through the proxy; NO_PROXY sends it direct', async () => {
     const {createServer} = await import('node:http')
     const {connect} = await import('node:net')
-    const cloud = await new FakeCloud().start()
+    const cloud = await new VirtualCloud().start()
     const tunnels: string[] = []
     // A CONNECT proxy on 127.0.0.1, as corporate proxies are: it records each tunnel and pipes it through.
     const proxy = createServer()

@@ -7,18 +7,18 @@ import type {SetReport} from '../../src/lib/flag.js'
 
 import {preparatoryFirmware} from '../../src/lib/setup-flag/firmware.js'
 import {runCli, runJson, tempDir} from '../support/cli.js'
-import {FakeCloud} from '../support/fake-cloud.js'
+import {VirtualCloud} from '../../src/lib/cloud/virtual.js'
 
 type SetJson = {devices: SetReport[]}
 const BORON = 'e00fce681a2b3c4d5e6f7b02'
 
 describe('set --method firmware (loopback cloud)', function () {
   this.timeout(60_000)
-  let cloud: FakeCloud
+  let cloud: VirtualCloud
   let env: NodeJS.ProcessEnv
 
   beforeEach(async () => {
-    cloud = await new FakeCloud().start()
+    cloud = await new VirtualCloud().start()
     cloud.devices = [
       {connected: true, id: BORON, name: 'field-boron', platform_id: 13, system_firmware_version: '2.3.1'},
       {connected: true, id: 'e00fce681a2b3c4d5e6f7b03', name: 'new-boron', platform_id: 13, system_firmware_version: '4.2.0'},

@@ -9,24 +9,25 @@ import type {SetReport} from '../../src/lib/flag.js'
 
 import {withWaitOnlineDefault} from '../../src/lib/setup-flag/online.js'
 import {runCli} from '../support/cli.js'
-import {FakeCloud} from '../support/fake-cloud.js'
+import {VirtualCloud} from '../../src/lib/cloud/virtual.js'
 import {LiveCli} from '../support/live-cli.js'
+import {profileHome} from '../support/cloud-home.js'
 
 const FIELD = 'e00fce681a2b3c4d5e6f7c01'
 
 describe('set --method firmware --wait-online (field rescue, loopback cloud)', function () {
   this.timeout(60_000)
-  let cloud: FakeCloud
+  let cloud: VirtualCloud
   let env: NodeJS.ProcessEnv
   let production: string
 
   beforeEach(async () => {
-    cloud = await new FakeCloud().start()
+    cloud = await new VirtualCloud().start()
     cloud.devices = [
       {connected: false, id: FIELD, name: 'field-boron', platform_id: 13, system_firmware_version: '2.3.1'},
       {connected: false, id: 'e00fce681a2b3c4d5e6f7c02', name: 'new-boron', platform_id: 13, system_firmware_version: '4.2.0'},
     ]
-    const home = cloud.profileHome()
+    const home = profileHome(cloud)
     production = join(home, 'production.bin')
     writeFileSync(production, 'PRODUCTION v9')
     env = {COLUMNS: '1000', HOME: home, PARTICLE_OFFLINE: ''} // messages matched whole, not wrapped

@@ -1,20 +1,84 @@
-// The npm package as users get it: `npm pack` with its prepack (build, manifest), then the
-// tarball installed into an empty folder from the registry (no install scripts needed, none run) and run with npx.
+// The npm package as users get it, from a fresh clone: set up (`npm ci`, `npm run build`) and `npm install -g .`
+// into a temporary prefix (npm links the built clone), and `npm pack` with its prepack (build, manifest), the tarball installed
+// globally into another prefix and into an empty folder from the registry (no install scripts needed, none run),
+// each run from another folder as a person would.
 import {expect} from 'chai'
 import {execFileSync} from 'node:child_process'
-import {readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, lstatSync, readdirSync, readFileSync, realpathSync, writeFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import {join} from 'node:path'
 
 import {ROOT, tempDir} from '../support/cli.js'
-import {npmEnv, type Packed, packOnce, run, runOk, scratchDir} from '../support/pack.js'
+import {globalBin, installedClone, npmEnv, type Packed, packOnce, run, runOk, scratchDir} from '../support/pack.js'
 
 const semver = createRequire(import.meta.url)('semver') as {satisfies(version: string, range: string, opts?: {includePrerelease?: boolean}): boolean}
 
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {engines: {node: string}; version: string}
 
+/** What a person runs first after an install: help, and `get` on a bundled example, from a folder of their own. */
+async function firstRun(bin: string): Promise<void> {
+  const elsewhere = scratchDir('setup-flag-elsewhere-')
+  const env = npmEnv({HOME: tempDir('setup-flag-home-'), PARTICLE_OFFLINE: '1'})
+  const help = await runOk(bin, ['--help'], {cwd: elsewhere, env})
+  expect(help.stdout).to.contain('particle-setup-flag doctor')
+  const get = await run(bin, ['get'], {cwd: elsewhere, env: {...env, PARTICLE_VIRTUAL_DEVICES: 'stuck-argon'}})
+  expect(get.code, get.stderr).to.equal(0)
+  expect(get.stdout).to.match(/e00fce681a2b3c4d5e6f7a8b\s+Argon\s+listening\s+3\.3\.1 \(usb\)\s+NOT DONE/)
+  expect(get.stderr).to.equal('')
+  expect(readdirSync(elsewhere), 'nothing written to the folder it ran in').to.deep.equal([])
+}
+
+/** `usb` loads with its prebuilt native binding from where the package was installed. */
+async function usbLoads(packageDir: string): Promise<void> {
+  const probe = join(scratchDir('setup-flag-probe-'), 'probe.cjs')
+  writeFileSync(
+    probe,
+    [
+      `const {createRequire} = require('node:module')`,
+      `const r = createRequire(${JSON.stringify(join(packageDir, 'package.json'))})`,
+      "const {WebUSB} = r('usb')",
+      'new WebUSB({allowAllDevices: true})',
+      "console.log(Object.keys(require.cache).filter((k) => k.endsWith('.node')).length)",
+    ].join('\n'),
+  )
+  const r = await runOk(process.execPath, [probe], {cwd: packageDir})
+  expect(Number(r.stdout)).to.be.greaterThan(0)
+}
+
+describe('installed globally from a fresh clone (npm ci, npm run build, npm install -g . into a temporary prefix)', function () {
+  this.timeout(300_000)
+
+  it('the set-up (npm ci, npm run build) is quiet on this Node; the install links the built clone and runs no script', async () => {
+    const {build, dir, install, prefix} = await installedClone()
+    // No EBADENGINE from any dependency, no "update available" from oclif, nothing npm would not run.
+    expect(build.stderr).not.to.match(/EBADENGINE|update available|warn/i)
+    expect(install.stderr).not.to.match(/EBADENGINE|install-scripts|warn|error/i)
+    expect(realpathSync(join(prefix, 'lib', 'node_modules', 'particle-plugin-setup-flag'))).to.equal(realpathSync(dir))
+  })
+
+  it('the installed particle-setup-flag runs --help and get on a bundled example from another folder; usb loads', async () => {
+    const {dir, prefix} = await installedClone()
+    await firstRun(globalBin(prefix, 'particle-setup-flag'))
+    await usbLoads(dir)
+  })
+
+  it('the packed tarball, installed globally into another prefix (no clone needed), runs the same; uninstall removes it', async () => {
+    const {tarball} = await packOnce()
+    const prefix = scratchDir('setup-flag-prefix-tgz-')
+    const install = await runOk('npm', ['install', '-g', '--prefix', prefix, '--prefer-offline', tarball], {cwd: scratchDir('setup-flag-cwd-'), deadlineMs: 150_000, env: npmEnv()})
+    expect(install.stderr).not.to.match(/EBADENGINE|install-scripts|npm error/i)
+    const installed = join(prefix, 'lib', 'node_modules', 'particle-plugin-setup-flag')
+    expect(lstatSync(installed).isSymbolicLink(), 'a copy, not a link').to.equal(false)
+    await firstRun(globalBin(prefix, 'particle-setup-flag'))
+    await usbLoads(installed)
+    await runOk('npm', ['uninstall', '-g', '--prefix', prefix, 'particle-plugin-setup-flag'], {cwd: prefix, env: npmEnv()})
+    expect(existsSync(globalBin(prefix, 'particle-setup-flag'))).to.equal(false)
+    expect(existsSync(installed)).to.equal(false)
+  })
+})
+
 describe('the npm package (npm pack, install into an empty folder, npx)', function () {
-  this.timeout(180_000)
+  this.timeout(300_000)
 
   let packed: Packed
   let unpacked: string

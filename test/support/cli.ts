@@ -45,6 +45,7 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult
     DEBUG: '',
     HOME: home,
     NODE_ENV: 'production',
+    PARTICLE_VIRTUAL_CLOUD: '',
     PARTICLE_VIRTUAL_DEVICES: '',
     ...opts.env,
   }

@@ -5,7 +5,7 @@
  */
 import {platformsById} from '@particle/device-constants'
 
-import type {FakeCloudDevice} from './fake-cloud.js'
+import type {VirtualCloudDevice} from '../../src/lib/cloud/virtual.js'
 
 export const FLEET_PLATFORMS = [13, 12, 23, 26, 25, 22, 14, 32, 35, 6, 10] as const
 export const FLEET_VERSIONS = ['1.5.2', '2.3.1', '3.3.1', '4.0.0-alpha.1', '4.0.0', '5.9.0', '6.2.0', undefined] as const
@@ -17,7 +17,7 @@ export function fleetId(n: number): string {
   return `e00f${n.toString(16).padStart(20, '0')}`
 }
 
-export function fleetDevice(i: number): FakeCloudDevice {
+export function fleetDevice(i: number): VirtualCloudDevice {
   const platformId = FLEET_PLATFORMS[i % FLEET_PLATFORMS.length]
   const version = FLEET_VERSIONS[Math.floor(i / FLEET_PLATFORMS.length) % FLEET_VERSIONS.length]
   return {
@@ -30,11 +30,11 @@ export function fleetDevice(i: number): FakeCloudDevice {
   }
 }
 
-export function fleet(size: number): FakeCloudDevice[] {
+export function fleet(size: number): VirtualCloudDevice[] {
   return Array.from({length: size}, (_, i) => fleetDevice(i))
 }
 
-export function expectedRisk(d: FakeCloudDevice): string {
+export function expectedRisk(d: VirtualCloudDevice): string {
   const v = d.system_firmware_version
   const above = v !== undefined && Number(v.split('.')[0]) >= 4
   if (NRF_CAN_UPGRADE.has(d.platform_id)) return v === undefined ? 'unknown' : above ? 'safe' : 'at-risk'
@@ -49,7 +49,7 @@ export interface FleetCounts {
   shown: number
 }
 
-export function expectedCounts(devices: FakeCloudDevice[]): FleetCounts {
+export function expectedCounts(devices: VirtualCloudDevice[]): FleetCounts {
   const c: FleetCounts = {deviceOs: {}, platform: {}, risk: {'at-risk': 0, 'cannot-upgrade': 0, safe: 0, unknown: 0}, shown: 0}
   for (const d of devices) {
     c.shown++

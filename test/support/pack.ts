@@ -1,11 +1,13 @@
 /**
- * `npm pack` exactly as a release would run it (prepack: build and `oclif manifest`; the README is shipped as tracked), on a copy of
- * the working tree so the tests never rewrite this checkout's README, dist or manifest. Once per test run; the
- * integration tests share the tarball. Plus small helpers to run npm and other programs with a deadline.
+ * The package as a person gets it from a fresh clone of this tree: installed globally with `npm install -g .`
+ * into a temporary prefix, and packed with `npm pack` exactly as a release would run it (prepack: build and
+ * `oclif manifest`; the README is shipped as tracked). The clone is a copy, so the tests never rewrite this
+ * checkout's README, dist or manifest. Once per test run; the integration tests share the clone and the tarball.
+ * Plus small helpers to run npm and other programs with a deadline.
  */
-import {spawn} from 'node:child_process'
-import {cpSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync} from 'node:fs'
-import {join} from 'node:path'
+import {execFileSync, spawn} from 'node:child_process'
+import {cpSync, existsSync, mkdirSync, readdirSync, rmSync} from 'node:fs'
+import {dirname, join} from 'node:path'
 
 import {ROOT, tempDir} from './cli.js'
 
@@ -72,23 +74,61 @@ export function npmEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 }
 
 export interface Packed {
-  /** The copy of the working tree that was packed. */
+  /** The fresh clone that was packed. */
   dir: string
   /** Absolute path of the .tgz. */
   tarball: string
 }
 
-/** What a release packs from: everything `files` names plus what npm always adds; node_modules is linked. */
-const COPY = ['package.json', 'package-lock.json', 'tsconfig.json', 'README.md', 'LICENSE', 'bin', 'scripts', 'src', 'examples']
+export interface Clone {
+  /** What `npm ci` and `npm run build` printed in the clone (a person's set-up). */
+  build: RunResult
+  dir: string
+  /** The global prefix `npm install -g .` installed it into, and that install's output. */
+  install: RunResult
+  prefix: string
+}
+
+/**
+ * A fresh clone of this work tree: the files git has (committed or not, nothing it ignores: no node_modules, dist
+ * or manifest), in a folder of their own, as `git clone` of this tree would give them.
+ */
+export function freshClone(): string {
+  const dir = join(scratchDir('setup-flag-clone-'), 'particle-plugin-setup-flag')
+  mkdirSync(dir)
+  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {cwd: ROOT, encoding: 'utf8'}).split('\0').filter(Boolean)
+  for (const f of files) {
+    if (!existsSync(join(ROOT, f))) continue // deleted in the work tree, not yet committed
+    mkdirSync(dirname(join(dir, f)), {recursive: true})
+    cpSync(join(ROOT, f), join(dir, f))
+  }
+  return dir
+}
+
+let cloning: Promise<Clone> | undefined
+
+/**
+ * The README's install from a clone, once per test run: a fresh clone, its set-up (`npm ci`, `npm run build`),
+ * then `npm install -g .` in it into a temporary prefix (npm links the built clone; no script runs).
+ */
+export function installedClone(): Promise<Clone> {
+  cloning ??= (async () => {
+    const dir = freshClone()
+    const prefix = scratchDir('setup-flag-prefix-')
+    const ci = await runOk('npm', ['ci', '--prefer-offline'], {cwd: dir, deadlineMs: 240_000, env: npmEnv()})
+    const build = await runOk('npm', ['run', 'build'], {cwd: dir, deadlineMs: 120_000, env: npmEnv()})
+    const install = await runOk('npm', ['install', '-g', '--prefix', prefix, '.'], {cwd: dir, deadlineMs: 120_000, env: npmEnv()})
+    return {build: {code: 0, stderr: ci.stderr + build.stderr, stdout: ci.stdout + build.stdout}, dir, install, prefix}
+  })()
+  return cloning
+}
 
 let packing: Promise<Packed> | undefined
 
+/** `npm pack` in the fresh clone (its prepack builds again; the tarball ships what a release would). */
 export function packOnce(): Promise<Packed> {
   packing ??= (async () => {
-    const dir = join(scratchDir('setup-flag-pack-'), 'package')
-    mkdirSync(dir)
-    for (const f of COPY) if (existsSync(join(ROOT, f))) cpSync(join(ROOT, f), join(dir, f), {recursive: true})
-    symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir')
+    const {dir} = await installedClone()
     const out = scratchDir('setup-flag-tgz-')
     await runOk('npm', ['pack', '--pack-destination', out], {cwd: dir, deadlineMs: 150_000, env: npmEnv()})
     const [tgz] = readdirSync(out).filter((f) => f.endsWith('.tgz'))
@@ -96,4 +136,9 @@ export function packOnce(): Promise<Packed> {
     return {dir, tarball: join(out, tgz)}
   })()
   return packing
+}
+
+/** Where npm puts a global install's commands under `prefix`. */
+export function globalBin(prefix: string, name: string): string {
+  return process.platform === 'win32' ? join(prefix, `${name}.cmd`) : join(prefix, 'bin', name)
 }

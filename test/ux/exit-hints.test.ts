@@ -6,11 +6,11 @@ import {mkdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {devicesFile, runCli, runJson, tempDir} from '../support/cli.js'
-import {FakeCloud} from '../support/fake-cloud.js'
+import {VirtualCloud} from '../../src/lib/cloud/virtual.js'
 
 const BORON = 'e00fce681a2b3c4d5e6f7a02'
 
-function loggedInHome(cloud: FakeCloud): string {
+function loggedInHome(cloud: VirtualCloud): string {
   const dir = tempDir('setup-flag-home-')
   mkdirSync(join(dir, '.particle'))
   writeFileSync(join(dir, '.particle', 'particle.config.json'), JSON.stringify({access_token: cloud.token, apiUrl: cloud.url}))
@@ -19,10 +19,10 @@ function loggedInHome(cloud: FakeCloud): string {
 
 describe('exit statuses and hints', function () {
   this.timeout(60_000)
-  let cloud: FakeCloud
+  let cloud: VirtualCloud
 
   beforeEach(async () => {
-    cloud = await new FakeCloud().start()
+    cloud = await new VirtualCloud().start()
     cloud.devices = [{connected: true, id: BORON, name: 'remote-boron', platform_id: 13, system_firmware_version: '3.3.1'}]
   })
   afterEach(() => cloud.close())

@@ -16,7 +16,11 @@ describe('README, for users first', () => {
     const first = readme.split('\n').slice(0, 24).join('\n')
     expect(first).to.match(/blink\w* dark blue/)
     expect(first).to.contain('particle-setup-flag doctor')
-    expect(first).to.contain('npm install -g particle-plugin-setup-flag')
+    // The install that works today (from the clone); the registry's is named only as what it will be once published.
+    expect(first).to.contain('`npm install -g .`')
+    expect(readme.indexOf('npm install -g particle-plugin-setup-flag')).to.be.greaterThan(readme.indexOf('npm ci && npm run build && npm install -g .'))
+    expect(readme).to.match(/Once the package is published, `npm install -g particle-plugin-setup-flag`/)
+    expect(readme).to.contain('npm uninstall -g particle-plugin-setup-flag')
   })
 
   it('keeps the two set-up commands of a clone exactly', () => {
@@ -25,11 +29,11 @@ describe('README, for users first', () => {
 
   it('one spelling of each command; ./bin/run.js only where building from source', () => {
     expect(readme).not.to.contain('particle-setup-flag setup-flag ')
-    // The guide has the README open with the two set-up commands of a clone; the rest, up to the section on
-    // building from source, is for users.
+    // The guide has the README open with the two set-up commands of a clone; the rest, up to the one link to
+    // the development material, is for users.
     const setup = 'npm ci && npm run build && PARTICLE_VIRTUAL_DEVICES=examples/mixed-bench.json ./bin/run.js get\n'
     expect(readme.indexOf(setup), 'the set-up commands open the README').to.be.within(0, 1200)
-    const users = readme.slice(0, readme.indexOf('## Building from source')).replace(setup, '')
+    const users = readme.slice(0, readme.indexOf('## Development')).replace(setup, '')
     expect(users).not.to.contain('./bin/run.js')
     expect(users).not.to.match(/`setup-flag (get|set|doctor)/)
   })
@@ -42,7 +46,7 @@ describe('README, for users first', () => {
   })
 
   it('links stay inside the repository and resolve', () => {
-    for (const file of ['README.md', 'docs/details.md']) {
+    for (const file of ['README.md', 'docs/details.md', 'docs/development.md']) {
       const text = readFileSync(join(ROOT, file), 'utf8')
       for (const [, target] of text.matchAll(/\]\(([^)#]+)(?:#[^)]*)?\)/g)) {
         expect(target, `${file}: ${target}`).not.to.match(/^https?:|^\.\.\/\.\./)

@@ -9,10 +9,11 @@ import type {Prompter} from '../../src/lib/prompts.js'
 
 import {FakeClock} from '../../src/lib/clock.js'
 import {Doctor, type DoctorPerson} from '../../src/lib/doctor/doctor.js'
+import {VirtualCloud} from '../../src/lib/cloud/virtual.js'
 import {errors} from '../../src/lib/errors.js'
 import {createVirtualUsb, type VirtualDeviceSpec} from '../../src/lib/virtual/index.js'
 import {devicesFile, readDevices, runCli, runJson, testDevice} from '../support/cli.js'
-import {FakeCloud} from '../support/fake-cloud.js'
+import {profileHome} from '../support/cloud-home.js'
 import {fleet} from '../support/fleet.js'
 import {withTerminal} from '../support/tmux.js'
 
@@ -182,15 +183,15 @@ describe('say only what happened', function () {
   })
 
   describe('10. the audit', () => {
-    let cloud: FakeCloud
+    let cloud: VirtualCloud
     beforeEach(async () => {
-      cloud = await new FakeCloud().start()
+      cloud = await new VirtualCloud().start()
     })
     afterEach(() => cloud.close())
 
     it('names the devices of each "What to do" (ten, then how many more)', async () => {
       cloud.devices = fleet(40)
-      const r = await runCli(['audit'], {env: {COLUMNS: '1000', HOME: cloud.profileHome()}})
+      const r = await runCli(['audit'], {env: {COLUMNS: '1000', HOME: profileHome(cloud)}})
       expect(r.code, r.stderr).to.equal(0)
       const line = r.stdout.split('\n').find((l) => /^ {2}\d+ devices? \(/.test(l))
       expect(line, r.stdout).to.match(/^ {2}\d+ devices? \(unit-\d+(, unit-\d+)*( and \d+ more)?\): /)
@@ -198,7 +199,7 @@ describe('say only what happened', function () {
 
     it('a name the cloud does not know is "not found", not "busy"', async () => {
       cloud.devices = fleet(3)
-      const r = await runCli(['audit', 'unit-1', 'nosuch'], {env: {COLUMNS: '1000', HOME: cloud.profileHome()}})
+      const r = await runCli(['audit', 'unit-1', 'nosuch'], {env: {COLUMNS: '1000', HOME: profileHome(cloud)}})
       expect(r.code).to.equal(7)
       expect(r.stderr).to.match(/Not found in the Particle Cloud: nosuch/)
       expect(r.stderr).not.to.match(/cloud may be busy/)

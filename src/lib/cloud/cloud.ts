@@ -302,6 +302,12 @@ export class Cloud {
 
   private async client(): Promise<ParticleApi> {
     this.api ??= (async () => {
+      if (this.settings.virtualCloud) {
+        // PARTICLE_VIRTUAL_CLOUD: a cloud on 127.0.0.1 in this process, reached like the real one from here on.
+        const {startVirtualCloud} = await import('./virtual.js')
+        const virtual = await startVirtualCloud(this.settings.virtualCloud, this.settings.accessToken!)
+        this.settings.apiUrl = virtual.url
+      }
       const {default: Particle} = await import('particle-api-js')
       const httpAgent = await this.agent()
       return new Particle({baseUrl: this.settings.apiUrl, httpAgent}) as unknown as ParticleApi

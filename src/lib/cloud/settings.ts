@@ -8,6 +8,8 @@
  *   PARTICLE_API_URL       cloud base URL (default https://api.particle.io)
  *   PARTICLE_ACCESS_TOKEN  access token (takes precedence over the profile's)
  *   PARTICLE_OFFLINE=1     never call the cloud (same as --offline)
+ *   PARTICLE_VIRTUAL_CLOUD a virtual cloud in this process instead (a fixture file, or a bundled example's name:
+ *                          virtual.ts); it needs no login, and takes the place of the API URL, token and proxy
  * Proxies: the profile's `proxyUrl`, else HTTPS_PROXY / HTTP_PROXY (either case), with NO_PROXY honoured as
  * the official CLI 3.47+ does (`*` or comma-separated host suffixes).
  */
@@ -30,6 +32,11 @@ export interface CloudSettings {
   proxyUrl?: string
   /** The deadline of one cloud request in ms (--timeout when given); default CLOUD_DEADLINE_MS. */
   timeoutMs?: number
+  /**
+   * PARTICLE_VIRTUAL_CLOUD's value and the folder of bundled examples: the cloud client starts it (virtual.ts)
+   * when it first needs the cloud, and points `apiUrl` at it.
+   */
+  virtualCloud?: {examples?: string; value: string}
 }
 
 /** Home as the official CLI finds it: `home`, `HOME`, `HOMEPATH`, `USERPROFILE`, then the OS. */
@@ -51,7 +58,14 @@ function readJson(file: string): Record<string, unknown> | undefined {
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined)
 
-export function loadSettings(env: NodeJS.ProcessEnv = process.env): CloudSettings {
+/** `examples`: this package's examples folder, where PARTICLE_VIRTUAL_CLOUD finds a bundled example by name. */
+export function loadSettings(env: NodeJS.ProcessEnv = process.env, examples?: string): CloudSettings {
+  const virtual = str(env.PARTICLE_VIRTUAL_CLOUD)
+  if (virtual) {
+    // Loopback: no proxy, and a token of its own (not a secret; the virtual cloud accepts exactly this one).
+    const offline = /^(1|true|yes)$/i.test(env.PARTICLE_OFFLINE ?? '')
+    return {accessToken: 'virtual-cloud-token', apiUrl: 'http://127.0.0.1', from: 'PARTICLE_VIRTUAL_CLOUD', offline, profile: 'virtual', virtualCloud: {examples, value: virtual}}
+  }
   const dir = particleDir(env)
   const profile = str(env.PARTICLE_PROFILE) ?? str(readJson(join(dir, 'profile.json'))?.name) ?? 'particle'
   if (!/^[\w.-]+$/.test(profile)) {

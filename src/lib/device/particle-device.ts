@@ -17,17 +17,12 @@ import {
 } from '../protocol/messages.js'
 import {rawAbortConnection, rawSystemVersion} from '../protocol/raw.js'
 import {mapUsbError} from '../usb/errors.js'
-import {UsbIo} from '../usb/io.js'
+import {openForControl, type UsbIo} from '../usb/io.js'
 import {type FoundDevice} from '../usb/discovery.js'
 
-/** Open a device's USB handle (any mode). Permission problems surface here. */
+/** Open a device's USB handle (any mode). Permission and driver problems surface here. */
 export async function openUsb(found: FoundDevice): Promise<UsbIo> {
-  try {
-    await found.usbDevice.open()
-  } catch (error) {
-    throw mapUsbError(error, 'opening the device', found.id)
-  }
-  return new UsbIo(found.usbDevice, found.id)
+  return openForControl(found.usbDevice, found.id)
 }
 
 /**

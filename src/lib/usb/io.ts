@@ -61,3 +61,52 @@ export class UsbIo {
     return 'ok'
   }
 }
+
+/**
+ * Open a device for control requests. On Windows the `usb` package (3.x) has no WinUSB handle for a whole
+ * composite device: it sends a device-recipient control transfer through a claimed interface, and with none
+ * claimed rejects "controlTransferIn error: invalid state". Device OS gives its vendor control interface (class
+ * 0xFF, interface 2) the WinUSB driver through its Microsoft OS descriptors (docs/protocol.md §1.3), so that one
+ * is claimed there. DFU mode has no such interface (its DFU interface is claimed where DFU is spoken), and other
+ * systems need no claim (control requests to the device recipient take nothing from a kernel driver).
+ */
+export async function openForControl(device: USBDevice, deviceId: string | undefined, system: string = process.platform): Promise<UsbIo> {
+  try {
+    await device.open()
+  } catch (error) {
+    throw mapUsbError(error, 'opening the device', deviceId, system)
+  }
+  const interfaces = device.configuration?.interfaces ?? []
+  const control = interfaces.find((i) => i.alternate.interfaceClass === 0xff)
+  if (system === 'win32' && control && !interfaces.some((i) => i.claimed)) {
+    try {
+      await device.claimInterface(control.interfaceNumber)
+    } catch (error) {
+      throw mapUsbError(error, 'claiming its control interface', deviceId, system)
+    }
+    releasedOnClose(device, control.interfaceNumber)
+  }
+  return new UsbIo(device, deviceId)
+}
+
+const RELEASES = Symbol('releases on close')
+
+/**
+ * W3C WebUSB's close() releases every claimed interface; the `usb` package's (3.1.0) keeps them claimed, and on
+ * Windows a claimed interface keeps its WinUSB handle, which one program at a time may hold, until the object is
+ * collected. So the control interface claimed above is released when the device is closed (once per object).
+ */
+function releasedOnClose(device: USBDevice, interfaceNumber: number): void {
+  const marked = device as USBDevice & {[RELEASES]?: true}
+  if (marked[RELEASES]) return
+  marked[RELEASES] = true
+  const close = device.close.bind(device)
+  Object.defineProperty(device, 'close', {
+    async value() {
+      if (device.configuration?.interfaces.some((i) => i.interfaceNumber === interfaceNumber && i.claimed)) {
+        await device.releaseInterface(interfaceNumber).catch(() => {}) // a device that went away has nothing to release
+      }
+      return close()
+    },
+  })
+}

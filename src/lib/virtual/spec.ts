@@ -44,7 +44,16 @@ function checkFaults(v: unknown, where: string): VirtualFaults {
         faults[key] = value as number
         break
       }
+      case 'usbError': {
+        const calls = ['claimInterface', 'controlTransfer', 'open']
+        if (!isObject(value) || Object.entries(value).some(([k, t]) => !calls.includes(k) || typeof t !== 'string' || t === '')) {
+          throw new SpecProblem(`${at} must be an object of error texts for ${quoteList(calls)}`)
+        }
+        faults.usbError = {...(value as Record<string, string>)}
+        break
+      }
       case 'accessDenied':
+      case 'claimForControl':
       case 'dfuWriteError':
       case 'noSystemPart':
       case 'protected':

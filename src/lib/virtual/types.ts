@@ -46,6 +46,18 @@ export interface VirtualFaults {
    * header, so a DFU-mode host cannot learn the Device OS version from the device.
    */
   noSystemPart?: boolean
+  /**
+   * Calls of the host's `usb` package that fail below it, on the system in question: each rejects with exactly the
+   * text given, as the package words it (e.g. Windows without WinUSB on the control interface: claimInterface
+   * "claimInterface error: incompatible driver is installed for this interface"). `controlTransfer` applies to every
+   * control transfer.
+   */
+  usbError?: {claimInterface?: string; controlTransfer?: string; open?: string}
+  /**
+   * The `usb` package (3.x) on Windows: WinUSB has no handle for the whole device, so a device-recipient control
+   * transfer goes through a claimed interface and, with none claimed, rejects "controlTransferIn error: invalid state".
+   */
+  claimForControl?: boolean
 }
 
 export const FAULT_NAMES: readonly (keyof VirtualFaults)[] = [
@@ -57,6 +69,8 @@ export const FAULT_NAMES: readonly (keyof VirtualFaults)[] = [
   'accessDenied',
   'protected',
   'noSystemPart',
+  'usbError',
+  'claimForControl',
 ]
 
 export interface VirtualDeviceSpec {

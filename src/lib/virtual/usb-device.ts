@@ -134,6 +134,7 @@ export class VirtualUsbDevice implements USBDevice {
     return asUsbPackage('open', async () => {
       this.owner.admitDevice(this)
       if (this.owner.faults.accessDenied) throw usbErrors.accessDenied()
+      this.failAs('open')
       this.isOpen = true
     })
   }
@@ -159,6 +160,7 @@ export class VirtualUsbDevice implements USBDevice {
     return asUsbPackage('claimInterface', async () => {
       this.requireOpen()
       if (!this.hasInterface(interfaceNumber)) throw usbPackageError('claimInterface', 'interface not found (errno 2)')
+      this.failAs('claimInterface')
       this.claimed.add(interfaceNumber)
     })
   }
@@ -197,6 +199,7 @@ export class VirtualUsbDevice implements USBDevice {
 
   /** A stall rejects ('endpoint stalled'), as in the `usb` package; the exchange log still records 'stall'. */
   async controlTransferIn(setup: USBControlTransferParameters, length: number, _timeout?: number): Promise<USBInTransferResult> {
+    this.hostChecks('controlTransferIn', setup)
     const result = await asUsbPackage('controlTransferIn', () => this.owner.transferIn(this, setup, length))
     if (result.status === 'stall') throw usbPackageError('controlTransferIn', 'endpoint stalled')
     return result
@@ -205,6 +208,7 @@ export class VirtualUsbDevice implements USBDevice {
   async controlTransferOut(setup: USBControlTransferParameters, data?: BufferSource, timeout?: number): Promise<USBOutTransferResult> {
     // usb 3.1.0 reads data.buffer unconditionally.
     if (data === undefined) throw new TypeError("Cannot read properties of undefined (reading 'buffer')")
+    this.hostChecks('controlTransferOut', setup)
     const result = await asUsbPackage('controlTransferOut', () => this.owner.transferOut(this, setup, data, timeout))
     if (result.status === 'stall') throw usbPackageError('controlTransferOut', 'endpoint stalled')
     return result
@@ -244,6 +248,18 @@ export class VirtualUsbDevice implements USBDevice {
   ): Promise<USBIsochronousOutTransferResult> {
     this.owner.admitDevice(this)
     throw usbErrors.notSupported('isochronousTransferOut')
+  }
+
+  /** The faults `usbError` (a call failing below the package, with the system's text) and `claimForControl` (Windows). */
+  private failAs(call: 'claimInterface' | 'controlTransfer' | 'open'): void {
+    const text = this.owner.faults.usbError?.[call]
+    if (text) throw Object.assign(new Error(text), {code: 'GenericFailure'})
+  }
+
+  private hostChecks(method: string, setup: USBControlTransferParameters): void {
+    if (!this.isOpen || this.gone) return // the device model answers these as the package does
+    this.failAs('controlTransfer')
+    if (this.owner.faults.claimForControl && setup.recipient === 'device' && this.claimed.size === 0) throw usbPackageError(method, 'invalid state')
   }
 
   private requireOpen(): void {

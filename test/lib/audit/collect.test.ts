@@ -5,18 +5,18 @@ import {expect} from 'chai'
 import {type AuditRow, collectFleet, type CollectOptions} from '../../../src/lib/audit/collect.js'
 import {FakeClock} from '../../../src/lib/clock.js'
 import {Cloud} from '../../../src/lib/cloud/cloud.js'
-import {FakeCloud} from '../../support/fake-cloud.js'
+import {VirtualCloud} from '../../../src/lib/cloud/virtual.js'
 import {fleet} from '../../support/fleet.js'
 
 describe('audit: reading a fleet', function () {
   this.timeout(60_000)
-  let fake: FakeCloud
+  let fake: VirtualCloud
   let clock: FakeClock
   let cloud: Cloud
   const arrivals: Array<{at: number; page: number}> = []
 
   beforeEach(async () => {
-    fake = await new FakeCloud().start()
+    fake = await new VirtualCloud().start()
     fake.products.push({devices: fleet(1000), id: 7, slug: 'seven'})
     clock = new FakeClock(1_000_000)
     cloud = new Cloud({accessToken: fake.token, apiUrl: fake.url, from: 'test', offline: false, profile: 'particle'}, clock)
@@ -30,7 +30,7 @@ describe('audit: reading a fleet', function () {
     return {result, rows: pages.flat()}
   }
 
-  function hook(fn: (page: number, attempt: number) => ReturnType<NonNullable<FakeCloud['pageHook']>>) {
+  function hook(fn: (page: number, attempt: number) => ReturnType<NonNullable<VirtualCloud['pageHook']>>) {
     fake.pageHook = (page, attempt) => {
       arrivals.push({at: clock.now(), page})
       return fn(page, attempt)

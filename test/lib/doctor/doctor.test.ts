@@ -11,7 +11,7 @@ import {FakeClock, realClock} from '../../../src/lib/clock.js'
 import {Cloud} from '../../../src/lib/cloud/cloud.js'
 import {Doctor, type DoctorPerson, type Instruction} from '../../../src/lib/doctor/doctor.js'
 import {createVirtualUsb, type VirtualDeviceSpec, type VirtualUsb} from '../../../src/lib/virtual/index.js'
-import {FakeCloud} from '../../support/fake-cloud.js'
+import {VirtualCloud} from '../../../src/lib/cloud/virtual.js'
 
 const ID = 'e00fce681a2b3c4d5e6f7a8b'
 const ID2 = 'e00fce681a2b3c4d5e6f7a8c'
@@ -151,7 +151,7 @@ describe('doctor state machine', () => {
   })
 
   it('several devices: the list names each one as the cloud knows it and shows which is in Listening Mode', async () => {
-    const cloud = await new FakeCloud().start()
+    const cloud = await new VirtualCloud().start()
     try {
       cloud.devices = [
         {connected: true, id: ID, name: 'bench-argon', platform_id: 12, system_firmware_version: '3.3.1'},
@@ -312,7 +312,7 @@ describe('doctor state machine', () => {
   })
 
   it('a named device that is not on USB but online: offers the remote fix, and does it with consent', async () => {
-    const cloud = await new FakeCloud().start()
+    const cloud = await new VirtualCloud().start()
     try {
       cloud.devices = [{connected: true, id: ID, name: 'far-boron', platform_id: 13, system_firmware_version: '3.3.1'}]
       const env = setup([])

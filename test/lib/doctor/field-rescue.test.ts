@@ -8,16 +8,16 @@ import {realClock} from '../../../src/lib/clock.js'
 import {Cloud} from '../../../src/lib/cloud/cloud.js'
 import {Doctor, type DoctorPerson, type Instruction} from '../../../src/lib/doctor/doctor.js'
 import {createVirtualUsb} from '../../../src/lib/virtual/index.js'
-import {FakeCloud} from '../../support/fake-cloud.js'
+import {VirtualCloud} from '../../../src/lib/cloud/virtual.js'
 
 const ID = 'e00fce681a2b3c4d5e6f7d01'
 
 describe('doctor: a named device in the field, offline', function () {
   this.timeout(30_000)
-  let cloud: FakeCloud
+  let cloud: VirtualCloud
 
   beforeEach(async () => {
-    cloud = await new FakeCloud().start()
+    cloud = await new VirtualCloud().start()
     cloud.devices = [{connected: false, id: ID, name: 'far-boron', platform_id: 13, system_firmware_version: '3.3.1'}]
   })
   afterEach(() => cloud.close())
