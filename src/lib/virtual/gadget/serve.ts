@@ -136,7 +136,11 @@ class Slot {
     this.altDirty = true
     try {
       await usb.open()
-      for (const i of usb.configurations[0].interfaces) await usb.claimInterface(i.interfaceNumber)
+      for (const i of usb.configurations[0].interfaces) {
+        // The virtual bus models a Linux host whose cdc_acm holds the CDC pair; the bridge is the device's only host.
+        if (usb.hasKernelDriver(i.interfaceNumber)) await usb.detachKernelDriver(i.interfaceNumber)
+        await usb.claimInterface(i.interfaceNumber)
+      }
     } catch (error) {
       this.log(`${this.device}: cannot open its USBDevice (${(error as Error).message}); every request will stall`)
     }
