@@ -1,4 +1,4 @@
-import {SAFE_MODE_BUTTONS, udevInstallCommand} from './instructions.js'
+import {DFU_BY_HAND, SAFE_MODE_BUTTONS, udevInstallCommand} from './instructions.js'
 import {resultName} from './particle/results.js'
 import {oneLine} from './redact.js'
 
@@ -72,6 +72,7 @@ export type ErrorCode =
   | 'SETUP_FLAG_PROTOCOL'
   | 'SETUP_FLAG_RESTORE_FAILED'
   | 'SETUP_FLAG_RESTORE_FILE'
+  | 'SETUP_FLAG_SERIAL_LINE'
   | 'SETUP_FLAG_SETTINGS'
   | 'SETUP_FLAG_TIMEOUT'
   | 'SETUP_FLAG_UNEXPECTED'
@@ -488,6 +489,22 @@ export const errors = {
   /** The same error told differently: new words or next steps, same code and exit status. */
   reworded: (e: SetupFlagError, change: {message?: string; suggestions?: string[]}) =>
     new SetupFlagError(e.code, change.message ?? e.message, {cause: e.cause, exit: e.exit, suggestions: change.suggestions ?? e.suggestions}),
+
+  /**
+   * The serial line of a device (its CDC ACM interface, docs/protocol.md §10) cannot be used: it has none
+   * ('no-cdc'), this system's USB library cannot take it from the system's serial driver ('no-detach': macOS,
+   * Windows, a browser), or claiming it failed ('claim').
+   */
+  serialLine: (id: string, reason: 'claim' | 'no-cdc' | 'no-detach', cause?: unknown) =>
+    new SetupFlagError(
+      'SETUP_FLAG_SERIAL_LINE',
+      reason === 'no-cdc'
+        ? `Device ${id} has no USB serial interface to set a line coding on.`
+        : reason === 'no-detach'
+          ? `Device ${id}'s USB serial interface belongs to this system's serial driver, which this tool cannot reach here.`
+          : `Device ${id}'s USB serial interface could not be claimed.`,
+      {cause, exit: EXIT.DEVICE, suggestions: [DFU_BY_HAND]},
+    ),
 
   /** An error back from a report's JSON (the doctor acts on what `read` recorded). */
   fromJson: (json: Partial<ErrorJson> | undefined, fallback: {exit: ExitCode; message: string}) =>

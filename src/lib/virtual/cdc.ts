@@ -12,7 +12,7 @@
  * coding again (any rate; on Linux the tty layer sends nothing when the coding does not change).
  */
 
-/** CDC class requests (USB CDC 1.2 §6.2). */
+/** CDC class requests (USB CDC 1.2, section 6.2). */
 export const CdcRequest = {
   SET_LINE_CODING: 0x20,
   GET_LINE_CODING: 0x21,
