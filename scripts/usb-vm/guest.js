@@ -48,6 +48,11 @@ try {
   // Full speed, as Particle's Gen3 devices are (and FunctionFS then needs full-speed descriptors only).
   execFileSync('modprobe', ['dummy_hcd', `num=${job.udcs}`, 'is_high_speed=0', 'is_super_speed=0'])
   execFileSync('modprobe', ['usb_f_fs'])
+  // The CDC ACM function of the kernel serves the serial line of Gen3 devices before 0.9.0; usbmon tells the bridge
+  // what the host set on it (src/lib/virtual/gadget/serve.ts).
+  execFileSync('modprobe', ['usb_f_acm'])
+  execFileSync('modprobe', ['usbmon'])
+  if (!existsSync('/sys/kernel/debug/usb')) execFileSync('mount', ['-t', 'debugfs', 'none', '/sys/kernel/debug'])
   if (!existsSync('/sys/kernel/config/usb_gadget')) execFileSync('mount', ['-t', 'configfs', 'none', '/sys/kernel/config'])
   // udevd, as on any Linux desktop: the `usb` package learns of hot-plugs from udev's netlink events (not the
   // kernel's), and device node permissions come from udev rules (the tests add ours in /run/udev/rules.d).

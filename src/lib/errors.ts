@@ -300,6 +300,17 @@ export const errors = {
       'Fix the file, or unset PARTICLE_VIRTUAL_CLOUD to use the Particle Cloud.',
       'Its shape: {"devices": [{"id": "<24 hex>", "name": "pump-07", "platform": "boron", "deviceOs": "2.3.1", "online": true}], "products": [{"id": 12345, "slug": "pumps", "devices": [...]}], "events": [{"device": "pump-07", "name": "spark/status", "data": "online", "afterSeconds": 5}]}',
     ], {cause}),
+  /**
+   * The serial line of a device (its CDC ACM interface, docs/protocol.md §10) cannot be used: it has none ('no-cdc'),
+   * this system's USB library cannot take it from the system's serial driver ('no-detach': macOS, Windows, a
+   * browser), or claiming it failed ('claim').
+   */
+  serialLine: (id: string, reason: 'claim' | 'no-cdc' | 'no-detach', cause?: unknown) =>
+    make('SETUP_FLAG_SERIAL_LINE', EXIT.DEVICE, {
+      claim: `Device ${id}'s USB serial interface could not be claimed.`,
+      'no-cdc': `Device ${id} has no USB serial interface to set a line coding on.`,
+      'no-detach': `Device ${id}'s USB serial interface belongs to this system's serial driver, which this tool cannot reach here.`,
+    }[reason], [DFU_BY_HAND], {cause}),
 }
 
 /** Anything thrown, as one of ours (what is not ours is unexpected). */

@@ -171,6 +171,56 @@ describe('through a real kernel USB stack (usb-vm)', function () {
     })
   })
 
+  describe('factory-fresh Gen3 before 0.9.0: the serial line (docs/protocol.md §10)', () => {
+    // A Boron as it leaves the factory: 0.8.0-rc.25, flag 0xFF, so Listening Mode; no USB control requests.
+    const fresh = device(0x41, 'boron', '0.8.0-rc.25', 'listening', 255)
+    const steps = [
+      {name: 'serial line', run: ['node', 'test/usb-vm/guest/serial-line.js', fresh.id]},
+      {name: 'dfu-util upload', realOnly: true, run: ['dfu-util', '-d', '2b04:d00d', '-S', fresh.id, '-a', '1', '-s', '8134:1', '-U', '$DIR/fresh.bin']},
+      {name: 'get in DFU mode', run: cli('get', fresh.id, '--json', '--offline')},
+    ]
+    let b: Boot
+    before(async () => {
+      b = await boot([fresh], steps)
+      times.push(`factory-fresh: ${b.timing}`)
+    })
+
+    it("the kernel's f_acm serves the CDC pair: the guest's cdc_acm binds and holds it, as the virtual bus models", () => {
+      const real = JSON.parse(b.real.get('serial line')!.stdout!) as Record<string, unknown>
+      const virtual = JSON.parse(b.virtual.get('serial line')!.stdout!) as Record<string, unknown>
+      expect(real.error, b.real.get('serial line')!.stderr).to.equal(undefined)
+      expect(real).to.include({hasTty: true, recognised: true})
+      expect(real.before).to.deep.equal({mode: 'normal', productId: 0xc00d})
+      expect(real.host).to.deep.equal({
+        attach: 'ok',
+        claimAgain: 'claimInterface error: interface is busy (errno 16)',
+        claimHeld: 'claimInterface error: interface is busy (errno 16)',
+        detach: 'ok',
+        detachDataToo: 'detachKernelDriver error: no kernel driver attached (errno 61)',
+      })
+      expect(virtual.host).to.deep.equal(real.host)
+      expect(virtual.recognised).to.equal(true)
+    })
+
+    it('SET_LINE_CODING 14400 from the guest (enterDfuBySerialLine) brings it to DFU mode, as on the virtual bus', () => {
+      const real = JSON.parse(b.real.get('serial line')!.stdout!) as Record<string, unknown>
+      const virtual = JSON.parse(b.virtual.get('serial line')!.stdout!) as Record<string, unknown>
+      expect(real.after, `${b.real.get('serial line')!.stdout}${b.runner.stderr}`).to.deep.equal({mode: 'dfu', productId: 0xd00d})
+      expect(virtual.after).to.deep.equal(real.after)
+      expect(b.real.get('serial line')!.devices.find((d) => d.id === fresh.id)).to.include({mode: 'dfu', setupDone: 255})
+    })
+
+    it('then dfu-util reads the byte at 8134 (0xFF), and get names the release from the module header', async () => {
+      const u = b.real.get('dfu-util upload')!
+      expect(u.status, `${u.stderr}${u.stdout}`).to.equal(0)
+      const {readFileSync} = await import('node:fs')
+      expect([...readFileSync(`${b.dir}/fresh.bin`)]).to.deep.equal([0xff])
+      const [r] = json(b.real.get('get in DFU mode')).devices
+      expect(r).to.include({flag: 'not-done', mode: 'dfu'})
+      sameAsVirtual(b, 'get in DFU mode')
+    })
+  })
+
   describe('dfu-util as a second client, faults, permissions', () => {
     const devices = [
       device(0x31, 'argon', '3.3.1', 'dfu', 255),

@@ -220,9 +220,12 @@ const NRF_MAX_POWER = 250
 /**
  * Normal mode configuration. docs/protocol.md only fixes that the vendor control interface is number 2 and is
  * named `<Name> Control Interface` (§1.3); the CDC ACM pair in front of it (an IAD, interfaces 0 and 1, one
- * interrupt and two bulk endpoints) is the usual shape of a CDC composite and is plausible, not measured.
+ * interrupt and two bulk endpoints) is the usual shape of a CDC composite and is plausible, not measured. Gen3
+ * system firmware before 0.9.0 has the CDC pair only (`withControlInterface` false): Device OS appends just the
+ * CDC ACM class (`hal/src/nRF52840/usb_hal_cdc.c@v0.8.0-rc.25-mesh:318-320`) and no control interface
+ * (`hal/inc/usb_config_hal.h@v0.8.0-rc.27:60-62`), docs/protocol.md "Gen3 before 0.9.0".
  */
-function normalConfiguration(maxPower: number): {bytes: Uint8Array; interfaces: InterfaceModel[]} {
+function normalConfiguration(maxPower: number, withControlInterface: boolean): {bytes: Uint8Array; interfaces: InterfaceModel[]} {
   const body = [
     // Interface association: interfaces 0-1, CDC ACM
     0x08, 0x0b, 0x00, 0x02, 0x02, 0x02, 0x01, 0x00,
@@ -238,10 +241,10 @@ function normalConfiguration(maxPower: number): {bytes: Uint8Array; interfaces: 
     0x07, 0x05, 0x01, 0x02, 0x40, 0x00, 0x00, // EP 1 OUT bulk, 64 bytes
     0x07, 0x05, 0x81, 0x02, 0x40, 0x00, 0x00, // EP 1 IN bulk, 64 bytes
     // Interface 2: vendor control interface (control requests go to the device recipient on endpoint 0)
-    0x09, 0x04, 0x02, 0x00, 0x00, 0xff, 0xff, 0xff, StringIndex.CONTROL_INTERFACE,
+    ...(withControlInterface ? [0x09, 0x04, 0x02, 0x00, 0x00, 0xff, 0xff, 0xff, StringIndex.CONTROL_INTERFACE] : []),
   ]
   const total = 9 + body.length
-  const bytes = Uint8Array.of(0x09, 0x02, ...u16le(total), 0x03, 0x01, 0x00, 0xc0, maxPower, ...body)
+  const bytes = Uint8Array.of(0x09, 0x02, ...u16le(total), withControlInterface ? 0x03 : 0x02, 0x01, 0x00, 0xc0, maxPower, ...body)
   const interfaces: InterfaceModel[] = [
     {
       alternates: [
@@ -272,7 +275,9 @@ function normalConfiguration(maxPower: number): {bytes: Uint8Array; interfaces: 
       ],
       interfaceNumber: 1,
     },
-    {
+  ]
+  if (withControlInterface) {
+    interfaces.push({
       alternates: [
         {
           alternateSetting: 0,
@@ -284,12 +289,14 @@ function normalConfiguration(maxPower: number): {bytes: Uint8Array; interfaces: 
         },
       ],
       interfaceNumber: 2,
-    },
-  ]
+    })
+  }
   return {bytes, interfaces}
 }
 
 export interface IdentityInput {
+  /** Normal mode has the vendor control interface (false: Gen3 system firmware before 0.9.0, CDC only). */
+  controlInterface?: boolean
   id: string
   isProtected: boolean
   mode: UsbMode
@@ -298,7 +305,7 @@ export interface IdentityInput {
 }
 
 /** The whole USB identity of a device in a mode. */
-export function usbIdentity({id, isProtected, mode, platform, version}: IdentityInput): UsbIdentity {
+export function usbIdentity({controlInterface = true, id, isProtected, mode, platform, version}: IdentityInput): UsbIdentity {
   const name = usbName(platform)
   const strings = new Map<number, string>([
     [StringIndex.MANUFACTURER, 'Particle'],
@@ -336,9 +343,9 @@ export function usbIdentity({id, isProtected, mode, platform, version}: Identity
       vendorId: platform.vendorId ?? PARTICLE_VENDOR_ID,
     }
   } else {
-    const {bytes, interfaces} = normalConfiguration(platform.family === 'nrf52840' ? NRF_MAX_POWER : 0x32)
+    const {bytes, interfaces} = normalConfiguration(platform.family === 'nrf52840' ? NRF_MAX_POWER : 0x32, controlInterface)
     strings.set(StringIndex.PRODUCT, `${name} CDC Mode`)
-    strings.set(StringIndex.CONTROL_INTERFACE, `${name} Control Interface`)
+    if (controlInterface) strings.set(StringIndex.CONTROL_INTERFACE, `${name} Control Interface`)
     identity = {
       // nRF52840: device version 1.2 in BCD (platform/MCU/nRF52840/inc/sdk_config_system.h@v6.2.0:147-148);
       // Realtek: 2.51 (hal/src/rtl872x/usb_hal.cpp@v6.2.0:59-60); Gen2 is not modelled (kept at 2.50).
@@ -346,9 +353,11 @@ export function usbIdentity({id, isProtected, mode, platform, version}: Identity
       configDescriptor: bytes,
       configurationValue: 1,
       // Miscellaneous / common class / IAD: the class triple of a composite device with an interface association.
-      deviceClass: 0xef,
-      deviceProtocol: 0x01,
-      deviceSubclass: 0x02,
+      // Before 0.9.0 the nRF5 SDK Device OS carried wrote 0/0/0 ("specified by interface"; its device class became
+      // configurable later): third_party/nrf5_sdk@8433b5f2 components/libraries/usbd/app_usbd_core.c:99-101.
+      deviceClass: controlInterface ? 0xef : 0x00,
+      deviceProtocol: controlInterface ? 0x01 : 0x00,
+      deviceSubclass: controlInterface ? 0x02 : 0x00,
       iConfiguration: 0,
       interfaces,
       mode,

@@ -7,7 +7,9 @@
  *
  * Transfers are routed by type: standard requests (descriptors, SET_INTERFACE) in every mode; DFU class requests
  * to the bootloader in DFU mode (dfu.ts); vendor requests to the control-request engine (control.ts) and the raw
- * 'P' requests (requests.ts) in normal, listening and Safe Mode.
+ * 'P' requests (requests.ts) in normal, listening and Safe Mode. Gen3 system firmware before 0.9.0 has no control
+ * interface: its vendor requests stall, its CDC class requests go to the CDC ACM model (cdc.ts), and before
+ * 0.8.0-rc.27 it is on USB at all only while USB serial runs (rules.ts systemUsb, docs/protocol.md "Gen3 before 0.9.0").
  */
 import type {Clock} from '../clock.js'
 import {type Platform, platformByName} from '../particle/platforms.js'
@@ -18,7 +20,8 @@ import {DFU_FUNCTIONAL_TYPE, LANGID_DESCRIPTOR, msOsDescriptor, Standard, type U
 import {DfuBootloader} from './dfu.js'
 import {Dct, externalFlash, internalFlash, type Memory, type SparseFlash} from './memory.js'
 import {abortsConnection, executeRequest, rawIn, rawOut, type RequestContext} from './requests.js'
-import {bootsListening} from './rules.js'
+import {bootsListening, type SystemUsb, systemUsb} from './rules.js'
+import {CdcAcm} from './cdc.js'
 import type {ExchangeRecord, VirtualDeviceSpec, VirtualFaults, VirtualMode, VirtualTiming} from './types.js'
 import {type UsbDeviceOwner, VirtualUsbDevice} from './usb-device.js'
 import {copyBufferSource, hex, ownDataView, stringDescriptor, u16le, usbErrors} from './util.js'
@@ -81,6 +84,13 @@ export class VirtualDevice implements UsbDeviceOwner {
   private current: VirtualUsbDevice | undefined
   private control: ControlEngine | undefined
   private dfu: DfuBootloader | undefined
+  private cdc: CdcAcm | undefined
+  /** How the system firmware shows itself on USB (rules.ts). */
+  private readonly systemUsb: SystemUsb
+  /** The application runs USB serial (`Serial.begin`): devices file "serial". */
+  readonly appSerial: boolean
+  /** 'cdc-with-serial' firmware: USB serial started during this boot (it stays on until the next reset). */
+  private serialStarted = false
   private busyAnswered = 0
   private transfers = 0
   private connectionAborted = false
@@ -111,6 +121,8 @@ export class VirtualDevice implements UsbDeviceOwner {
     this.downgradedFrom = spec.downgradedFrom
     this.internal = internalFlash(this.platform, this.version, this.deviceOs, spec.faults?.noSystemPart === true, spec.downgradedFrom)
     this.external = externalFlash(this.platform)
+    this.systemUsb = systemUsb(this.platform, this.version)
+    this.appSerial = spec.serial === true
     this.context = this.makeContext()
   }
 
@@ -169,6 +181,7 @@ export class VirtualDevice implements UsbDeviceOwner {
       setupDone: this.dct.setupDone,
       ...(this.cloudOff ? {cloudDisconnected: true} : {}),
       ...(this.downgradedFrom === undefined ? {} : {downgradedFrom: this.downgradedFrom}),
+      ...(this.appSerial ? {serial: true} : {}),
       ...(this.givenFaults ? {faults: {...this.givenFaults}} : {}),
     }
   }
@@ -193,20 +206,46 @@ export class VirtualDevice implements UsbDeviceOwner {
   /** Appear on the bus in the current mode with a fresh USBDevice; `announce` emits 'connect'. */
   enumerate(announce: boolean): void {
     if (!this.present) return
+    this.connectionAborted = false
+    this.control = undefined
+    this.dfu = undefined
+    this.cdc = undefined
+    if (this.currentMode !== 'dfu' && !this.systemOnUsb()) return // off the bus until its next reset
     const identity = usbIdentity({
+      controlInterface: this.systemUsb === 'control',
       id: this.id,
       isProtected: this.isProtected(),
       mode: this.currentMode === 'dfu' ? 'dfu' : 'normal',
       platform: this.platform,
       version: this.version,
     })
-    this.connectionAborted = false
-    this.control = undefined
-    this.dfu = undefined
     if (this.currentMode === 'dfu') this.dfu = new DfuBootloader(this.dfuHost(identity))
-    else this.control = new ControlEngine(this.engineHost())
+    else if (this.systemUsb === 'control') this.control = new ControlEngine(this.engineHost())
+    else this.cdc = new CdcAcm(this.cdcHost())
     this.current = new VirtualUsbDevice(this, identity)
     if (announce) this.port.connected(this, this.current)
+  }
+
+  /**
+   * Whether the system firmware (normal, listening, Safe Mode) is on USB now. Before 0.8.0-rc.15 never; before
+   * 0.8.0-rc.27 once USB serial has started this boot: by the application (devices file "serial"; Safe Mode runs
+   * no application) or by the Listening Mode console, whose USBSerial member starts it
+   * (`system/inc/system_setup.h@v0.8.0-rc.25-mesh:103`, `wiring/src/spark_wiring_usbserial.cpp:33-40`); nothing
+   * stops it before the next reset. docs/protocol.md "Gen3 before 0.9.0".
+   */
+  private systemOnUsb(): boolean {
+    switch (this.systemUsb) {
+      case 'none': {
+        return false
+      }
+      case 'cdc-with-serial': {
+        if ((this.appSerial && this.currentMode !== 'safe') || this.listening) this.serialStarted = true
+        return this.serialStarted
+      }
+      default: {
+        return true
+      }
+    }
   }
 
   /**
@@ -265,6 +304,7 @@ export class VirtualDevice implements UsbDeviceOwner {
 
   private applyBoot(mode: VirtualMode, listening?: boolean): void {
     this.cloudOff = false // any reset clears the cloud-disconnect flag
+    this.serialStarted = false
     const flagSaysListen = bootsListening(this.platform, this.version, this.dct.setupDone)
     this.currentMode = mode === 'normal' && flagSaysListen ? 'listening' : mode
     this.safeListening = mode === 'safe' ? (listening ?? flagSaysListen) : false
@@ -369,6 +409,15 @@ export class VirtualDevice implements UsbDeviceOwner {
       },
       processingMs: this.port.timing.processingMs,
       smallServiceBuffer: this.platform.family === 'nrf52840',
+    }
+  }
+
+  private cdcHost() {
+    return {
+      // System.dfu(false) resets from the USB interrupt at once, like raw request 40.
+      enterDfu: () => this.resetLater('dfu', 0),
+      isListening: () => this.listening,
+      startListening: () => this.setListening(true),
     }
   }
 
@@ -500,7 +549,9 @@ export class VirtualDevice implements UsbDeviceOwner {
         return this.standardIn(setup)
       }
       case 'class': {
-        return setup.recipient === 'interface' ? this.dfu?.classIn(setup.request, setup.value, setup.index, length) : undefined
+        if (setup.recipient !== 'interface') return undefined
+        if (this.cdc) return this.isCdcInterface(setup.index) ? this.cdc.in(setup.request, length) : undefined
+        return this.dfu?.classIn(setup.request, setup.value, setup.index, length)
       }
       case 'vendor': {
         // The bootloader answers Microsoft's OS descriptor requests (vendor code 0xEE), nothing else.
@@ -522,6 +573,7 @@ export class VirtualDevice implements UsbDeviceOwner {
         return stallUnless(this.standardOut(setup))
       }
       case 'class': {
+        if (this.cdc) return stallUnless(setup.recipient === 'interface' && this.isCdcInterface(setup.index) && this.cdc.out(setup.request, setup.value, data))
         return stallUnless(setup.recipient === 'interface' && this.dfu?.classOut(setup.request, setup.value, setup.index, data))
       }
       case 'vendor': {
@@ -534,6 +586,11 @@ export class VirtualDevice implements UsbDeviceOwner {
         return 'stall'
       }
     }
+  }
+
+  /** Both interfaces belong to the SDK's one CDC ACM class instance, which takes class requests on either. */
+  private isCdcInterface(index: number): boolean {
+    return (index & 0xff) === 0 || (index & 0xff) === 1
   }
 
   private standardIn(setup: USBControlTransferParameters): InResult {

@@ -534,8 +534,9 @@ class FileVirtualUsb extends VirtualUsb {
         this.addDevice(spec)
         continue
       }
-      if (old.platform !== spec.platform || old.deviceOs !== spec.deviceOs) {
-        // Other hardware or other firmware: a different device as far as the bus is concerned.
+      if (old.platform !== spec.platform || old.deviceOs !== spec.deviceOs || Boolean(old.serial) !== Boolean(spec.serial)) {
+        // Other hardware or other firmware (an application with or without USB serial): a different device as far
+        // as the bus is concerned.
         this.removeDevice(spec.id)
         this.addDevice(spec)
         continue

@@ -16,7 +16,7 @@ export class SpecProblem extends Error {
   }
 }
 
-const DEVICE_KEYS = ['id', 'name', 'platform', 'deviceOs', 'mode', 'listening', 'setupDone', 'cloudDisconnected', 'downgradedFrom', 'faults']
+const DEVICE_KEYS = ['id', 'name', 'platform', 'deviceOs', 'mode', 'listening', 'setupDone', 'cloudDisconnected', 'downgradedFrom', 'serial', 'faults']
 const ID = /^[\da-f]{24}$/i
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -102,6 +102,7 @@ export function checkDeviceSpec(v: unknown, where: string): VirtualDeviceSpec {
   if (v.cloudDisconnected !== undefined && typeof v.cloudDisconnected !== 'boolean') {
     throw new SpecProblem(`${where}.cloudDisconnected must be true or false`)
   }
+  if (v.serial !== undefined && typeof v.serial !== 'boolean') throw new SpecProblem(`${where}.serial must be true or false`)
   const faults = v.faults === undefined ? undefined : checkFaults(v.faults, `${where}.faults`)
   if (faults?.protected && !atLeast(version, '6.0.0')) {
     throw new SpecProblem(`${where}.faults.protected needs deviceOs 6.0.0 or later (Device Protection does not exist before)`)
@@ -118,6 +119,7 @@ export function checkDeviceSpec(v: unknown, where: string): VirtualDeviceSpec {
   if (v.name !== undefined) spec.name = v.name
   if (v.cloudDisconnected === true) spec.cloudDisconnected = true
   if (v.downgradedFrom !== undefined) spec.downgradedFrom = v.downgradedFrom as string
+  if (v.serial === true) spec.serial = true
   return spec
 }
 

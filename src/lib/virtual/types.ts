@@ -98,6 +98,12 @@ export interface VirtualDeviceSpec {
    * at 0x28200 (docs/protocol.md "Device OS version in DFU mode"). Must be newer than deviceOs.
    */
   downgradedFrom?: string
+  /**
+   * The application runs USB serial (calls `Serial.begin`). Matters only to Gen3 system firmware before
+   * 0.8.0-rc.27, which is on USB at all only while USB serial runs (docs/protocol.md "Gen3 before 0.9.0").
+   * Written only when true.
+   */
+  serial?: boolean
 }
 
 export interface VirtualDevicesFile {

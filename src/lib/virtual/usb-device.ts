@@ -34,7 +34,13 @@ export interface UsbDeviceOwner {
  *   close() resolves;
  * - a closed device or an unclaimed interface rejects 'invalid state' (WebUSB: InvalidStateError);
  * - claimInterface of a missing interface rejects 'interface not found (errno 2)' (WebUSB: NotFoundError);
- * - controlTransferOut without data throws a TypeError (WebUSB allows omitting it).
+ * - controlTransferOut without data throws a TypeError (WebUSB allows omitting it);
+ * - on Linux the kernel's cdc_acm driver holds a CDC ACM pair (the communication interface and its data
+ *   interface) from enumeration: claimInterface of either rejects 'interface is busy (errno 16)' until
+ *   detachKernelDriver (an extension of the package, Linux only) releases the pair; detaching an interface
+ *   without a driver rejects 'no kernel driver attached (errno 61)', and attachKernelDriver of the communication
+ *   interface binds the pair again ('kernel driver already attached (errno 16)' when it or a claim holds it).
+ *   The messages are nusb's (linux_usbfs/device.rs), which the package wraps as `<method> error: <message>`.
  */
 export function usbPackageError(method: string, reason: string): Error {
   return Object.assign(new Error(`${method} error: ${reason}`), {code: 'GenericFailure'})
@@ -82,6 +88,8 @@ export class VirtualUsbDevice implements USBDevice {
   readonly usbVersionSubminor = 0
   readonly vendorId: number
   private readonly claimed = new Set<number>()
+  /** Interfaces the host's kernel driver (cdc_acm) holds: every CDC ACM pair, from enumeration. */
+  private readonly kernelDriver = new Set<number>()
   private gone = false
   private isOpen = false
 
@@ -108,6 +116,14 @@ export class VirtualUsbDevice implements USBDevice {
         isClaimed: (n) => this.claimed.has(n),
       }),
     ]
+    for (const n of this.cdcPair()) this.kernelDriver.add(n)
+  }
+
+  /** The CDC ACM communication interface (class 2, subclass 2) and the data interface after it, if any. */
+  private cdcPair(): number[] {
+    const comm = this.identity.interfaces.find((i) => i.alternates[0]?.interfaceClass === 0x02 && i.alternates[0]?.interfaceSubclass === 0x02)
+    const data = this.identity.interfaces.find((i) => i.alternates[0]?.interfaceClass === 0x0a)
+    return comm && data ? [comm.interfaceNumber, data.interfaceNumber] : []
   }
 
   get configuration(): USBConfiguration | null {
@@ -161,8 +177,38 @@ export class VirtualUsbDevice implements USBDevice {
       this.requireOpen()
       if (!this.hasInterface(interfaceNumber)) throw usbPackageError('claimInterface', 'interface not found (errno 2)')
       this.failAs('claimInterface')
+      if (this.kernelDriver.has(interfaceNumber)) throw usbPackageError('claimInterface', 'interface is busy (errno 16)')
       this.claimed.add(interfaceNumber)
     })
+  }
+
+  /** The `usb` package's Linux extension: release the interface from its kernel driver (cdc_acm lets go of its pair). */
+  async detachKernelDriver(interfaceNumber: number): Promise<void> {
+    return asUsbPackage('detachKernelDriver', async () => {
+      this.requireOpen()
+      if (!this.hasInterface(interfaceNumber)) throw usbPackageError('detachKernelDriver', 'interface not found (errno 22)')
+      if (!this.kernelDriver.has(interfaceNumber)) throw usbPackageError('detachKernelDriver', 'no kernel driver attached (errno 61)')
+      for (const n of this.cdcPair()) this.kernelDriver.delete(n)
+    })
+  }
+
+  /** The `usb` package's Linux extension: let the kernel probe the interface again (cdc_acm takes the pair back). */
+  async attachKernelDriver(interfaceNumber: number): Promise<void> {
+    return asUsbPackage('attachKernelDriver', async () => {
+      this.requireOpen()
+      if (!this.hasInterface(interfaceNumber)) throw usbPackageError('attachKernelDriver', 'interface not found (errno 22)')
+      if (this.kernelDriver.has(interfaceNumber) || this.claimed.has(interfaceNumber)) {
+        throw usbPackageError('attachKernelDriver', 'kernel driver already attached (errno 16)')
+      }
+      const pair = this.cdcPair()
+      // cdc_acm probes the communication interface and claims the data interface with it; nothing else binds.
+      if (pair[0] === interfaceNumber && !pair.some((n) => this.claimed.has(n))) for (const n of pair) this.kernelDriver.add(n)
+    })
+  }
+
+  /** @internal Whether the host's kernel driver holds the interface (tests). */
+  hasKernelDriver(interfaceNumber: number): boolean {
+    return this.kernelDriver.has(interfaceNumber)
   }
 
   async releaseInterface(interfaceNumber: number): Promise<void> {

@@ -35,6 +35,16 @@ describe('Device OS module table', () => {
     expect(versionOfModule(4100)).to.equal('4.1.0')
   })
 
+  it('the Gen3 releases before 0.8.0-rc.25 are there: 312 is 0.8.0-rc.13 (rc.14, also 312, had no Gen3 build), 313 is no release', () => {
+    expect(versionOfModule(312)).to.equal('0.8.0-rc.13')
+    expect(versionOfModule(314)).to.equal('0.8.0-rc.15')
+    expect(versionOfModule(323)).to.equal('0.8.0-rc.24')
+    expect(versionOfModule(313)).to.equal(undefined)
+    expect(DEVICE_OS_MODULES.filter(([v]) => v.startsWith('0.8.0-rc.')).map(([v]) => Number(v.split('.').at(-1)))).to.deep.equal([
+      13, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27,
+    ])
+  })
+
   it('moduleOfVersion never invents a number that belongs to a release in the table', () => {
     const taken = new Set(DEVICE_OS_MODULES.map(([, n]) => n))
     for (const v of ['1.2.3', '2.0.3', '3.3.7', '3.4.0', '4.0.3', '4.3.0', '5.1.1', '5.4.2', '5.10.0', '6.1.3', '6.2.1', '6.3.0', '7.0.0', '1.5.1-tracker.4']) {

@@ -7,8 +7,8 @@ import {parseVersion} from '../../../src/lib/particle/versions.js'
 import {usbIdentity} from '../../../src/lib/virtual/descriptors.js'
 import {ffsBlobs} from '../../../src/lib/virtual/gadget/ffs-blobs.js'
 
-const identity = (mode: 'dfu' | 'normal') =>
-  usbIdentity({id: 'e00fce681a2b3c4d5e6f7a8b', isProtected: false, mode, platform: platformByName('argon')!, version: parseVersion('3.3.1')!})
+const identity = (mode: 'dfu' | 'normal', controlInterface = true) =>
+  usbIdentity({controlInterface, id: 'e00fce681a2b3c4d5e6f7a8b', isProtected: false, mode, platform: platformByName('argon')!, version: parseVersion('3.3.1')!})
 
 /** The descriptors after the FunctionFS v2 header (magic, length, flags, full-speed count). */
 function body(blob: Buffer): {count: number; flags: number; types: number[]} {
@@ -39,5 +39,16 @@ describe('usb-vm gadget bridge: FunctionFS blobs from the virtual identity', () 
     const {descriptors, dropped} = ffsBlobs(identity('normal'))
     expect(body(descriptors).types).to.deep.equal([0x0b, 4, 5, 4, 5, 5, 4])
     expect(dropped).to.deep.equal(['0x24 x4'])
+  })
+
+  it('with the CDC pair left to f_acm: only the vendor interface, numbered 0 in the function; nothing at all before 0.9.0', () => {
+    const {descriptors, dropped, interfaces} = ffsBlobs(identity('normal'), {skipCdcPair: true})
+    expect(body(descriptors).types).to.deep.equal([4])
+    expect(descriptors[16 + 2], 'bInterfaceNumber').to.equal(0)
+    expect(descriptors[16 + 5], 'bInterfaceClass').to.equal(0xff)
+    expect(dropped).to.deep.equal([])
+    expect(interfaces).to.equal(1)
+    expect(ffsBlobs(identity('normal', false), {skipCdcPair: true}).interfaces).to.equal(0)
+    expect(ffsBlobs(identity('normal')).interfaces).to.equal(3) // unchanged without the option
   })
 })

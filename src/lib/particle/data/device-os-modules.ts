@@ -1,14 +1,27 @@
 /**
  * Device OS releases and the module version number their system part carries (the number a DFU-mode host reads
- * at +10 of the system part's module header). 126 releases, 0.8.0-rc.25 (the first with Gen3 builds) to 6.2.0.
+ * at +10 of the system part's module header). 137 releases, 0.8.0-rc.13 (the first Gen3 release) to 6.2.0.
  *
  * Generated from device-os-modules.tsv beside this file, which gives each row's sources in particle-iot/device-os:
  * the release table system/system-versions.md at commit 889b301c4 (the 6.2.0 bump) and, where the release tag is
- * in the mirror, that tag's modules/shared/system_module_version.mk. Every row with both agrees; 21 rows have only
- * the table (no tag), 4 only the tag (1.1.1-rc.1, 1.1.1, 2.0.2-rc.1, 2.0.2 are not in the table).
+ * in the mirror, that tag's modules/shared/system_module_version.mk (for 0.8.0-rc.13 and rc.15 to rc.24, which have
+ * no tag, their release commit's). Every row with both agrees; 21 rows have only the table (no tag), 4 only the tag
+ * (1.1.1-rc.1, 1.1.1, 2.0.2-rc.1, 2.0.2 are not in the table). 0.8.0-rc.14 (module 312 too) is left out: it was a
+ * Photon, P1 and Electron release (system-versions.md:68), so a Gen3 device reading 312 runs 0.8.0-rc.13.
  * test/lib/particle/modules.test.ts keeps this file and the TSV identical. See docs/protocol.md "Module versions".
  */
 export const DEVICE_OS_MODULES: ReadonlyArray<readonly [version: string, module: number]> = [
+  ['0.8.0-rc.13', 312],
+  ['0.8.0-rc.15', 314],
+  ['0.8.0-rc.16', 315],
+  ['0.8.0-rc.17', 316],
+  ['0.8.0-rc.18', 317],
+  ['0.8.0-rc.19', 318],
+  ['0.8.0-rc.20', 319],
+  ['0.8.0-rc.21', 320],
+  ['0.8.0-rc.22', 321],
+  ['0.8.0-rc.23', 322],
+  ['0.8.0-rc.24', 323],
   ['0.8.0-rc.25', 324],
   ['0.8.0-rc.26', 325],
   ['0.8.0-rc.27', 326],

@@ -26,7 +26,19 @@ export interface FfsBlobs {
   strings: Buffer
   /** Descriptor types left out, e.g. ['0x24 x4']. */
   dropped: string[]
+  /** Interfaces the blob carries (0: FunctionFS has nothing to serve in this configuration). */
+  interfaces: number
 }
+
+export interface FfsOptions {
+  /**
+   * Leave the CDC ACM pair (and its association) to the kernel's f_acm, which comes first in the configuration:
+   * the interfaces kept are numbered from 0 within the function, and the kernel places them after f_acm's.
+   */
+  skipCdcPair?: boolean
+}
+
+const CDC_CLASSES = new Set([0x02, 0x0a])
 
 function u32(v: number): Buffer {
   const b = Buffer.alloc(4)
@@ -34,7 +46,7 @@ function u32(v: number): Buffer {
   return b
 }
 
-export function ffsBlobs(identity: UsbIdentity): FfsBlobs {
+export function ffsBlobs(identity: UsbIdentity, options: FfsOptions = {}): FfsBlobs {
   const config = identity.configDescriptor
   const kept: Buffer[] = []
   const dropped = new Map<number, number>()
@@ -42,14 +54,21 @@ export function ffsBlobs(identity: UsbIdentity): FfsBlobs {
   const stringIndex = new Map<number, number>()
   let count = 0
   let interfaceClass = -1
+  let skipping = false
+  const numbers = new Map<number, number>()
   for (let i = config[0]; i + 2 <= config.length; ) {
     const len = config[i]
     const type = config[i + 1]
     if (len < 2) break
     const d = Buffer.from(config.subarray(i, i + len))
     i += len
+    if (options.skipCdcPair && type === DT_INTERFACE_ASSOCIATION && d[4] === 0x02) continue
+    if (type === DT_INTERFACE) skipping = options.skipCdcPair === true && CDC_CLASSES.has(d[5])
+    if (skipping) continue
     if (type === DT_INTERFACE) {
       interfaceClass = d[5]
+      if (!numbers.has(d[2])) numbers.set(d[2], numbers.size)
+      if (options.skipCdcPair) d[2] = numbers.get(d[2])!
       const iInterface = d[8]
       if (iInterface) {
         if (!stringIndex.has(iInterface)) {
@@ -81,5 +100,5 @@ export function ffsBlobs(identity: UsbIdentity): FfsBlobs {
   }
   const strings = Buffer.concat(parts)
   strings.writeUInt32LE(strings.length, 4)
-  return {descriptors, dropped: [...dropped].map(([t, n]) => `0x${t.toString(16)} x${n}`), strings}
+  return {descriptors, dropped: [...dropped].map(([t, n]) => `0x${t.toString(16)} x${n}`), interfaces: numbers.size, strings}
 }

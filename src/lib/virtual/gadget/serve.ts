@@ -17,10 +17,11 @@
  * (the stallControl fault) are stalled before the data is read.
  */
 import {execFileSync} from 'node:child_process'
-import {closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, symlinkSync, writeFileSync, writeSync} from 'node:fs'
+import {closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, symlinkSync, unlinkSync, writeFileSync, writeSync} from 'node:fs'
 import {join} from 'node:path'
 import {Worker} from 'node:worker_threads'
 
+import {isGen3WithoutControlRequests} from '../../protocol/cdc.js'
 import {isGone, isStall, isTimeout} from '../../usb/errors.js'
 import {type VirtualUsb} from '../bus.js'
 import {openVirtualUsbFile} from '../file.js'
@@ -29,6 +30,8 @@ import {Answer, CTRL_ANSWER, CTRL_LENGTH, CTRL_SEQ, CTRL_WORDS, DATA_BYTES} from
 import {ffsBlobs} from './ffs-blobs.js'
 
 const CONFIGFS = '/sys/kernel/config/usb_gadget'
+/** usbmon's text interface for every bus (debugfs; the guest loads usbmon and mounts debugfs). */
+const USBMON = '/sys/kernel/debug/usb/usbmon/0u'
 const FFS_ROOT = '/run/usb-vm-ffs'
 const ENABLE = 2
 /** Per-transfer timeout the bridge gives the virtual device (the host has its own; this only bounds our wait). */
@@ -88,6 +91,9 @@ class Slot {
   private ctrl = new Int32Array(new SharedArrayBuffer(CTRL_WORDS * 4))
   private data = new Uint8Array(new SharedArrayBuffer(DATA_BYTES))
   private usb: VirtualUsbDevice | undefined
+  /** This enumeration's CDC pair is the kernel's f_acm (the UDC is bound even without a FunctionFS ep0). */
+  private acm = false
+  private bound = false
   private altDirty = true
   private unbound: (() => void) | undefined
   private queue: Promise<void> = Promise.resolve()
@@ -106,10 +112,52 @@ class Slot {
       mkdirSync(join(this.gadget, 'configs/c.1'))
       mkdirSync(join(this.gadget, 'configs/c.1/strings/0x409'))
       mkdirSync(join(this.gadget, `functions/ffs.${name}`))
-      symlinkSync(join(this.gadget, `functions/ffs.${name}`), join(this.gadget, `configs/c.1/ffs.${name}`))
     }
     mkdirSync(this.ffs, {recursive: true})
     execFileSync('mount', ['-t', 'functionfs', name, this.ffs])
+  }
+
+  /**
+   * Which functions the configuration holds for this enumeration: the kernel's CDC ACM function (f_acm) for the CDC
+   * pair of a device that serves its serial line (Gen3 firmware before 0.9.0, whose CDC class the virtual device
+   * models), FunctionFS for the rest. f_acm comes first, so its interfaces are 0 and 1 as on the device. An acm
+   * instance is made only when first needed: u_serial has 8 ports at most.
+   */
+  private link(acm: boolean, ffs: boolean): void {
+    const config = join(this.gadget, 'configs/c.1')
+    for (const entry of readdirSync(config)) {
+      if (lstatSync(join(config, entry)).isSymbolicLink()) unlinkSync(join(config, entry))
+    }
+    const name = `pvd${this.index}`
+    if (acm) {
+      if (!existsSync(join(this.gadget, `functions/acm.${name}`))) mkdirSync(join(this.gadget, `functions/acm.${name}`))
+      symlinkSync(join(this.gadget, `functions/acm.${name}`), join(config, `acm.${name}`))
+    }
+    if (ffs) symlinkSync(join(this.gadget, `functions/ffs.${name}`), join(config, `ffs.${name}`))
+  }
+
+  /** The host side's bus number of this UDC's device (usbmon names requests by bus), once enumerated. */
+  hostBus(): number | undefined {
+    const dev = this.hostDevice()
+    return dev ? Number(dev.split('/').pop()!.split('-')[0]) : undefined
+  }
+
+  /**
+   * A CDC class request f_acm answered (the host set a line coding, say), seen on usbmon: the virtual device gets it
+   * too, as if it had answered it itself, so it acts on it (docs/protocol.md §10.1). Its own answer is not sent: the
+   * kernel's was.
+   */
+  replayClassOut(setup: USBControlTransferParameters, data: Uint8Array): void {
+    const usb = this.usb
+    if (!usb || !this.acm) return
+    this.queue = this.queue.then(async () => {
+      try {
+        await usb.controlTransferOut(setup, Uint8Array.from(data), DEVICE_TIMEOUT_MS)
+        this.log(`${this.device}: class request ${setup.request.toString(16)} (${[...data].map((b) => b.toString(16).padStart(2, '0')).join(' ')}) answered by f_acm, given to the device`)
+      } catch (error) {
+        this.log(`${this.device}: class request ${setup.request.toString(16)} answered by f_acm; the device says: ${(error as Error).message}`)
+      }
+    })
   }
 
   /** The host side's view of this UDC's device in sysfs (e.g. /sys/bus/usb/devices/3-1), once enumerated. */
@@ -136,7 +184,11 @@ class Slot {
     this.altDirty = true
     try {
       await usb.open()
-      for (const i of usb.configurations[0].interfaces) await usb.claimInterface(i.interfaceNumber)
+      for (const i of usb.configurations[0].interfaces) {
+        // The virtual bus models a Linux host whose cdc_acm holds the CDC pair; the bridge is the device's only host.
+        if (usb.hasKernelDriver(i.interfaceNumber)) await usb.detachKernelDriver(i.interfaceNumber)
+        await usb.claimInterface(i.interfaceNumber)
+      }
     } catch (error) {
       this.log(`${this.device}: cannot open its USBDevice (${(error as Error).message}); every request will stall`)
     }
@@ -157,32 +209,42 @@ class Slot {
     write(join(g, 'configs/c.1/MaxPower'), String(config[8] * 2))
     write(join(g, 'configs/c.1/strings/0x409/configuration'), usb.configuration?.configurationName ?? '')
 
-    const blobs = ffsBlobs(id)
-    if (blobs.dropped.length > 0) this.log(`${this.device}: FunctionFS cannot carry descriptors ${blobs.dropped.join(', ')}; left out`)
-    this.ep0 = openSync(join(this.ffs, 'ep0'), 'r+')
-    writeSync(this.ep0, blobs.descriptors)
-    writeSync(this.ep0, blobs.strings)
-    this.startWorker(this.ep0)
+    this.acm = isGen3WithoutControlRequests(usb)
+    const blobs = ffsBlobs(id, this.acm ? {skipCdcPair: true} : {})
+    this.link(this.acm, blobs.interfaces > 0)
+    if (blobs.interfaces > 0) {
+      if (blobs.dropped.length > 0) this.log(`${this.device}: FunctionFS cannot carry descriptors ${blobs.dropped.join(', ')}; left out`)
+      this.ep0 = openSync(join(this.ffs, 'ep0'), 'r+')
+      writeSync(this.ep0, blobs.descriptors)
+      writeSync(this.ep0, blobs.strings)
+      this.startWorker(this.ep0)
+    }
     write(join(g, 'UDC'), this.udc)
+    this.bound = true
     this.log(`${this.device}: bound to ${this.udc} as ${hex16(id.vendorId)}:${hex16(id.productId)}`)
   }
 
   async detach(): Promise<void> {
-    if (this.ep0 === undefined) return
+    if (!this.bound) return
+    this.bound = false
     await this.settleTransfer()
+    await this.queue
     const unbound = new Promise<void>((resolve) => (this.unbound = resolve))
     try {
       write(join(this.gadget, 'UDC'), '\n')
     } catch (error) {
       this.log(`${this.device}: unbinding: ${(error as Error).message}`)
     }
-    await within(2000, unbound)
-    // A worker blocked in read() cannot be stopped; it ends at the next event of its (closed) ep0.
-    void this.worker?.terminate()
-    this.worker = undefined
-    closeSync(this.ep0)
-    this.ep0 = undefined
+    if (this.ep0 !== undefined) {
+      await within(2000, unbound)
+      // A worker blocked in read() cannot be stopped; it ends at the next event of its (closed) ep0.
+      void this.worker?.terminate()
+      this.worker = undefined
+      closeSync(this.ep0)
+      this.ep0 = undefined
+    }
     this.usb = undefined
+    this.acm = false
     this.log(`${this.device}: unbound from ${this.udc}`)
   }
 
@@ -381,6 +443,20 @@ export async function serveDevicesFile(file: string, options: ServeOptions = {})
 
   for (const usb of (await bus.getDevices()) as VirtualUsbDevice[]) await serial(() => slotFor(usb.serialNumber!).attach(usb))
 
+  // The host's CDC class requests, which the kernel's f_acm answers, reach the virtual device through usbmon.
+  let usbmon: Worker | undefined
+  if (existsSync(USBMON)) {
+    usbmon = new Worker(new URL('usbmon-worker.js', import.meta.url), {workerData: {path: USBMON}})
+    usbmon.unref()
+    usbmon.on('message', (m: {bus?: number; data?: number[]; error?: string; index?: number; request?: number; value?: number}) => {
+      if (m.error) return log(`usbmon: ${m.error}`)
+      const slot = slots.find((s) => s.hostBus() === m.bus)
+      const setup: USBControlTransferParameters = {index: m.index!, recipient: 'interface', request: m.request!, requestType: 'class', value: m.value!}
+      slot?.replayClassOut(setup, Uint8Array.from(m.data!))
+    })
+    usbmon.on('error', (error) => log(`usbmon worker: ${error.message}`))
+  } else log(`no ${USBMON}: the host's line coding does not reach the virtual devices`)
+
   const poll = setInterval(() => void bus.getDevices(), options.pollMs ?? 300)
   const ready = (async () => {
     const deadline = Date.now() + 60_000
@@ -396,6 +472,7 @@ export async function serveDevicesFile(file: string, options: ServeOptions = {})
     bus,
     close: async () => {
       clearInterval(poll)
+      void usbmon?.terminate()
       bus.close()
       await chain
       for (const s of slots) await s.detach()
