@@ -174,14 +174,22 @@ describe('through a real kernel USB stack (usb-vm)', function () {
   describe('factory-fresh Gen3 before 0.9.0: the serial line (docs/protocol.md §10)', () => {
     // A Boron as it leaves the factory: 0.8.0-rc.25, flag 0xFF, so Listening Mode; no USB control requests.
     const fresh = device(0x41, 'boron', '0.8.0-rc.25', 'listening', 255)
+    // Another, fixed by our own `set` from Listening Mode; then a station over a mixed batch: a 3.x Argon already
+    // plugged in, the first Boron (left in DFU mode above), and a 0.8.0-rc.27 Boron plugged in while it watches.
+    const second = device(0x42, 'boron', '0.8.0-rc.25', 'listening', 255)
+    const current = device(0x43, 'argon', '3.3.1', 'listening', 255)
+    const later = device(0x44, 'boron', '0.8.0-rc.27', 'listening', 255)
     const steps = [
       {name: 'serial line', run: ['node', 'test/usb-vm/guest/serial-line.js', fresh.id]},
       {name: 'dfu-util upload', realOnly: true, run: ['dfu-util', '-d', '2b04:d00d', '-S', fresh.id, '-a', '1', '-s', '8134:1', '-U', '$DIR/fresh.bin']},
       {name: 'get in DFU mode', run: cli('get', fresh.id, '--json', '--offline')},
+      {name: 'get listening', run: cli('get', second.id, '--json', '--offline')},
+      {name: 'set listening', run: cli('set', second.id, '--json', '--offline')},
+      {add: later, name: 'watch mix', watch: cli('set', '--watch', '--json', '--offline')},
     ]
     let b: Boot
     before(async () => {
-      b = await boot([fresh], steps)
+      b = await boot([fresh, second, current], steps)
       times.push(`factory-fresh: ${b.timing}`)
     })
 
@@ -216,8 +224,36 @@ describe('through a real kernel USB stack (usb-vm)', function () {
       const {readFileSync} = await import('node:fs')
       expect([...readFileSync(`${b.dir}/fresh.bin`)]).to.deep.equal([0xff])
       const [r] = json(b.real.get('get in DFU mode')).devices
-      expect(r).to.include({flag: 'not-done', mode: 'dfu'})
+      expect(r).to.include({deviceOsVersion: '0.8.0-rc.25', deviceOsVersionSource: 'dfu', flag: 'not-done', mode: 'dfu'})
       sameAsVirtual(b, 'get in DFU mode')
+    })
+
+    it('get in Listening Mode says what it is (no USB control requests), without a stalled request and without error', () => {
+      const g = b.real.get('get listening')!
+      expect(g.status, g.stderr).to.equal(0)
+      const [r] = json(g).devices
+      expect(r).to.include({flag: 'unknown', mode: 'unknown'})
+      expect(String(r.reason)).to.match(/Device OS older than 0\.9\.0: no USB control requests/)
+      sameAsVirtual(b, 'get listening')
+    })
+
+    it('set fixes it with no button: the serial line to DFU mode, one byte at 8134, read back, out of DFU mode', () => {
+      const r = b.real.get('set listening')!
+      expect(r.status, r.stderr).to.equal(0)
+      const [d] = json(r).devices as Array<Report & {steps: string[]}>
+      expect(d).to.include({after: 1, before: 255, changed: true, method: 'dfu'})
+      expect(d.steps.join(' ')).to.match(/through its serial line \(line coding 14400\)/)
+      expect(r.devices.find((x) => x.id === second.id)).to.include({mode: 'normal', setupDone: 1})
+      sameAsVirtual(b, 'set listening')
+    })
+
+    it('the station fixes a mixed batch of factory-fresh and 3.x devices in one run', () => {
+      const r = b.real.get('watch mix')!
+      expect(r.status, r.stderr).to.equal(0)
+      const fixed = (r.lines ?? []).filter((l) => l.changed === true).map((l) => l.id)
+      expect(fixed.sort()).to.deep.equal([fresh.id, current.id, later.id].sort())
+      for (const d of [fresh, current, later]) expect(r.devices.find((x) => x.id === d.id), String(d.id)).to.include({setupDone: 1})
+      expect((r.lines ?? []).at(-1)).to.have.property('summary')
     })
   })
 

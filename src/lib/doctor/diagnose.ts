@@ -22,8 +22,12 @@ export async function diagnose(d: DoctorRun): Promise<State> {
       return flagSet(d)
     }
     default: {
-      // Unknown: the firmware did not answer, or the version is unknown.
+      // Unknown: firmware below 0.9.0 cannot be asked, the firmware did not answer, or the version is unknown.
       f.cause = 'unknown'
+      if (r.note?.kind === 'no-control-requests') {
+        d.record('diagnose', 'info', {kind: 'no-control-requests'})
+        return 'fixByDfu'
+      }
       if (errorIs.busyFirmware(r.error)) {
         d.record('diagnose', 'info', {kind: 'firmware-silent'})
         return 'fix'

@@ -33,6 +33,7 @@ export async function identify(d: DoctorRun): Promise<State> {
     kind: 'identified',
     mode: report.mode,
     name: report.name,
+    old: report.note?.kind === 'no-control-requests',
     platformName: report.platform.displayName,
     source: report.deviceOsVersionSource,
     version: report.deviceOsVersion,

@@ -4,6 +4,7 @@
  * (data/device-os-modules.ts, from Device OS's own sources); see docs/protocol.md "Module versions".
  */
 import {DEVICE_OS_MODULES} from './data/device-os-modules.js'
+import type {Platform} from './platforms.js'
 
 /** First module version without the setup-done flag (4.0.0-alpha.1). */
 export const FLAGLESS_MODULE_VERSION = 4000
@@ -96,4 +97,29 @@ export function moduleOfVersion(version: string): number | undefined {
 export function hasRawOutRequests(version: string): boolean {
   const v = parseVersion(version)
   return v !== undefined && compareVersions(v, parseVersion('2.0.0-alpha.3')!) >= 0
+}
+
+/**
+ * How the system firmware (not the bootloader) of a device shows itself on USB (docs/protocol.md §10.1):
+ * - 'control': the vendor control interface and its requests; every platform but nRF52840 below 0.9.0, whose
+ *   requests arrive with commit e2d35d45f, first released in 0.9.0-rc.1 (`hal/inc/usb_config_hal.h@v0.9.0-rc.3:41-43`);
+ * - 'cdc': nRF52840 from 0.8.0-rc.27 to 0.9.0: only the CDC ACM interfaces, on USB from boot ("enable USB Serial by
+ *   default", 5ab85f53d: `hal/src/nRF52840/usb_hal.cpp@v0.8.0-rc.27:116`);
+ * - 'cdc-with-serial': nRF52840 from 0.8.0-rc.15 to 0.8.0-rc.26: the same interfaces, but the USB device starts only
+ *   when something uses USB serial (`usb_hal.cpp@v0.8.0-rc.26:114-119` registers the line-coding handler without
+ *   HAL_USB_USART_Init, and only usb_uart_init enables USB, `usb_hal_cdc.c@v0.8.0-rc.25-mesh:303-335`);
+ * - 'none': nRF52840 below 0.8.0-rc.15: the system HAL's USB is a stub (0.8.0-rc.13 release commit b9715fa4e,
+ *   `hal/src/nRF52840/usb_hal.cpp:98-185`); only DFU mode (the bootloader) is on USB.
+ */
+export type SystemUsb = 'cdc' | 'cdc-with-serial' | 'control' | 'none'
+
+const FIRST_CDC = parseVersion('0.8.0-rc.15')!
+const SERIAL_BY_DEFAULT = parseVersion('0.8.0-rc.27')!
+
+export function systemUsb(platform: Pick<Platform, 'family'>, version: Semver): SystemUsb {
+  // 0.9.0-rc.1 counts as 0.9.0 here (the core comparison ignores prerelease tags): its release commit e7e6e96be has e2d35d45f.
+  if (platform.family !== 'nrf52840' || compareCore(version, parseVersion('0.9.0')!) >= 0) return 'control'
+  if (compareVersions(version, SERIAL_BY_DEFAULT) >= 0) return 'cdc'
+  if (compareVersions(version, FIRST_CDC) >= 0) return 'cdc-with-serial'
+  return 'none'
 }

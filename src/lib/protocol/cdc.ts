@@ -15,7 +15,7 @@
  *   package can neither detach nor reach them; the line coding goes through the serial port (/dev/cu.usbmodem*,
  *   COMx). That path is not built here: `sendLineCoding` says so with the serialLine error ('no-detach').
  */
-import {errors} from '../errors.js'
+import {errors, SetupFlagError} from '../errors.js'
 import {identifyUsb} from '../particle/platforms.js'
 import {isGone, isTimeout} from '../usb/errors.js'
 import {STALL, UsbIo} from '../usb/io.js'
@@ -103,7 +103,7 @@ export async function sendLineCoding(usbDevice: USBDevice, rate: number, opts: L
     }
   } catch (error) {
     if (isGone(error)) throw errors.disconnected(opts.deviceId, error)
-    if ((error as {code?: string})?.code === 'SETUP_FLAG_SERIAL_LINE') throw error
+    if (error instanceof SetupFlagError) throw error
     throw errors.serialLine(opts.deviceId, 'claim', error)
   }
   const setup: USBControlTransferParameters = {index: n, recipient: 'interface', request: SET_LINE_CODING, requestType: 'class', value: 0}

@@ -23,9 +23,12 @@ export interface SetOptions extends WriteOptions {
   method: Exclude<Method, 'firmware'>
 }
 
-/** The one routing of `--method` for a device on USB: the writer, and whether DFU mode must be left first. */
-export function routeUsb(method: Exclude<Method, 'firmware'>, mode: FoundDevice['mode']): {leaveDfuFirst: boolean; writer: Writer} {
-  const dfu = method === 'dfu' || (method === 'auto' && mode === 'dfu')
+/**
+ * The one routing of `--method` for a device on USB: the writer, and whether DFU mode must be left first. Firmware
+ * below 0.9.0 has no control requests, so DFU is the only way there, whatever was asked.
+ */
+export function routeUsb(method: Exclude<Method, 'firmware'>, mode: FoundDevice['mode'], noControlRequests = false): {leaveDfuFirst: boolean; writer: Writer} {
+  const dfu = method === 'dfu' || (method === 'auto' && mode === 'dfu') || noControlRequests
   return {leaveDfuFirst: !dfu && mode === 'dfu', writer: dfu ? new DfuWriter() : new ControlWriter()}
 }
 
@@ -48,7 +51,7 @@ export class FlagOperation {
   /** Set (or clear) the flag by the method asked for, verify it, and restart the device as the method needs. */
   async set(o: SetOptions): Promise<DeviceReport> {
     return this.run(async (s) => {
-      const route = routeUsb(o.method, s.found.mode)
+      const route = routeUsb(o.method, s.found.mode, s.noControlRequests)
       if (route.leaveDfuFirst) {
         if (o.dryRun) return s.record({kind: 'would-leave-dfu'})
         s.checkpoint()

@@ -57,6 +57,7 @@ export type FlagReading =
 
 /** Something a person should know about a reading (the text layer says it). */
 export type Note =
+  | {kind: 'no-control-requests'} // Gen3 firmware below 0.9.0: no USB control requests to read it with (docs/protocol.md §10)
   | {kind: 'not-read'} // the flag could not be read
   | {kind: 'request-not-done'} // request 74 said "not 0x01"; only a DFU read shows the byte
   | {byte: number; kind: 'unusual-byte'} // boots as set up, but request 74 says "not done"

@@ -27,6 +27,11 @@ async function readOverControl(s: DeviceSession, unstick: boolean): Promise<void
     await identifyBestEffort(s)
     return
   }
+  if (s.noControlRequests) {
+    // Below 0.9.0 (the flag applies there): nothing to ask over USB; the report says what it is and how to fix it.
+    s.report.note = {kind: 'no-control-requests'}
+    return
+  }
   const dev = await s.control()
   const applicability = await versionOverControl(s, dev)
   if (applicability.applies === false) judge(s.report, applicability, undefined)

@@ -11,6 +11,7 @@ import {type CloudFacts, NO_CLOUD} from '../cloud/facts.js'
 import {openDevice, openUsb, type OpenDevice} from '../device/particle-device.js'
 import {waitForReturn} from '../device/reboot.js'
 import {type Back, errorIs, errors, isSetupFlagError, RequestPendingTimeout} from '../errors.js'
+import {isGen3WithoutControlRequests, sendLineCoding, SERIAL_LINE_RATE} from '../protocol/cdc.js'
 import {DfuseClient} from '../protocol/dfuse.js'
 import {type FoundDevice} from '../usb/discovery.js'
 import {type DeviceReport, newReport} from './report.js'
@@ -82,6 +83,21 @@ export class DeviceSession {
     return this.found.id
   }
 
+  /**
+   * Gen3 firmware below 0.9.0: no USB control requests at all (no vendor interface in its descriptors); only its
+   * serial line and DFU mode reach it (docs/protocol.md §10).
+   */
+  get noControlRequests(): boolean {
+    return this.found.mode !== 'dfu' && isGen3WithoutControlRequests(this.found.usbDevice)
+  }
+
+  /** Restart it in DFU mode through its serial line (line coding 14400) and wait for it there. */
+  async dfuBySerialLine(): Promise<FoundDevice> {
+    await sendLineCoding(this.found.usbDevice, SERIAL_LINE_RATE.dfu, {deviceId: this.id, timeoutMs: this.ctx.timeoutMs})
+    await this.found.usbDevice.close().catch(() => {})
+    return this.waitBack('dfu', 'dfu')
+  }
+
   /** Whether the run was interrupted (first Ctrl-C): start nothing new on the device. */
   get interrupted(): boolean {
     return this.ctx.signal?.aborted === true
@@ -119,8 +135,8 @@ export class DeviceSession {
   }
 
   /** Wait for the device we restarted to come back in `mode`, within the reboot allowance; it is then current. */
-  async waitBack(mode: 'dfu' | 'normal', back: Back): Promise<FoundDevice> {
-    return this.wait(mode, back, {late: false, timeoutMs: rebootTimeoutMs(this.ctx.timeoutMs)})
+  async waitBack(mode: 'dfu' | 'normal', back: Back, timeoutMs = rebootTimeoutMs(this.ctx.timeoutMs)): Promise<FoundDevice> {
+    return this.wait(mode, back, {late: false, timeoutMs})
   }
 
   /**
@@ -157,6 +173,10 @@ export class DeviceSession {
 
   /** After a restart: is the device out of Listening Mode? Best effort; a busy application is not an error here. */
   async confirmNotListening(): Promise<void> {
+    if (this.noControlRequests) {
+      this.report.mode = 'unknown'
+      return this.record({kind: 'restarted-no-requests'})
+    }
     let dev: OpenDevice | undefined
     try {
       dev = await this.control()

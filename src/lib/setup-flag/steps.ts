@@ -15,6 +15,7 @@ export type Step =
   | {byte: number; kind: 'would-write-control'; stopListening: boolean}
   | {byte: number; kind: 'would-write-dfu'}
   | {byte: number; kind: 'would-enter-dfu'}
+  | {byte: number; kind: 'would-enter-dfu-serial'}
   | {event: string; kind: 'would-flash'; platform: string; version: string}
   // Deciding.
   | {kind: 'not-applicable' | 'not-applicable-downgrade' | 'not-applicable-protected' | 'late-write-landed'}
@@ -29,8 +30,8 @@ export type Step =
   | {kind: 'left-dfu-for-control' | 'left-dfu' | 'stopped-listening' | 'listening-at-reset'}
   | {kind: 'late-reset-wait'; mode: RestartMode}
   | {kind: 'aborting-connection' | 'off-cloud' | 'not-restarted-off-cloud' | 'restarted-online'}
-  | {kind: 'asking-safe-mode' | 'restarted-safe-mode' | 'left-safe-mode' | 'asked-dfu'}
-  | {kind: 'restarted-listening' | 'restarted-normal' | 'restarted-unconfirmed'}
+  | {kind: 'asking-safe-mode' | 'restarted-safe-mode' | 'left-safe-mode' | 'asked-dfu' | 'asked-dfu-serial'}
+  | {kind: 'restarted-listening' | 'restarted-normal' | 'restarted-unconfirmed' | 'restarted-no-requests' | 'restarted-off-usb'}
   // Over the air.
   | {kind: 'flash-not-applicable' | 'flash-cancelled' | 'flashed' | 'restore-reminder'}
   | {bytes: number; kind: 'compiled'; platform: string; version: string}
@@ -42,7 +43,7 @@ export type Step =
 export type StepKind = Step['kind']
 
 /** The dry-run steps: what would have been done. */
-export const WOULD: readonly StepKind[] = ['would-leave-dfu', 'would-write-control', 'would-write-dfu', 'would-enter-dfu', 'would-flash']
+export const WOULD: readonly StepKind[] = ['would-leave-dfu', 'would-write-control', 'would-write-dfu', 'would-enter-dfu', 'would-enter-dfu-serial', 'would-flash']
 
 /** Steps a person should read beside "flag set": the device's mode changed, or will at its next reset. */
 export const MODE_CHANGES: readonly StepKind[] = [
@@ -54,6 +55,8 @@ export const MODE_CHANGES: readonly StepKind[] = [
   'restarted-listening',
   'restarted-normal',
   'restarted-unconfirmed',
+  'restarted-no-requests',
+  'restarted-off-usb',
   'downgrade-written',
 ]
 

@@ -3,14 +3,15 @@
  * if needed (one byte at DCT 8134 on alt 1, no erase), read it back, leave DFU mode, and wait for normal mode. A
  * device this run put into DFU mode always leaves it, whatever happens on the way (an interruption included).
  */
-import {DfuNotPermitted, errors} from '../errors.js'
+import {DfuNotPermitted, errorIs, errors} from '../errors.js'
+import {parseVersion, systemUsb} from '../particle/versions.js'
 import {DfuAlt, SETUP_DONE_OFFSET} from '../protocol/constants.js'
 import {type DfuseClient} from '../protocol/dfuse.js'
 import {decide, wantedByte, type WriteOptions} from './decide.js'
 import {type Applicability, byPlatform, flagApplies, PROTECTED} from './policy.js'
 import {explainDowngrade} from './read.js'
 import {judge} from './report.js'
-import {type DeviceSession} from './session.js'
+import {type DeviceSession, lateResetWaitMs} from './session.js'
 import {versionOverControl, versionOverDfu} from './version.js'
 import {type Writer} from './writer.js'
 
@@ -59,6 +60,7 @@ export class DfuWriter implements Writer {
   /** Wait for Device OS to come back; confirm it no longer listens unless the operation already failed. */
   private async backInNormalMode(s: DeviceSession, confirm: boolean): Promise<void> {
     await s.found.usbDevice.close().catch(() => {})
+    if (onUsbOnlyWhileListening(s)) return this.goneUnlessListening(s)
     if (!confirm) {
       await s.waitBack('normal', 'normal').then(() => (s.report.mode = 'normal'), () => {})
       return
@@ -70,6 +72,7 @@ export class DfuWriter implements Writer {
 
   /** From normal mode: decide by the version it reports, then restart it in DFU mode (50); false: nothing to do. */
   private async intoDfu(s: DeviceSession, o: WriteOptions): Promise<boolean> {
+    if (s.noControlRequests) return this.intoDfuBySerialLine(s, o)
     const dev = await s.control()
     const applicability = await versionOverControl(s, dev)
     if (applicability.applies !== true && !o.force) {
@@ -88,6 +91,38 @@ export class DfuWriter implements Writer {
     if (!back) throw errors.notResponding({asked: 'dfu', id: s.id})
     s.report.mode = 'dfu'
     return true
+  }
+
+  /**
+   * Firmware below 0.9.0 cannot be asked anything over USB (the flag applies there): its serial line takes it to DFU
+   * mode (line coding 14400), where the module header tells the release. No buttons, unless the line is out of reach.
+   */
+  private async intoDfuBySerialLine(s: DeviceSession, o: WriteOptions): Promise<boolean> {
+    if (o.dryRun) {
+      s.record({byte: wantedByte(o), kind: 'would-enter-dfu-serial'})
+      return false
+    }
+    s.checkpoint()
+    await s.dfuBySerialLine()
+    s.record({kind: 'asked-dfu-serial'})
+    s.report.mode = 'dfu'
+    return true
+  }
+
+  /**
+   * Firmware that is on USB only while it listens (docs/protocol.md §10.1): it comes back on USB only if it still
+   * listens (or its application uses USB serial). A short wait tells which; not back means it boots as set up.
+   */
+  private async goneUnlessListening(s: DeviceSession): Promise<void> {
+    try {
+      await s.waitBack('normal', 'normal', lateResetWaitMs(s.ctx.timeoutMs))
+      s.report.mode = 'unknown'
+      s.record({kind: 'restarted-no-requests'})
+    } catch (error) {
+      if (!errorIs.noReturn(error)) throw error
+      s.report.mode = 'normal'
+      s.record({kind: 'restarted-off-usb'})
+    }
   }
 
   /** The version as the device said it before it restarted (request 30), else from its system part here. */
@@ -142,6 +177,12 @@ export class DfuWriter implements Writer {
 
 /** What the DFU write did: changed the byte, wrote the same byte again, wrote nothing, or stopped for an interruption. */
 type Written = 'changed' | 'interrupted' | 'rewritten' | 'unchanged'
+
+/** Gen3 firmware from 0.8.0-rc.15 to rc.26 is on USB only while USB serial runs: listening, or an application using it. */
+function onUsbOnlyWhileListening(s: DeviceSession): boolean {
+  const v = s.report.deviceOsVersion ? parseVersion(s.report.deviceOsVersion) : undefined
+  return v !== undefined && ['cdc-with-serial', 'none'].includes(systemUsb(s.found.platform, v))
+}
 
 /** Leave DFU mode (writes nothing) and wait for Device OS to come up; the session's device is then current. */
 export async function leaveDfu(s: DeviceSession): Promise<void> {

@@ -22,13 +22,13 @@ export type DoctorEvent =
   | {kind: 'remote-plan'}
   | {byte: null | number; kind: 'firmware-reported'}
   | {kind: 'firmware-refuses'; message: string; platformName: string}
-  | {kind: 'identified'; mode: ReportedMode; name: null | string; platformName: string; source: null | VersionSource; version: null | string}
+  | {kind: 'identified'; mode: ReportedMode; name: null | string; old?: boolean; platformName: string; source: null | VersionSource; version: null | string}
   | {kind: 'no-permission'}
   | {file: string; kind: 'rule-declined' | 'rule-installed' | 'rule-present'}
   | {command: string; kind: 'rule-needs-root'}
   | {kind: 'flag-not-set'; platformName: string}
   | {kind: 'not-applicable'; why: Why}
-  | {kind: 'dfu-flag-set' | 'firmware-silent' | 'flag-set-listening' | 'nothing-to-fix'}
+  | {kind: 'dfu-flag-set' | 'firmware-silent' | 'flag-set-listening' | 'nothing-to-fix' | 'no-control-requests'}
   | {kind: 'no-answer-even-safe' | 'safe-request-pending' | 'restarted-safe-mode'}
   | {kind: 'write-failed'; message: string}
   | {after: null | number; before: null | number; kind: 'wrote'}
@@ -57,7 +57,7 @@ export function eventText(e: DoctorEvent): string {
     case 'firmware-reported': return `The preparatory firmware set the flag and reported ${byteText(e.byte)}.`
     case 'firmware-refuses': return `${e.platformName}: ${e.message}`
     case 'identified': {
-      const version = e.version ? `Device OS ${e.version} (from ${SOURCE[e.source ?? 'usb']})` : 'Device OS version unknown'
+      const version = e.version ? `Device OS ${e.version} (from ${SOURCE[e.source ?? 'usb']})` : e.old ? 'Device OS below 0.9.0 (from its USB descriptors)' : 'Device OS version unknown'
       return `${e.name ? `${e.name}, ` : ''}${e.platformName}, ${MODE[e.mode]}, LED ${LED[e.mode]}; ${version}.`
     }
     case 'no-permission': return 'This user may not open the device: USB permission denied (the udev rule for Particle devices is missing).'
@@ -70,6 +70,8 @@ export function eventText(e: DoctorEvent): string {
     case 'dfu-flag-set': return 'The setup-done flag is set; in DFU mode the device cannot say whether it would listen.'
     case 'flag-set-listening': return 'The setup-done flag is set, so something else keeps the device in Listening Mode.'
     case 'nothing-to-fix': return 'The setup-done flag is set and the device is not in Listening Mode: nothing to fix.'
+    case 'no-control-requests':
+      return 'Device OS below 0.9.0 has no USB control requests: the fix goes through DFU mode, which its serial line reaches without buttons (a factory-fresh device boots into Listening Mode until the flag is set).'
     case 'firmware-silent': return 'The device firmware does not answer USB requests, so the flag cannot be read as it runs.'
     case 'no-answer-even-safe': return 'The device firmware does not answer, not even the request to restart in Safe Mode.'
     case 'safe-request-pending': return 'The firmware did not carry out the request to restart in Safe Mode (60): its application keeps the system busy.'

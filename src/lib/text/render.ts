@@ -13,8 +13,9 @@ const FLAG_TEXT: Record<DeviceReport['flag'], string> = {done: 'done', 'not-appl
 /** A flag cell's byte, after the flag's words: " (0x01)", nothing when the device did not say. */
 const byteSuffix = (v: null | number) => (v === null ? '' : ` (${byteText(v)})`)
 
-export function versionCell(r: Pick<DeviceReport, 'deviceOsVersion' | 'deviceOsVersionSource' | 'systemModuleVersion'>): string {
+export function versionCell(r: Pick<DeviceReport, 'deviceOsVersion' | 'deviceOsVersionSource' | 'note' | 'systemModuleVersion'>): string {
   if (r.deviceOsVersion) return `${r.deviceOsVersion} (${r.deviceOsVersionSource})`
+  if (r.note?.kind === 'no-control-requests') return '< 0.9.0 (usb)'
   if (r.systemModuleVersion !== undefined) return `module ${r.systemModuleVersion} (dfu)`
   return '?'
 }

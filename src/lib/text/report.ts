@@ -80,6 +80,9 @@ export const REQUEST_NOT_DONE_REASON =
 
 export function noteText(note: Note): string {
   if (note.kind === 'not-read') return 'The flag could not be read.'
+  if (note.kind === 'no-control-requests') {
+    return 'Device OS older than 0.9.0: no USB control requests, so the flag cannot be read while it runs (a factory-fresh device boots into Listening Mode until it is set). `set` fixes it through its serial line and DFU mode, no buttons needed; in DFU mode, `get` reads the byte and names the release.'
+  }
   if (note.kind === 'request-not-done') return REQUEST_NOT_DONE_REASON
   return `The byte holds the unusual value 0x${note.byte.toString(16).padStart(2, '0')}: the device boots as set up, but request 74 reports "not done"; \`set\` would write 0x01.`
 }

@@ -12,6 +12,8 @@ const WORDS: Words = {
   'would-write-control': (s) => `Would write ${hex(s.byte)} with control request 73${s.stopListening ? ', then stop Listening Mode (request 71)' : ''}.`,
   'would-write-dfu': (s) => `Would write ${hex(s.byte)} at DCT 8134 (alt 1) and leave DFU mode.`,
   'would-enter-dfu': (s) => `Would restart the device in DFU mode (request 50), write ${hex(s.byte)} at DCT 8134 if it differs, and leave DFU mode.`,
+  'would-enter-dfu-serial': (s) =>
+    `Would restart the device in DFU mode through its serial line (line coding 14400: Device OS below 0.9.0 has no USB control requests), write ${hex(s.byte)} at DCT 8134 if it differs, and leave DFU mode.`,
   'would-flash': (s) => `Would compile a preparatory firmware for ${s.platform} on Device OS ${s.version}, flash it over the air, and wait for the event ${s.event}.`,
 
   // Deciding.
@@ -46,9 +48,14 @@ const WORDS: Words = {
   'restarted-safe-mode': () => 'The device restarted in Safe Mode.',
   'left-safe-mode': () => 'Restarted the device to leave Safe Mode (request 40).',
   'asked-dfu': () => 'Asked the device to restart in DFU mode (request 50).',
+  'asked-dfu-serial': () => 'Device OS below 0.9.0 has no USB control requests: restarted the device in DFU mode through its serial line (line coding 14400).',
   'restarted-listening': () => 'The device restarted and is still in Listening Mode: something else keeps it there.',
   'restarted-normal': () => 'The device restarted in normal mode.',
   'restarted-unconfirmed': () => 'The device restarted; its mode could not be confirmed (its firmware is not answering requests).',
+  'restarted-off-usb': () =>
+    'The device restarted and left USB: below 0.8.0-rc.27 Device OS is on USB only while it listens or an application uses USB serial, so it does not listen.',
+  'restarted-no-requests': () =>
+    'The device restarted; Device OS below 0.9.0 cannot be asked whether it listens (its LED tells: breathing cyan or green once set up, not blinking dark blue).',
 
   // Over the air.
   'flash-not-applicable': () => 'Nothing flashed: the flag does not apply here.',

@@ -34,28 +34,5 @@ export function reportsDone(setupDone: number): boolean {
   return setupDone === SETUP_DONE
 }
 
-/**
- * How the system firmware (not the bootloader) of a device shows itself on USB (docs/protocol.md "Gen3 before
- * 0.9.0"):
- * - 'control': the vendor control interface and its requests; every platform but nRF52840 below 0.9.0, whose
- *   requests arrive with commit e2d35d45f, first released in 0.9.0-rc.1 (`hal/inc/usb_config_hal.h@v0.9.0-rc.3:41-43`);
- * - 'cdc': nRF52840 from 0.8.0-rc.27 to 0.9.0: only the CDC ACM interfaces, on USB from boot ("enable USB Serial by
- *   default", 5ab85f53d: `hal/src/nRF52840/usb_hal.cpp@v0.8.0-rc.27:116`);
- * - 'cdc-with-serial': nRF52840 from 0.8.0-rc.15 to 0.8.0-rc.26: the same interfaces, but the USB device starts only
- *   when something uses USB serial (`usb_hal.cpp@v0.8.0-rc.26:114-119` registers the line-coding handler without
- *   HAL_USB_USART_Init, and only usb_uart_init enables USB, `usb_hal_cdc.c@v0.8.0-rc.25-mesh:303-335`);
- * - 'none': nRF52840 below 0.8.0-rc.15: the system HAL's USB is a stub (0.8.0-rc.13 release commit b9715fa4e,
- *   `hal/src/nRF52840/usb_hal.cpp:98-185`); only DFU mode (the bootloader) is on USB.
- */
-export type SystemUsb = 'cdc' | 'cdc-with-serial' | 'control' | 'none'
-
-const FIRST_CDC = parseVersion('0.8.0-rc.15')!
-const SERIAL_BY_DEFAULT = parseVersion('0.8.0-rc.27')!
-
-export function systemUsb(platform: Platform, version: Semver): SystemUsb {
-  // 0.9.0-rc.1 counts as 0.9.0 here (atLeast ignores prerelease tags): its release commit e7e6e96be has e2d35d45f.
-  if (platform.family !== 'nrf52840' || atLeast(version, '0.9.0')) return 'control'
-  if (compareVersions(version, SERIAL_BY_DEFAULT) >= 0) return 'cdc'
-  if (compareVersions(version, FIRST_CDC) >= 0) return 'cdc-with-serial'
-  return 'none'
-}
+/** How the system firmware shows itself on USB: the one rule is in particle/versions.ts (the services need it too). */
+export {systemUsb, type SystemUsb} from '../particle/versions.js'
