@@ -4,7 +4,7 @@
  * is shown, with the CLI the person typed (`words(cli)`), so nothing rewrites them afterwards. Code that must tell
  * errors apart asks `errorIs`, never compares code strings. docs/architecture.md, "Words".
  */
-import {type Cli, commandLine, STANDALONE} from './cli.js'
+import {type Cli, commandLine} from './cli.js'
 import {type Compose, DfuNotPermitted, type ErrorCode, RequestPendingTimeout, SetupFlagError} from './error.js'
 import {EXIT, type ExitCode} from './exits.js'
 import {DFU_BUTTONS, DFU_BY_HAND, DFU_STEPS, SAFE_MODE_BUTTONS, SAFE_MODE_BY_HAND, SAFE_MODE_STEPS, udevInstallCommand} from './instructions.js'

@@ -304,7 +304,7 @@ export class Cloud {
     this.api ??= (async () => {
       if (this.settings.virtualCloud) {
         // PARTICLE_VIRTUAL_CLOUD: a cloud on 127.0.0.1 in this process, reached like the real one from here on.
-        const {startVirtualCloud} = await import('./virtual.js')
+        const {startVirtualCloud} = await import('./virtual-fixture.js')
         const virtual = await startVirtualCloud(this.settings.virtualCloud, this.settings.accessToken!)
         this.settings.apiUrl = virtual.url
       }

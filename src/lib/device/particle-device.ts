@@ -16,7 +16,6 @@ import {
   MessageError,
 } from '../protocol/messages.js'
 import {rawAbortConnection, rawSystemVersion} from '../protocol/raw.js'
-import {mapUsbError} from '../usb/errors.js'
 import {openForControl, type UsbIo} from '../usb/io.js'
 import {type FoundDevice} from '../usb/discovery.js'
 

@@ -6,7 +6,7 @@ import {join} from 'node:path'
 import {realClock} from '../../../src/lib/clock.js'
 import {Cloud} from '../../../src/lib/cloud/cloud.js'
 import {loadSettings} from '../../../src/lib/cloud/settings.js'
-import {bundledClouds, cloudFromFixture, resolveVirtualCloud} from '../../../src/lib/cloud/virtual.js'
+import {bundledClouds, cloudFromFixture, resolveVirtualCloud} from '../../../src/lib/cloud/virtual-fixture.js'
 import {ROOT} from '../../support/cli.js'
 
 const EXAMPLES = join(ROOT, 'examples')
