@@ -88,7 +88,14 @@ export class DeviceSession {
    * serial line and DFU mode reach it (docs/protocol.md §10).
    */
   get noControlRequests(): boolean {
-    return this.found.mode !== 'dfu' && isGen3WithoutControlRequests(this.found.usbDevice)
+    if (this.found.mode === 'dfu') return false
+    try {
+      return isGen3WithoutControlRequests(this.found.usbDevice)
+    } catch {
+      // The `usb` package reads the descriptors by opening the device: without permission that throws here, and
+      // the open that follows says so with the right advice (the udev rule).
+      return false
+    }
   }
 
   /** Restart it in DFU mode through its serial line (line coding 14400) and wait for it there. */
