@@ -3,16 +3,7 @@
  * (the process-wide signal handling of a whole run is in the command that owns it).
  */
 export async function interruptible<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const ac = new AbortController()
-  const onSignal = () => ac.abort()
-  process.on('SIGINT', onSignal)
-  process.on('SIGTERM', onSignal)
-  try {
-    return await fn(ac.signal)
-  } finally {
-    process.off('SIGINT', onSignal)
-    process.off('SIGTERM', onSignal)
-  }
+  return twoStage(fn, () => {})
 }
 
 

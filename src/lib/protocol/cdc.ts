@@ -19,15 +19,15 @@ import {errors, SetupFlagError} from '../errors.js'
 import {identifyUsb} from '../particle/platforms.js'
 import {isGone, isTimeout} from '../usb/errors.js'
 import {STALL, UsbIo} from '../usb/io.js'
+import {CdcRequest, SERIAL_LINE_RATE} from './constants.js'
 
-/** The rates Device OS reacts to (docs/protocol.md §10.1). */
-export const SERIAL_LINE_RATE = {dfu: 14_400, listening: 28_800} as const
+/** The rates Device OS reacts to: the one copy is in constants.ts. */
+export {SERIAL_LINE_RATE} from './constants.js'
 
 const CDC_COMMUNICATION = 0x02
 const CDC_ABSTRACT_CONTROL_MODEL = 0x02
 const CDC_DATA = 0x0a
 const VENDOR_SPECIFIC = 0xff
-const SET_LINE_CODING = 0x20
 
 /** The 7-byte CDC line coding: dwDTERate (LE), one stop bit, no parity, 8 data bits. */
 export function encodeLineCoding(rate: number): Uint8Array {
@@ -106,7 +106,7 @@ export async function sendLineCoding(usbDevice: USBDevice, rate: number, opts: L
     if (error instanceof SetupFlagError) throw error
     throw errors.serialLine(opts.deviceId, 'claim', error)
   }
-  const setup: USBControlTransferParameters = {index: n, recipient: 'interface', request: SET_LINE_CODING, requestType: 'class', value: 0}
+  const setup: USBControlTransferParameters = {index: n, recipient: 'interface', request: CdcRequest.SET_LINE_CODING, requestType: 'class', value: 0}
   for (let i = 0; i < 2; i++) {
     try {
       if ((await io.out(setup, encodeLineCoding(rate), what)) === STALL) throw errors.stall(what)

@@ -121,3 +121,13 @@ export const DFU_TRANSFER_SIZE = 4096
 
 /** Where the system part's module header sits in internal flash (docs/protocol.md §6). */
 export const SYSTEM_MODULE_HEADER = {legacy: 0x30200, v620: 0x28200, length: 24} as const
+
+/** CDC class requests (USB CDC 1.2, section 6.2), on a Gen3 device's serial line (docs/protocol.md §10). */
+export const CdcRequest = {
+  SET_LINE_CODING: 0x20,
+  GET_LINE_CODING: 0x21,
+  SET_CONTROL_LINE_STATE: 0x22,
+} as const
+
+/** The line-coding rates Device OS reacts to: 14400 enters DFU mode, 28800 Listening Mode (docs/protocol.md §10.1). */
+export const SERIAL_LINE_RATE = {dfu: 14_400, listening: 28_800} as const

@@ -11,17 +11,11 @@
  * passes `usb_uart_get_baudrate()`, `:390-399`). So a host that wants 14400 to be seen sets it and then sets a line
  * coding again (any rate; on Linux the tty layer sends nothing when the coding does not change).
  */
+import {CdcRequest, SERIAL_LINE_RATE} from '../protocol/constants.js'
 
-/** CDC class requests (USB CDC 1.2, section 6.2). */
-export const CdcRequest = {
-  SET_LINE_CODING: 0x20,
-  GET_LINE_CODING: 0x21,
-  SET_CONTROL_LINE_STATE: 0x22,
-} as const
-
-/** The rates the system reacts to (`build/module-defaults.mk@v0.8.0-rc.25-mesh:2, :4`). */
-export const DFU_BAUD = 14_400
-export const LISTEN_BAUD = 28_800
+/** The rates the system reacts to (`build/module-defaults.mk@v0.8.0-rc.25-mesh:2, :4`): the host's constants. */
+const DFU_BAUD = SERIAL_LINE_RATE.dfu
+const LISTEN_BAUD = SERIAL_LINE_RATE.listening
 
 /** What the system does for a rate its handler sees (`system/src/system_update.cpp@v0.8.0-rc.25-mesh:183-202`). */
 export interface CdcHost {
