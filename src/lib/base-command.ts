@@ -22,7 +22,7 @@ import {filterDebugOutput} from './redact.js'
 import {listeningStates} from './setup-flag/many.js'
 import {type Ended, type OperationContext, type Progress} from './setup-flag/session.js'
 import {type OnlineHow} from './setup-flag/steps.js'
-import {caveatText, onSiteCard} from './text/fleet.js'
+import {caveatText, flashQuestion, onlineWaitTitle, onSiteCard} from './text/fleet.js'
 import {namedDevice, pickerLabel} from './text/render.js'
 import {waitTitle} from './text/waits.js'
 import {type UsbBackend} from './usb/backend.js'
@@ -212,7 +212,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
         onProgress: (left) => {
           if (left === undefined) return
           if (this.out.progressing) this.out.status(left)
-          else this.out.start(`Waiting for ${who} to come online`)
+          else this.out.start(onlineWaitTitle(who))
         },
         signal,
         waitMs: seconds * 1000,
@@ -235,7 +235,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.out.note(`\n${caveatText()}\n`)
     if (yes) return true
     if (!this.interactive) throw errors.needsYes(who)
-    return this.ask((p) => p.confirm(`Flash the preparatory firmware to ${who}?`, false)).catch((error) => {
+    return this.ask((p) => p.confirm(flashQuestion(who), false)).catch((error) => {
       throw isCancellation(error) ? errors.cancelled([{kind: 'nothing-flashed', who}], error) : error
     })
   }

@@ -14,7 +14,7 @@ import {setByFirmware} from '../setup-flag/operation.js'
 import {flagApplies} from '../setup-flag/policy.js'
 import {type OnlineHow} from '../setup-flag/steps.js'
 import {interruptible} from '../signals.js'
-import {instructionText} from '../text/doctor.js'
+import {instructionText, selectText, wayText} from '../text/doctor.js'
 import {caveatText, onSiteCard} from '../text/fleet.js'
 import {namedDevice, pickerLabel} from '../text/render.js'
 import {describeFound, findParticleDevices, type FoundDevice} from '../usb/discovery.js'
@@ -57,7 +57,7 @@ async function pick(d: DoctorRun, all: FoundDevice[]): Promise<FoundDevice> {
   if (!d.o.person.prompter) throw errors.multipleDevices(all.map((x) => namedDevice(x, known.get(x.id)?.name)), {all: false, command: 'doctor'})
   const listening = await listeningStates(all, {backend: d.o.backend, clock: d.o.clock, timeoutMs: d.o.timeoutMs})
   const choices = all.map((x) => ({name: pickerLabel(x, known.get(x.id)?.name, listening.get(x.id)), value: x.id}))
-  const id = await d.o.person.prompter.select('Several Particle devices are connected. Which one blinks dark blue?', choices)
+  const id = await d.o.person.prompter.select(selectText({kind: 'which'}), choices)
   return all.find((x) => x.id === id)!
 }
 
@@ -89,20 +89,14 @@ export async function remote(d: DoctorRun): Promise<State> {
 
 /** Over USB, remotely (online), or in the field (offline): asked when there is someone to ask. */
 async function remoteChoice(d: DoctorRun, cloudDevice: CloudDevice | undefined, who: string): Promise<'field' | 'remote' | 'usb'> {
-  const usb = {description: 'Connect it to this computer with a USB cable', name: 'Over USB (plug it in now)', value: 'usb' as const}
+  const ways = (offline: boolean) => (offline ? (['usb', 'field'] as const) : (['usb', 'remote'] as const)).map((way) => ({...wayText(way), value: way}))
   if (cloudDevice && !cloudDevice.online && !cloudDevice.connected && d.o.person.prompter) {
     // Offline and not on USB: someone next to it can start it in Safe Mode, and it is flashed when it connects.
-    return d.o.person.prompter.select(`${who} is offline. How do you want to fix it?`, [
-      usb,
-      {description: 'Someone next to it starts it in Safe Mode; it is flashed over the air the moment it connects', name: 'In the field, the moment it comes online', value: 'field' as const},
-    ])
+    return d.o.person.prompter.select(selectText({kind: 'offline', who}), ways(true))
   }
   if (cloudDevice && (cloudDevice.online || cloudDevice.connected)) {
     if (!d.o.person.prompter) return 'remote'
-    return d.o.person.prompter.select(`${who} is online in the cloud. How do you want to fix it?`, [
-      usb,
-      {description: 'Flash a small preparatory firmware over the air, then your production firmware back', name: 'Remotely, with the preparatory firmware', value: 'remote' as const},
-    ])
+    return d.o.person.prompter.select(selectText({kind: 'online', who}), ways(false))
   }
   return 'usb'
 }

@@ -110,6 +110,21 @@ export function questionText(q: Question): string {
   }
 }
 
+/** The doctor's choices: which device, and how to reach one that is not on USB. */
+export function selectText(q: {kind: 'offline' | 'online'; who: string} | {kind: 'which'}): string {
+  if (q.kind === 'which') return 'Several Particle devices are connected. Which one blinks dark blue?'
+  return q.kind === 'offline' ? `${q.who} is offline. How do you want to fix it?` : `${q.who} is online in the cloud. How do you want to fix it?`
+}
+
+/** Each way to fix a device that is not on USB, as a choice. */
+export function wayText(way: 'field' | 'remote' | 'usb'): {description: string; name: string} {
+  return {
+    field: {description: 'Someone next to it starts it in Safe Mode; it is flashed over the air the moment it connects', name: 'In the field, the moment it comes online'},
+    remote: {description: 'Flash a small preparatory firmware over the air, then your production firmware back', name: 'Remotely, with the preparatory firmware'},
+    usb: {description: 'Connect it to this computer with a USB cable', name: 'Over USB (plug it in now)'},
+  }[way]
+}
+
 export type Say =
   | {kind: 'busy-firmware' | 'not-in-safe-mode'}
   | {kind: 'field-hint'; who: string}

@@ -20,3 +20,9 @@ export function onSiteCard(who: string, waitMs: number): string {
 export function caveatText(): string {
   return 'The preparatory firmware replaces the application until production firmware is flashed back. It writes one byte of the configuration flash (DCT offset 8134); a power loss or reset during that write can corrupt the DCT, and with it the device keys and cloud settings. Keep the device powered and online until it reports back.'
 }
+
+/** The progress line while a device in the field is awaited. */
+export const onlineWaitTitle = (who: string) => `Waiting for ${who} to come online`
+
+/** The question before flashing, after the caveat. */
+export const flashQuestion = (who: string) => `Flash the preparatory firmware to ${who}?`
