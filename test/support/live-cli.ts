@@ -8,7 +8,7 @@ import {renameSync, writeFileSync} from 'node:fs'
 import {BIN, type CliResult, ROOT, tempDir} from './cli.js'
 
 export class LiveCli {
-  readonly exited: Promise<CliResult>
+  readonly exited: Promise<CliResult & {signal: NodeJS.Signals | null}>
   stderr = ''
   stdout = ''
   private readonly child: ChildProcessWithoutNullStreams
@@ -30,10 +30,10 @@ export class LiveCli {
     })
     this.exited = new Promise((resolve, reject) => {
       this.child.on('error', reject)
-      this.child.on('close', (code) => {
+      this.child.on('close', (code, signal) => {
         this.closed = true
         this.wake()
-        resolve({code, stderr: this.stderr, stdout: this.stdout})
+        resolve({code, signal, stderr: this.stderr, stdout: this.stdout})
       })
     })
   }
