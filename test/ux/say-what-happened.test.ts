@@ -170,6 +170,32 @@ describe('say only what happened', function () {
     for (const d of devices) expect(s).to.contain(String(d.id))
   })
 
+  it('8. the doctor too: Ctrl-C while it works lets that finish; before the write nothing is written, after it the device is fixed', async () => {
+    const stop = new AbortController()
+    const early = new Person()
+    early.waiting = (text) => {
+      if (text?.startsWith('Writing the flag over DFU')) stop.abort() // Ctrl-C just as the write begins
+    }
+    const a = doctorOn([{deviceOs: '3.3.1', id: ID, mode: 'dfu', platform: 'argon', setupDone: 0xff}], early, {signal: stop.signal})
+    const r = await a.report
+    expect(r.outcome).to.equal('cancelled')
+    expect(r.error).to.include({code: 'SETUP_FLAG_CANCELLED', exit: 130})
+    expect(r.summary).to.include('Nothing was written.')
+    expect(a.usb.device(ID)).to.include({mode: 'dfu', setupDone: 0xff}) // as it was found: the run did not put it there
+
+    const late = new AbortController()
+    const person = new Person()
+    person.waiting = (text) => {
+      if (text?.startsWith(`Waiting for ${ID} to restart`)) late.abort() // written and read back, leaving DFU mode
+    }
+    const b = doctorOn([{deviceOs: '3.3.1', id: ID, mode: 'dfu', platform: 'argon', setupDone: 0xff}], person, {signal: late.signal})
+    const fixed = await b.report
+    expect(fixed.outcome).to.equal('fixed')
+    expect(fixed.error).to.equal(undefined)
+    expect(fixed.steps.map((x) => x.step)).not.to.include('confirm') // stopped after the write, as asked
+    expect(b.usb.device(ID)).to.include({mode: 'normal', setupDone: 1})
+  })
+
   it('9. when the device does not come back after installing the udev rule, the doctor says to replug it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'udev-'))
     const {report} = doctorOn([{deviceOs: '3.3.1', faults: {accessDenied: true}, id: ID, mode: 'listening', platform: 'argon', setupDone: 0xff}], new Person(), {

@@ -5,6 +5,7 @@ import {parseDeviceArgs} from '../../lib/device/select.js'
 import {Doctor, type DoctorPerson, type DoctorReport} from '../../lib/doctor/doctor.js'
 import {udevTarget} from '../../lib/doctor/udev.js'
 import {errors} from '../../lib/errors.js'
+import {stoppingText} from '../../lib/text/doctor.js'
 import {commandHelp} from '../../lib/text/help.js'
 
 const help = commandHelp('doctor')
@@ -37,6 +38,7 @@ export default class DoctorCommand extends BaseCommand<typeof DoctorCommand> {
     const [arg] = parseDeviceArgs(this.args.device ? [this.args.device] : [])
     if (!this.flags.yes && !this.interactive) throw errors.notInteractive()
     const backend = await this.usb()
+    const stop = new AbortController()
     const doctor = new Doctor({
       backend,
       cli: this.cli,
@@ -44,21 +46,29 @@ export default class DoctorCommand extends BaseCommand<typeof DoctorCommand> {
       cloud: this.cloud(),
       device: arg,
       person: this.person(),
+      signal: stop.signal,
       timeoutMs: this.flags.timeout * 1000,
       udev: udevTarget(backend),
       waitMs: this.flags.wait * 1000,
       yes: this.flags.yes,
     })
-    // Ctrl-C while the doctor waits (for the buttons, a restart, an answer): a cancellation too, said with what
-    // was already done (at a question, the prompt turns Ctrl-C into a cancellation).
+    // Ctrl-C while the device is being worked on: that work finishes (a device put into DFU mode leaves it, a write
+    // is read back) and the doctor then stops and says what was done. Ctrl-C while it waits for a person (the
+    // buttons, a plug), or a second Ctrl-C: a cancellation now, said with what was already done (at a question,
+    // the prompt turns Ctrl-C into a cancellation).
     const onSigint = () => {
+      if (doctor.busy && !stop.signal.aborted) {
+        stop.abort()
+        this.out.always(`${process.stderr.isTTY ? '\n' : ''}${stoppingText()}`)
+        return
+      }
       this.out.end('cancelled')
       const e = errors.cancelled(doctor.whatWasDone())
       this.out.error(e)
       // Exit once what was printed has left (a signal handler cannot end the command by throwing).
       process.stdout.write('', () => process.stderr.write('', () => process.exit(e.exit)))
     }
-    process.once('SIGINT', onSigint)
+    process.on('SIGINT', onSigint)
     const report = await doctor.run().finally(() => process.removeListener('SIGINT', onSigint))
     if (report.error) process.exitCode = report.error.exit
     const cancelled = report.error?.code === 'SETUP_FLAG_CANCELLED'

@@ -68,11 +68,21 @@ export class Doctor {
     const d = this.run_
     let state: State = 'find'
     try {
-      while (state !== 'done') state = await STATES[state](d)
+      while (state !== 'done') {
+        // After a Ctrl-C that let the device's work finish: stop here, and say what was done (a flag written and
+        // read back is a fixed device, only not restarted or checked).
+        if (d.o.signal?.aborted) state = stoppedEarly(d)
+        else state = await STATES[state](d)
+      }
     } catch (error) {
       this.stopped(error)
     }
     return doctorJson(d.findings, d.cli)
+  }
+
+  /** Whether the device is being worked on now (a Ctrl-C then lets that finish, instead of quitting at once). */
+  get busy(): boolean {
+    return this.run_.op?.busy === true
   }
 
   /** What had been done to the device so far (the command says it on Ctrl-C while the doctor waits). */
@@ -97,6 +107,16 @@ export class Doctor {
     f.error = e
     d.record('stopped', 'failed', {kind: 'stopped', message: e.message})
   }
+}
+
+/** Interrupted between states: fixed when the flag was written and read back, else cancelled with what was done. */
+function stoppedEarly(d: DoctorRun): State {
+  const f = d.findings
+  const w = f.write
+  if (!w?.changed || !f.device) throw errors.cancelled(d.doneSoFar())
+  f.outcome = 'fixed'
+  f.summary.push({after: w.after, before: w.before, kind: 'fixed', method: w.method, platformName: f.device.platform.displayName, restarted: d.restarted, version: f.device.deviceOsVersion})
+  return 'done'
 }
 
 /** The findings as the report people and scripts read: every record and summary put into words. */

@@ -45,6 +45,8 @@ export interface DoctorOptions {
   person: DoctorPerson
   /** Per-request deadline, ms. */
   timeoutMs: number
+  /** Aborted by the first Ctrl-C while the device is being worked on: what is under way finishes, nothing new starts. */
+  signal?: AbortSignal
   /** Where the udev rule for Particle devices goes (Linux), and whether this process may write it (root). */
   udev?: UdevTarget
   /** How long to wait for a person to plug in or press buttons, ms. */
@@ -117,6 +119,7 @@ export class DoctorRun {
       backend: this.o.backend,
       clock: this.o.clock,
       cloud: facts,
+      signal: this.o.signal,
       progress: {
         waited: (how) => this.o.person.waited?.(how),
         waiting: (w, before) => {

@@ -35,6 +35,8 @@ export function routeUsb(method: Exclude<Method, 'firmware'>, mode: FoundDevice[
 export class FlagOperation {
   /** The device as it is enumerated now (each restart makes a new USB object). */
   found: FoundDevice
+  /** Work under way on the device (a request, a write, a restart being waited for): an interruption lets it finish. */
+  busy = false
 
   constructor(
     found: FoundDevice,
@@ -110,6 +112,7 @@ export class FlagOperation {
 
   private async run(fn: (s: DeviceSession) => Promise<void>): Promise<DeviceReport> {
     const s = new DeviceSession(this.found, this.ctx)
+    this.busy = true
     try {
       await fn(s)
     } catch (error) {
@@ -120,6 +123,7 @@ export class FlagOperation {
     } finally {
       this.found = s.found
       await s.close()
+      this.busy = false
     }
     return s.report
   }

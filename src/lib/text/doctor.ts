@@ -231,3 +231,6 @@ export function otherCauses(platform: string): string[] {
     '- The application asks for Listening Mode (WiFi.listen() / Cellular.listen(), or a SEMI_AUTOMATIC app that never connects): check its code, or run it in Safe Mode to compare.',
   ]
 }
+
+/** After a first Ctrl-C while the device is being worked on. */
+export const stoppingText = () => 'Stopping: letting the device finish what it is doing, then saying what was done (Ctrl-C again to quit now).'
