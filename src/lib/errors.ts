@@ -18,6 +18,7 @@ import {oneLine} from './redact.js'
  *   8  the write did not take: the device reported an error or the read-back differs
  *   9  Device Protection refuses the operation
  * 130  cancelled: Ctrl-C or end of input at a question, a declined fix (doctor), or a second Ctrl-C (station)
+ * 141  the output was cut: the reader of stdout or stderr closed it early (bin/closed-pipe.js sets it)
  */
 export const EXIT = {
   OK: 0,
@@ -31,6 +32,7 @@ export const EXIT = {
   WRITE: 8,
   PROTECTED: 9,
   INTERRUPTED: 130,
+  CLOSED_PIPE: 141,
 } as const
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT]
