@@ -45,6 +45,7 @@ export type ErrorCode =
   | 'SETUP_FLAG_CLOUD_BAD_ANSWER'
   | 'SETUP_FLAG_CLOUD_MALFORMED'
   | 'SETUP_FLAG_CLOUD_REFUSED'
+  | 'SETUP_FLAG_CLOUD_TOO_LARGE'
   | 'SETUP_FLAG_CLOUD_UNAVAILABLE'
   | 'SETUP_FLAG_CONFIRM'
   | 'SETUP_FLAG_DECLINED'
@@ -342,6 +343,18 @@ export const errors = {
       exit: EXIT.CLOUD,
       suggestions: ['Check PARTICLE_API_URL / the profile\'s apiUrl and any proxy (HTTPS_PROXY): something other than the Particle API answered.'],
     }),
+
+  /** A cloud answer longer than the bound every answer is read against (cloud/bounded.ts); reading stopped there. */
+  cloudAnswerTooLarge: (what: string, limitBytes: number, cause?: unknown) =>
+    new SetupFlagError(
+      'SETUP_FLAG_CLOUD_TOO_LARGE',
+      `The Particle Cloud's answer to ${oneLine(what)} was larger than ${Math.round(limitBytes / 1024 / 1024)} MiB, far more than its API sends, so it was not read further.`,
+      {
+        cause,
+        exit: EXIT.CLOUD,
+        suggestions: ["Check PARTICLE_API_URL / the profile's apiUrl and any proxy (HTTPS_PROXY): something other than the Particle API may have answered."],
+      },
+    ),
 
   /** A 403/404 on a request that is not about one device (compiling, downloading a binary). */
   cloudRefused: (what: string, status: number, cause?: unknown) =>

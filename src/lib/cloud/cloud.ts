@@ -11,6 +11,7 @@ import type {Clock} from '../clock.js'
 
 import {errors, SetupFlagError} from '../errors.js'
 import {oneLine, redact} from '../redact.js'
+import {ANSWER_COMPRESSED, ANSWER_TOO_LARGE, boundAnswers, MAX_ANSWER_BYTES} from './bounded.js'
 import {type CloudSettings} from './settings.js'
 
 /** How long one cloud request may take, connecting included, unless --timeout says otherwise. */
@@ -31,6 +32,8 @@ export interface CloudDevice {
 interface ApiError {
   body?: unknown
   code?: string
+  /** What failed underneath (particle-api-js keeps node-fetch's error here; a bounded answer's code survives in it). */
+  error?: {code?: string}
   message?: string
   shortErrorDescription?: string
   statusCode?: number
@@ -265,8 +268,15 @@ export class Cloud {
     return socket
   }
 
-  /** Our own agent (direct or through the proxy), so connections have a connect deadline and can be destroyed. */
+  /**
+   * Our own agent (direct or through the proxy), so connections have a connect deadline and can be destroyed, and
+   * every answer is bounded in size (bounded.ts).
+   */
   private async agent(): Promise<Agent> {
+    return boundAnswers(await this.connectingAgent())
+  }
+
+  private async connectingAgent(): Promise<Agent> {
     const connectMs = this.deadlineMs
     if (this.settings.proxyUrl) {
       const {HttpsProxyAgent} = await import('https-proxy-agent')
@@ -312,6 +322,10 @@ export class Cloud {
   private mapError(e: ApiError, what: string, aboutDevice = true): SetupFlagError {
     const status = e.statusCode
     const url = redact(this.settings.apiUrl)
+    // An answer cut off by its bound (bounded.ts), whatever status it came with: its own error.
+    const under = e.error?.code === undefined ? e : e.error
+    if (under.code === ANSWER_TOO_LARGE) return errors.cloudAnswerTooLarge(what, MAX_ANSWER_BYTES)
+    if (under.code === ANSWER_COMPRESSED) return errors.cloudBadAnswer(what, `HTTP ${status ?? '?'} from ${url} with a compressed body, although none was asked for`)
     if (status === 401) return errors.invalidToken()
     if ((status === 403 || status === 404) && !aboutDevice) return errors.cloudRefused(what, status)
     if (status === 403 || status === 404) return errors.cloudDeviceNotFound(oneLine(what))
