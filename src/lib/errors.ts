@@ -280,6 +280,27 @@ export const errors = {
       suggestions: ['Check the network connection (and HTTPS_PROXY), or use the device ID and --offline.'],
     }),
 
+  /**
+   * The cloud answered 429 (too many requests). `retryAfterSeconds` is its Retry-After header when it sent one;
+   * `deadlineSeconds`, when given, is the request's deadline that wait would have passed. The same code as an
+   * unavailable cloud (scripts branch on it), in words that say how long to wait.
+   */
+  cloudRateLimited: (retryAfterSeconds?: number, deadlineSeconds?: number) =>
+    new SetupFlagError(
+      'SETUP_FLAG_CLOUD_UNAVAILABLE',
+      `The Particle Cloud is unavailable (rate limited: too many requests; ${
+        retryAfterSeconds === undefined
+          ? 'it did not say how long to wait'
+          : `it asks to wait ${retryAfterSeconds} s${deadlineSeconds === undefined ? '' : `, longer than the ${deadlineSeconds} s this request may take`}`
+      }).`,
+      {
+        exit: EXIT.CLOUD,
+        suggestions: [
+          `Run the command again ${retryAfterSeconds === undefined ? 'a little later' : `in ${retryAfterSeconds} s or later`}, or use the device ID and --offline.`,
+        ],
+      },
+    ),
+
   /** A DfuSe step failed; a failed data write is "the write did not take" (exit 8), anything else exit 6. */
   dfu: (what: string, detail: string, cause?: unknown) =>
     new SetupFlagError('SETUP_FLAG_DFU', `DFU ${what} failed: ${detail}.`, {

@@ -70,8 +70,11 @@ export class FakeCloud {
   /** Waiters for an event stream to open (see `waitForStream`). */
   private readonly streamWaiters: Array<{deviceId: string; name: string; resolve: () => void}> = []
   private readonly streams: Array<{deviceId: string; name: string; res: ServerResponse}> = []
-  /** Answer every request with this status and body instead (e.g. 500, or 429 for the next N requests). */
-  failWith?: {body?: unknown; count?: number; status: number}
+  /**
+   * Answer every request with this status and body instead (e.g. 500, or 429 for the next N requests); a 429 says
+   * Retry-After: `retryAfter` (default 0).
+   */
+  failWith?: {body?: unknown; count?: number; retryAfter?: string; status: number}
   readonly requests: RecordedRequest[] = []
   token = 'tok-3f1c9a2b7d'
   private server?: Server
@@ -109,7 +112,7 @@ export class FakeCloud {
       const f = this.failWith
       if (f.count === undefined || f.count > 0) {
         if (f.count !== undefined) f.count--
-        if (f.status === 429) res.setHeader('retry-after', '0')
+        if (f.status === 429) res.setHeader('retry-after', f.retryAfter ?? '0')
         return send(f.status, f.body ?? {error: 'failure', error_description: `status ${f.status}`})
       }
     }
