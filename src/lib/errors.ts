@@ -1,6 +1,6 @@
 import {SAFE_MODE_BUTTONS, udevInstallCommand} from './instructions.js'
 import {resultName} from './particle/results.js'
-import {oneLine} from './redact.js'
+import {oneLine, showControl} from './redact.js'
 
 /**
  * Every failure a user can meet, with a stable code, a documented exit status and the next step to take.
@@ -398,6 +398,14 @@ export const errors = {
   usage: (message: string, suggestions: string[], exit: ExitCode = EXIT.USAGE) =>
     new SetupFlagError('SETUP_FLAG_USAGE', message, {exit, suggestions}),
 
+  /** An argument that is none of `choices` because of control characters in it (shown as \xNN, not removed). */
+  notAChoice: (what: string, input: string, choices: readonly string[]) =>
+    new SetupFlagError(
+      'SETUP_FLAG_USAGE',
+      `"${showControl(input)}" is not a ${what}: it holds control characters (shown as \\xNN). A ${what} is one of: ${choices.join(', ')}.`,
+      {exit: EXIT.USAGE, suggestions: ['Type it again without them (a paste can carry characters that do not show).']},
+    ),
+
   needDevice: () =>
     new SetupFlagError('SETUP_FLAG_NEED_DEVICE', 'The firmware method needs the device named (its ID or cloud name): it works over the air.', {
       exit: EXIT.USAGE,
@@ -487,8 +495,18 @@ export const errors = {
 
   // --- The firmware method (over the air) ---
 
+  /** The cloud's platform ID of a device is not one we know, or (undefined) its record has no numeric platform_id. */
   unknownPlatform: (id: string, platformId: number | string | undefined) =>
-    new SetupFlagError('SETUP_FLAG_UNKNOWN_PLATFORM', `Device ${id} has an unknown platform (${platformId}).`, {exit: EXIT.CLOUD}),
+    new SetupFlagError(
+      'SETUP_FLAG_UNKNOWN_PLATFORM',
+      platformId === undefined
+        ? `The Particle Cloud's record of device ${id} does not say its platform (no numeric platform_id), so no firmware can be built for it.`
+        : `Device ${id} has an unknown platform (${oneLine(String(platformId))}).`,
+      {
+        exit: EXIT.CLOUD,
+        suggestions: platformId === undefined ? ['Run the command again later; or fix the device over USB (`particle-setup-flag set`), which reads the platform from the device.'] : [],
+      },
+    ),
 
   noVersion: (who: string) =>
     new SetupFlagError('SETUP_FLAG_NO_VERSION', `The cloud does not know which Device OS ${who} runs, so no firmware can be built for it.`, {

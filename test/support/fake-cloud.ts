@@ -61,6 +61,8 @@ export class FakeCloud {
   readonly products: FakeProduct[] = []
   /** Called for each product page request (page, how many times that page was asked for): undefined serves it. */
   pageHook?: (page: number, attempt: number) => PageOverride | undefined
+  /** Called for each flash (PUT /v1/devices/:id) with the binary's first line: an override answers instead. */
+  flashHook?: (data: string) => PageOverride | undefined
   /** Awaited before a product page is answered: lets a test hold answers until several requests are waiting. */
   pageGate?: (page: number) => Promise<void>
   /** Product page requests being answered right now, and the most at once (for bounded-concurrency checks). */
@@ -169,6 +171,8 @@ export class FakeCloud {
       const d = this.devices.find((x) => x.id === key.toLowerCase() || x.name === key)
       if (!d) return send(403, {error: 'Permission Denied'})
       const data = /FAKEBIN[^\r\n]*|PRODUCTION[^\r\n]*/.exec(body)?.[0] ?? ''
+      const override = this.flashHook?.(data)
+      if (override) return send(override.status, override.body ?? {error: 'failure', error_description: `status ${override.status}`})
       this.flashed.push({data, deviceId: d.id})
       send(200, {id: d.id, status: 'Update started'})
       const wanted = /wanted=([\da-f]{2})/.exec(data)?.[1]

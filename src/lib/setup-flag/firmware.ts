@@ -67,8 +67,8 @@ export interface FirmwareOptions {
   dryRun: boolean
   force: boolean
   onWaiting?: (what: string) => void
-  /** Production firmware to flash back afterwards. */
-  restore?: {binary: Buffer; name: string}
+  /** Production firmware to flash back afterwards: its bytes, its file name (sent), the path given (shown). */
+  restore?: {binary: Buffer; name: string; path?: string}
   /** How long to wait for the device's event. */
   waitMs: number
   /**
@@ -190,10 +190,11 @@ async function restoreProduction(device: CloudDevice, report: SetReport, opts: F
     } catch (error) {
       // The flag is set (the device said so): keep that, and say the device still runs the preparatory firmware.
       const cause = error instanceof SetupFlagError ? error : undefined
+      // The cause's sentence ends with its own full stop; the command names the file as it was given.
       report.error = errors
         .restoreFailed(
-          `The flag is set (the device reported ${report.after?.toString(16).padStart(2, '0')}), but flashing ${opts.restore.name} back failed${cause ? `: ${cause.message}` : ''}. The device still runs the preparatory firmware.`,
-          `Flash your production firmware back: \`particle flash ${device.name ?? device.id} ${opts.restore.name}\`.`,
+          `The flag is set (the device reported ${report.after?.toString(16).padStart(2, '0')}), but flashing ${opts.restore.name} back failed${cause ? `: ${cause.message.replace(/\.+$/, '')}` : ''}. The device still runs the preparatory firmware.`,
+          `Flash your production firmware back: \`particle flash ${device.name ?? device.id} ${shellWord(opts.restore.path ?? opts.restore.name)}\`.`,
           error,
         )
         .toJSON()
@@ -229,7 +230,7 @@ function waitForEvent(
 }
 
 /** The production firmware for --restore, checked before anything is flashed. */
-export function readRestoreFile(file: string): {binary: Buffer; name: string} {
+export function readRestoreFile(file: string): {binary: Buffer; name: string; path: string} {
   if (!existsSync(file) || !statSync(file).isFile()) {
     throw errors.noFirmwareFile(file)
   }
@@ -237,10 +238,16 @@ export function readRestoreFile(file: string): {binary: Buffer; name: string} {
   const size = statSync(file).size
   if (size > MAX_RESTORE_BYTES) throw errors.restoreFile(file, `it is ${Math.round(size / 1024 / 1024)} MiB, and application firmware is at most a few MiB`)
   try {
-    return {binary: readFileSync(file), name: basename(file)}
+    return {binary: readFileSync(file), name: basename(file), path: file}
   } catch (error) {
     throw errors.restoreFile(file, `it cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, error)
   }
 }
 
 const MAX_RESTORE_BYTES = 64 * 1024 * 1024
+
+/** A path as one word of a shell command to copy: as it is when it is plain, else in single quotes. */
+function shellWord(path: string): string {
+  const shown = oneLine(path)
+  return /^[\w@%+=:,./-]+$/.test(shown) ? shown : `'${shown.replaceAll("'", "'\\''")}'`
+}

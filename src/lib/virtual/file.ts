@@ -77,11 +77,33 @@ function readText(path: string): string {
 }
 
 function parseJson(text: string, path: string): unknown {
+  let json: unknown
   try {
-    return JSON.parse(text)
+    json = JSON.parse(text)
   } catch (error) {
     throw errors.devicesFile(path, `not valid JSON (${(error as Error).message})`, error)
   }
+  if (deeperThan(json, MAX_DEPTH)) throw errors.devicesFile(path, `its arrays and objects nest more than ${MAX_DEPTH} levels deep (a devices file needs 4)`)
+  return json
+}
+
+/**
+ * How deep a devices file may nest. Its own shape needs 4 levels (document, devices, device, faults); unknown keys
+ * are kept and written back, and writing back recurses (JSON.stringify), so a document nested thousands deep would
+ * fail at the first write-back on the stack's size, long after it was read.
+ */
+const MAX_DEPTH = 64
+
+/** Whether `value` nests arrays and objects more than `limit` deep (walked without recursion). */
+function deeperThan(value: unknown, limit: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]]
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!
+    if (v === null || typeof v !== 'object') continue
+    if (depth >= limit) return true
+    for (const child of Array.isArray(v) ? v : Object.values(v)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1])
+  }
+  return false
 }
 
 /** Read and validate a devices file. */
@@ -271,6 +293,7 @@ function readDisk(path: string): DiskDocument | undefined {
   }
   try {
     const json = JSON.parse(text) as Record<string, unknown>
+    if (deeperThan(json, MAX_DEPTH)) return undefined
     const devices = checkDevicesDocument(json)
     return {devices, document: json, stamp: before, text, violations: Array.isArray(json.violations) ? json.violations : []}
   } catch {
