@@ -15,7 +15,7 @@ export async function openUsbBackend(env: NodeJS.ProcessEnv, clock: Clock): Prom
   const file = env[VIRTUAL_DEVICES_ENV]
   if (file) {
     const {openVirtualUsbFile} = await import('./virtual/index.js')
-    const usb = openVirtualUsbFile(file, {clock})
+    const usb = openVirtualUsbFile(file, {clock, keepLog: false})
     setMaxListeners(0, usb)
     return {close: () => usb.close(), description: `virtual devices from ${file}`, file, kind: 'virtual', usb}
   }

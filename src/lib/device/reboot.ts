@@ -26,6 +26,7 @@ export async function waitForReturn(old: FoundDevice, mode: 'dfu' | 'normal', w:
     return await waitForDevice(w.backend, (d) => d.id === old.id && d.mode === mode && !sameEnumeration(d.usbDevice, old.usbDevice), {
       clock: w.clock,
       onWaiting: w.onWaiting,
+      serialNumber: old.id,
       timeoutMs: w.timeoutMs,
     })
   } catch (error) {
