@@ -66,7 +66,6 @@ export class VirtualUsbDevice implements USBDevice {
   /** As in the `usb` package: the bus, and the address the host gave this enumeration (new at each one). */
   readonly bus = '1'
   readonly address: number
-  readonly configurations: USBConfiguration[]
   readonly deviceClass: number
   readonly deviceProtocol: number
   readonly deviceSubclass: number
@@ -82,6 +81,7 @@ export class VirtualUsbDevice implements USBDevice {
   readonly usbVersionSubminor = 0
   readonly vendorId: number
   private readonly claimed = new Set<number>()
+  private configurationObjects: USBConfiguration[] | undefined
   private gone = false
   private isOpen = false
 
@@ -102,12 +102,20 @@ export class VirtualUsbDevice implements USBDevice {
     this.manufacturerName = identity.strings.get(1) ?? null
     this.productName = identity.strings.get(2) ?? null
     this.serialNumber = identity.strings.get(3) ?? null
-    this.configurations = [
-      new VirtualConfiguration(identity, {
-        currentAlternate: (n) => owner.currentAlternate(n),
+  }
+
+  /**
+   * Built when first asked for: a host talking control requests never looks at them, and a tree for every
+   * enumeration of every device was a good part of a simulated fleet's memory.
+   */
+  get configurations(): USBConfiguration[] {
+    this.configurationObjects ??= [
+      new VirtualConfiguration(this.identity, {
+        currentAlternate: (n) => this.owner.currentAlternate(n),
         isClaimed: (n) => this.claimed.has(n),
       }),
     ]
+    return this.configurationObjects
   }
 
   get configuration(): USBConfiguration | null {
@@ -252,7 +260,7 @@ export class VirtualUsbDevice implements USBDevice {
   }
 
   private hasInterface(interfaceNumber: number): boolean {
-    return this.configurations[0].interfaces.some((i) => i.interfaceNumber === interfaceNumber)
+    return this.identity.interfaces.some((i) => i.interfaceNumber === interfaceNumber)
   }
 
   private requireInterface(interfaceNumber: number): USBInterface {
