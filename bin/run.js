@@ -9,6 +9,11 @@
 // Function declarations (words, known) are at the end.
 import {fileURLToPath} from 'node:url'
 
+import {endQuietlyOnClosedPipe} from './closed-pipe.js'
+
+// A reader that closes stdout or stderr early ends the run quietly, exit status 141 (closed-pipe.js says why).
+endQuietlyOnClosedPipe()
+
 const SHORTHAND = new Set(['audit', 'doctor', 'get', 'set', 'shell-init'])
 // `version` as a word, like `help`: the same as --version.
 if (process.argv[2] === 'version') process.argv[2] = '--version'

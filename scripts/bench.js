@@ -6,7 +6,8 @@
  *
  * Options: --runs N (timed runs per figure, default 9; 21 for start-up), --soak N (cycles, default 1000), --no-write (print only),
  * --only audit (just the audit rows, printed, nothing written), --only virtual (just the virtual-bus rows: get and
- * set --all on 1,000 devices, printed), --only startup (just the start-up rows, printed).
+ * set --all on 1,000 devices, printed), --only fleet (get and set --all on 10,000 mixed virtual devices, printed),
+ * --only cloud (a 1 GiB cloud answer, printed), --only startup (just the start-up rows, printed).
  *
  * Everything above the notes marker in BENCHMARKS.md is regenerated; everything below it (hand-written findings,
  * before/after numbers) is kept.
@@ -33,7 +34,7 @@ const STARTUP_RUNS = option('--runs', 21)
 const SOAK_CYCLES = option('--soak', 1000)
 const WRITE = !argv.includes('--no-write')
 
-const TARGET = {auditMiB: 150, memoryMiB: 100, scale: 2.0, soakMiB: 10, startup: 2.5, virtualLinear: 1.5, virtualMiB: 200}
+const TARGET = {auditMiB: 150, cloudAnswerMiB: 100, fleetLinear: 1.5, fleetMiB: 300, memoryMiB: 100, scale: 2.0, soakMiB: 10, startup: 2.5, virtualLinear: 1.5, virtualMiB: 200}
 const ONLY = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined
 
 // ---- set-up ----------------------------------------------------------------------------------------------
@@ -279,9 +280,9 @@ async function wire() {
 function peakRss(args, env) {
   const gnuTime = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined
   if (gnuTime) {
-    const r = spawnSync(gnuTime, ['-f', 'BENCH_MAXRSS %M %U %S', process.execPath, ...args], {cwd: ROOT, encoding: 'utf8', env})
+    const r = spawnSync(gnuTime, ['-f', 'BENCH_MAXRSS %M %U %S', process.execPath, ...args], {cwd: ROOT, encoding: 'utf8', env, maxBuffer: 256 * 1024 * 1024})
     const m = /BENCH_MAXRSS (\d+) ([\d.]+) ([\d.]+)/.exec(r.stderr)
-    if (m) return {code: r.status, cpuMs: (Number(m[2]) + Number(m[3])) * 1000, kb: Number(m[1]), tool: '/usr/bin/time'}
+    if (m) return {code: r.status, cpuMs: (Number(m[2]) + Number(m[3])) * 1000, kb: Number(m[1]), stdout: r.stdout, tool: '/usr/bin/time'}
   }
   const out = join(work, `rss-${fileSeq++}.txt`)
   const preload = join(work, 'maxrss.cjs')
@@ -289,9 +290,9 @@ function peakRss(args, env) {
     preload,
     `process.on('exit', () => { const u = process.resourceUsage(); require('node:fs').writeFileSync(${JSON.stringify(out)}, u.maxRSS + ' ' + (u.userCPUTime + u.systemCPUTime) / 1000) })\n`,
   )
-  const r = spawnSync(process.execPath, ['-r', preload, ...args], {cwd: ROOT, encoding: 'utf8', env})
+  const r = spawnSync(process.execPath, ['-r', preload, ...args], {cwd: ROOT, encoding: 'utf8', env, maxBuffer: 256 * 1024 * 1024})
   const [kb, cpuMs] = readFileSync(out, 'utf8').split(' ').map(Number)
-  return {code: r.status, cpuMs, kb, tool: 'process.resourceUsage().maxRSS'}
+  return {code: r.status, cpuMs, kb, stdout: r.stdout, tool: 'process.resourceUsage().maxRSS'}
 }
 
 function memory() {
@@ -465,6 +466,177 @@ function virtualScale() {
   })
 }
 
+// ---- 7. a fleet of mixed virtual devices ------------------------------------------------------------------
+
+const FLEET_MODES = ['normal', 'listening', 'safe', 'dfu']
+/** Platforms and Device OS versions of every kind: the flag applies (1.x-3.x nRF52840), or not (4.x+, Realtek, Gen2). */
+const FLEET_KINDS = [
+  ['argon', '3.3.1'],
+  ['boron', '2.3.1'],
+  ['bsom', '1.5.2'],
+  ['b5som', '3.3.1'],
+  ['tracker', '4.2.0'],
+  ['p2', '5.9.0'],
+  ['msom', '6.2.0'],
+  ['electron', '2.3.1'],
+  ['photon', '1.5.2'],
+  ['xenon', '1.5.2'],
+]
+
+/** Device i of a mixed fleet: every mode for every kind, the flag unset, cleared or set. */
+function mixed(i) {
+  const [platform, deviceOs] = FLEET_KINDS[Math.floor(i / FLEET_MODES.length) % FLEET_KINDS.length]
+  return {deviceOs, faults: {}, id: id(i + 1), mode: FLEET_MODES[i % FLEET_MODES.length], platform, setupDone: [255, 0, 1][i % 3]}
+}
+
+/**
+ * `get --json` and `set --all --json` on 1, 1,000 and 10,000 mixed virtual devices (all four modes, ten platform
+ * and Device OS kinds) in one devices file: peak RSS at 10,000 and linear CPU (user + system) per added device from
+ * 1,000 to 10,000. Every run is checked: every device reported without error; after `set`, every device the flag
+ * applies to holds 0x01 in the file and no device is left in DFU mode that did not start there.
+ */
+function virtualFleet() {
+  const counts = [1, 1000, 10_000]
+  const commands = [
+    {args: ['get', '--json'], key: 'get', label: '`get --json`'},
+    {args: ['set', '--all', '--json'], key: 'set', label: '`set --all --json`'},
+  ]
+  const runs = Math.max(1, Math.min(RUNS, 3))
+  const out = {}
+  for (const c of commands) {
+    out[c.key] = {}
+    for (const n of counts) {
+      const cpus = []
+      const kbs = []
+      const times = []
+      for (let i = 0; i <= runs; i++) {
+        const devices = Array.from({length: n}, (_, k) => mixed(k))
+        const file = devicesFile(devices)
+        const t0 = process.hrtime.bigint()
+        const r = peakRss([BIN, ...c.args, '--offline'], cliEnv({PARTICLE_VIRTUAL_DEVICES: file}))
+        const elapsed = Number(process.hrtime.bigint() - t0) / 1e6
+        if (r.code !== 0) throw new Error(`${c.label} on ${n} mixed devices exited ${r.code}`)
+        const reports = JSON.parse(r.stdout).devices
+        if (reports.length !== n || reports.some((d) => d.error)) throw new Error(`${c.label} on ${n} mixed devices: not every device read without error`)
+        if (c.key === 'set') {
+          const after = new Map(JSON.parse(readFileSync(file, 'utf8')).devices.map((d) => [d.id, d]))
+          for (const rep of reports) {
+            const d = after.get(rep.id)
+            const before = devices.find((x) => x.id === rep.id)
+            if (rep.flag === 'done' && d.setupDone !== 1) throw new Error(`set --all on ${n}: ${rep.id} reported done, the file holds ${d.setupDone}`)
+            if (d.mode === 'dfu' && before.mode !== 'dfu') throw new Error(`set --all on ${n}: ${rep.id} left in DFU mode`)
+          }
+        }
+        if (i > 0) {
+          cpus.push(r.cpuMs)
+          kbs.push(r.kb)
+          times.push(elapsed)
+        }
+      }
+      out[c.key][n] = {cpu: median(cpus), kb: median(kbs), kbMax: Math.max(...kbs), ms: median(times)}
+    }
+  }
+  return commands.map((c) => {
+    const m = out[c.key]
+    const perDevice = (n) => (m[n].cpu - m[1].cpu) / (n - 1)
+    const growth = perDevice(10_000) / Math.max(perDevice(1000), 1e-3)
+    const at = (n) => `${ms(m[n].ms)} (CPU ${ms(m[n].cpu)}), peak RSS ${mib(m[n].kb).toFixed(1)} MiB`
+    return {
+      figure: `${at(10_000)} (highest of ${runs}: ${mib(m[10_000].kbMax).toFixed(1)} MiB); 1,000 devices: ${at(1000)}; 1 device: ${at(1)}; CPU per added device ${perDevice(1000).toFixed(2)} → ${perDevice(10_000).toFixed(2)} ms (×${growth.toFixed(2)})`,
+      label: `virtual fleet: ${c.label}, 10,000 mixed devices (every mode) in one devices file`,
+      pass: growth <= TARGET.fleetLinear && mib(m[10_000].kbMax) <= TARGET.fleetMiB,
+      target: `≤ ${TARGET.fleetMiB} MiB, linear (CPU per device ×≤ ${TARGET.fleetLinear} from 1,000 to 10,000)`,
+    }
+  })
+}
+
+// ---- 8. a cloud answer of 1 GiB --------------------------------------------------------------------------
+
+/**
+ * `get <name> --json` against a loopback cloud that answers the device look-up with 1 GiB of JSON (chunked, so
+ * only reading it tells its size), beside the same command against an ordinary answer: peak RSS above that
+ * baseline, and that it failed on its own error (the answer's bound) and not on the deadline.
+ */
+async function cloudAnswer() {
+  const {register} = await import('tsx/esm/api')
+  register()
+  const {FakeCloud} = await import(pathToFileURL(join(ROOT, 'test', 'support', 'fake-cloud.ts')).href)
+  const {createServer} = await import('node:http')
+  const GiB = 1024 ** 3
+  const chunk = Buffer.alloc(64 * 1024, 'a')
+  let sent = 0
+  const huge = createServer((req, res) => {
+    res.on('error', () => {})
+    res.writeHead(200, {'content-type': 'application/json'})
+    res.write(`{"id":"${id(1)}","name":"`)
+    const pump = () => {
+      while (!res.destroyed && sent < GiB) {
+        sent += chunk.length
+        if (!res.write(chunk)) return void res.once('drain', pump)
+      }
+      if (!res.destroyed) res.end('"}')
+    }
+    pump()
+  })
+  await new Promise((r) => huge.listen(0, '127.0.0.1', () => r()))
+  const ordinary = await new FakeCloud().start()
+  ordinary.devices = [{id: id(1), name: 'my-device', platform_id: 12, system_firmware_version: '3.3.1'}]
+  const file = devicesFile([stuck(1)])
+  const profile = (apiUrl) => {
+    const dir = mkdtempSync(join(work, 'cloud-home-'))
+    execFileSync('mkdir', ['-p', join(dir, '.particle')])
+    writeFileSync(join(dir, '.particle', 'particle.config.json'), JSON.stringify({access_token: 'tok-bench-123', apiUrl}))
+    return dir
+  }
+  const run = (home) =>
+    new Promise((resolvePromise, reject) => {
+      const gnuTime = existsSync('/usr/bin/time')
+      const args = [BIN, 'get', 'my-device', '--json', '--timeout', '5']
+      const env = cliEnv({HOME: home, PARTICLE_VIRTUAL_DEVICES: file})
+      const child = gnuTime ? spawn('/usr/bin/time', ['-f', 'BENCH_MAXRSS %M', process.execPath, ...args], {cwd: ROOT, env}) : spawn(process.execPath, args, {cwd: ROOT, env})
+      let stdout = ''
+      let stderr = ''
+      child.stdout.on('data', (d) => (stdout += d))
+      child.stderr.on('data', (d) => (stderr += d))
+      child.on('error', reject)
+      child.on('close', (code) => resolvePromise({code, kb: Number(/BENCH_MAXRSS (\d+)/.exec(stderr)?.[1] ?? Number.NaN), stdout}))
+    })
+  let homes
+  try {
+    homes = {huge: profile(`http://127.0.0.1:${huge.address().port}`), ordinary: ordinary.profileHome()}
+    const base = []
+    const big = []
+    let error
+    for (let i = 0; i <= Math.min(RUNS, 3); i++) {
+      const b = await run(homes.ordinary)
+      sent = 0
+      const h = await run(homes.huge)
+      if (b.code !== 0) throw new Error(`get my-device against an ordinary answer exited ${b.code}`)
+      error = JSON.parse(h.stdout).error
+      if (i > 0) {
+        base.push(b.kb)
+        big.push(h.kb)
+      }
+    }
+    const above = median(big) - median(base)
+    return {above, base: median(base), big: median(big), code: error?.code, pass: error?.code === 'SETUP_FLAG_CLOUD_TOO_LARGE' && mib(above) < TARGET.cloudAnswerMiB, sentMiB: sent / 1024 / 1024}
+  } finally {
+    huge.closeAllConnections()
+    huge.close()
+    await ordinary.close()
+    if (homes) rmSync(homes.ordinary, {force: true, recursive: true})
+  }
+}
+
+function cloudRow(c) {
+  return [
+    'cloud: `get <name> --json`, the device look-up answered with 1 GiB of JSON (chunked)',
+    `peak RSS ${mib(c.big).toFixed(1)} MiB, ${mib(c.above).toFixed(1)} MiB above the same command against an ordinary answer (${mib(c.base).toFixed(1)} MiB); ended on ${c.code} after the cloud had sent ${c.sentMiB.toFixed(0)} MiB`,
+    `< ${TARGET.cloudAnswerMiB} MiB above, its own error`,
+    verdict(c.pass),
+  ]
+}
+
 // ---- report ----------------------------------------------------------------------------------------------
 
 const verdict = (pass) => (pass === undefined ? '–' : pass ? 'PASS' : 'FAIL')
@@ -485,7 +657,7 @@ function machine() {
   ].join('\n')
 }
 
-function render({auditResult, mem, soakResult, start, sc, virtualRows, wireRows}) {
+function render({auditResult, cloudResult, fleetRows, mem, soakResult, start, sc, virtualRows, wireRows}) {
   const rows = []
   for (const r of start.rows) rows.push([`start-up: ${r.label}${r.key === 'node' ? '' : ` (exit ${r.exit})`}`, r.figure, r.target, verdict(r.pass)])
   if (!start.particle) rows.push(['start-up: official CLI (`particle usb list`)', 'not installed on this machine (`which particle` finds nothing)', '–', '–'])
@@ -504,6 +676,8 @@ function render({auditResult, mem, soakResult, start, sc, virtualRows, wireRows}
   ])
   rows.push(auditRow(auditResult))
   for (const v of virtualRows) rows.push([v.label, v.figure, v.target, verdict(v.pass)])
+  for (const v of fleetRows) rows.push([v.label, v.figure, v.target, verdict(v.pass)])
+  rows.push(cloudRow(cloudResult))
   rows.push([
     `soak: ${soakResult.cycles} set/get cycles on one virtual device, one process`,
     `RSS ${mib(soakResult.startRssKiB).toFixed(1)} → ${mib(soakResult.endRssKiB).toFixed(1)} MiB (${soakResult.growthKiB >= 0 ? '+' : ''}${(soakResult.growthKiB / 1024).toFixed(1)} MiB); heap ${mib(soakResult.startHeapKiB).toFixed(1)} → ${mib(soakResult.endHeapKiB).toFixed(1)} MiB; ${(soakResult.ms / soakResult.cycles).toFixed(2)} ms/cycle`,
@@ -616,6 +790,14 @@ async function main() {
     for (const v of virtualScale()) console.log(`| ${v.label} | ${v.figure} | ${v.target} | ${verdict(v.pass)} |`)
     return
   }
+  if (ONLY === 'fleet') {
+    for (const v of virtualFleet()) console.log(`| ${v.label} | ${v.figure} | ${v.target} | ${verdict(v.pass)} |`)
+    return
+  }
+  if (ONLY === 'cloud') {
+    console.log(`| ${cloudRow(await cloudAnswer()).join(' | ')} |`)
+    return
+  }
   const t0 = Date.now()
   console.error(`bench: start-up (${STARTUP_RUNS} runs)…`)
   const start = startup()
@@ -631,7 +813,11 @@ async function main() {
   const soakResult = soak()
   console.error('bench: the virtual bus at scale (1, 1,000, 2,000 devices)…')
   const virtualRows = virtualScale()
-  const text = render({auditResult, mem, soakResult, start, sc, virtualRows, wireRows})
+  console.error('bench: a fleet of 10,000 mixed virtual devices…')
+  const fleetRows = virtualFleet()
+  console.error('bench: a 1 GiB cloud answer…')
+  const cloudResult = await cloudAnswer()
+  const text = render({auditResult, cloudResult, fleetRows, mem, soakResult, start, sc, virtualRows, wireRows})
   const tableOnly = text.slice(text.indexOf('## Machine'), text.indexOf('## Start-up detail')).trim()
   console.log(tableOnly)
   if (WRITE) {

@@ -19,7 +19,7 @@ export async function openUsbBackend(env: NodeJS.ProcessEnv, clock: Clock, packa
   const file = devicesFile(env[VIRTUAL_DEVICES_ENV], packageRoot)
   if (file) {
     const {openVirtualUsbFile} = await import('./virtual/index.js')
-    const usb = openVirtualUsbFile(file, {clock})
+    const usb = openVirtualUsbFile(file, {clock, keepLog: false})
     setMaxListeners(0, usb)
     return {close: () => usb.close(), description: `virtual devices from ${file}`, file, kind: 'virtual', usb}
   }

@@ -8,7 +8,7 @@ import {EXIT, type ExitCode} from './exits.js'
 
 /** Every error code this tool reports (a stable interface: scripts branch on them). */
 export type ErrorCode = `SETUP_FLAG_${
-  | 'BAD_DEVICE_ID' | 'BAD_FILE' | 'CANCELLED' | 'CLOUD_BAD_ANSWER' | 'CLOUD_MALFORMED' | 'CLOUD_REFUSED'
+  | 'BAD_DEVICE_ID' | 'BAD_FILE' | 'CANCELLED' | 'CLOUD_BAD_ANSWER' | 'CLOUD_MALFORMED' | 'CLOUD_REFUSED' | 'CLOUD_TOO_LARGE'
   | 'CLOUD_UNAVAILABLE' | 'CONFIRM' | 'DECLINED' | 'DEVICES_FILE' | 'DEVICES_FILE_WRITE' | 'DEVICE_ERROR' | 'DFU'
   | 'DISCONNECTED' | 'INTERRUPTED' | 'INVALID_TOKEN' | 'MULTIPLE_DEVICES' | 'NEED_DEVICE' | 'NOT_ALL_READ'
   | 'NOT_CONNECTED' | 'NOT_INTERACTIVE' | 'NOT_LOGGED_IN' | 'NOT_ONLINE' | 'NOT_RESPONDING' | 'NO_DEVICE' | 'NO_EVENT'

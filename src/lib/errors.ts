@@ -9,7 +9,7 @@ import {type Compose, DfuNotPermitted, type ErrorCode, RequestPendingTimeout, Se
 import {EXIT, type ExitCode} from './exits.js'
 import {DFU_BUTTONS, DFU_BY_HAND, DFU_STEPS, SAFE_MODE_BUTTONS, SAFE_MODE_BY_HAND, SAFE_MODE_STEPS, udevInstallCommand} from './instructions.js'
 import {resultName} from './particle/results.js'
-import {oneLine} from './redact.js'
+import {oneLine, showControl} from './redact.js'
 import {BACK, type Back, count, dfuDetail, type DfuProblem, type DoneSoFar, doneText, hex, listText, type OfflineBy, offlineWords, requestLabel, seconds} from './words.js'
 
 export {type Back, BACK, type DfuProblem, type DoneSoFar, type OfflineBy, requestLabel} from './words.js'
@@ -125,6 +125,16 @@ export const errors = {
     ], {cause}),
   cloudUnavailable: (detail: string, cause?: unknown) =>
     make('SETUP_FLAG_CLOUD_UNAVAILABLE', EXIT.CLOUD, `The Particle Cloud is unavailable (${detail}).`, ['Check the network connection (and HTTPS_PROXY), or use the device ID and --offline.'], {cause}),
+  /** A 429 whose Retry-After does not fit in the request's deadline (or says nothing): the wait in seconds, from the header. */
+  cloudRateLimited: (retryAfterSeconds?: number, deadlineSeconds?: number) =>
+    make('SETUP_FLAG_CLOUD_UNAVAILABLE', EXIT.CLOUD, `The Particle Cloud is unavailable (rate limited: too many requests; ${
+      retryAfterSeconds === undefined ? 'it did not say how long to wait' : `it asks to wait ${retryAfterSeconds} s${deadlineSeconds === undefined ? '' : `, longer than the ${deadlineSeconds} s this request may take`}`
+    }).`, [`Run the command again ${retryAfterSeconds === undefined ? 'a little later' : `in ${retryAfterSeconds} s or later`}, or use the device ID and --offline.`]),
+  /** An answer past the bound every cloud answer is read against (cloud/bounded.ts). */
+  cloudAnswerTooLarge: (what: string, limitBytes: number, cause?: unknown) =>
+    make('SETUP_FLAG_CLOUD_TOO_LARGE', EXIT.CLOUD, `The Particle Cloud's answer to ${oneLine(what)} was larger than ${Math.round(limitBytes / 1024 / 1024)} MiB, far more than its API sends, so it was not read further.`, [
+      "Check PARTICLE_API_URL / the profile's apiUrl and any proxy (HTTPS_PROXY): something other than the Particle API may have answered.",
+    ], {cause}),
   cloudMalformed: (what: string) =>
     make('SETUP_FLAG_CLOUD_MALFORMED', EXIT.CLOUD, `The Particle Cloud sent ${what}.`, ['Run the command again; if it persists, check the API URL of your profile (`particle config`).']),
   /** The cloud answered, but not with what its API sends (not JSON, not a list): a proxy or portal in the way. */
@@ -174,6 +184,11 @@ export const errors = {
   /** An oclif parse error (bad flag value, missing or unknown argument), its text made one line; `command` for its help. */
   parse: (message: string, command: string | undefined, exit: ExitCode = EXIT.USAGE) =>
     make('SETUP_FLAG_USAGE', exit, message, [(cli) => `See \`${command ? commandLine(cli, `${command} --help`) : `${cli.bin} --help`}\`.`]),
+  /** An argument that holds control characters where one of a few words is expected (shown as \xNN). */
+  notAChoice: (what: string, input: string, choices: readonly string[]) =>
+    make('SETUP_FLAG_USAGE', EXIT.USAGE, `"${showControl(input)}" is not a ${what}: it holds control characters (shown as \\xNN). A ${what} is one of: ${choices.join(', ')}.`, [
+      'Type it again without them (a paste can carry characters that do not show).',
+    ]),
   needDevice: () =>
     make('SETUP_FLAG_NEED_DEVICE', EXIT.USAGE, 'The firmware method needs the device named (its ID or cloud name): it works over the air.', [run('', 'set my-boron --method firmware')]),
   /** Something needs the cloud, and --offline (or PARTICLE_OFFLINE) turns it off. */
@@ -255,7 +270,11 @@ export const errors = {
     ])
   },
   unknownPlatform: (id: string, platformId: unknown) =>
-    make('SETUP_FLAG_UNKNOWN_PLATFORM', EXIT.CLOUD, `Device ${id} has an unknown platform (${oneLine(JSON.stringify(platformId) ?? 'none')}).`),
+    platformId === undefined
+      ? make('SETUP_FLAG_UNKNOWN_PLATFORM', EXIT.CLOUD, `The Particle Cloud's record of device ${id} does not say its platform (no numeric platform_id), so no firmware can be built for it.`, [
+          run('Run the command again later; or fix the device over USB (`', 'set', '`), which reads the platform from the device.'),
+        ])
+      : make('SETUP_FLAG_UNKNOWN_PLATFORM', EXIT.CLOUD, `Device ${id} has an unknown platform (${oneLine(String(platformId))}).`),
   noVersion: (who: string) =>
     make('SETUP_FLAG_NO_VERSION', EXIT.CLOUD, `The cloud does not know which Device OS ${who} runs, so no firmware can be built for it.`, [
       'Let the device connect to the cloud once (it then reports its version), or fix it over USB.',
@@ -270,8 +289,8 @@ export const errors = {
     ]),
   /** The flag is set (the device reported `byte`), but flashing the production firmware back (`file`, as given) failed. */
   restoreFailed: (o: {byte: null | number; file: string; who: string}, cause?: SetupFlagError) =>
-    make('SETUP_FLAG_RESTORE_FAILED', EXIT.CLOUD, `The flag is set (the device reported ${o.byte === null ? 'it' : o.byte.toString(16).padStart(2, '0')}), but flashing ${o.file} back failed${cause ? `: ${cause.message.replace(/\.$/, '')}` : ''}. The device still runs the preparatory firmware.`, [
-      `Flash your production firmware back: \`particle flash ${o.who} ${o.file}\`.`,
+    make('SETUP_FLAG_RESTORE_FAILED', EXIT.CLOUD, `The flag is set (the device reported ${o.byte === null ? 'it' : o.byte.toString(16).padStart(2, '0')}), but flashing ${o.file} back failed${cause ? `: ${cause.message.replace(/\.+$/, '')}` : ''}. The device still runs the preparatory firmware.`, [
+      `Flash your production firmware back: \`particle flash ${o.who} ${shellWord(o.file)}\`.`,
     ], {cause}),
   /** Anything that is not ours: a bug. `message` is the raw text. */
   unexpected: (message: string, o: {bug?: boolean; cause?: unknown} = {}) =>
@@ -323,3 +342,9 @@ export function asSetupFlagError(e: unknown): SetupFlagError {
 /** The udev rule and result-code names: the one copies are in instructions.ts and particle/results.ts. */
 export {UDEV_RULE} from './instructions.js'
 export {resultName} from './particle/results.js'
+
+/** A path as one word of a shell command to copy: as it is when it is plain, else in single quotes. */
+function shellWord(path: string): string {
+  const shown = oneLine(path)
+  return /^[\w@%+=:,./-]+$/.test(shown) ? shown : `'${shown.replaceAll("'", "'\\''")}'`
+}

@@ -15,6 +15,7 @@ export const EXIT = {
   PROTECTED: 9,
   DECLINED: 10,
   INTERRUPTED: 130,
+  CLOSED_PIPE: 141,
 } as const
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT]
@@ -67,5 +68,10 @@ export const EXIT_TABLE: Record<ExitCode, ExitRow> = {
     help: 'interrupted before the fix was done',
     meaning:
       'interrupted: Ctrl-C or SIGTERM, or the end of input at a question, before the fix was done (what had been done is printed; a flag already written and read back counts as fixed, 0); a second Ctrl-C (station); Ctrl-C while waiting for a device to come online (nothing flashed)',
+  },  141: {
+    commands: ['get', 'set', 'doctor', 'audit', 'shell-init'],
+    help: 'the output was cut (its reader closed it)',
+    meaning:
+      'the output was cut: whatever read stdout or stderr closed it early (`get | head -1`); nothing more is printed, the devices already started are finished (the station stops as on Ctrl-C). A shell reports 141 (128 + SIGPIPE) for a pipeline member whose reader left, so `set -o pipefail` scripts already know it, and it never claims everything was delivered as 0 would; a failure met before keeps its own status (1 to 9)',
   },
 }

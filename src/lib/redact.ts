@@ -77,6 +77,14 @@ export function oneLine(text: string): string {
   return text.replace(ESCAPES, '').replace(CONTROL_OR_NEWLINE, '')
 }
 
+/**
+ * Every control character (newlines too) shown as a `\xNN` escape: for echoing a value that is wrong because of
+ * them, where removing them would show a different, valid-looking value.
+ */
+export function showControl(text: string): string {
+  return text.replace(CONTROL_OR_NEWLINE, (c) => `\\x${c.codePointAt(0)!.toString(16).toUpperCase().padStart(2, '0')}`)
+}
+
 /** Control characters removed, newlines and tabs kept (our own multi-line messages). */
 export function stripControl(text: string): string {
   return text.replace(ESCAPES, '').replace(CONTROL, '')

@@ -148,6 +148,15 @@ describe('the Particle Cloud (loopback server, built binary)', function () {
     expect(cloud.requests).to.have.length(3)
   })
 
+  it('rate limiting where the cloud only adds a name: a Retry-After past --timeout is not waited for, and its seconds are said', async () => {
+    cloud.failWith = {retryAfter: '30', status: 429}
+    const {code, json} = await runJson<Json>(['get', ARGON, '--timeout', '1'], {env: loggedIn()})
+    expect(code).to.equal(0)
+    expect(json.devices[0]).to.include({flag: 'not-done', id: ARGON})
+    expect(cloud.requests).to.have.length(1)
+    expect(json.warnings.join(' ')).to.contain('asks to wait 30 s, longer than the 1 s').and.not.contain('minute')
+  })
+
   it('--offline never calls the cloud', async () => {
     const {json} = await runJson<Json>(['get', '--offline'], {env: loggedIn()})
     expect(json.devices[0].name).to.equal(null)

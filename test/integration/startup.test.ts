@@ -4,8 +4,8 @@
 // own plugins, on the package.
 import {expect} from 'chai'
 import {spawnSync} from 'node:child_process'
-import {copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync} from 'node:fs'
-import {join} from 'node:path'
+import {copyFileSync, cpSync, readFileSync, symlinkSync, writeFileSync} from 'node:fs'
+import {dirname, join} from 'node:path'
 
 import {BIN, devicesFile, ROOT, runCli, tempDir, testDevice} from '../support/cli.js'
 
@@ -68,8 +68,7 @@ describe('start-up: what a command loads', function () {
 
   it('a checkout that was never built says so (exit 1), not a stack trace', () => {
     const dir = tempDir('setup-flag-unbuilt-')
-    mkdirSync(join(dir, 'bin'))
-    copyFileSync(BIN, join(dir, 'bin', 'run.js'))
+    cpSync(dirname(BIN), join(dir, 'bin'), {recursive: true})
     copyFileSync(join(ROOT, 'package.json'), join(dir, 'package.json'))
     symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'))
     const r = spawnSync(process.execPath, [join(dir, 'bin', 'run.js'), 'get'], {encoding: 'utf8'})

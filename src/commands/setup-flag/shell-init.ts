@@ -2,6 +2,8 @@ import {Args, Command} from '@oclif/core'
 
 import {reportFailure} from '../../lib/base-command.js'
 import {Output} from '../../lib/output.js'
+import {errors} from '../../lib/errors.js'
+import {oneLine} from '../../lib/redact.js'
 import {profileFile, type Shell, shellScript, SHELLS} from '../../lib/shell-init.js'
 
 export interface ShellInitResult {
@@ -40,6 +42,10 @@ Exit status: 0; 2 for a missing or unknown shell.`
   }
 
   async run(): Promise<ShellInitResult> {
+    // oclif checks the raw argument but echoes it without its control characters ("Expected bash to be one of"):
+    // say plainly that such an argument is no shell name.
+    const raw = this.argv.find((a) => !a.startsWith('-'))
+    if (raw !== undefined && oneLine(raw) !== raw) throw errors.notAChoice('shell name', raw, SHELLS)
     const {args} = await this.parse(ShellInitCommand)
     const shell = args.shell as Shell
     const script = shellScript(shell)

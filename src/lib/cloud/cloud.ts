@@ -11,6 +11,7 @@ import type {Clock} from '../clock.js'
 
 import {errors, SetupFlagError} from '../errors.js'
 import {oneLine, redact} from '../redact.js'
+import {ANSWER_COMPRESSED, ANSWER_TOO_LARGE, boundAnswers, MAX_ANSWER_BYTES} from './bounded.js'
 import {type CloudSettings} from './settings.js'
 
 /** How long one cloud request may take, connecting included, unless --timeout says otherwise. */
@@ -31,6 +32,8 @@ export interface CloudDevice {
 interface ApiError {
   body?: unknown
   code?: string
+  /** What failed underneath (particle-api-js keeps node-fetch's error here; a bounded answer's code survives in it). */
+  error?: {code?: string}
   message?: string
   shortErrorDescription?: string
   statusCode?: number
@@ -208,23 +211,33 @@ export class Cloud {
     }
   }
 
-  /** One request; `what` names it in errors (a device ID or name when `aboutDevice`, else the request itself). */
+  /**
+   * One request; `what` names it in errors (a device ID or name when `aboutDevice`, else the request itself).
+   * `deadlineMs` bounds the whole of it, retries included: a 429 is tried again after its Retry-After (else after
+   * 1, 2, 4 s) only when that wait leaves time before the deadline; otherwise it fails at once, saying the wait.
+   */
   private async call(fn: (api: ParticleApi, auth: string) => Promise<{body: unknown}>, what: string, aboutDevice = true, deadlineMs = this.deadlineMs): Promise<unknown> {
     if (this.unavailable) throw this.unavailable
     const auth = this.settings.accessToken
     if (!auth) throw errors.notLoggedIn(what)
     const api = await this.client()
+    const started = this.clock.now()
     for (let attempt = 0; ; attempt++) {
+      const left = deadlineMs - (this.clock.now() - started)
       try {
-        return (await this.withDeadline(fn(api, auth), deadlineMs)).body
+        return (await this.withDeadline(fn(api, auth), Math.max(left, 1), deadlineMs)).body
       } catch (error) {
         if (error instanceof SetupFlagError) throw error
         const e = error as ApiError
-        if (e.statusCode === 429 && attempt < RETRIES_429) {
-          await this.clock.sleep(retryAfterMs(e) ?? 1000 * 2 ** attempt)
+        if (e.statusCode !== 429) throw this.mapError(e, what, aboutDevice)
+        const asked = retryAfterSeconds(e, this.clock.now())
+        const waitMs = asked === undefined ? 1000 * 2 ** attempt : asked * 1000
+        const fits = this.clock.now() - started + waitMs < deadlineMs
+        if (attempt < RETRIES_429 && fits) {
+          await this.clock.sleep(waitMs)
           continue
         }
-        throw this.mapError(e, what, aboutDevice)
+        throw errors.cloudRateLimited(asked, fits || asked === undefined ? undefined : deadlineMs / 1000)
       }
     }
   }
@@ -237,16 +250,17 @@ export class Cloud {
   /**
    * particle-api-js has no timeouts: a cloud that accepts the connection and never answers (or drips a byte a
    * second) would hold us for ever. Race the request against the deadline and, when it passes, destroy the
-   * connections so the request settles and nothing keeps the process alive.
+   * connections so the request settles and nothing keeps the process alive. `sayMs` is the deadline named in the
+   * error (the whole request's, when this is a retry with what is left of it).
    */
-  private async withDeadline<R>(request: Promise<R>, deadlineMs = this.deadlineMs): Promise<R> {
+  private async withDeadline<R>(request: Promise<R>, deadlineMs = this.deadlineMs, sayMs = deadlineMs): Promise<R> {
     request.catch(() => {}) // settles after the deadline: nobody listens any more
     let timer: ReturnType<typeof setTimeout> | undefined
     const expired = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => {
         for (const socket of this.sockets) socket.destroy()
         this.sockets.clear()
-        reject(errors.cloudUnavailable(`no answer from ${redact(this.settings.apiUrl)} within ${deadlineMs / 1000} s`))
+        reject(errors.cloudUnavailable(`no answer from ${redact(this.settings.apiUrl)} within ${sayMs / 1000} s`))
       }, deadlineMs)
     })
     try {
@@ -265,8 +279,15 @@ export class Cloud {
     return socket
   }
 
-  /** Our own agent (direct or through the proxy), so connections have a connect deadline and can be destroyed. */
+  /**
+   * Our own agent (direct or through the proxy), so connections have a connect deadline and can be destroyed, and
+   * every answer is bounded in size (bounded.ts).
+   */
   private async agent(): Promise<Agent> {
+    return boundAnswers(await this.connectingAgent())
+  }
+
+  private async connectingAgent(): Promise<Agent> {
     const connectMs = this.deadlineMs
     if (this.settings.proxyUrl) {
       const {HttpsProxyAgent} = await import('https-proxy-agent')
@@ -318,12 +339,16 @@ export class Cloud {
   private mapError(e: ApiError, what: string, aboutDevice = true): SetupFlagError {
     const status = e.statusCode
     const url = redact(this.settings.apiUrl)
+    // An answer cut off by its bound (bounded.ts), whatever status it came with: its own error.
+    const under = e.error?.code === undefined ? e : e.error
+    if (under.code === ANSWER_TOO_LARGE) return errors.cloudAnswerTooLarge(what, MAX_ANSWER_BYTES)
+    if (under.code === ANSWER_COMPRESSED) return errors.cloudBadAnswer(what, `HTTP ${status ?? '?'} from ${url} with a compressed body, although none was asked for`)
     if (status === 401) return errors.invalidToken()
     if ((status === 403 || status === 404) && !aboutDevice) return errors.cloudRefused(what, status)
     if (status === 403 || status === 404) return errors.cloudDeviceNotFound(oneLine(what))
     // A 2xx that failed: the body was not the JSON the API always sends (HTML from a portal, nothing, garbage).
     if (status !== undefined && status >= 200 && status < 300) return errors.cloudBadAnswer(what, `HTTP ${status} from ${url} with a body that is not JSON`)
-    if (status === 429) return errors.cloudUnavailable('rate limited: too many requests; try again in a minute')
+    if (status === 429) return errors.cloudRateLimited(retryAfterSeconds(e, this.clock.now()))
     if (status !== undefined && status >= 500) return errors.cloudUnavailable(`HTTP ${status} from ${url}`)
     if (status === undefined) {
       const code = e.code ?? (e.body as {code?: string} | undefined)?.code
@@ -339,11 +364,6 @@ export class Cloud {
     if (d.name) this.byName.set(d.name.toLowerCase(), d)
     return d
   }
-}
-
-function retryAfterMs(e: ApiError): number | undefined {
-  const n = retryAfterSeconds(e)
-  return n === undefined ? undefined : Math.min(n, 10) * 1000
 }
 
 /** The Retry-After header of a failed request in seconds (a number of seconds, or an HTTP date when `now` is given). */

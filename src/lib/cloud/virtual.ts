@@ -75,6 +75,8 @@ export class VirtualCloud {
   readonly products: VirtualProduct[] = []
   /** Called for each product page request (page, how many times that page was asked for): undefined serves it. */
   pageHook?: (page: number, attempt: number) => PageOverride | undefined
+  /** Called for each flash (PUT /v1/devices/:id) with the binary's first line: an override answers instead. */
+  flashHook?: (data: string) => PageOverride | undefined
   /** Awaited before a product page is answered: lets a test hold answers until several requests are waiting. */
   pageGate?: (page: number) => Promise<void>
   /** Product page requests being answered right now, and the most at once (for bounded-concurrency checks). */
@@ -84,8 +86,11 @@ export class VirtualCloud {
   /** Waiters for an event stream to open (see `waitForStream`). */
   private readonly streamWaiters: Array<{deviceId: string; name: string; resolve: () => void}> = []
   private readonly streams: Array<{deviceId: string; name: string; res: ServerResponse}> = []
-  /** Answer every request with this status and body instead (e.g. 500, or 429 for the next N requests). */
-  failWith?: {body?: unknown; count?: number; status: number}
+  /**
+   * Answer every request with this status and body instead (e.g. 500, or 429 for the next N requests); a 429 says
+   * Retry-After: `retryAfter` (default 0).
+   */
+  failWith?: {body?: unknown; count?: number; retryAfter?: string; status: number}
   readonly requests: RecordedRequest[] = []
   token = 'tok-3f1c9a2b7d'
   /**
@@ -138,7 +143,7 @@ export class VirtualCloud {
       const f = this.failWith
       if (f.count === undefined || f.count > 0) {
         if (f.count !== undefined) f.count--
-        if (f.status === 429) res.setHeader('retry-after', '0')
+        if (f.status === 429) res.setHeader('retry-after', f.retryAfter ?? '0')
         return send(f.status, f.body ?? {error: 'failure', error_description: `status ${f.status}`})
       }
     }
@@ -208,6 +213,8 @@ export class VirtualCloud {
     const d = this.devices.find((x) => x.id === key.toLowerCase() || x.name === key)
     if (!d) return send(403, {error: 'Permission Denied'})
     const data = /FAKEBIN[^\r\n]*|PRODUCTION[^\r\n]*/.exec(body)?.[0] ?? ''
+    const override = this.flashHook?.(data)
+    if (override) return send(override.status, override.body ?? {error: 'failure', error_description: `status ${override.status}`})
     this.flashed.push({data, deviceId: d.id})
     send(200, {id: d.id, status: 'Update started'})
     const wanted = /wanted=([\da-f]{2})/.exec(data)?.[1]

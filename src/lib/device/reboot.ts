@@ -29,6 +29,7 @@ export async function waitForReturn(old: FoundDevice, mode: 'dfu' | 'normal', w:
       clock: w.clock,
       onWaiting: w.onWaiting,
       signal: w.signal,
+      serialNumber: old.id,
       timeoutMs: w.timeoutMs,
     })
   } catch (error) {

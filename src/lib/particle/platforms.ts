@@ -56,11 +56,13 @@ const ALL: Platform[] = Object.values(platforms).map((p) => ({
 
 const BY_NAME = new Map(ALL.map((p) => [p.name, p]))
 const BY_ID = new Map(ALL.map((p) => [p.id, p]))
-const BY_USB = new Map<string, {mode: UsbMode; platform: Platform}>()
+/** By vendor ID × 65536 + product ID (a number key: every device on a bus is looked up, at every listing). */
+const BY_USB = new Map<number, {mode: UsbMode; platform: Platform}>()
+const usbKey = (vendorId: number, productId: number) => vendorId * 0x10000 + productId
 for (const p of ALL) {
   if (p.vendorId === undefined) continue
-  if (p.productId !== undefined) BY_USB.set(`${p.vendorId}:${p.productId}`, {mode: 'normal', platform: p})
-  if (p.dfuProductId !== undefined) BY_USB.set(`${p.vendorId}:${p.dfuProductId}`, {mode: 'dfu', platform: p})
+  if (p.productId !== undefined) BY_USB.set(usbKey(p.vendorId, p.productId), {mode: 'normal', platform: p})
+  if (p.dfuProductId !== undefined) BY_USB.set(usbKey(p.vendorId, p.dfuProductId), {mode: 'dfu', platform: p})
 }
 
 export const PARTICLE_VENDOR_ID = 0x2b04
@@ -75,5 +77,5 @@ export function platformById(id: number): Platform | undefined {
 
 /** Platform and mode from a USB vendor/product ID pair, or undefined for anything that is not a Particle device. */
 export function identifyUsb(vendorId: number, productId: number): {mode: UsbMode; platform: Platform} | undefined {
-  return BY_USB.get(`${vendorId}:${productId}`)
+  return BY_USB.get(usbKey(vendorId, productId))
 }

@@ -5,9 +5,9 @@
  * injected clock.
  */
 import type {Clock} from '../clock.js'
-import type {UsbBackend} from './backend.js'
+import {listUsbDevices, type UsbBackend} from './backend.js'
 
-import {findParticleDevices, type FoundDevice} from './discovery.js'
+import {findParticleDevices, type FoundDevice, identifyParticle} from './discovery.js'
 
 export interface WaitOptions {
   clock: Clock
@@ -15,8 +15,36 @@ export interface WaitOptions {
   onWaiting?: () => void
   /** Re-list devices at this interval too, in case a hot-plug event is missed (default 1000 ms). */
   recheckMs?: number
+  /**
+   * The serial number (device ID) of the one device that can match, when the caller knows it: the bus is then
+   * searched for that device alone, instead of every device on it being identified at each look (a run that
+   * restarts thousands of devices one after the other made that quadratic).
+   */
+  serialNumber?: string
   signal?: AbortSignal
   timeoutMs: number
+}
+
+/** `serial` equals `lower` but for case, compared without making a new string (it runs for every device listed). */
+function sameSerial(serial: null | string | undefined, lower: string): boolean {
+  if (serial === lower) return true
+  if (!serial || serial.length !== lower.length) return false
+  for (let i = 0; i < serial.length; i++) {
+    const c = serial.charCodeAt(i)
+    if ((c >= 0x41 && c <= 0x5a ? c + 0x20 : c) !== lower.charCodeAt(i)) return false
+  }
+  return true
+}
+
+/** The first device matching: among those with `serial` only when given, else in ID order (findParticleDevices). */
+async function findMatch(backend: UsbBackend, match: (d: FoundDevice) => boolean, serial: string | undefined): Promise<FoundDevice | undefined> {
+  if (serial === undefined) return (await findParticleDevices(backend)).find((d) => match(d))
+  for (const usbDevice of await listUsbDevices(backend)) {
+    if (!sameSerial(usbDevice.serialNumber, serial)) continue
+    const d = identifyParticle(usbDevice)
+    if (d && 'id' in d && match(d)) return d
+  }
+  return undefined
 }
 
 export class WaitTimeout extends Error {
@@ -27,7 +55,7 @@ export class WaitTimeout extends Error {
 }
 
 export async function waitForDevice(backend: UsbBackend, match: (d: FoundDevice) => boolean, opts: WaitOptions): Promise<FoundDevice> {
-  const first = (await findParticleDevices(backend)).find((d) => match(d))
+  const first = await findMatch(backend, match, opts.serialNumber?.toLowerCase())
   if (first) return first
   opts.onWaiting?.()
   return new Promise<FoundDevice>((resolve, reject) => new Waiter(backend, match, opts, resolve, reject).start())
@@ -49,7 +77,15 @@ class Waiter {
   ) {}
 
   start(): void {
-    const onConnect = () => void this.check()
+    // A connect event names the device that came: that one is checked, not the whole bus again (with many devices
+    // restarting at once, a listing per event and per waiter made a run quadratic in the number of devices). An
+    // event without its device, or one missed, is caught by the re-check.
+    const onConnect = (event: Event) => {
+      const usbDevice = (event as Partial<USBConnectionEvent>).device
+      if (!usbDevice) return void this.check()
+      const d = identifyParticle(usbDevice)
+      if (d && 'id' in d && this.match(d)) this.finish(undefined, d)
+    }
     this.backend.usb.addEventListener('connect', onConnect)
     this.cancelers.push(() => this.backend.usb.removeEventListener('connect', onConnect))
     this.schedule()
@@ -73,7 +109,7 @@ class Waiter {
     try {
       do {
         this.again = false
-        const d = (await findParticleDevices(this.backend)).find((x) => this.match(x))
+        const d = await findMatch(this.backend, this.match, this.opts.serialNumber?.toLowerCase())
         if (d) return this.finish(undefined, d)
       } while (this.again && !this.done)
     } catch (error) {

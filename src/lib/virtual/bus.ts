@@ -58,7 +58,7 @@ export class VirtualUsb extends EventTarget implements USB {
   readonly clock: Clock
   readonly timing: VirtualTiming
   private readonly models = new Map<string, VirtualDevice>()
-  private readonly stateListeners = new Set<() => void>()
+  private readonly stateListeners = new Set<(deviceId?: string) => void>()
   private readonly port: DevicePort
 
   constructor(options: VirtualUsbOptions) {
@@ -69,7 +69,7 @@ export class VirtualUsb extends EventTarget implements USB {
       clock: this.clock,
       connected: (_d, usb) => this.emit('connect', usb),
       disconnected: (_d, usb) => this.emit('disconnect', usb),
-      log: (record) => this.log.push(record),
+      log: options.keepLog === false ? () => {} : (record) => this.log.push(record),
       stateChanged: () => this.changed(),
       timing: this.timing,
       violation: (deviceId, message) => {
@@ -173,8 +173,11 @@ export class VirtualUsb extends EventTarget implements USB {
     this.require(id).reboot(mode, opts?.listening)
   }
 
-  /** Called whenever persistent state changes (DCT byte, mode, presence, violations). Returns an unsubscribe. */
-  onStateChange(fn: () => void): () => void {
+  /**
+   * Called whenever persistent state changes (DCT byte, mode, presence, violations), with the device's ID when one
+   * device's state changed (undefined: any may have). Returns an unsubscribe.
+   */
+  onStateChange(fn: (deviceId?: string) => void): () => void {
     this.stateListeners.add(fn)
     return () => this.stateListeners.delete(fn)
   }
@@ -185,7 +188,11 @@ export class VirtualUsb extends EventTarget implements USB {
   }
 
   private plug(spec: VirtualDeviceSpec, announce: boolean): void {
-    const model = new VirtualDevice(spec, this.port)
+    // Each device's port names it when its state changes, so a write-back can look at the devices that changed.
+    const id = spec.id.toLowerCase()
+    const port: DevicePort = Object.create(this.port)
+    port.stateChanged = () => this.changed(id)
+    const model = new VirtualDevice(spec, port)
     this.models.set(model.id, model)
     model.enumerate(announce)
   }
@@ -200,8 +207,8 @@ export class VirtualUsb extends EventTarget implements USB {
     this.dispatchEvent(new VirtualConnectionEvent(type, device))
   }
 
-  protected changed(): void {
-    for (const fn of [...this.stateListeners]) fn()
+  protected changed(deviceId?: string): void {
+    for (const fn of [...this.stateListeners]) fn(deviceId)
   }
 }
 

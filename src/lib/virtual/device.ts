@@ -166,7 +166,8 @@ export class VirtualDevice implements UsbDeviceOwner {
 
   /** `length` DCT bytes from `offset` (a copy). */
   readDct(offset: number, length: number): Uint8Array {
-    return this.dct.bytes.slice(offset, offset + length)
+    const from = Math.max(0, Math.min(offset, this.dct.size))
+    return this.dct.read(from, Math.max(0, Math.min(offset + length, this.dct.size) - from)) ?? new Uint8Array(0)
   }
 
   /** The device as a spec (its state now). While a reset is pending this is still the current mode. */
@@ -363,32 +364,56 @@ export class VirtualDevice implements UsbDeviceOwner {
   }
 
   private makeContext(): RequestContext {
-    const self = this // the getters below need the device, not the literal
-    return {
-      abortConnection: () => self.abortConnection(true),
-      get deviceOs() {
-        return self.deviceOs
-      },
-      id: self.id,
-      get isProtected() {
-        return self.isProtected()
-      },
-      isListening: () => self.listening,
-      platform: self.platform,
-      resetInto: (mode) => self.resetLater(mode, self.port.timing.resetDelayMs),
-      resetNow: () => self.resetLater('normal', 0),
-      get setupDone() {
-        return self.dct.setupDone
-      },
-      startListening: () => self.setListening(true),
-      stopListening: () => self.setListening(false),
-      version: self.version,
-      writeSetupDone(value) {
-        // Device OS writes one byte at 8134 (§2.11, §5).
-        if (self.dct.setupDone === value) return
-        self.dct.setupDone = value
-        self.port.stateChanged()
-      },
+    return new VirtualDevice.Requests(this)
+  }
+
+  /**
+   * What the request handlers (requests.ts) see of a device and may do to it: one small object per device, its
+   * getters and methods on the prototype (an object literal of closures and getters cost 1.5 KB per device).
+   */
+  private static readonly Requests: new (device: VirtualDevice) => RequestContext = class {
+    constructor(private readonly device: VirtualDevice) {}
+    get deviceOs() {
+      return this.device.deviceOs
+    }
+    get id() {
+      return this.device.id
+    }
+    get isProtected() {
+      return this.device.isProtected()
+    }
+    get platform() {
+      return this.device.platform
+    }
+    get setupDone() {
+      return this.device.dct.setupDone
+    }
+    get version() {
+      return this.device.version
+    }
+    abortConnection() {
+      this.device.abortConnection(true)
+    }
+    isListening() {
+      return this.device.listening
+    }
+    resetInto(mode: 'dfu' | 'normal' | 'safe') {
+      this.device.resetLater(mode, this.device.port.timing.resetDelayMs)
+    }
+    resetNow() {
+      this.device.resetLater('normal', 0)
+    }
+    startListening() {
+      this.device.setListening(true)
+    }
+    stopListening() {
+      this.device.setListening(false)
+    }
+    writeSetupDone(value: number) {
+      // Device OS writes one byte at 8134 (§2.11, §5).
+      if (this.device.dct.setupDone === value) return
+      this.device.dct.setupDone = value
+      this.device.port.stateChanged()
     }
   }
 

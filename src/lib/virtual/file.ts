@@ -24,13 +24,14 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs'
+import {createHash} from 'node:crypto'
 import {basename, dirname} from 'node:path'
 
 import type {Clock} from '../clock.js'
 import {errors, SetupFlagError} from '../errors.js'
 import {VirtualUsb} from './bus.js'
 import {checkDevicesDocument, SpecProblem} from './spec.js'
-import type {VirtualDeviceSpec, VirtualDevicesFile, VirtualTiming} from './types.js'
+import type {VirtualDeviceSpec, VirtualDevicesFile, VirtualUsbOptions} from './types.js'
 
 /** Validate a parsed devices document; throws the devices-file SetupFlagError naming the exact problem. */
 export function validateDevicesFile(json: unknown, file: string): VirtualDevicesFile {
@@ -77,11 +78,33 @@ function readText(path: string): string {
 }
 
 function parseJson(text: string, path: string): unknown {
+  let json: unknown
   try {
-    return JSON.parse(text)
+    json = JSON.parse(text)
   } catch (error) {
     throw errors.devicesFile(path, `not valid JSON (${(error as Error).message})`, error)
   }
+  if (deeperThan(json, MAX_DEPTH)) throw errors.devicesFile(path, `its arrays and objects nest more than ${MAX_DEPTH} levels deep (a devices file needs 4)`)
+  return json
+}
+
+/**
+ * How deep a devices file may nest. Its own shape needs 4 levels (document, devices, device, faults); unknown keys
+ * are kept and written back, and writing back recurses (JSON.stringify), so a document nested thousands deep would
+ * fail at the first write-back on the stack's size, long after it was read.
+ */
+const MAX_DEPTH = 64
+
+/** Whether `value` nests arrays and objects more than `limit` deep (walked without recursion). */
+function deeperThan(value: unknown, limit: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]]
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!
+    if (v === null || typeof v !== 'object') continue
+    if (depth >= limit) return true
+    for (const child of Array.isArray(v) ? v : Object.values(v)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1])
+  }
+  return false
 }
 
 /** Read and validate a devices file. */
@@ -183,9 +206,12 @@ export function withDevicesFileLock<R>(path: string, fn: () => R): R {
 
 /**
  * Replace a devices file's content atomically (a temporary file beside its real target, then a rename), keeping
- * its permission bits and owner. Call it holding the lock: the temporary file's name is fixed.
+ * its permission bits and owner. Call it holding the lock: the temporary file's name is fixed. The text comes in
+ * pieces, written as they come (one string of a 10,000-device file per write-back filled the old generation).
+ * Returns the text's hash; false when the file changed since `basis` (merge again); with `same`, the hash of the
+ * file's content now, an identical text is not written over it.
  */
-function replaceFile(target: string, text: string, basis?: string): boolean {
+function replaceFile(target: string, pieces: Iterable<string>, o: {basis?: string; same?: string} = {}): false | {hash: string; replaced: boolean} {
   const tmp = `${target}.tmp`
   let mode = 0o644
   let owner: {gid: number; uid: number} | undefined
@@ -196,8 +222,16 @@ function replaceFile(target: string, text: string, basis?: string): boolean {
   } catch {
     // a new file: the default mode
   }
+  let fd: number | undefined
   try {
-    writeFileSync(tmp, text, {mode})
+    fd = openSync(tmp, 'w', mode)
+    const hash = writePieces(fd, pieces)
+    closeSync(fd)
+    fd = undefined
+    if (hash === o.same) {
+      unlinkSync(tmp)
+      return {hash, replaced: false}
+    }
     chmodSync(tmp, mode) // the umask narrowed it
     if (owner && process.getuid?.() === 0 && (owner.uid !== 0 || owner.gid !== 0)) {
       try {
@@ -208,13 +242,20 @@ function replaceFile(target: string, text: string, basis?: string): boolean {
     }
     // A person adding devices (temporary file, then rename) takes no lock: if the file changed since it was read,
     // merge again rather than replace their edit.
-    if (basis !== undefined && stamp(target) !== basis) {
+    if (o.basis !== undefined && stamp(target) !== o.basis) {
       unlinkSync(tmp)
       return false
     }
     renameSync(tmp, target)
-    return true
+    return {hash, replaced: true}
   } catch (error) {
+    if (fd !== undefined) {
+      try {
+        closeSync(fd)
+      } catch {
+        // already failing
+      }
+    }
     try {
       unlinkSync(tmp)
     } catch {
@@ -222,6 +263,29 @@ function replaceFile(target: string, text: string, basis?: string): boolean {
     }
     throw writeProblem(target, error)
   }
+}
+
+/** Write text pieces in batches of about 64 KB; returns the hash of what was written (textHash's). */
+function writePieces(fd: number, pieces: Iterable<string>): string {
+  const hash = createHash('sha1')
+  let batch = ''
+  const write = () => {
+    const bytes = Buffer.from(batch)
+    for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at)
+    hash.update(bytes)
+    batch = ''
+  }
+  for (const piece of pieces) {
+    batch += piece
+    if (batch.length >= 65_536) write()
+  }
+  if (batch) write()
+  return hash.digest('hex')
+}
+
+/** What stands for a file's whole text in comparisons (the text itself is not kept). */
+function textHash(text: string): string {
+  return createHash('sha1').update(text).digest('hex')
 }
 
 /** What identifies one version of a file on disk: a rename or a rewrite changes it. */
@@ -234,8 +298,11 @@ function stamp(path: string): string {
   }
 }
 
-/** A document's text as written back: its keys in their order (devices and violations in their place), pretty. */
-function serializeDocument(document: Record<string, unknown>, devices: VirtualDeviceSpec[], violations: unknown[]): string {
+/**
+ * A document's text as written back: its keys in their order (devices and violations in their place), pretty,
+ * exactly as `JSON.stringify(document, null, 2)`, in pieces: a device at a time for the devices and violations.
+ */
+function* documentPieces(document: Record<string, unknown>, devices: VirtualDeviceSpec[], violations: unknown[]): Generator<string> {
   const out: Record<string, unknown> = {}
   const put = (key: string, value: unknown) => {
     // defineProperty: a "__proto__" key of the document stays a key (an assignment would set the prototype)
@@ -249,14 +316,36 @@ function serializeDocument(document: Record<string, unknown>, devices: VirtualDe
   }
   if (!Object.hasOwn(out, 'devices')) put('devices', devices)
   if (violations.length > 0 && !Object.hasOwn(out, 'violations')) put('violations', violations)
-  return `${JSON.stringify(out, null, 2)}\n`
+  // JSON.stringify leaves out keys whose value it cannot show.
+  const keys = Object.keys(out).filter((k) => out[k] !== undefined && typeof out[k] !== 'function' && typeof out[k] !== 'symbol')
+  if (keys.length === 0) {
+    yield '{}\n'
+    return
+  }
+  const indented = (text: string, pad: string) => text.replaceAll('\n', `\n${pad}`)
+  yield '{\n'
+  for (const [i, key] of keys.entries()) {
+    const value = out[key]
+    yield `  ${JSON.stringify(key)}: `
+    if (Array.isArray(value) && value.length > 0 && (value === devices || value === violations)) {
+      yield '[\n'
+      for (const [j, item] of value.entries()) {
+        const text = JSON.stringify(item, null, 2) ?? 'null'
+        yield `    ${indented(text, '    ')}${j < value.length - 1 ? ',' : ''}\n`
+      }
+      yield '  ]'
+    } else yield indented(JSON.stringify(value, null, 2), '  ')
+    yield i < keys.length - 1 ? ',\n' : '\n'
+  }
+  yield '}\n'
 }
 
 interface DiskDocument {
   devices: VirtualDeviceSpec[]
   stamp: string
   document: Record<string, unknown>
-  text: string
+  /** textHash of the file's text. */
+  hash: string
   violations: unknown[]
 }
 
@@ -271,8 +360,9 @@ function readDisk(path: string): DiskDocument | undefined {
   }
   try {
     const json = JSON.parse(text) as Record<string, unknown>
+    if (deeperThan(json, MAX_DEPTH)) return undefined
     const devices = checkDevicesDocument(json)
-    return {devices, document: json, stamp: before, text, violations: Array.isArray(json.violations) ? json.violations : []}
+    return {devices, document: json, hash: textHash(text), stamp: before, violations: Array.isArray(json.violations) ? json.violations : []}
   } catch {
     return undefined
   }
@@ -296,8 +386,7 @@ export function updateDevicesFile(
     const wanted = update(devices, json) ?? devices
     const checked = validateDevicesFile({devices: wanted}, target).devices
     const violations = Array.isArray(json.violations) ? json.violations : []
-    const out = serializeDocument(json, checked, violations)
-    if (out !== text) replaceFile(target, out)
+    replaceFile(target, documentPieces(json, checked, violations), {same: textHash(text)})
     return {devices: checked}
   })
 }
@@ -372,8 +461,15 @@ class FileVirtualUsb extends VirtualUsb {
   private reported = 0
   /** Inside apply(): one write at the end instead of one per change. */
   private applying = false
+  /** textHash of the text last written or read. */
   private lastWritten: string | undefined
   private lastSeen: {mtimeMs: number; size: number} | undefined
+  /**
+   * The file's stamp when it was last known to hold exactly lastWritten (this process wrote or read it): while it
+   * still has that stamp, a write-back merges into the state in memory instead of reading and checking the whole
+   * file again (over 10,000 devices that was most of a write-back's time and garbage).
+   */
+  private diskStamp: string | undefined
   private closed = false
   /** Coalescing: no write-back before this time (Date.now()); changes meanwhile wait for the timer. */
   private nextFlushAt = 0
@@ -383,15 +479,20 @@ class FileVirtualUsb extends VirtualUsb {
   private readonly guarded = new WeakSet<USBDevice>()
   /** Each device's state (as JSON) when the bus was last in step with the file: changes are measured from it. */
   private snapshot = new Map<string, string>()
+  /**
+   * The devices whose state changed since the snapshot (`all`: any may have): only they are compared with it, so a
+   * write-back does not turn every device of a 10,000-device file into JSON again.
+   */
+  private touched: 'all' | Set<string> = new Set()
 
   constructor(
     path: string,
     text: string,
-    options: {clock?: Clock; timing?: Partial<VirtualTiming>},
+    options: Omit<VirtualUsbOptions, 'devices'>,
   ) {
     const json = parseJson(text, path)
     const {devices} = validateDevicesFile(json, path)
-    super({clock: options.clock, devices, timing: options.timing})
+    super({clock: options.clock, devices, keepLog: options.keepLog, timing: options.timing})
     this.target = devicesFileTarget(path)
     this.base = basename(this.target)
     this.document = json as Record<string, unknown>
@@ -399,9 +500,13 @@ class FileVirtualUsb extends VirtualUsb {
     for (const id of this.fileSpecs.keys()) this.everInFile.add(id)
     this.fileViolations = Array.isArray(this.document.violations) ? this.document.violations : []
     this.lastSeen = this.stat()
-    this.lastWritten = text
-    this.takeSnapshot()
-    this.onStateChange(() => this.writeBack())
+    this.lastWritten = textHash(text)
+    this.takeSnapshot(undefined, true)
+    this.onStateChange((id) => {
+      if (id === undefined) this.touched = 'all'
+      else if (this.touched !== 'all') this.touched.add(id)
+      this.writeBack()
+    })
     this.addEventListener('connect', (ev) => {
       if (this.failure) this.guard(ev.device)
     })
@@ -474,8 +579,12 @@ class FileVirtualUsb extends VirtualUsb {
     const disk = readDisk(this.target)
     if (!disk) return // leave lastSeen alone so the next look tries again
     this.lastSeen = seen
-    if (disk.text === this.lastWritten) return
-    this.lastWritten = disk.text
+    if (disk.hash === this.lastWritten) {
+      this.diskStamp = disk.stamp
+      return
+    }
+    this.lastWritten = disk.hash
+    this.diskStamp = disk.stamp
     this.document = disk.document
     this.fileViolations = disk.violations
     // This process's pending changes (differences from what the file said before) survive: they are merged at the
@@ -495,6 +604,15 @@ class FileVirtualUsb extends VirtualUsb {
    */
   private changes(): Map<string, VirtualDeviceSpec | undefined> {
     const changed = new Map<string, VirtualDeviceSpec | undefined>()
+    if (this.touched !== 'all') {
+      for (const id of this.touched) {
+        const d = this.device(id)?.spec()
+        if (!d) {
+          if (this.snapshot.has(id)) changed.set(id, undefined)
+        } else if (this.snapshot.get(id) !== JSON.stringify(d)) changed.set(id, d)
+      }
+      return changed
+    }
     const ids = new Set<string>()
     for (const d of this.specs()) {
       ids.add(d.id)
@@ -504,12 +622,27 @@ class FileVirtualUsb extends VirtualUsb {
     return changed
   }
 
-  /** Remember the bus's state as in step with the file, except the devices in `keep` (changes still to write). */
-  private takeSnapshot(keep?: Map<string, VirtualDeviceSpec | undefined>): void {
+  /**
+   * Remember the bus's state as in step with the file, except the devices in `keep` (changes still to write): only
+   * the devices touched since the last snapshot, unless `whole` (others' changes were applied, or any device may
+   * have changed).
+   */
+  private takeSnapshot(keep?: Map<string, VirtualDeviceSpec | undefined>, whole = keep !== undefined): void {
+    if (!whole && this.touched !== 'all') {
+      for (const id of this.touched) {
+        const d = this.device(id)?.spec()
+        if (d) this.snapshot.set(id, JSON.stringify(d))
+        else this.snapshot.delete(id)
+      }
+      this.touched = new Set()
+      return
+    }
     const next = new Map<string, string>()
     for (const d of this.specs()) next.set(d.id, keep?.has(d.id) ? (this.snapshot.get(d.id) ?? '') : JSON.stringify(d))
     if (keep) for (const [id, spec] of keep) if (!spec && this.snapshot.has(id)) next.set(id, this.snapshot.get(id)!)
     this.snapshot = next
+    // The changes kept for later are still to be compared at the next write-back.
+    this.touched = new Set(keep?.keys())
   }
 
   /** Apply the file's devices to the bus, except where this process has its own newer state (`mine`). */
@@ -599,30 +732,38 @@ class FileVirtualUsb extends VirtualUsb {
     if (changed.size === 0 && fresh.length === 0) return
     withDevicesFileLock(this.target, () => {
       for (let attempt = 0; ; attempt++) {
-        const disk = readDisk(this.target)
+        const now = stamp(this.target)
+        const disk = now === this.diskStamp ? this.inMemory(now) : readDisk(this.target)
         const document = disk?.document ?? this.document
         const diskDevices = disk?.devices ?? [...this.fileSpecs.values()]
         const merged = mergeSpecs(diskDevices, changed, this.everInFile)
         const violations = [...(disk?.violations ?? this.fileViolations), ...fresh]
-        const text = serializeDocument(document, merged, violations)
-        if (text !== disk?.text && !replaceFile(this.target, text, attempt < 10 ? disk?.stamp : undefined)) continue
+        const written = replaceFile(this.target, documentPieces(document, merged, violations), {basis: attempt < 10 ? disk?.stamp : undefined, same: disk?.hash})
+        if (!written) continue
         // Others' changes found on disk reach this bus as plugs, unplugs and button presses.
-        if (disk && disk.text !== this.lastWritten) this.applyFile(this.fileSpecs, changed, merged)
+        const others = disk !== undefined && disk.hash !== this.lastWritten
+        if (others) this.applyFile(this.fileSpecs, changed, merged)
         this.document = document
         this.fileSpecs = new Map(merged.map((d) => [d.id, d]))
         for (const id of this.fileSpecs.keys()) this.everInFile.add(id)
         this.fileViolations = violations
         this.reported += fresh.length
-        this.lastWritten = text
+        this.lastWritten = written.hash
         this.lastSeen = this.stat()
-        this.takeSnapshot()
+        this.diskStamp = written.replaced ? stamp(this.target) : disk?.stamp
+        this.takeSnapshot(undefined, others)
         return
       }
     })
   }
+
+  /** The file as this process last wrote or read it (its stamp says it still holds that). */
+  private inMemory(now: string): DiskDocument {
+    return {devices: [...this.fileSpecs.values()], document: this.document, hash: this.lastWritten!, stamp: now, violations: this.fileViolations}
+  }
 }
 
 /** A virtual bus backed by a devices file (PARTICLE_VIRTUAL_DEVICES). Throws the devices-file error if it is unusable. */
-export function openVirtualUsbFile(path: string, options: {clock?: Clock; timing?: Partial<VirtualTiming>} = {}): VirtualUsb {
+export function openVirtualUsbFile(path: string, options: Omit<VirtualUsbOptions, 'devices'> = {}): VirtualUsb {
   return new FileVirtualUsb(path, readText(path), options)
 }

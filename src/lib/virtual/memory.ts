@@ -27,23 +27,19 @@ function inRange(m: {base: number; size: number}, address: number, length: numbe
 /**
  * The DCT as the bootloader's DCT backend sees it: 16 KB addressed from 0 (§4.1, §5). Writes change exactly the
  * bytes written (LittleFS file semantics) and erase is a no-op success (§4.4). The file behind it is 8391 bytes
- * filled with 0xFF; bytes past it read as 0xFF here too.
+ * filled with 0xFF; bytes past it read as 0xFF here too. Nearly every byte stays 0xFF, so only the setup-done byte
+ * is held as such and any other byte written is kept sparse: 16 KB per device was most of a simulated fleet's memory.
  */
 export class Dct implements Memory {
   readonly base = 0
-  readonly bytes = new Uint8Array(DCT_SIZE).fill(0xff)
   readonly size = DCT_SIZE
+  /** The byte at SETUP_DONE_OFFSET. */
+  setupDone: number
+  /** Every other byte: erased (0xFF) until written. */
+  private readonly rest = new SparseFlash(0, DCT_SIZE, [], DCT_PAGE)
 
   constructor(setupDone: number) {
-    this.bytes[SETUP_DONE_OFFSET] = setupDone
-  }
-
-  get setupDone(): number {
-    return this.bytes[SETUP_DONE_OFFSET]
-  }
-
-  set setupDone(v: number) {
-    this.bytes[SETUP_DONE_OFFSET] = v
+    this.setupDone = setupDone
   }
 
   erase(address: number): boolean {
@@ -51,45 +47,74 @@ export class Dct implements Memory {
   }
 
   read(address: number, length: number): Uint8Array | undefined {
-    if (!inRange(this, address, length)) return undefined
-    return this.bytes.slice(address, address + length)
+    const out = this.rest.read(address, length)
+    if (out && SETUP_DONE_OFFSET >= address && SETUP_DONE_OFFSET < address + length) out[SETUP_DONE_OFFSET - address] = this.setupDone
+    return out
   }
 
   write(address: number, data: Uint8Array): boolean {
     if (!inRange(this, address, data.length)) return false
-    this.bytes.set(data, address)
+    const at = SETUP_DONE_OFFSET - address
+    if (at < 0 || at >= data.length) return this.rest.write(address, data)
+    this.setupDone = data[at]
+    if (at > 0) this.rest.write(address, data.subarray(0, at))
+    if (at + 1 < data.length) this.rest.write(SETUP_DONE_OFFSET + 1, data.subarray(at + 1))
     return true
   }
 }
 
-const PAGE = 4096
+/** The DCT's storage granule: it has no pages to erase, so small ones waste least. */
+const DCT_PAGE = 256
 
-/** Flash that reads 0xFF wherever nothing was programmed; `preset` bytes model what the factory put there. */
+const PAGE = 4096
+const NO_PRESET: Array<{address: number; bytes: Uint8Array}> = []
+
+/**
+ * Flash that reads 0xFF wherever nothing was programmed; `preset` bytes model what the factory put there. A preset
+ * (a 24-byte module header) stays as it is until its page is programmed or erased: only then does the page get
+ * bytes of its own (4 KB per header per device made most of a simulated fleet's memory).
+ */
 export class SparseFlash implements Memory {
-  private readonly pages = new Map<number, Uint8Array>()
+  /** Pages with bytes of their own (made when first needed: most devices never have one). */
+  private pages: Map<number, Uint8Array> | undefined
+  /** Pages erased since the factory: their preset bytes are gone. */
+  private erased: Set<number> | undefined
+  private readonly preset: Array<{address: number; bytes: Uint8Array}>
 
   constructor(
     readonly base: number,
     readonly size: number,
     preset: Array<{address: number; bytes: Uint8Array}> = [],
+    private readonly pageSize = PAGE,
   ) {
-    for (const {address, bytes} of preset) this.write(address, bytes)
+    this.preset = preset.length === 0 ? NO_PRESET : preset.filter((p) => inRange(this, p.address, p.bytes.length))
   }
 
   erase(address: number): boolean {
     if (!inRange(this, address, 1)) return false
-    this.pages.delete(Math.floor((address - this.base) / PAGE))
+    const page = Math.floor((address - this.base) / this.pageSize)
+    this.pages?.delete(page)
+    ;(this.erased ??= new Set()).add(page)
     return true
   }
 
   read(address: number, length: number): Uint8Array | undefined {
     if (!inRange(this, address, length)) return undefined
     const out = new Uint8Array(length).fill(0xff)
-    for (let i = 0; i < length; ) {
+    // Factory bytes first, where their page has not been programmed or erased since.
+    for (const p of this.preset) {
+      for (let at = Math.max(address, p.address); at < Math.min(address + length, p.address + p.bytes.length); ) {
+        const page = Math.floor((at - this.base) / this.pageSize)
+        const end = Math.min(address + length, p.address + p.bytes.length, this.base + (page + 1) * this.pageSize)
+        if (!this.pages?.has(page) && !this.erased?.has(page)) out.set(p.bytes.subarray(at - p.address, end - p.address), at - address)
+        at = end
+      }
+    }
+    for (let i = 0; this.pages && i < length; ) {
       const offset = address - this.base + i
-      const page = Math.floor(offset / PAGE)
-      const within = offset % PAGE
-      const n = Math.min(PAGE - within, length - i)
+      const page = Math.floor(offset / this.pageSize)
+      const within = offset % this.pageSize
+      const n = Math.min(this.pageSize - within, length - i)
       const p = this.pages.get(page)
       if (p) out.set(p.subarray(within, within + n), i)
       i += n
@@ -101,13 +126,16 @@ export class SparseFlash implements Memory {
     if (!inRange(this, address, data.length)) return false
     for (let i = 0; i < data.length; ) {
       const offset = address - this.base + i
-      const page = Math.floor(offset / PAGE)
-      const within = offset % PAGE
-      const n = Math.min(PAGE - within, data.length - i)
-      let p = this.pages.get(page)
+      const page = Math.floor(offset / this.pageSize)
+      const within = offset % this.pageSize
+      const n = Math.min(this.pageSize - within, data.length - i)
+      let p = this.pages?.get(page)
       if (!p) {
-        p = new Uint8Array(PAGE).fill(0xff)
-        this.pages.set(page, p)
+        // The page gets bytes of its own, starting from what reads there now (erased, or the factory's bytes).
+        const start = this.base + page * this.pageSize
+        p = new Uint8Array(this.pageSize).fill(0xff)
+        p.set(this.read(start, Math.min(this.pageSize, this.base + this.size - start))!)
+        ;(this.pages ??= new Map()).set(page, p)
       }
       p.set(data.subarray(i, i + n), within)
       i += n

@@ -158,4 +158,9 @@ export interface VirtualUsbOptions {
   /** Default: realClock. */
   clock?: Clock
   timing?: Partial<VirtualTiming>
+  /**
+   * Keep every control transfer in the bus's `log` (default true, for tests). A run of the CLI over a devices file
+   * turns it off: nobody reads it there, and over 10,000 devices it held hundreds of thousands of records.
+   */
+  keepLog?: boolean
 }

@@ -72,7 +72,6 @@ export class VirtualUsbDevice implements USBDevice {
   /** As in the `usb` package: the bus, and the address the host gave this enumeration (new at each one). */
   readonly bus = '1'
   readonly address: number
-  readonly configurations: USBConfiguration[]
   readonly deviceClass: number
   readonly deviceProtocol: number
   readonly deviceSubclass: number
@@ -88,6 +87,7 @@ export class VirtualUsbDevice implements USBDevice {
   readonly usbVersionSubminor = 0
   readonly vendorId: number
   private readonly claimed = new Set<number>()
+  private configurationObjects: USBConfiguration[] | undefined
   /** Interfaces the host's kernel driver (cdc_acm) holds: every CDC ACM pair, from enumeration. */
   private readonly kernelDriver = new Set<number>()
   private gone = false
@@ -110,12 +110,6 @@ export class VirtualUsbDevice implements USBDevice {
     this.manufacturerName = identity.strings.get(1) ?? null
     this.productName = identity.strings.get(2) ?? null
     this.serialNumber = identity.strings.get(3) ?? null
-    this.configurations = [
-      new VirtualConfiguration(identity, {
-        currentAlternate: (n) => owner.currentAlternate(n),
-        isClaimed: (n) => this.claimed.has(n),
-      }),
-    ]
     for (const n of this.cdcPair()) this.kernelDriver.add(n)
   }
 
@@ -124,6 +118,20 @@ export class VirtualUsbDevice implements USBDevice {
     const comm = this.identity.interfaces.find((i) => i.alternates[0]?.interfaceClass === 0x02 && i.alternates[0]?.interfaceSubclass === 0x02)
     const data = this.identity.interfaces.find((i) => i.alternates[0]?.interfaceClass === 0x0a)
     return comm && data ? [comm.interfaceNumber, data.interfaceNumber] : []
+  }
+
+  /**
+   * Built when first asked for: a host talking control requests never looks at them, and a tree for every
+   * enumeration of every device was a good part of a simulated fleet's memory.
+   */
+  get configurations(): USBConfiguration[] {
+    this.configurationObjects ??= [
+      new VirtualConfiguration(this.identity, {
+        currentAlternate: (n) => this.owner.currentAlternate(n),
+        isClaimed: (n) => this.claimed.has(n),
+      }),
+    ]
+    return this.configurationObjects
   }
 
   get configuration(): USBConfiguration | null {
@@ -314,7 +322,7 @@ export class VirtualUsbDevice implements USBDevice {
   }
 
   private hasInterface(interfaceNumber: number): boolean {
-    return this.configurations[0].interfaces.some((i) => i.interfaceNumber === interfaceNumber)
+    return this.identity.interfaces.some((i) => i.interfaceNumber === interfaceNumber)
   }
 
   private requireInterface(interfaceNumber: number): USBInterface {

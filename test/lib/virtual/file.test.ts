@@ -5,7 +5,7 @@ import {join} from 'node:path'
 
 import {FakeClock} from '../../../src/lib/clock.js'
 import {SetupFlagError} from '../../../src/lib/errors.js'
-import {loadDevicesFile, openVirtualUsbFile, validateDevicesFile, type VirtualUsb} from '../../../src/lib/virtual/index.js'
+import {loadDevicesFile, openVirtualUsbFile, updateDevicesFile, validateDevicesFile, type VirtualUsb} from '../../../src/lib/virtual/index.js'
 import {ARGON_ID, BORON_ID, nextEvent, request, spec} from './helpers.js'
 
 function problemOf(fn: () => unknown): string {
@@ -200,6 +200,56 @@ describe('virtual devices file (PARTICLE_VIRTUAL_DEVICES)', () => {
       write({devices: [spec({setupDone: 0x00})]})
       await usb.getDevices()
       expect(usb.device(ARGON_ID)!.setupDone).to.equal(0x00)
+    })
+
+    it('a write-back is written in pieces, and its text is exactly JSON.stringify(document, null, 2), whatever the document holds', async () => {
+      // Keys in the order JSON gives them (integer-like first), "__proto__" as a key, text beyond ASCII, nesting,
+      // empty and null values, violations, and "devices" not first.
+      const text = `{"2": [], "notes": {"a": [1, {"b": null}], "ü": "ñ — 電"}, "__proto__": {"x": 1}, "1": "one", "devices": [${JSON.stringify(spec({name: 'Zürich ☃', setupDone: 255}))}, ${JSON.stringify(spec({id: BORON_ID, platform: 'boron'}))}], "empty": {}, "violations": [{"deviceId": "${ARGON_ID}", "message": "earlier"}], "last": null}\n`
+      write(text)
+      /**
+       * The file must be the document with the devices as written (each as the bus states it), by the plain route:
+       * one JSON.stringify of the whole.
+       */
+      const check = (setupDone: number) => {
+        const actual = readFileSync(file, 'utf8')
+        const devices = JSON.parse(actual).devices as Array<Record<string, unknown>>
+        expect(devices.map((d) => d.setupDone)).to.deep.equal([setupDone, 1])
+        expect(devices[0].name).to.equal('Zürich ☃')
+        const doc = JSON.parse(text) as Record<string, unknown>
+        doc.devices = devices
+        expect(actual).to.equal(`${JSON.stringify(doc, null, 2)}\n`)
+      }
+      const usb = openBus()
+      usb.device(ARGON_ID)!.setSetupDone(0x01)
+      check(1)
+      usb.close()
+      open.pop()
+      updateDevicesFile(file, (devices) => {
+        devices[0].setupDone = 0
+      })
+      check(0)
+      // Nothing to change: the file is not written again (same inode, no temporary file left).
+      const inode = statSync(file).ino
+      updateDevicesFile(file, () => {})
+      expect(statSync(file).ino).to.equal(inode)
+      expect(readdirSync(dir)).to.deep.equal(['devices.json'])
+    })
+
+    it('a write-back over 10,000 devices keeps what another process changed meanwhile (the file is read again when it is not as this process left it)', async () => {
+      const many = Array.from({length: 10_000}, (_, i) => spec({id: `e00fce68${i.toString(16).padStart(16, '0')}`, setupDone: 255}))
+      write({devices: many})
+      const clock = new FakeClock()
+      const a = openBus(clock)
+      a.device(many[0].id)!.setSetupDone(1) // written at once (the first write-back of a big file)
+      updateDevicesFile(file, (devices) => {
+        devices[9999].setupDone = 7 // another process
+      })
+      a.device(many[1].id)!.setSetupDone(1)
+      ;(a as unknown as {flushNow(): void}).flushNow()
+      const after = read().devices
+      expect([after[0].setupDone, after[1].setupDone, after[2].setupDone, after[9999].setupDone]).to.deep.equal([1, 1, 255, 7])
+      expect(a.device(many[9999].id)!.setupDone).to.equal(7) // and this bus took it over
     })
 
     it('records violations in the file as a top-level "violations" array, and keeps earlier ones', async () => {
