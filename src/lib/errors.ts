@@ -249,11 +249,15 @@ export const errors = {
     if (o.asked === 'retries') return make('SETUP_FLAG_NOT_RESPONDING', EXIT.DEVICE, 'The device still does not answer USB requests after restarting.', [DFU_STEPS, run('Then run `', 'set', '`.')], {cause})
     return make('SETUP_FLAG_NOT_RESPONDING', EXIT.DEVICE, `Device ${o.id} does not answer USB requests, not even the request to enter Safe Mode: its application is blocking the system. The requests it accepted may still run if it frees up (it may then restart in Safe Mode on its own).`, [SAFE_MODE_BY_HAND], {cause})
   },
-  versionUnknown: (id: string, o: {loggedIn: boolean; offline: boolean}) =>
+  versionUnknown: (id: string, o: {failed?: boolean; loggedIn: boolean; offline: boolean}) =>
     make('SETUP_FLAG_VERSION_UNKNOWN', EXIT.DEVICE, `Nothing written to ${id}: its Device OS version is unknown (no readable system part), and the flag matters only below 4.0.`, [
-      o.offline || !o.loggedIn
-        ? `${o.offline ? 'Drop --offline' : 'Log in with `particle login`'} so the cloud can tell the version it last saw, or pass --force to write anyway (on 4.0 and later the byte is ignored).`
-        : 'The cloud does not know its version either: let it run Device OS and connect once, or pass --force to write anyway (on 4.0 and later the byte is ignored).',
+      o.offline
+        ? 'Drop --offline (or unset PARTICLE_OFFLINE): logged in, the cloud tells the version it last saw. Or pass --force to write anyway (on 4.0 and later the byte is ignored).'
+        : !o.loggedIn
+          ? 'Log in with `particle login` so the cloud can tell the version it last saw, or pass --force to write anyway (on 4.0 and later the byte is ignored).'
+          : o.failed
+            ? 'The Particle Cloud, asked for the version it last saw, did not answer: run the command again when it does, or pass --force to write anyway (on 4.0 and later the byte is ignored).'
+            : 'The cloud does not know its version either: let it run Device OS and connect once, or pass --force to write anyway (on 4.0 and later the byte is ignored).',
     ]),
   /** The write was accepted but what was read back (or reported) differs (exit 8). */
   verify: (o: {done: boolean; id: string; method: 'usb'} | {got: number; id: string; method: 'dfu'; wanted: number} | {method: 'firmware'; reported: string; wanted: number}) => {
@@ -289,7 +293,7 @@ export const errors = {
     ]),
   /** The flag is set (the device reported `byte`), but flashing the production firmware back (`file`, as given) failed. */
   restoreFailed: (o: {byte: null | number; file: string; who: string}, cause?: SetupFlagError) =>
-    make('SETUP_FLAG_RESTORE_FAILED', EXIT.CLOUD, `The flag is set (the device reported ${o.byte === null ? 'it' : o.byte.toString(16).padStart(2, '0')}), but flashing ${o.file} back failed${cause ? `: ${cause.message.replace(/\.+$/, '')}` : ''}. The device still runs the preparatory firmware.`, [
+    make('SETUP_FLAG_RESTORE_FAILED', EXIT.CLOUD, `The flag is set (the device reported ${o.byte === null ? 'it' : o.byte.toString(16).padStart(2, '0')}), but flashing ${o.file.split(/[\\/]/).pop()} back failed${cause ? `: ${cause.message.replace(/\.+$/, '')}` : ''}. The device still runs the preparatory firmware.`, [
       `Flash your production firmware back: \`particle flash ${o.who} ${shellWord(o.file)}\`.`,
     ], {cause}),
   /** Anything that is not ours: a bug. `message` is the raw text. */

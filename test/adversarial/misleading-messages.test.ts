@@ -105,4 +105,30 @@ describe('adversarial: messages under faults say what happened', function () {
       expect(error.suggestions[0]).to.equal(`Flash your production firmware back: \`particle flash field-boron '${production}'\`.`)
     })
   })
+
+  describe('a DFU-mode device without a readable system part: what keeps its version unknown', () => {
+    const file = () => devicesFile([testDevice(1, 'argon', '3.3.1', 'dfu', 255, {noSystemPart: true})])
+
+    it('under --offline it says to drop --offline, not to log in', async () => {
+      const r = await runJson<{devices: SetReport[]}>(['set', '--offline'], {env: {PARTICLE_VIRTUAL_DEVICES: file()}})
+      expect(r.code).to.equal(6)
+      const said = r.json.devices[0].error!.suggestions.join(' ')
+      expect(said).to.match(/Drop --offline/)
+      expect(said).not.to.match(/particle login/)
+    })
+
+    it('logged in, with a cloud that fails (HTTP 500), it says the cloud did not answer, not to log in', async () => {
+      const cloud = await new FakeCloud().start()
+      try {
+        cloud.failWith = {status: 500}
+        const r = await runJson<{devices: SetReport[]}>(['set'], {env: {HOME: profileHome(cloud), PARTICLE_VIRTUAL_DEVICES: file()}})
+        expect(r.code).to.equal(6)
+        const said = r.json.devices[0].error!.suggestions.join(' ')
+        expect(said).to.match(/did not answer/)
+        expect(said).not.to.match(/particle login/)
+      } finally {
+        await cloud.close()
+      }
+    })
+  })
 })

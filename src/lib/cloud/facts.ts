@@ -6,6 +6,8 @@
 import {type Cloud, type CloudDevice} from './cloud.js'
 
 export interface CloudStatus {
+  /** Logged in and online, but the cloud failed to answer (unreachable, 5xx): said as such, not as "log in". */
+  failed: boolean
   loggedIn: boolean
   offline: boolean
 }
@@ -14,13 +16,15 @@ export class CloudFacts {
   private asked?: Promise<Map<string, CloudDevice>>
 
   constructor(
-    private readonly cloud: Pick<Cloud, 'settings' | 'tryDevices'>,
+    private readonly cloud: Pick<Cloud, 'settings' | 'tryDevices'> & {readonly usable?: boolean},
     private readonly ids: readonly string[],
   ) {}
 
   /** Whether the cloud could be asked at all. */
   get status(): CloudStatus {
-    return {loggedIn: Boolean(this.cloud.settings.accessToken), offline: this.cloud.settings.offline}
+    const loggedIn = Boolean(this.cloud.settings.accessToken)
+    const offline = this.cloud.settings.offline
+    return {failed: loggedIn && !offline && this.cloud.usable === false, loggedIn, offline}
   }
 
   /** The cloud's record of one of the run's devices, or undefined. */
