@@ -206,3 +206,29 @@ describe('the write guard makes a test fail on any write but DCT 8134, length 1'
     expect(bus.usb.device(ID)!.setupDone).to.equal(DONE)
   })
 })
+
+describe('fault matrix: the flag-less platforms (P2 on 5.9.0, Photon on 1.5.2) are "not applicable" under every fault', () => {
+  // The platform alone decides: nothing the firmware does (stall, busy, a blocked thread, a refused open) can turn
+  // the answer into "unknown", and nothing is ever written there.
+  const FLAGLESS = [
+    {deviceOs: '5.9.0', platform: 'p2'},
+    {deviceOs: '1.5.2', platform: 'photon'},
+  ]
+  for (const p of FLAGLESS) {
+    for (const fault of FAULTS.filter((f) => !f.spec)) {
+      for (const mode of MODES) {
+        it(`${p.platform} ${p.deviceOs}, ${fault.name}, ${mode}: get and set say not applicable, exit 0, nothing written`, async () => {
+          const spec = {...device(mode, fault), ...p}
+          const read = await runGet(guardedBus([spec]), ID, 1000)
+          expect(read.report, JSON.stringify(read.report)).to.include({flag: 'not-applicable'})
+          expect(read.report.error, JSON.stringify(read.report)).to.equal(undefined)
+          const {dct, report} = await runSet(guardedBus([spec]), ID, {method: 'auto'})
+          expect(report.flag, JSON.stringify(report)).to.equal('not-applicable')
+          expect(report.error, JSON.stringify(report)).to.equal(undefined)
+          expect(report.changed).to.equal(false)
+          expect(dct).to.equal(NOT_DONE)
+        })
+      }
+    }
+  }
+})

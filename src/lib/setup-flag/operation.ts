@@ -10,8 +10,9 @@ import {asSetupFlagError, type Back, errorIs, errors, isSetupFlagError} from '..
 import {type FoundDevice} from '../usb/discovery.js'
 import {type WriteOptions} from './decide.js'
 import {CloudSession, type FirmwareOptions, FirmwareWriter} from './firmware.js'
-import {readFlag} from './read.js'
-import {type DeviceReport, failed, newReport} from './report.js'
+import {byPlatform} from './policy.js'
+import {identifyBestEffort, readFlag} from './read.js'
+import {type DeviceReport, failed, judge, newReport} from './report.js'
 import {DeviceSession, type OperationContext, rebootTimeoutMs} from './session.js'
 import {ControlWriter} from './write-control.js'
 import {DfuWriter, leaveDfu} from './write-dfu.js'
@@ -53,6 +54,13 @@ export class FlagOperation {
   /** Set (or clear) the flag by the method asked for, verify it, and restart the device as the method needs. */
   async set(o: SetOptions): Promise<DeviceReport> {
     return this.run(async (s) => {
+      const ruled = byPlatform(s.found.platform)
+      if (ruled && !o.force) {
+        // The platform alone rules the flag out: nothing the firmware does (or fails to do) can change that.
+        judge(s.report, ruled, undefined)
+        if (s.found.mode !== 'dfu') await identifyBestEffort(s)
+        return s.record({kind: 'not-applicable'})
+      }
       const route = routeUsb(o.method, s.found.mode, s.noControlRequests)
       if (route.leaveDfuFirst) {
         if (o.dryRun) return s.record({kind: 'would-leave-dfu'})

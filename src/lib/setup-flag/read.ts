@@ -50,7 +50,7 @@ async function readOverControl(s: DeviceSession, unstick: boolean): Promise<void
 }
 
 /** A device whose platform has no flag: its version and mode when it answers; nothing when it does not. */
-async function identifyBestEffort(s: DeviceSession): Promise<void> {
+export async function identifyBestEffort(s: DeviceSession): Promise<void> {
   try {
     const dev = await s.control()
     await versionOverControl(s, dev)
