@@ -420,50 +420,73 @@ function soak() {
  * change, or a bus listing per device, doubled it).
  */
 function virtualScale() {
-  const counts = [1, 1000, 2000]
-  const commands = [
-    {args: ['get', '--json'], key: 'get', label: '`get --json`'},
-    {args: ['set', '--all', '--json'], key: 'set', label: '`set --all --json`'},
-  ]
-  const runs = Math.max(1, Math.min(RUNS, 3))
-  const out = {}
-  for (const c of commands) {
-    out[c.key] = {}
-    for (const n of counts) {
-      const times = []
-      const cpus = []
-      const kbs = []
-      for (let i = 0; i <= runs; i++) {
-        const file = devicesFile(Array.from({length: n}, (_, k) => stuck(k + 1)))
-        const t0 = process.hrtime.bigint()
-        const r = peakRss([BIN, ...c.args], cliEnv({PARTICLE_VIRTUAL_DEVICES: file}))
-        const elapsed = Number(process.hrtime.bigint() - t0) / 1e6
-        if (r.code !== 0) throw new Error(`${c.label} on ${n} devices exited ${r.code}`)
-        if (c.key === 'set') {
-          const left = JSON.parse(readFileSync(file, 'utf8')).devices.filter((d) => d.setupDone !== 1).length
-          if (left > 0) throw new Error(`${c.label} on ${n} devices: ${left} not set in the devices file (lost updates?)`)
-        }
-        if (i > 0) {
-          times.push(elapsed)
-          cpus.push(r.cpuMs)
-          kbs.push(r.kb)
-        }
-      }
-      out[c.key][n] = {cpu: median(cpus), kb: median(kbs), ms: median(times)}
-    }
-  }
-  return commands.map((c) => {
-    const m = out[c.key]
-    const perDevice = (n) => (m[n].cpu - m[1].cpu) / (n - 1)
-    const growth = perDevice(2000) / Math.max(perDevice(1000), 1e-3)
-    const at = (n) => `${ms(m[n].ms)} (CPU ${ms(m[n].cpu)}), peak RSS ${mib(m[n].kb).toFixed(1)} MiB`
+  const m = measureCounts([1, 1000, 2000], {
+    args: [],
+    check(c, n, file) {
+      if (c.key !== 'set') return
+      const left = JSON.parse(readFileSync(file, 'utf8')).devices.filter((d) => d.setupDone !== 1).length
+      if (left > 0) throw new Error(`${c.label} on ${n} devices: ${left} not set in the devices file (lost updates?)`)
+    },
+    devices: (n) => Array.from({length: n}, (_, k) => stuck(k + 1)),
+  })
+  return COUNTED.map((c) => {
+    const {at, growth, perDevice} = perDeviceOf(m[c.key], 1000, 2000)
     return {
       figure: `${at(1000)}; 1 device: ${at(1)}; 2,000 devices: ${at(2000)}; CPU per added device ${perDevice(1000).toFixed(2)} → ${perDevice(2000).toFixed(2)} ms (×${growth.toFixed(2)})`,
       label: `virtual bus: ${c.label}, 1,000 devices in one devices file`,
-      pass: growth <= TARGET.virtualLinear && mib(m[1000].kb) <= TARGET.virtualMiB,
+      pass: growth <= TARGET.virtualLinear && mib(m[c.key][1000].kb) <= TARGET.virtualMiB,
       target: `linear (CPU per device ×≤ ${TARGET.virtualLinear} from 1,000 to 2,000), ≤ ${TARGET.virtualMiB} MiB`,
     }
   })
+}
+
+/** The commands measured over device counts. */
+const COUNTED = [
+  {args: ['get', '--json'], key: 'get', label: '`get --json`'},
+  {args: ['set', '--all', '--json'], key: 'set', label: '`set --all --json`'},
+]
+
+/**
+ * Each command of COUNTED on each count of devices (a fresh devices file per run; the first run a warm-up): wall
+ * time, CPU time (user + system) and peak RSS, medians (and the highest RSS). `check` looks at each run's result.
+ */
+function measureCounts(counts, o) {
+  const runs = Math.max(1, Math.min(RUNS, 3))
+  const out = {}
+  for (const c of COUNTED) {
+    out[c.key] = {}
+    for (const n of counts) {
+      const cpus = []
+      const kbs = []
+      const times = []
+      for (let i = 0; i <= runs; i++) {
+        const devices = o.devices(n)
+        const file = devicesFile(devices)
+        const t0 = process.hrtime.bigint()
+        const r = peakRss([BIN, ...c.args, ...o.args], cliEnv({PARTICLE_VIRTUAL_DEVICES: file}))
+        const elapsed = Number(process.hrtime.bigint() - t0) / 1e6
+        if (r.code !== 0) throw new Error(`${c.label} on ${n} devices exited ${r.code}`)
+        o.check(c, n, file, r, devices)
+        if (i > 0) {
+          cpus.push(r.cpuMs)
+          kbs.push(r.kb)
+          times.push(elapsed)
+        }
+      }
+      out[c.key][n] = {cpu: median(cpus), kb: median(kbs), kbMax: Math.max(...kbs), ms: median(times), runs}
+    }
+  }
+  return out
+}
+
+/** CPU per device beyond the first at `a` and `b` devices, its growth, and a run's figure at `n` devices. */
+function perDeviceOf(m, a, b) {
+  const perDevice = (n) => (m[n].cpu - m[1].cpu) / (n - 1)
+  return {
+    at: (n) => `${ms(m[n].ms)} (CPU ${ms(m[n].cpu)}), peak RSS ${mib(m[n].kb).toFixed(1)} MiB`,
+    growth: perDevice(b) / Math.max(perDevice(a), 1e-3),
+    perDevice,
+  }
 }
 
 // ---- 7. a fleet of mixed virtual devices ------------------------------------------------------------------
@@ -496,55 +519,29 @@ function mixed(i) {
  * applies to holds 0x01 in the file and no device is left in DFU mode that did not start there.
  */
 function virtualFleet() {
-  const counts = [1, 1000, 10_000]
-  const commands = [
-    {args: ['get', '--json'], key: 'get', label: '`get --json`'},
-    {args: ['set', '--all', '--json'], key: 'set', label: '`set --all --json`'},
-  ]
-  const runs = Math.max(1, Math.min(RUNS, 3))
-  const out = {}
-  for (const c of commands) {
-    out[c.key] = {}
-    for (const n of counts) {
-      const cpus = []
-      const kbs = []
-      const times = []
-      for (let i = 0; i <= runs; i++) {
-        const devices = Array.from({length: n}, (_, k) => mixed(k))
-        const file = devicesFile(devices)
-        const t0 = process.hrtime.bigint()
-        const r = peakRss([BIN, ...c.args, '--offline'], cliEnv({PARTICLE_VIRTUAL_DEVICES: file}))
-        const elapsed = Number(process.hrtime.bigint() - t0) / 1e6
-        if (r.code !== 0) throw new Error(`${c.label} on ${n} mixed devices exited ${r.code}`)
-        const reports = JSON.parse(r.stdout).devices
-        if (reports.length !== n || reports.some((d) => d.error)) throw new Error(`${c.label} on ${n} mixed devices: not every device read without error`)
-        if (c.key === 'set') {
-          const after = new Map(JSON.parse(readFileSync(file, 'utf8')).devices.map((d) => [d.id, d]))
-          for (const rep of reports) {
-            const d = after.get(rep.id)
-            const before = devices.find((x) => x.id === rep.id)
-            if (rep.flag === 'done' && d.setupDone !== 1) throw new Error(`set --all on ${n}: ${rep.id} reported done, the file holds ${d.setupDone}`)
-            if (d.mode === 'dfu' && before.mode !== 'dfu') throw new Error(`set --all on ${n}: ${rep.id} left in DFU mode`)
-          }
-        }
-        if (i > 0) {
-          cpus.push(r.cpuMs)
-          kbs.push(r.kb)
-          times.push(elapsed)
-        }
+  const m = measureCounts([1, 1000, 10_000], {
+    args: ['--offline'],
+    check(c, n, file, r, devices) {
+      const reports = JSON.parse(r.stdout).devices
+      if (reports.length !== n || reports.some((d) => d.error)) throw new Error(`${c.label} on ${n} mixed devices: not every device read without error`)
+      if (c.key !== 'set') return
+      const after = new Map(JSON.parse(readFileSync(file, 'utf8')).devices.map((d) => [d.id, d]))
+      for (const rep of reports) {
+        const d = after.get(rep.id)
+        const before = devices.find((x) => x.id === rep.id)
+        if (rep.flag === 'done' && d.setupDone !== 1) throw new Error(`set --all on ${n}: ${rep.id} reported done, the file holds ${d.setupDone}`)
+        if (d.mode === 'dfu' && before.mode !== 'dfu') throw new Error(`set --all on ${n}: ${rep.id} left in DFU mode`)
       }
-      out[c.key][n] = {cpu: median(cpus), kb: median(kbs), kbMax: Math.max(...kbs), ms: median(times)}
-    }
-  }
-  return commands.map((c) => {
-    const m = out[c.key]
-    const perDevice = (n) => (m[n].cpu - m[1].cpu) / (n - 1)
-    const growth = perDevice(10_000) / Math.max(perDevice(1000), 1e-3)
-    const at = (n) => `${ms(m[n].ms)} (CPU ${ms(m[n].cpu)}), peak RSS ${mib(m[n].kb).toFixed(1)} MiB`
+    },
+    devices: (n) => Array.from({length: n}, (_, k) => mixed(k)),
+  })
+  return COUNTED.map((c) => {
+    const x = m[c.key]
+    const {at, growth, perDevice} = perDeviceOf(x, 1000, 10_000)
     return {
-      figure: `${at(10_000)} (highest of ${runs}: ${mib(m[10_000].kbMax).toFixed(1)} MiB); 1,000 devices: ${at(1000)}; 1 device: ${at(1)}; CPU per added device ${perDevice(1000).toFixed(2)} → ${perDevice(10_000).toFixed(2)} ms (×${growth.toFixed(2)})`,
+      figure: `${at(10_000)} (highest of ${x[10_000].runs}: ${mib(x[10_000].kbMax).toFixed(1)} MiB); 1,000 devices: ${at(1000)}; 1 device: ${at(1)}; CPU per added device ${perDevice(1000).toFixed(2)} → ${perDevice(10_000).toFixed(2)} ms (×${growth.toFixed(2)})`,
       label: `virtual fleet: ${c.label}, 10,000 mixed devices (every mode) in one devices file`,
-      pass: growth <= TARGET.fleetLinear && mib(m[10_000].kbMax) <= TARGET.fleetMiB,
+      pass: growth <= TARGET.fleetLinear && mib(x[10_000].kbMax) <= TARGET.fleetMiB,
       target: `≤ ${TARGET.fleetMiB} MiB, linear (CPU per device ×≤ ${TARGET.fleetLinear} from 1,000 to 10,000)`,
     }
   })
