@@ -5,7 +5,7 @@
  * the virtual bus opened) travels in the backend; nothing reads the variable again.
  */
 import {setMaxListeners} from 'node:events'
-import {copyFileSync, existsSync} from 'node:fs'
+import {copyFileSync, existsSync, readdirSync, readFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -16,7 +16,7 @@ import {errors} from './errors.js'
 import {type UsbBackend, VIRTUAL_DEVICES_ENV} from './usb/backend.js'
 
 export async function openUsbBackend(env: NodeJS.ProcessEnv, clock: Clock, packageRoot: string): Promise<UsbBackend> {
-  const file = devicesFile(env[VIRTUAL_DEVICES_ENV], packageRoot)
+  const file = await devicesFile(env[VIRTUAL_DEVICES_ENV], packageRoot)
   if (file) {
     const {openVirtualUsbFile} = await import('./virtual/index.js')
     const usb = openVirtualUsbFile(file, {clock, keepLog: false})
@@ -41,16 +41,37 @@ export async function openUsbBackend(env: NodeJS.ProcessEnv, clock: Clock, packa
 /**
  * The devices file PARTICLE_VIRTUAL_DEVICES names. It may name a bundled example by its bare name (`stuck-argon`,
  * or `stuck-argon.json`), so the hints work after `npm install` anywhere: a path that exists is used as given;
- * otherwise a bare name is looked up in this package's examples/ folder. The virtual bus keeps device state in its
- * file, so a bundled example is copied first (to the same temporary file each run, fresh): the installed package
- * is never written.
+ * otherwise a bare name is looked up in this package's examples/ folder (a bare name that is none of them is
+ * refused with their names, closest first). The virtual bus keeps device state in its file, so a bundled example is
+ * copied first (to the same temporary file each run, fresh): the installed package is never written.
  */
-export function devicesFile(value: string | undefined, packageRoot: string): string | undefined {
+export async function devicesFile(value: string | undefined, packageRoot: string): Promise<string | undefined> {
   if (!value || /[\\/]/.test(value) || existsSync(value)) return value || undefined
   const name = value.endsWith('.json') ? value : `${value}.json`
   const example = join(packageRoot, 'examples', name)
-  if (!existsSync(example)) return value
+  if (!existsSync(example)) throw errors.unknownExample(value, await bundledExamples(packageRoot, value))
   const copy = join(tmpdir(), `particle-setup-flag-${process.getuid?.() ?? 'user'}-${name}`)
   copyFileSync(example, copy)
   return copy
+}
+
+/** The bundled examples that are devices files (examples/ holds a virtual cloud too), closest first to `typed`. */
+async function bundledExamples(packageRoot: string, typed: string): Promise<string[]> {
+  const [{distance}, {checkDevicesDocument}] = await Promise.all([import('fastest-levenshtein'), import('./virtual/spec.js')])
+  const folder = join(packageRoot, 'examples')
+  const names = readdirSync(folder)
+    .filter((f) => f.endsWith('.json'))
+    .filter((f) => {
+      try {
+        checkDevicesDocument(JSON.parse(readFileSync(join(folder, f), 'utf8')))
+        return true
+      } catch {
+        return false
+      }
+    })
+    .map((f) => f.slice(0, -'.json'.length))
+    .sort()
+  const t = typed.replace(/\.json$/, '').toLowerCase()
+  // Array.prototype.sort is stable: equally close names stay in alphabetical order.
+  return names.sort((a, b) => distance(t, a) - distance(t, b))
 }

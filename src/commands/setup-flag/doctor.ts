@@ -83,9 +83,11 @@ export default class DoctorCommand extends BaseCommand<typeof DoctorCommand> {
     return {
       instruct: (kind, text) => {
         out.end('done')
-        out.line('')
-        out.line(`👉 ${text}`)
-        if (kind === 'safe-mode-buttons' || kind === 'dfu-buttons' || kind === 'replug') out.line('   (The doctor continues by itself when the device comes back.)')
+        // What the hands must do is said under --json too (on stderr), so that a waiting run is never silent.
+        const say = (line: string) => (out.json ? out.always(line) : out.line(line))
+        if (!out.json) out.line('')
+        say(`👉 ${text}`)
+        if (kind === 'safe-mode-buttons' || kind === 'dfu-buttons' || kind === 'replug') say('   (The doctor continues by itself when the device comes back.)')
       },
       prompter:
         this.flags.yes || !this.interactive
