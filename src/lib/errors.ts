@@ -67,10 +67,7 @@ export const errors = {
       'Connect the device with a USB data cable (some cables carry power only) and run the command again.',
       'On Linux, if `lsusb` lists a 2b04 device, check the udev rules (`particle usb configure`).',
     ]),
-  /**
-   * A device named on the command line is not on USB; `online` when the cloud says it is online (fix it over the air);
-   * `connected`: the devices that are, closest first to what was typed.
-   */
+  /** A device named is not on USB; `online`: the cloud says it is (fix it over the air); `connected`: those on USB, closest first. */
   notConnected: (d: {connected?: Nearby[]; id: string; name?: string; online?: boolean}) => {
     const who = d.name ? `${d.name} (${d.id})` : d.id
     const usb = run('Connect it with a USB data cable, or run `', 'get', '` to see what is connected.')
@@ -339,6 +336,27 @@ export const errors = {
           ? 'On macOS a program that opened it for exclusive access keeps it until it quits (kIOReturnExclusiveAccess); unplugging and plugging it in again frees it too.'
           : 'On Linux, `sudo lsof /dev/bus/usb/*/*` names the program that holds it.',
     ], {cause}),
+  /** `virtual press` words that are no button press (`unknown`, with the press `closest` to it), or none; `presses`: those that are. */
+  pressWords: (o: {closest?: string; presses: readonly string[]; unknown?: string}) =>
+    make('SETUP_FLAG_USAGE', EXIT.USAGE, `${o.unknown === undefined ? '`virtual press` needs the buttons to press' : `"${oneLine(o.unknown)}" is not a button press`}: ${listText(o.presses.map((p) => `\`${p}\``))}, one or more, then the device when there are several (replug is unplug then plug).`, [
+      run(o.closest ? 'Did you mean `' : 'For example: `', `virtual press ${o.closest ?? 'safe-mode'}`, o.closest ? '`?' : '`.'),
+    ]),
+  /** `virtual press` has nothing to press: real USB, a bundled example no run uses (a fresh copy's press is lost), no such device. */
+  virtualPress: (p: {kind: 'not-virtual'} | {example: string; kind: 'example-unused'} | {arg?: string; devices: Nearby[]; file: string; kind: 'no-device'}) => {
+    if (p.kind === 'not-virtual') {
+      return make('SETUP_FLAG_VIRTUAL_PRESS', EXIT.USAGE, '`virtual press` presses the buttons of virtual devices, and PARTICLE_VIRTUAL_DEVICES is not set: press a real device\'s buttons by hand.', [
+        run('To try it: PARTICLE_VIRTUAL_DEVICES=blocked-boron ', 'doctor', ' in one terminal, and the `virtual press` it shows in another.'),
+      ])
+    }
+    if (p.kind === 'example-unused') {
+      return make('SETUP_FLAG_VIRTUAL_PRESS', EXIT.NO_DEVICE, `No run is using the bundled example ${p.example} now, so there is nothing to press: each run starts from a fresh copy of it, unless another run is using it.`, [
+        run(`Start the doctor first, in another terminal (PARTICLE_VIRTUAL_DEVICES=${p.example} `, 'doctor', '), then press while it runs.'),
+        `Or copy it to a file of your own, whose devices keep their state from run to run, and set PARTICLE_VIRTUAL_DEVICES to its path.`,
+      ])
+    }
+    const message = p.arg === undefined ? `The virtual devices file ${p.file} holds no device.` : `No device "${oneLine(p.arg)}" in the virtual devices file ${p.file}.${connectedNow(p.devices, 'Its devices')}`
+    return make('SETUP_FLAG_VIRTUAL_PRESS', EXIT.NO_DEVICE, message, ['Name one of its devices by ID, the first 6 or more digits of its ID, or its name.'])
+  },
   /** The fixture PARTICLE_VIRTUAL_CLOUD names cannot be used (`what`: the value or the file; `problem`: why). */
   virtualCloud: (what: string, problem: string, cause?: unknown) =>
     make('SETUP_FLAG_VIRTUAL_CLOUD', EXIT.USAGE, `The virtual cloud ${oneLine(what)} is not usable: ${oneLine(problem)}.`, [
