@@ -5,7 +5,7 @@
  * the virtual bus opened) travels in the backend; nothing reads the variable again.
  */
 import {setMaxListeners} from 'node:events'
-import {copyFileSync, existsSync, readdirSync, readFileSync} from 'node:fs'
+import {existsSync, readdirSync, readFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -16,12 +16,23 @@ import {errors} from './errors.js'
 import {type UsbBackend, VIRTUAL_DEVICES_ENV} from './usb/backend.js'
 
 export async function openUsbBackend(env: NodeJS.ProcessEnv, clock: Clock, packageRoot: string): Promise<UsbBackend> {
-  const file = await devicesFile(env[VIRTUAL_DEVICES_ENV], packageRoot)
-  if (file) {
-    const {openVirtualUsbFile} = await import('./virtual/index.js')
-    const usb = openVirtualUsbFile(file, {clock, keepLog: false})
+  const chosen = await devicesFile(env[VIRTUAL_DEVICES_ENV], packageRoot)
+  if (chosen) {
+    const [{openVirtualUsbFile}, shared] = await Promise.all([import('./virtual/index.js'), chosen.example ? import('./virtual/shared-copy.js') : undefined])
+    const copy = chosen.example && shared?.useSharedCopy(chosen.example.source, chosen.file)
+    let usb: ReturnType<typeof openVirtualUsbFile>
+    try {
+      usb = openVirtualUsbFile(chosen.file, {clock, keepLog: false})
+    } catch (error) {
+      if (copy) copy.leave()
+      throw error
+    }
     setMaxListeners(0, usb)
-    return {close: () => usb.close(), description: `virtual devices from ${file}`, file, kind: 'virtual', usb}
+    const close = () => {
+      usb.close()
+      if (copy) copy.leave()
+    }
+    return {close, description: `virtual devices from ${chosen.file}`, example: chosen.example?.name, file: chosen.file, kind: 'virtual', usb}
   }
 
   let mod: typeof import('usb')
@@ -43,16 +54,30 @@ export async function openUsbBackend(env: NodeJS.ProcessEnv, clock: Clock, packa
  * or `stuck-argon.json`), so the hints work after `npm install` anywhere: a path that exists is used as given;
  * otherwise a bare name is looked up in this package's examples/ folder (a bare name that is none of them is
  * refused with their names, closest first). The virtual bus keeps device state in its file, so a bundled example is
- * copied first (to the same temporary file each run, fresh): the installed package is never written.
+ * used through a copy in the temporary folder (the installed package is never written), fresh unless another run
+ * uses it now (virtual/shared-copy.ts): `example` says which, and where its copy is.
  */
-export async function devicesFile(value: string | undefined, packageRoot: string): Promise<string | undefined> {
-  if (!value || /[\\/]/.test(value) || existsSync(value)) return value || undefined
+export async function devicesFile(value: string | undefined, packageRoot: string): Promise<undefined | {example?: {name: string; source: string}; file: string}> {
+  if (!value) return undefined
+  if (/[\\/]/.test(value) || existsSync(value)) return {file: value}
   const name = value.endsWith('.json') ? value : `${value}.json`
-  const example = join(packageRoot, 'examples', name)
-  if (!existsSync(example)) throw errors.unknownExample(value, await bundledExamples(packageRoot, value))
-  const copy = join(tmpdir(), `particle-setup-flag-${process.getuid?.() ?? 'user'}-${name}`)
-  copyFileSync(example, copy)
-  return copy
+  const source = join(packageRoot, 'examples', name)
+  if (!existsSync(source)) throw errors.unknownExample(value, await bundledExamples(packageRoot, value))
+  const file = join(tmpdir(), `particle-setup-flag-${process.getuid?.() ?? 'user'}-${name}`)
+  return {example: {name: name.slice(0, -'.json'.length), source}, file}
+}
+
+/**
+ * The devices file `virtual press` presses in: the one PARTICLE_VIRTUAL_DEVICES names, or for a bundled example the
+ * copy the runs using it share; none in use is refused (a press on a fresh copy would be lost at the next run).
+ */
+export async function pressFile(env: NodeJS.ProcessEnv, packageRoot: string): Promise<string> {
+  const chosen = await devicesFile(env[VIRTUAL_DEVICES_ENV], packageRoot)
+  if (!chosen) throw errors.virtualPress({kind: 'not-virtual'})
+  if (!chosen.example) return chosen.file
+  const {runsUsing} = await import('./virtual/shared-copy.js')
+  if (runsUsing(chosen.file).length === 0 || !existsSync(chosen.file)) throw errors.virtualPress({example: chosen.example.name, kind: 'example-unused'})
+  return chosen.file
 }
 
 /** The bundled examples that are devices files (examples/ holds a virtual cloud too), closest first to `typed`. */
