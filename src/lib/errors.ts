@@ -48,7 +48,7 @@ export const errors = {
   },
   /** Hex digits that start the ID of several connected devices (`matches`). */
   ambiguousPrefix: (arg: string, matches: Nearby[]) =>
-    make('SETUP_FLAG_MULTIPLE_DEVICES', EXIT.NO_DEVICE, `"${oneLine(arg)}" starts the ID of ${matches.length} connected devices:\n${nearbyLines(matches)}`, [
+    make('SETUP_FLAG_MULTIPLE_DEVICES', EXIT.NO_DEVICE, `"${oneLine(arg)}" starts the ID of ${matches.length} connected devices:\n${nearbyLines(matches.map((m) => ({...m, off: 0})))}`, [
       'Give more of the ID, enough digits for one device (or all 24).',
     ]),
   devicesFile: (file: string, problem: string, cause?: unknown) =>

@@ -77,7 +77,8 @@ export async function remote(d: DoctorRun): Promise<State> {
   const cloudDevice = d.o.cloud?.usable ? await d.o.cloud.device(id).catch(() => undefined) : undefined
   const who = cloudDevice?.name ?? id
   d.record('find', 'info', {connected: nearby, kind: 'not-on-usb', who})
-  const instead = await insteadChoice(d, nearby, who)
+  // One the cloud knows is no typo: it is reached below (over the air, or waited for); another may be one.
+  const instead = cloudDevice ? undefined : await insteadChoice(d, nearby, who)
   if (instead) return take(d, connected.find((x) => x.id === instead)!, 'chose')
   const choice = await remoteChoice(d, cloudDevice, who)
   if (choice !== 'usb') return fixOverTheAir(d, cloudDevice!, choice)

@@ -22,8 +22,8 @@ import {type UdevTarget} from './udev.js'
 export type {Instruction} from '../text/doctor.js'
 
 export interface DoctorPerson {
-  /** Show an instruction and return; the doctor then waits on the device, not on a key press. */
-  instruct(kind: Instruction, text: string): void
+  /** Show an instruction and return; the doctor then waits on the device, not on a key press. `device`: its ID, when known. */
+  instruct(kind: Instruction, text: string, device?: string): void
   /** Ask a question; undefined means "no prompter": --yes takes the recommended answer. */
   prompter?: Prompter
   /** Narrate progress (one line). */
