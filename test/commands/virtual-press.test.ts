@@ -3,6 +3,7 @@
 import {expect} from 'chai'
 
 import {devicesFile, readDevices, runCli, runJson, testDevice, testId} from '../support/cli.js'
+import {LiveCli} from '../support/live-cli.js'
 
 type ErrorJson = {error: {code: string; exit: number; message: string; suggestions: string[]}}
 
@@ -46,6 +47,23 @@ describe('virtual press (built binary)', function () {
     expect(unused.json.error).to.include({code: 'SETUP_FLAG_VIRTUAL_PRESS', exit: 3})
     expect(unused.code).to.equal(3)
     expect(readDevices(file).devices.map((d) => d.mode)).to.deep.equal(['listening', 'normal'])
+  })
+
+  it('the doctor waiting for a device unplugged by hand shows the press that plugs it in, and goes on once it is run', async () => {
+    const file = devicesFile([{...testDevice(1, 'argon', '3.3.1', 'listening', 255), unplugged: true}, testDevice(2, 'boron', '3.3.1', 'normal', 1)])
+    const doctor = new LiveCli(['doctor', testId(1), '--yes'], {PARTICLE_VIRTUAL_DEVICES: file})
+    try {
+      const shown = await doctor.until('the press to run', () => /PARTICLE_VIRTUAL_DEVICES=\S+ particle-setup-flag (virtual press plug \S+)/.exec(doctor.stdout)?.[1])
+      expect(shown).to.equal(`virtual press plug ${testId(1)}`) // the file holds two devices: the one meant is named
+      expect(doctor.stdout.replaceAll(/\s+/g, ' ')).to.contain(`Connect ${testId(1)} to this computer with a USB data cable. Waiting up to 300 s for it...`)
+      expect((await runCli(shown.split(' '), {env: {PARTICLE_VIRTUAL_DEVICES: file}})).code).to.equal(0)
+      const r = await doctor.exited
+      expect(r.code, r.stdout).to.equal(0)
+      expect(r.stdout).to.contain(`✔ ${testId(1)} (Argon) was connected.`)
+      expect(readDevices(file).devices[0]).to.include({setupDone: 1}).and.not.have.property('unplugged')
+    } finally {
+      doctor.kill('SIGKILL')
+    }
   })
 
   it('its help shows the presses and examples', async () => {

@@ -125,9 +125,14 @@ export default class DoctorCommand extends BaseCommand<typeof DoctorCommand> {
     const devices = backend.example ?? (backend.file && resolve(backend.file))
     const usb = backend.usb as Partial<VirtualUsb>
     if (backend.kind !== 'virtual' || !devices || !usb.press || !usb.specs) return
+    // A device to connect is pressable only when the devices file holds it (unplugged by hand).
+    if (kind === 'connect' && !usb.device?.(device)) return
     const key = this.interactive ? PRESS_KEY : undefined
     // The device's ID only when the bus holds several (the virtual bus knows its devices, plugged in or not).
-    say(pressHint({devices, id: usb.specs().length > 1 ? device : undefined, instruction: kind, key}, this.cli))
+    const hint = pressHint({devices, id: usb.specs().length > 1 ? device : undefined, instruction: kind, key}, this.cli)
+    say(hint.lead)
+    if (this.out.json) this.out.always(hint.command)
+    else this.out.data(`${hint.command}\n`) // unwrapped: a command to copy
     if (!key) return
     this.stopKey()
     this.stopKey = onKey(key, () => {

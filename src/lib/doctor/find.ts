@@ -83,7 +83,7 @@ export async function remote(d: DoctorRun): Promise<State> {
   const choice = await remoteChoice(d, cloudDevice, who)
   if (choice !== 'usb') return fixOverTheAir(d, cloudDevice!, choice)
   if (cloudDevice && !cloudDevice.online && !cloudDevice.connected) d.say({kind: 'field-hint', who})
-  d.o.person.instruct('connect', instructionText({kind: 'connect', waitMs: d.o.waitMs, who}))
+  d.o.person.instruct('connect', instructionText({kind: 'connect', waitMs: d.o.waitMs, who}), id)
   return take(d, await waitFor(d, (x) => x.id === id), 'connected')
 }
 

@@ -36,22 +36,23 @@ export function pressLines(r: PressReport): string[] {
 }
 
 /** The press that does what an instruction of the doctor asks of the hands. */
-const PRESS_FOR = {'dfu-buttons': 'dfu', replug: 'replug', 'safe-mode-buttons': 'safe-mode'} as const
+const PRESS_FOR = {connect: 'plug', 'dfu-buttons': 'dfu', replug: 'replug', 'safe-mode-buttons': 'safe-mode'} as const
 
 /**
  * The doctor's hint, under an instruction for the hands when the device is virtual: the command that presses for
  * them, to run in another terminal (with PARTICLE_VIRTUAL_DEVICES as this run has it, so it reaches the same devices),
- * on a line of its own to copy. `id` when the devices file holds several devices.
+ * as a line of its own to copy (never broken: a line break pasted into a shell would run half of it). `id` when the
+ * devices file holds several devices.
  */
-export function pressHint(o: {devices: string; id?: string; instruction: keyof typeof PRESS_FOR; key?: string}, cli: Cli): string {
+export function pressHint(o: {devices: string; id?: string; instruction: keyof typeof PRESS_FOR; key?: string}, cli: Cli): {command: string; lead: string} {
   const env = /^[\w@%+=:,./-]+$/.test(o.devices) ? o.devices : `'${o.devices.replaceAll("'", "'\\''")}'`
   const command = commandLine(cli, `virtual press ${PRESS_FOR[o.instruction]}${o.id ? ` ${o.id}` : ''}`)
   const here = o.key ? `press ${o.key.toUpperCase()} here, or ` : ''
-  return `   A virtual device: to do this, ${here}run in another terminal\n   PARTICLE_VIRTUAL_DEVICES=${env} ${command}`
+  return {command: `   PARTICLE_VIRTUAL_DEVICES=${env} ${command}`, lead: `   A virtual device: to do this, ${here}run in another terminal`}
 }
 
 /** The presses a key in the doctor does for an instruction. */
-export const PRESSES_FOR: Record<keyof typeof PRESS_FOR, ButtonPress[]> = {'dfu-buttons': ['dfu'], replug: ['unplug', 'plug'], 'safe-mode-buttons': ['safe-mode']}
+export const PRESSES_FOR: Record<keyof typeof PRESS_FOR, ButtonPress[]> = {connect: ['plug'], 'dfu-buttons': ['dfu'], replug: ['unplug', 'plug'], 'safe-mode-buttons': ['safe-mode']}
 
 /** The key the doctor listens for when the device it waits for is virtual. */
 export const PRESS_KEY = 'p'
