@@ -89,4 +89,21 @@ describe('the bundled examples, finished end to end in a real terminal (tmux)', 
     expect(s).to.contain('✔ The preparatory firmware set the flag and reported 0x01.')
     expect(s).to.contain('Fixed.')
   })
+
+  it('fleet (the virtual cloud): gate-boron, online, is fixed remotely; bench-argon, by its name, on USB (the stuck-argon)', async () => {
+    const cloud = {PARTICLE_OFFLINE: '', PARTICLE_VIRTUAL_CLOUD: 'fleet', PARTICLE_VIRTUAL_DEVICES: 'stuck-argon'}
+    const gate = start(['doctor', 'gate-boron'], cloud)
+    await gate.waitFor(/gate-boron is online in the cloud\. How do you want to fix it\?[\s\S]*Remotely/)
+    gate.keys('Down', 'Enter')
+    await gate.answer(/Flash the preparatory firmware to gate-boron now\? \(y\/N\)/, 'y', 'Enter')
+    expect(await gate.exit()).to.equal(0)
+    expect(gate.screen()).to.contain('Fixed.')
+    gate.kill()
+    const bench = start(['doctor', 'bench-argon'], cloud)
+    await bench.answer(/Set the setup-done flag now over USB/, 'Enter')
+    await bench.answer(/Restart the device now/, 'Enter')
+    expect(await bench.exit()).to.equal(0)
+    expect(bench.screen()).to.contain('✔ Found e00fce681a2b3c4d5e6f7a8b (Argon) on USB.')
+    expect(bench.screen()).to.contain('Fixed.')
+  })
 })
