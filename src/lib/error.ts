@@ -15,7 +15,7 @@ export type ErrorCode = `SETUP_FLAG_${
   | 'NO_RETURN' | 'NO_USB' | 'NO_VERSION' | 'OFFLINE' | 'OFFLINE_DEVICE' | 'PROTECTED' | 'PROTOCOL' | 'RESTORE_FAILED'
   | 'RESTORE_FILE' | 'SERIAL_LINE' | 'SETTINGS' | 'TIMEOUT' | 'UNEXPECTED' | 'UNKNOWN' | 'UNKNOWN_DEVICE' | 'UNKNOWN_PLATFORM'
   | 'UNKNOWN_PRODUCT' | 'USAGE' | 'USB_ACCESS' | 'USB_BUSY' | 'USB_DRIVER' | 'USB_STALL' | 'VERIFY' | 'VERSION_UNKNOWN'
-  | 'VIRTUAL_CLOUD' | 'WATCH_ARGS' | 'WATCH_METHOD'}`
+  | 'VIRTUAL_CLOUD' | 'VIRTUAL_PRESS' | 'WATCH_ARGS' | 'WATCH_METHOD'}`
 
 /** An error as `--json` carries it: the one shape, wherever it is printed. */
 export interface ErrorJson {

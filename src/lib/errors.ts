@@ -10,9 +10,9 @@ import {EXIT, type ExitCode} from './exits.js'
 import {DFU_BUTTONS, DFU_BY_HAND, DFU_STEPS, SAFE_MODE_BUTTONS, SAFE_MODE_BY_HAND, SAFE_MODE_STEPS, udevInstallCommand} from './instructions.js'
 import {resultName} from './particle/results.js'
 import {oneLine, showControl} from './redact.js'
-import {BACK, type Back, count, dfuDetail, type DfuProblem, type DoneSoFar, doneText, hex, listText, type OfflineBy, offlineWords, requestLabel, seconds} from './words.js'
+import {BACK, type Back, count, dfuDetail, type DfuProblem, type DoneSoFar, doneText, hex, listText, type Nearby, nearbyLines, type OfflineBy, offlineWords, requestLabel, seconds} from './words.js'
 
-export {type Back, BACK, type DfuProblem, type DoneSoFar, type OfflineBy, requestLabel} from './words.js'
+export {type Back, BACK, type DfuProblem, type DoneSoFar, type Nearby, type OfflineBy, requestLabel} from './words.js'
 
 export {EXIT, type ExitCode} from './exits.js'
 export {type Compose, DfuNotPermitted, type ErrorCode, errorIs, type ErrorJson, isCancellation, isSetupFlagError, RequestPendingTimeout, SetupFlagError, type Words} from './error.js'
@@ -33,13 +33,31 @@ const LOGIN = {
   firmware: 'Log in with `particle login`, then run the command again.',
 }
 
+/** " Connected now, closest first:" and the devices, after a sentence about a device that is not there (nothing when none is). */
+const connectedNow = (list: readonly Nearby[] | undefined, lead = 'Connected now') => (list && list.length > 0 ? ` ${lead}, closest first:\n${nearbyLines(list)}` : '')
+
 const devicesFileShape = 'Its shape: {"devices": [{"id": "<24 hex>", "platform": "argon", "deviceOs": "3.3.1", "mode": "listening", "setupDone": 255, "faults": {}}]}'
 
 export const errors = {
-  badDeviceId: (arg: string) =>
-    make('SETUP_FLAG_BAD_DEVICE_ID', EXIT.USAGE, `"${oneLine(arg)}" is not a device ID: a device ID is 24 hexadecimal digits.`, [run('Run `', 'get', '` with no argument to list the connected devices and their IDs.')]),
+  /** `prefix`: hex digits that could start an ID (6 to 23), matched in vain against the `connected` devices. */
+  badDeviceId: (arg: string, o: {connected?: Nearby[]; prefix?: boolean} = {}) => {
+    const none = o.connected?.length ? ` No connected device's ID starts with it (the first 6 or more digits of a connected device's ID also name it).${connectedNow(o.connected)}` : ' No device is connected whose ID could start with it.'
+    return make('SETUP_FLAG_BAD_DEVICE_ID', EXIT.USAGE, `"${oneLine(arg)}" is not a device ID: a device ID is 24 hexadecimal digits.${o.prefix ? none : ''}`, [
+      run('Run `', 'get', '` with no argument to list the connected devices and their IDs.'),
+    ])
+  },
+  /** Hex digits that start the ID of several connected devices (`matches`). */
+  ambiguousPrefix: (arg: string, matches: Nearby[]) =>
+    make('SETUP_FLAG_MULTIPLE_DEVICES', EXIT.NO_DEVICE, `"${oneLine(arg)}" starts the ID of ${matches.length} connected devices:\n${nearbyLines(matches.map((m) => ({...m, off: 0})))}`, [
+      'Give more of the ID, enough digits for one device (or all 24).',
+    ]),
   devicesFile: (file: string, problem: string, cause?: unknown) =>
     make('SETUP_FLAG_DEVICES_FILE', EXIT.USAGE, `The virtual devices file ${file} is not usable: ${problem}.`, ['Fix the file, or unset PARTICLE_VIRTUAL_DEVICES to use real USB.', devicesFileShape], {cause}),
+  /** PARTICLE_VIRTUAL_DEVICES=`value` names no file and no bundled example; `examples`: the bundled ones, closest first. */
+  unknownExample: (value: string, examples: string[]) =>
+    make('SETUP_FLAG_DEVICES_FILE', EXIT.USAGE, `PARTICLE_VIRTUAL_DEVICES=${oneLine(value)} names no file, and no bundled example has that name. The bundled examples, closest first: ${examples.join(', ')}.`, [
+      `Name one of them (PARTICLE_VIRTUAL_DEVICES=${examples[0]}), or give the path of a devices file of your own.`,
+    ]),
   devicesFileWrite: (file: string, problem: string, cause?: unknown) =>
     make('SETUP_FLAG_DEVICES_FILE_WRITE', EXIT.USAGE, `The virtual devices file ${file} could not be written back (${problem}); the virtual devices' state is not saved.`, [
       'Make the file and its folder writable for this user (a temporary file and a .lock file are created beside it), or point PARTICLE_VIRTUAL_DEVICES at a copy in a writable folder.',
@@ -49,12 +67,12 @@ export const errors = {
       'Connect the device with a USB data cable (some cables carry power only) and run the command again.',
       'On Linux, if `lsusb` lists a 2b04 device, check the udev rules (`particle usb configure`).',
     ]),
-  /** A device named on the command line is not on USB; `online` when the cloud says it is online (fix it over the air). */
-  notConnected: (d: {id: string; name?: string; online?: boolean}) => {
+  /** A device named is not on USB; `online`: the cloud says it is (fix it over the air); `connected`: those on USB, closest first. */
+  notConnected: (d: {connected?: Nearby[]; id: string; name?: string; online?: boolean}) => {
     const who = d.name ? `${d.name} (${d.id})` : d.id
     const usb = run('Connect it with a USB data cable, or run `', 'get', '` to see what is connected.')
-    if (!d.online) return make('SETUP_FLAG_NOT_CONNECTED', EXIT.NO_DEVICE, `Device ${who} is not connected over USB.`, [usb])
-    return make('SETUP_FLAG_NOT_CONNECTED', EXIT.NO_DEVICE, `Device ${who} is not connected over USB, but it is online in the Particle Cloud.`, [
+    if (!d.online) return make('SETUP_FLAG_NOT_CONNECTED', EXIT.NO_DEVICE, `Device ${who} is not connected over USB.${connectedNow(d.connected)}`, [usb])
+    return make('SETUP_FLAG_NOT_CONNECTED', EXIT.NO_DEVICE, `Device ${who} is not connected over USB, but it is online in the Particle Cloud.${connectedNow(d.connected, 'Connected over USB now')}`, [
       run('Fix it over the air: ', `set ${d.name ?? d.id} --method firmware --restore <your-production-firmware.bin>`),
       usb,
     ])
@@ -112,14 +130,15 @@ export const errors = {
     make('SETUP_FLAG_DFU', step === 'write' ? EXIT.WRITE : EXIT.DEVICE, `DFU ${step} failed: ${(dfuDetail[problem.kind] as (p: DfuProblem, s: string) => string)(problem, step)}.`, [
       'Tap RESET to leave DFU mode, then run the command again.',
     ], {cause}),
-  notLoggedIn: (name: string) =>
-    make('SETUP_FLAG_NOT_LOGGED_IN', EXIT.CLOUD, `"${oneLine(name)}" looks like a device name, and names need the Particle Cloud, but you are not logged in.`, [
+  /** `connected`: the devices on USB, closest first to the name (a short piece of an ID looks like a name). */
+  notLoggedIn: (name: string, connected?: Nearby[]) =>
+    make('SETUP_FLAG_NOT_LOGGED_IN', EXIT.CLOUD, `"${oneLine(name)}" looks like a device name, and names need the Particle Cloud, but you are not logged in.${connectedNow(connected, 'Connected over USB now')}`, [
       run('Log in with `particle login`, or use the device ID (`', 'get', '` lists the connected IDs).'),
     ]),
   invalidToken: (cause?: unknown) =>
     make('SETUP_FLAG_INVALID_TOKEN', EXIT.CLOUD, 'The Particle Cloud rejected your access token: it is invalid or has expired.', ['Log in again with `particle login`.'], {cause}),
-  cloudDeviceNotFound: (arg: string, cause?: unknown) =>
-    make('SETUP_FLAG_UNKNOWN_DEVICE', EXIT.CLOUD, `The Particle Cloud knows no device "${oneLine(arg)}" in your account (an unknown name, or someone else's device).`, [
+  cloudDeviceNotFound: (arg: string, cause?: unknown, connected?: Nearby[]) =>
+    make('SETUP_FLAG_UNKNOWN_DEVICE', EXIT.CLOUD, `The Particle Cloud knows no device "${oneLine(arg)}" in your account (an unknown name, or someone else's device).${connectedNow(connected, 'Connected over USB now')}`, [
       'Check the name with `particle list`, or use the device ID.',
       'Logged in to the right account? `particle whoami`',
     ], {cause}),
@@ -192,10 +211,10 @@ export const errors = {
   needDevice: () =>
     make('SETUP_FLAG_NEED_DEVICE', EXIT.USAGE, 'The firmware method needs the device named (its ID or cloud name): it works over the air.', [run('', 'set my-boron --method firmware')]),
   /** Something needs the cloud, and --offline (or PARTICLE_OFFLINE) turns it off. */
-  offline: (need: CloudNeed, by: OfflineBy) => {
+  offline: (need: CloudNeed, by: OfflineBy, connected?: Nearby[]) => {
     const o = offlineWords(by)
     if (typeof need === 'object') {
-      return make('SETUP_FLAG_OFFLINE', EXIT.USAGE, `"${oneLine(need.name)}" is a device name, and names need the Particle Cloud, which ${o.name} turns off.`, [`Use the device ID instead, or ${o.drop.toLowerCase()}.`])
+      return make('SETUP_FLAG_OFFLINE', EXIT.USAGE, `"${oneLine(need.name)}" is a device name, and names need the Particle Cloud, which ${o.name} turns off.${connectedNow(connected, 'Connected over USB now')}`, [`Use the device ID instead, or ${o.drop.toLowerCase()}.`])
     }
     if (need === 'audit') {
       return make('SETUP_FLAG_OFFLINE', EXIT.USAGE, `The audit reads the Particle Cloud and nothing else, which ${o.name} turns off, so there is nothing to audit.`, [
@@ -317,6 +336,27 @@ export const errors = {
           ? 'On macOS a program that opened it for exclusive access keeps it until it quits (kIOReturnExclusiveAccess); unplugging and plugging it in again frees it too.'
           : 'On Linux, `sudo lsof /dev/bus/usb/*/*` names the program that holds it.',
     ], {cause}),
+  /** `virtual press` words that are no button press (`unknown`, with the press `closest` to it), or none; `presses`: those that are. */
+  pressWords: (o: {closest?: string; presses: readonly string[]; unknown?: string}) =>
+    make('SETUP_FLAG_USAGE', EXIT.USAGE, `${o.unknown === undefined ? '`virtual press` needs the buttons to press' : `"${oneLine(o.unknown)}" is not a button press`}: ${listText(o.presses.map((p) => `\`${p}\``))}, one or more, then the device when there are several (replug is unplug then plug).`, [
+      run(o.closest ? 'Did you mean `' : 'For example: `', `virtual press ${o.closest ?? 'safe-mode'}`, o.closest ? '`?' : '`.'),
+    ]),
+  /** `virtual press` has nothing to press: real USB, a bundled example no run uses (a fresh copy's press is lost), no such device. */
+  virtualPress: (p: {kind: 'not-virtual'} | {example: string; kind: 'example-unused'} | {arg?: string; devices: Nearby[]; file: string; kind: 'no-device'}) => {
+    if (p.kind === 'not-virtual') {
+      return make('SETUP_FLAG_VIRTUAL_PRESS', EXIT.USAGE, '`virtual press` presses the buttons of virtual devices, and PARTICLE_VIRTUAL_DEVICES is not set: press a real device\'s buttons by hand.', [
+        run('To try it: PARTICLE_VIRTUAL_DEVICES=blocked-boron ', 'doctor', ' in one terminal, and the `virtual press` it shows in another.'),
+      ])
+    }
+    if (p.kind === 'example-unused') {
+      return make('SETUP_FLAG_VIRTUAL_PRESS', EXIT.NO_DEVICE, `No run is using the bundled example ${p.example} now, so there is nothing to press: each run starts from a fresh copy of it, unless another run is using it.`, [
+        run(`Start the doctor first, in another terminal (PARTICLE_VIRTUAL_DEVICES=${p.example} `, 'doctor', '), then press while it runs.'),
+        `Or copy it to a file of your own, whose devices keep their state from run to run, and set PARTICLE_VIRTUAL_DEVICES to its path.`,
+      ])
+    }
+    const message = p.arg === undefined ? `The virtual devices file ${p.file} holds no device.` : `No device "${oneLine(p.arg)}" in the virtual devices file ${p.file}.${connectedNow(p.devices, 'Its devices')}`
+    return make('SETUP_FLAG_VIRTUAL_PRESS', EXIT.NO_DEVICE, message, ['Name one of its devices by ID, the first 6 or more digits of its ID, or its name.'])
+  },
   /** The fixture PARTICLE_VIRTUAL_CLOUD names cannot be used (`what`: the value or the file; `problem`: why). */
   virtualCloud: (what: string, problem: string, cause?: unknown) =>
     make('SETUP_FLAG_VIRTUAL_CLOUD', EXIT.USAGE, `The virtual cloud ${oneLine(what)} is not usable: ${oneLine(problem)}.`, [

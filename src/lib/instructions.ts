@@ -9,6 +9,12 @@ export const DFU_BUTTONS = 'hold MODE, tap RESET, release MODE when the LED blin
 /** The Safe Mode buttons (the LED then breathes magenta). */
 export const SAFE_MODE_BUTTONS = 'hold MODE and RESET, release RESET, release MODE when the LED blinks magenta'
 
+/** RESET alone: a restart into the boot check. */
+export const RESET_BUTTON = 'tap RESET'
+/** The USB cable, out and in again (a device powered by USB only then starts afresh). */
+export const UNPLUG_CABLE = 'unplug its USB cable'
+export const PLUG_CABLE = 'plug its USB cable in'
+
 /** The buttons as a step of their own, for a person about to press them. */
 export const DFU_STEPS = `Put the device in DFU mode: ${DFU_BUTTONS}.`
 export const SAFE_MODE_STEPS = `Put the device in Safe Mode: ${SAFE_MODE_BUTTONS}. It then breathes magenta.`

@@ -63,3 +63,31 @@ export const inquirerPrompter: Prompter = {
     return asking(() => select({choices, message: text}, {output: process.stderr}))
   },
 }
+
+/**
+ * Call `fn` once when the person presses `key` (either case) at the terminal, until the returned stop function is
+ * called; no-op without a terminal on stdin. Raw mode turns Ctrl-C into a key: it is sent on as the signal it was.
+ */
+export function onKey(key: string, fn: () => void, input: NodeJS.ReadStream = process.stdin): () => void {
+  if (!input.isTTY) return () => {}
+  let stopped = false
+  const stop = () => {
+    if (stopped) return
+    stopped = true
+    input.removeListener('data', onData)
+    input.setRawMode(false)
+    input.pause()
+  }
+  const onData = (data: Buffer) => {
+    const typed = data.toString('utf8')
+    if (typed.includes('\u0003')) process.kill(process.pid, 'SIGINT')
+    else if (typed.toLowerCase() === key.toLowerCase()) {
+      stop()
+      fn()
+    }
+  }
+  input.setRawMode(true)
+  input.resume()
+  input.on('data', onData)
+  return stop
+}

@@ -83,3 +83,30 @@ export function doneText(d: DoneSoFar): string {
 export type OfflineBy = {env: string} | 'flag'
 export const offlineWords = (by: OfflineBy) => (by === 'flag' ? {drop: 'Drop --offline', name: '--offline'} : {drop: 'Unset PARTICLE_OFFLINE', name: `PARTICLE_OFFLINE=${by.env} (in the environment)`})
 
+
+/** A connected device offered when the one typed is not there (usb/nearby.ts ranks them). */
+export interface Nearby {
+  dfu?: boolean
+  id: string
+  /** Its cloud name (or, in a devices file, its name), when known. */
+  name?: string
+  /** Edit distance from what was typed: to the ID, or to the name when that is closer. */
+  off: number
+  platform: string
+}
+
+/** How many are listed by name; the rest are counted. */
+const NEARBY_SHOWN = 5
+
+/** "bench-argon e00fce681a2b3c4d5e6f7a8b (Argon), 1 character different": the difference only when it looks like a typo. */
+export function nearbyLabel(n: Nearby): string {
+  const close = n.off > 0 && n.off <= 3 ? `, ${count(n.off, 'character')} different` : ''
+  return `${n.name ? `${n.name} ` : ''}${n.id} (${n.platform}${n.dfu ? ', DFU' : ''})${close}`
+}
+
+/** The devices as indented lines under a sentence, closest first; past five, how many more. */
+export function nearbyLines(list: readonly Nearby[]): string {
+  const lines = list.slice(0, NEARBY_SHOWN).map((n) => `  ${nearbyLabel(n)}`)
+  if (list.length > NEARBY_SHOWN) lines.push(`  and ${count(list.length - NEARBY_SHOWN, 'more device')}`)
+  return lines.join('\n')
+}

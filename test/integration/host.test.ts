@@ -107,7 +107,8 @@ describe('inside an oclif host (plugins link, plugins install)', function () {
     const text = await runHost(['setup-flag', 'get'], {...env, PARTICLE_VIRTUAL_DEVICES: file})
     expect(text.stdout).to.contain(`${HOST} setup-flag set ${DEVICE}`) // (whole: a command is never wrapped)
     expect(text.stdout.replaceAll(/\s+/g, ' ')).to.contain(`Fix it: ${HOST} setup-flag set ${DEVICE}`)
-    const bad = await runHost(['setup-flag', 'get', DEVICE.slice(0, 23)], env)
+    // 25 digits: never an ID (23 would be the start of one, looked for on USB, which this machine may lack).
+    const bad = await runHost(['setup-flag', 'get', `${DEVICE}0`], env)
     expect(bad.code).to.equal(2)
     expect(bad.stderr).to.contain(`${HOST} setup-flag get`)
     expect(bad.stderr).not.to.contain('particle-setup-flag')

@@ -1,4 +1,5 @@
 import {Args, Flags} from '@oclif/core'
+import {resolve} from 'node:path'
 
 import {BaseCommand} from '../../lib/base-command.js'
 import {parseDeviceArgs} from '../../lib/device/select.js'
@@ -7,6 +8,10 @@ import {udevTarget} from '../../lib/doctor/udev.js'
 import {errors} from '../../lib/errors.js'
 import {stoppingText} from '../../lib/text/doctor.js'
 import {commandHelp} from '../../lib/text/help.js'
+import {pressable, PRESS_KEY, pressHint, PRESSES_FOR} from '../../lib/text/virtual.js'
+import {onKey, type Prompter} from '../../lib/prompts.js'
+import {type UsbBackend} from '../../lib/usb/backend.js'
+import {type VirtualUsb} from '../../lib/virtual/index.js'
 
 const help = commandHelp('doctor')
 
@@ -45,7 +50,7 @@ export default class DoctorCommand extends BaseCommand<typeof DoctorCommand> {
       clock: this.clock,
       cloud: this.cloud(),
       device: arg,
-      person: this.person(),
+      person: this.person(backend),
       signal: stop.signal,
       timeoutMs: this.flags.timeout * 1000,
       udev: udevTarget(backend),
@@ -69,7 +74,10 @@ export default class DoctorCommand extends BaseCommand<typeof DoctorCommand> {
       process.stdout.write('', () => process.stderr.write('', () => process.exit(e.exit)))
     }
     process.on('SIGINT', onSigint)
-    const report = await doctor.run().finally(() => process.removeListener('SIGINT', onSigint))
+    const report = await doctor.run().finally(() => {
+      process.removeListener('SIGINT', onSigint)
+      this.stopKey()
+    })
     if (report.error) process.exitCode = report.error.exit
     const cancelled = report.error?.code === 'SETUP_FLAG_CANCELLED'
     this.out.line('')
@@ -78,24 +86,57 @@ export default class DoctorCommand extends BaseCommand<typeof DoctorCommand> {
     return report
   }
 
-  private person(): DoctorPerson {
+  private person(backend: UsbBackend): DoctorPerson {
     const {out} = this
+    const ask = <R>(fn: (p: Prompter) => Promise<R>) => {
+      this.stopKey()
+      return this.ask(fn)
+    }
     return {
-      instruct: (kind, text) => {
+      instruct: (kind, text, device) => {
         out.end('done')
-        out.line('')
-        out.line(`👉 ${text}`)
-        if (kind === 'safe-mode-buttons' || kind === 'dfu-buttons' || kind === 'replug') out.line('   (The doctor continues by itself when the device comes back.)')
+        // What the hands must do is said under --json too (on stderr), so that a waiting run is never silent.
+        const say = (line: string) => (out.json ? out.always(line) : out.line(line))
+        if (!out.json) out.line('')
+        say(`👉 ${text}`)
+        if (kind === 'safe-mode-buttons' || kind === 'dfu-buttons' || kind === 'replug') say('   (The doctor continues by itself when the device comes back.)')
+        if (device && pressable(kind)) this.virtualHands(backend, kind, device, say)
       },
-      prompter:
-        this.flags.yes || !this.interactive
-          ? undefined
-          : {confirm: (message, def) => this.ask((p) => p.confirm(message, def)), select: (message, choices) => this.ask((p) => p.select(message, choices))},
+      prompter: this.flags.yes || !this.interactive ? undefined : {confirm: (message, def) => ask((p) => p.confirm(message, def)), select: (message, choices) => ask((p) => p.select(message, choices))},
       say: (text) => out.line(text),
-      waited: (how) => out.end(how),
+      waited: (how) => {
+        this.stopKey() // the device came back (or the wait ended): a key would press again
+        out.end(how)
+      },
       waiting: (text) => {
         if (text) out.start(text)
       },
     }
+  }
+
+  /** Stops listening for the key that presses a virtual device's buttons (nothing when not listening). */
+  private stopKey: () => void = () => {}
+
+  /**
+   * A virtual device cannot be handled: say how to press its buttons (a command for another terminal), and at a
+   * terminal listen for a key that presses them here.
+   */
+  private virtualHands(backend: UsbBackend, kind: Parameters<typeof pressHint>[0]['instruction'], device: string, say: (line: string) => void): void {
+    const devices = backend.example ?? (backend.file && resolve(backend.file))
+    const usb = backend.usb as Partial<VirtualUsb>
+    if (backend.kind !== 'virtual' || !devices || !usb.press || !usb.specs) return
+    // A device to connect is pressable only when the devices file holds it (unplugged by hand).
+    if (kind === 'connect' && !usb.device?.(device)) return
+    const key = this.interactive ? PRESS_KEY : undefined
+    // The device's ID only when the bus holds several (the virtual bus knows its devices, plugged in or not).
+    const hint = pressHint({devices, id: usb.specs().length > 1 ? device : undefined, instruction: kind, key}, this.cli)
+    say(hint.lead)
+    if (this.out.json) this.out.always(hint.command)
+    else this.out.data(`${hint.command}\n`) // unwrapped: a command to copy
+    if (!key) return
+    this.stopKey()
+    this.stopKey = onKey(key, () => {
+      for (const p of PRESSES_FOR[kind]) usb.press!(device, p)
+    })
   }
 }

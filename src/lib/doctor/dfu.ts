@@ -10,7 +10,7 @@ export async function fixByDfu(d: DoctorRun): Promise<State> {
   // From normal mode the writer sends DFU_MODE (50) itself; the buttons only when the firmware does not answer.
   let r = await set(d, 'dfu')
   if (errorIs.busyFirmware(r.error) || errorIs.firmwareRefuses(r.error)) {
-    d.o.person.instruct('dfu-buttons', instructionText({kind: 'dfu-buttons'}))
+    d.o.person.instruct('dfu-buttons', instructionText({kind: 'dfu-buttons'}), d.found.id)
     await d.personBringsBack('dfu', 'dfu-buttons', 'buttons')
     r = await set(d, 'dfu')
   }

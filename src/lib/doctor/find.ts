@@ -5,8 +5,9 @@
  */
 import {type CloudDevice} from '../cloud/cloud.js'
 import {CloudFacts} from '../cloud/facts.js'
-import {resolveDeviceArgs} from '../device/select.js'
-import {errorIs, errors} from '../errors.js'
+import {connectedFor, resolveDeviceIds} from '../device/select.js'
+import {errorIs, errors, type Nearby} from '../errors.js'
+import {nearbyLabel} from '../words.js'
 import {platformById} from '../particle/platforms.js'
 import {listeningStates} from '../setup-flag/many.js'
 import {waitUntilOnline, WAIT_ONLINE_DEFAULT_S} from '../setup-flag/online.js'
@@ -14,7 +15,7 @@ import {setByFirmware} from '../setup-flag/operation.js'
 import {flagApplies} from '../setup-flag/policy.js'
 import {type OnlineHow} from '../setup-flag/steps.js'
 import {interruptible} from '../signals.js'
-import {instructionText, selectText, wayText} from '../text/doctor.js'
+import {instructionText, selectText, waitChoiceText, wayText} from '../text/doctor.js'
 import {caveatText, onSiteCard} from '../text/fleet.js'
 import {namedDevice, pickerLabel} from '../text/render.js'
 import {describeFound, findParticleDevices, type FoundDevice} from '../usb/discovery.js'
@@ -24,25 +25,21 @@ import {type DoctorRun, type State} from './state.js'
 /** Find the device: the one named, the only one, the one the person picks, or wait for one. */
 export async function find(d: DoctorRun): Promise<State> {
   const arg = d.o.device
+  const all = await findParticleDevices(d.o.backend)
   if (arg) {
-    const id = arg.id ?? (await named(d, arg.arg, arg.name!))
-    const onUsb = (await findParticleDevices(d.o.backend)).find((x) => x.id === id)
+    const id = (await resolveDeviceIds([arg], all, d.o.cloud)).get(arg)!
+    const onUsb = all.find((x) => x.id === id)
     if (!onUsb) {
-      d.remoteId = id
+      // Said at once, before any wait: the devices that are connected, closest first to what was typed.
+      d.remote = {connected: all, id, nearby: await connectedFor(arg, all, d.o.cloud)}
       return 'remote'
     }
     return take(d, onUsb, 'found')
   }
-  const all = await findParticleDevices(d.o.backend)
   if (all.length === 1) return take(d, all[0], 'found')
   if (all.length > 1) return take(d, await pick(d, all), 'chose')
-  d.o.person.instruct('connect', instructionText({kind: 'connect'}))
+  d.o.person.instruct('connect', instructionText({kind: 'connect', waitMs: d.o.waitMs}))
   return take(d, await waitFor(d, () => true), 'connected')
-}
-
-async function named(d: DoctorRun, arg: string, name: string): Promise<string> {
-  if (!d.o.cloud) throw errors.notLoggedIn(arg)
-  return (await resolveDeviceArgs([{arg, name}], d.o.cloud)).get(name)!
 }
 
 function take(d: DoctorRun, found: FoundDevice, how: 'chose' | 'connected' | 'found'): State {
@@ -76,15 +73,25 @@ async function waitFor(d: DoctorRun, match: (x: FoundDevice) => boolean): Promis
 
 /** The device named is not on USB: wait for it, or fix it over the air. */
 export async function remote(d: DoctorRun): Promise<State> {
-  const id = d.remoteId!
+  const {connected, id, nearby} = d.remote!
   const cloudDevice = d.o.cloud?.usable ? await d.o.cloud.device(id).catch(() => undefined) : undefined
   const who = cloudDevice?.name ?? id
-  d.record('find', 'info', {kind: 'not-on-usb', who})
+  d.record('find', 'info', {connected: nearby, kind: 'not-on-usb', who})
+  // One the cloud knows is no typo: it is reached below (over the air, or waited for); another may be one.
+  const instead = cloudDevice ? undefined : await insteadChoice(d, nearby, who)
+  if (instead) return take(d, connected.find((x) => x.id === instead)!, 'chose')
   const choice = await remoteChoice(d, cloudDevice, who)
   if (choice !== 'usb') return fixOverTheAir(d, cloudDevice!, choice)
   if (cloudDevice && !cloudDevice.online && !cloudDevice.connected) d.say({kind: 'field-hint', who})
-  d.o.person.instruct('connect', instructionText({kind: 'connect', who}))
+  d.o.person.instruct('connect', instructionText({kind: 'connect', waitMs: d.o.waitMs, who}), id)
   return take(d, await waitFor(d, (x) => x.id === id), 'connected')
+}
+
+/** Devices are connected, but not the one named: the person may mean one of them (no person: wait for the one named). */
+async function insteadChoice(d: DoctorRun, nearby: Nearby[], who: string): Promise<string | undefined> {
+  if (nearby.length === 0 || !d.o.person.prompter) return undefined
+  const choices = [...nearby.map((n) => ({name: nearbyLabel(n), value: n.id})), {description: wayText('usb').description, name: waitChoiceText(who), value: ''}]
+  return (await d.o.person.prompter.select(selectText({kind: 'instead', who}), choices)) || undefined
 }
 
 /** Over USB, remotely (online), or in the field (offline): asked when there is someone to ask. */

@@ -71,7 +71,7 @@ export async function fixBySafeModeRequest(d: DoctorRun): Promise<State> {
 /** The firmware does not answer: the person puts the device in Safe Mode, where the application does not run. */
 export async function fixBySafeModeButtons(d: DoctorRun): Promise<State> {
   if (++d.buttonTries > MAX_BUTTON_TRIES) throw errors.notResponding({asked: 'retries'})
-  d.o.person.instruct('safe-mode-buttons', instructionText({kind: 'safe-mode-buttons'}))
+  d.o.person.instruct('safe-mode-buttons', instructionText({kind: 'safe-mode-buttons'}), d.found.id)
   await d.personBringsBack('normal', 'safe-buttons', 'buttons')
   return inSafeMode(d)
 }

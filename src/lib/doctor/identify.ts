@@ -66,7 +66,7 @@ export async function permissions(d: DoctorRun): Promise<State> {
     d.record('permissions', 'info', {command: udevInstallCommand(plan.file), kind: 'rule-needs-root'})
     d.o.person.instruct('run-command', instructionText({file: plan.file, kind: 'run-command'}))
   }
-  d.o.person.instruct('replug', instructionText({kind: 'replug'}))
+  d.o.person.instruct('replug', instructionText({kind: 'replug'}), d.found.id)
   await d.personBringsBack(d.found.mode === 'dfu' ? 'dfu' : 'normal', 'replug', 'replug')
   return 'identify'
 }

@@ -11,7 +11,7 @@ import type {UsbBackend} from '../usb/backend.js'
 
 import {type Cli, STANDALONE} from '../cli.js'
 import {CloudFacts} from '../cloud/facts.js'
-import {type Back, type DoneSoFar, type SetupFlagError} from '../errors.js'
+import {type Back, type DoneSoFar, type Nearby, type SetupFlagError} from '../errors.js'
 import {FlagOperation} from '../setup-flag/operation.js'
 import {type DeviceReport} from '../setup-flag/report.js'
 import {type Ended, type OperationContext} from '../setup-flag/session.js'
@@ -22,8 +22,8 @@ import {type UdevTarget} from './udev.js'
 export type {Instruction} from '../text/doctor.js'
 
 export interface DoctorPerson {
-  /** Show an instruction and return; the doctor then waits on the device, not on a key press. */
-  instruct(kind: Instruction, text: string): void
+  /** Show an instruction and return; the doctor then waits on the device, not on a key press. `device`: its ID, when known. */
+  instruct(kind: Instruction, text: string, device?: string): void
   /** Ask a question; undefined means "no prompter": --yes takes the recommended answer. */
   prompter?: Prompter
   /** Narrate progress (one line). */
@@ -94,8 +94,8 @@ export class DoctorRun {
   /** The device as it is now (it re-enumerates on every restart). */
   op?: FlagOperation
   permissionTries = 0
-  /** The device named on the command line when it is not on USB (the remote state's subject). */
-  remoteId?: string
+  /** The device named on the command line when it is not on USB (the remote state's subject), and those that are. */
+  remote?: {connected: FoundDevice[]; id: string; nearby: Nearby[]}
   /** Whether the device restarted after the flag was written (what the last confirmation may claim). */
   restarted = false
 

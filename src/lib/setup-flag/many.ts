@@ -78,6 +78,9 @@ export interface FirmwareRun {
 /** The firmware method on each device named, one after the other; one unknown name does not stop the others. */
 export async function setEachByFirmware(args: DeviceArg[], o: FirmwareRun): Promise<DeviceReport[]> {
   if (args.length === 0) throw errors.needDevice()
+  // The start of an ID names a device on USB only; the cloud needs the whole ID or the name.
+  const partial = args.find((a) => !a.id && !a.name)
+  if (partial) throw errors.badDeviceId(partial.arg)
   const restore = o.restoreFile ? readRestoreFile(o.restoreFile) : undefined
   const cloud = o.cloud()
   if (cloud.settings.offline) throw errors.offline('firmware', o.offlineBy)

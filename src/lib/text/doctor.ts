@@ -9,7 +9,7 @@ import {DFU_STEPS, SAFE_MODE_STEPS, udevInstallCommand} from '../instructions.js
 import {type Why} from '../setup-flag/policy.js'
 import {type ReportedMode, type VersionSource, type WriteMethod} from '../setup-flag/report.js'
 import {type Wait} from '../setup-flag/session.js'
-import {byteText, seconds} from '../words.js'
+import {byteText, type Nearby, nearbyLines, seconds} from '../words.js'
 import {whyText} from './report.js'
 import {perRequest, waitTitle} from './waits.js'
 
@@ -18,7 +18,7 @@ export type Instruction = 'connect' | 'dfu-buttons' | 'field-rescue' | 'replug' 
 
 export type DoctorEvent =
   | {device: string; kind: 'chose' | 'connected' | 'found'}
-  | {kind: 'not-on-usb'; who: string}
+  | {connected?: Nearby[]; kind: 'not-on-usb'; who: string}
   | {kind: 'remote-plan'}
   | {byte: null | number; kind: 'firmware-reported'}
   | {kind: 'firmware-refuses'; message: string; platformName: string}
@@ -52,7 +52,7 @@ export function eventText(e: DoctorEvent): string {
     case 'found': return `Found ${e.device} on USB.`
     case 'chose': return `Chose ${e.device}.`
     case 'connected': return `${e.device} was connected.`
-    case 'not-on-usb': return `Device ${e.who} is not connected over USB.`
+    case 'not-on-usb': return `Device ${e.who} is not connected over USB.${e.connected?.length ? ` Connected now, closest first:\n${nearbyLines(e.connected).replaceAll(/^/gm, '  ')}` : ''}`
     case 'remote-plan': return 'The remote fix flashes a preparatory firmware, waits for it to report the flag, and then needs your production firmware back.'
     case 'firmware-reported': return `The preparatory firmware set the flag and reported ${byteText(e.byte)}.`
     case 'firmware-refuses': return `${e.platformName}: ${e.message}`
@@ -111,10 +111,14 @@ export function questionText(q: Question): string {
 }
 
 /** The doctor's choices: which device, and how to reach one that is not on USB. */
-export function selectText(q: {kind: 'offline' | 'online'; who: string} | {kind: 'which'}): string {
+export function selectText(q: {kind: 'instead' | 'offline' | 'online'; who: string} | {kind: 'which'}): string {
   if (q.kind === 'which') return 'Several Particle devices are connected. Which one blinks dark blue?'
+  if (q.kind === 'instead') return `${q.who} is not connected, but these are (closest first). Which one do you mean?`
   return q.kind === 'offline' ? `${q.who} is offline. How do you want to fix it?` : `${q.who} is online in the cloud. How do you want to fix it?`
 }
+
+/** The choice to wait for the device named rather than take one of those connected. */
+export const waitChoiceText = (who: string) => `None of these: wait for ${who} to be connected`
 
 /** Each way to fix a device that is not on USB, as a choice. */
 export function wayText(way: 'field' | 'remote' | 'usb'): {description: string; name: string} {
@@ -139,14 +143,16 @@ export function sayText(s: Say, cli: Cli): string {
   }
 }
 
-export type Telling = {kind: 'connect'; who?: string} | {kind: 'dfu-buttons' | 'replug' | 'safe-mode-buttons'} | {file: string; kind: 'run-command'}
+export type Telling = {kind: 'connect'; waitMs?: number; who?: string} | {kind: 'dfu-buttons' | 'replug' | 'safe-mode-buttons'} | {file: string; kind: 'run-command'}
 
 export function instructionText(t: Telling): string {
   switch (t.kind) {
-    case 'connect':
+    case 'connect': {
+      const waiting = t.waitMs === undefined ? 'Waiting for it...' : `Waiting up to ${seconds(t.waitMs)} for it...`
       return t.who
-        ? `Connect ${t.who} to this computer with a USB data cable. Waiting for it...`
-        : 'No Particle device is connected. Connect it to this computer with a USB data cable (some cables only carry power). Waiting for it...'
+        ? `Connect ${t.who} to this computer with a USB data cable. ${waiting}`
+        : `No Particle device is connected. Connect it to this computer with a USB data cable (some cables only carry power). ${waiting}`
+    }
     case 'dfu-buttons': return DFU_STEPS
     case 'safe-mode-buttons': return SAFE_MODE_STEPS
     case 'replug': return 'Now unplug the device and plug it in again.'

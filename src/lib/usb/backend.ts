@@ -13,6 +13,8 @@ export interface UsbBackend {
   readonly description: string
   /** A virtual bus's devices file, as opened (a bundled example named bare is opened from its copy). */
   readonly file?: string
+  /** The bundled example PARTICLE_VIRTUAL_DEVICES named by its bare name (`file` is then the copy runs share). */
+  readonly example?: string
   readonly kind: 'usb' | 'virtual'
   readonly usb: USB
 }

@@ -7,6 +7,7 @@ import {type Clock, realClock} from '../clock.js'
 import {type DevicePort, VirtualDevice} from './device.js'
 import {checkDeviceList, checkDeviceSpec, SpecProblem} from './spec.js'
 import {
+  type ButtonPress,
   DEFAULT_TIMING,
   type ExchangeRecord,
   type Violation,
@@ -171,6 +172,15 @@ export class VirtualUsb extends EventTarget implements USB {
    */
   setMode(id: string, mode: VirtualMode, opts?: {listening?: boolean}): void {
     this.require(id).reboot(mode, opts?.listening)
+  }
+
+  /**
+   * What hands do (buttons.ts): the buttons restart the device into Safe Mode, DFU mode or the boot check, or its
+   * cable is pulled or put back. Returns whether anything happened (an unplugged device's buttons do nothing, a
+   * plugged-in one cannot be plugged in). The devices file records each press, so other processes act it out too.
+   */
+  press(id: string, press: ButtonPress): boolean {
+    return this.require(id).press(press)
   }
 
   /**

@@ -22,7 +22,7 @@ import {Dct, externalFlash, internalFlash, type Memory, type SparseFlash} from '
 import {abortsConnection, executeRequest, rawIn, rawOut, type RequestContext} from './requests.js'
 import {bootsListening, type SystemUsb, systemUsb} from './rules.js'
 import {CdcAcm} from './cdc.js'
-import type {ExchangeRecord, VirtualDeviceSpec, VirtualFaults, VirtualMode, VirtualTiming} from './types.js'
+import type {ButtonPress, ExchangeRecord, VirtualDeviceSpec, VirtualFaults, VirtualMode, VirtualTiming} from './types.js'
 import {type UsbDeviceOwner, VirtualUsbDevice} from './usb-device.js'
 import {copyBufferSource, hex, ownDataView, stringDescriptor, u16le, usbErrors} from './util.js'
 
@@ -79,8 +79,12 @@ export class VirtualDevice implements UsbDeviceOwner {
   private givenFaults: VirtualFaults | undefined
   private currentMode: VirtualMode
   private safeListening: boolean
-  /** Plugged in (false after the unplug fault fired). */
+  /** Plugged in (false after the unplug fault fired, or unplugged by hand). */
   private present = true
+  /** Unplugged by hand (`press('unplug')`): kept in the devices file, unlike the unplug fault. */
+  private handsUnplugged = false
+  /** How many times hands worked its buttons or cable (the devices file's "presses"). */
+  private pressCount = 0
   private current: VirtualUsbDevice | undefined
   private control: ControlEngine | undefined
   private dfu: DfuBootloader | undefined
@@ -123,6 +127,9 @@ export class VirtualDevice implements UsbDeviceOwner {
     this.external = externalFlash(this.platform)
     this.systemUsb = systemUsb(this.platform, this.version)
     this.appSerial = spec.serial === true
+    this.pressCount = spec.presses ?? 0
+    this.handsUnplugged = spec.unplugged === true
+    this.present = !this.handsUnplugged
     this.context = this.makeContext()
   }
 
@@ -183,6 +190,8 @@ export class VirtualDevice implements UsbDeviceOwner {
       ...(this.cloudOff ? {cloudDisconnected: true} : {}),
       ...(this.downgradedFrom === undefined ? {} : {downgradedFrom: this.downgradedFrom}),
       ...(this.appSerial ? {serial: true} : {}),
+      ...(this.handsUnplugged ? {unplugged: true} : {}),
+      ...(this.pressCount > 0 ? {presses: this.pressCount} : {}),
       ...(this.givenFaults ? {faults: {...this.givenFaults}} : {}),
     }
   }
@@ -264,6 +273,40 @@ export class VirtualDevice implements UsbDeviceOwner {
         this.enumerate(true)
       })
     }
+  }
+
+  /**
+   * What hands do to a real device (buttons.ts): the buttons restart it into a mode (MODE+RESET into Safe Mode, MODE
+   * held through RESET into DFU mode, RESET alone into the boot check), or the cable is pulled or put back (a plug is
+   * a power-up: the boot check). Without power (unplugged) the buttons do nothing. Returns whether anything happened.
+   */
+  press(press: ButtonPress): boolean {
+    if (press === 'unplug' ? !this.present : press === 'plug' ? this.present : !this.present) return false
+    this.pressCount++
+    if (press === 'unplug') {
+      this.handsUnplugged = true
+      this.vanish()
+      return true
+    }
+    this.handsUnplugged = false
+    this.present = true
+    this.reboot(press === 'dfu' ? 'dfu' : press === 'safe-mode' ? 'safe' : 'normal')
+    return true
+  }
+
+  /**
+   * Another process pressed (the devices file's press count grew): become what the file now says, the way hands
+   * make it so: off USB when it says unplugged, else a restart into its mode (a re-enumeration, even in the same mode).
+   */
+  followPresses(spec: VirtualDeviceSpec): void {
+    this.pressCount = spec.presses ?? 0
+    this.handsUnplugged = spec.unplugged === true
+    if (this.handsUnplugged) {
+      this.vanish()
+      return
+    }
+    this.present = true
+    this.reboot(spec.mode, spec.mode === 'safe' ? spec.listening === true : undefined)
   }
 
   /** Unplugged for good (removeDevice): off the bus, nothing pending. */

@@ -127,7 +127,8 @@ function sleepSync(ms: number): void {
   Atomics.wait(sleepArray, 0, 0, ms)
 }
 
-function alive(pid: number): boolean {
+/** Whether a process runs (one of another user counts: it exists). */
+export function alive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false
   try {
     process.kill(pid, 0)
@@ -418,6 +419,18 @@ function mergeSpecs(disk: VirtualDeviceSpec[], changed: Map<string, VirtualDevic
   return merged
 }
 
+/**
+ * A device that hands pressed in another process since this one last read the file (its press count on disk is
+ * higher) keeps what the file says: this process's change to it is dropped, and the press is acted out here.
+ */
+function handsWin(disk: VirtualDeviceSpec[], changed: Map<string, VirtualDeviceSpec | undefined>): void {
+  if (changed.size === 0) return
+  for (const d of disk) {
+    const mine = d.presses ? changed.get(d.id) : undefined
+    if (mine && d.presses! > (mine.presses ?? 0)) changed.delete(d.id)
+  }
+}
+
 /** Buses with a write-back pending, flushed when the process exits. */
 const pending = new Set<{flushNow(): void}>()
 let exitHooked = false
@@ -591,6 +604,7 @@ class FileVirtualUsb extends VirtualUsb {
     // next write-back; the file's own edits are applied to the bus.
     const before = this.fileSpecs
     const mine = this.changes()
+    handsWin(disk.devices, mine)
     this.fileSpecs = new Map(disk.devices.map((d) => [d.id, d]))
     for (const id of this.fileSpecs.keys()) this.everInFile.add(id)
     this.applyFile(before, mine, disk.devices)
@@ -677,6 +691,11 @@ class FileVirtualUsb extends VirtualUsb {
       model.name = spec.name
       if (!sameJson(old.faults, spec.faults)) model.setFaults(spec.faults)
       if (old.setupDone !== spec.setupDone) model.setSetupDone(spec.setupDone)
+      // Hands worked it in another process (`virtual press`): act it out here, a restart even into the same mode.
+      if ((spec.presses ?? 0) > (old.presses ?? 0)) {
+        model.followPresses(spec)
+        continue
+      }
       const listeningChanged = spec.mode === 'safe' && Boolean(old.listening) !== Boolean(spec.listening)
       if (old.mode !== spec.mode || listeningChanged) {
         this.setMode(spec.id, spec.mode, {listening: spec.mode === 'safe' ? spec.listening : undefined})
@@ -736,6 +755,7 @@ class FileVirtualUsb extends VirtualUsb {
         const disk = now === this.diskStamp ? this.inMemory(now) : readDisk(this.target)
         const document = disk?.document ?? this.document
         const diskDevices = disk?.devices ?? [...this.fileSpecs.values()]
+        if (disk) handsWin(diskDevices, changed)
         const merged = mergeSpecs(diskDevices, changed, this.everInFile)
         const violations = [...(disk?.violations ?? this.fileViolations), ...fresh]
         const written = replaceFile(this.target, documentPieces(document, merged, violations), {basis: attempt < 10 ? disk?.stamp : undefined, same: disk?.hash})

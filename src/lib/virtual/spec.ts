@@ -16,7 +16,7 @@ export class SpecProblem extends Error {
   }
 }
 
-const DEVICE_KEYS = ['id', 'name', 'platform', 'deviceOs', 'mode', 'listening', 'setupDone', 'cloudDisconnected', 'downgradedFrom', 'serial', 'faults']
+const DEVICE_KEYS = ['id', 'name', 'platform', 'deviceOs', 'mode', 'listening', 'setupDone', 'cloudDisconnected', 'downgradedFrom', 'serial', 'unplugged', 'presses', 'faults']
 const ID = /^[\da-f]{24}$/i
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -103,6 +103,8 @@ export function checkDeviceSpec(v: unknown, where: string): VirtualDeviceSpec {
     throw new SpecProblem(`${where}.cloudDisconnected must be true or false`)
   }
   if (v.serial !== undefined && typeof v.serial !== 'boolean') throw new SpecProblem(`${where}.serial must be true or false`)
+  if (v.unplugged !== undefined && typeof v.unplugged !== 'boolean') throw new SpecProblem(`${where}.unplugged must be true or false`)
+  if (v.presses !== undefined && (!Number.isSafeInteger(v.presses) || (v.presses as number) < 0)) throw new SpecProblem(`${where}.presses must be a whole number (0 or more)`)
   const faults = v.faults === undefined ? undefined : checkFaults(v.faults, `${where}.faults`)
   if (faults?.protected && !atLeast(version, '6.0.0')) {
     throw new SpecProblem(`${where}.faults.protected needs deviceOs 6.0.0 or later (Device Protection does not exist before)`)
@@ -120,6 +122,8 @@ export function checkDeviceSpec(v: unknown, where: string): VirtualDeviceSpec {
   if (v.cloudDisconnected === true) spec.cloudDisconnected = true
   if (v.downgradedFrom !== undefined) spec.downgradedFrom = v.downgradedFrom as string
   if (v.serial === true) spec.serial = true
+  if (v.unplugged === true) spec.unplugged = true
+  if (typeof v.presses === 'number' && v.presses > 0) spec.presses = v.presses
   return spec
 }
 

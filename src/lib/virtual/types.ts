@@ -13,6 +13,14 @@ export type VirtualMode = 'dfu' | 'listening' | 'normal' | 'safe'
 
 export const VIRTUAL_MODES: readonly VirtualMode[] = ['normal', 'listening', 'safe', 'dfu']
 
+/**
+ * What hands do to a device (`virtual press`), in the words of the button steps a person is given: the buttons into
+ * Safe Mode or DFU mode, RESET, and the USB cable out and in.
+ */
+export type ButtonPress = 'dfu' | 'plug' | 'reset' | 'safe-mode' | 'unplug'
+
+export const BUTTON_PRESSES: readonly ButtonPress[] = ['safe-mode', 'dfu', 'reset', 'unplug', 'plug']
+
 export interface VirtualFaults {
   /**
    * true / 'app': a user application blocks the system thread, so every queued control request stays PENDING
@@ -104,6 +112,17 @@ export interface VirtualDeviceSpec {
    * Written only when true.
    */
   serial?: boolean
+  /**
+   * Unplugged by hand (`virtual press unplug`): known, but off USB and without power until plugged in again. Written
+   * only when true. (The unplugAfterTransfers fault is not this: it vanishes for one process only.)
+   */
+  unplugged?: boolean
+  /**
+   * How many times hands worked its buttons or its cable (`virtual press`, buttons.ts), written only when above 0.
+   * Every process sharing the devices file acts out a press when it sees this count grow: the device restarts
+   * into the mode the file now says (re-enumerating), or leaves USB when the file says it is unplugged.
+   */
+  presses?: number
 }
 
 export interface VirtualDevicesFile {

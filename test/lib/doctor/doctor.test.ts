@@ -132,6 +132,49 @@ describe('doctor state machine', () => {
     expect(r.outcome).to.equal('fixed')
   })
 
+  describe('a device named that is not connected, while others are', () => {
+    const TYPO = 'e00fce681a2b3c4d5e6f7a8c' // one digit off ID
+
+    it('says so at once with the connected devices, closest first, and offers them: the one chosen is fixed', async () => {
+      const env = setup([spec({id: 'e00fce680000000000000001', platform: 'boron'}), spec()])
+      const person = new ScriptedPerson([ID, true, true])
+      const r = await doctor(env, person, {device: {arg: TYPO, id: TYPO}})
+      expect(person.said[0]).to.equal(`• Device ${TYPO} is not connected over USB. Connected now, closest first:\n    ${ID} (Argon), 1 character different\n    e00fce680000000000000001 (Boron)`)
+      expect(person.asked[0]).to.equal(`${TYPO} is not connected, but these are (closest first). Which one do you mean?`)
+      expect(person.choices[0]).to.deep.equal([`${ID} (Argon), 1 character different`, 'e00fce680000000000000001 (Boron)', `None of these: wait for ${TYPO} to be connected`])
+      expect(r.outcome).to.equal('fixed')
+      expect(env.usb.device(ID)!.setupDone).to.equal(1)
+      expect(env.usb.device('e00fce680000000000000001')!.setupDone).to.equal(255)
+      expect(person.instructions).to.deep.equal([]) // answered before any wait for a connection
+    })
+
+    it('"none of these" waits for the one named; --yes never takes another device, it waits for the one named', async () => {
+      const env = setup([spec()])
+      const waitFor = new ScriptedPerson(['', true, true], (kind) => {
+        if (kind === 'connect') env.clock.setTimer(3000, () => env.usb.addDevice(spec({id: TYPO})))
+      })
+      const r = await doctor(env, waitFor, {device: {arg: TYPO, id: TYPO}})
+      expect(waitFor.instructions).to.deep.equal(['connect'])
+      expect(r.outcome).to.equal('fixed')
+      expect(env.usb.device(TYPO)!.setupDone).to.equal(1)
+      expect(env.usb.device(ID)!.setupDone).to.equal(255)
+
+      const again = setup([spec()])
+      const yes = new ScriptedPerson(undefined)
+      const r2 = await doctor(again, yes, {device: {arg: TYPO, id: TYPO}, waitMs: 5000, yes: true})
+      expect(yes.said[0]).to.contain(`${ID} (Argon), 1 character different`)
+      expect(yes.said.find((t) => t.startsWith('Connect '))).to.equal(`Connect ${TYPO} to this computer with a USB data cable. Waiting up to 5 s for it...`)
+      expect(r2.error!.code).to.equal('SETUP_FLAG_NO_DEVICE')
+      expect(again.usb.device(ID)!.setupDone).to.equal(255)
+    })
+
+    it('the start of a connected ID names that device', async () => {
+      const env = setup([spec()])
+      const r = await doctor(env, new ScriptedPerson(undefined), {device: {arg: 'e00fce681a', prefix: 'e00fce681a'}, yes: true})
+      expect(r.outcome).to.equal('fixed')
+    })
+  })
+
   it('no device and nobody plugs one in: gives up after the wait with a clear error', async () => {
     const env = setup([])
     const r = await doctor(env, new ScriptedPerson(undefined), {waitMs: 10_000, yes: true})
