@@ -6,7 +6,7 @@ import {type Risk, RISKS} from '../../lib/audit/risk.js'
 import {BaseCommand} from '../../lib/base-command.js'
 import {errors} from '../../lib/errors.js'
 import {type Output} from '../../lib/output.js'
-import {commandHelp} from '../../lib/text/help.js'
+import {commandHelp, TIMEOUT_HELP} from '../../lib/text/help.js'
 
 export interface AuditResult {
   devices: AuditRow[]
@@ -19,6 +19,12 @@ const help = commandHelp('audit')
 export default class AuditCommand extends BaseCommand<typeof AuditCommand> {
   static override args = {
     device: Args.string({description: 'Device ID or cloud name to audit; several may be given. Omit to audit all your devices (or all of --product).'}),
+  }
+
+  /** --timeout is about the cloud here: the deadline of each cloud request, 15 s unless given. */
+  static override baseFlags = {
+    ...BaseCommand.baseFlags,
+    timeout: Flags.integer({helpGroup: 'GLOBAL', max: 3600, min: 1, summary: TIMEOUT_HELP.cloud}),
   }
 
   static override description = help.description
