@@ -8,7 +8,7 @@
 import {type Cli} from './cli.js'
 import {type SetupFlagError} from './errors.js'
 import {forTerminal, redactDeep} from './redact.js'
-import {withSuggestions} from './text/render.js'
+import {withSuggestions} from './text/labels.js'
 import {type Ended} from './setup-flag/session.js'
 
 export interface Stream {
@@ -51,6 +51,11 @@ export class Output {
   /** Whether a progress line can be shown: a person at a terminal, not --json. */
   get showsProgress(): boolean {
     return !this.o.json && this.err.isTTY === true
+  }
+
+  /** How many columns text for people may take on `on` (widthOf: the terminal's, else COLUMNS, else 80). */
+  width(on: 'stderr' | 'stdout' = 'stdout'): number {
+    return widthOf(on === 'stdout' ? this.out : this.err)
   }
 
   get json(): boolean {

@@ -98,7 +98,7 @@ export default class AuditCommand extends BaseCommand<typeof AuditCommand> {
       this.out.note(renderSummary(summary, tally, this.cli))
       return undefined
     }
-    if (devices.length > 0) this.out.line(renderTable(devices))
+    if (devices.length > 0) this.out.line(renderTable(devices, this.out.width()))
     this.out.line(`${devices.length > 0 ? '\n' : ''}${renderSummary(summary, tally, this.cli)}`)
     return undefined
   }
