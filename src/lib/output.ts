@@ -34,6 +34,16 @@ export function widthOf(stream: Stream): number {
   return Number.isInteger(env) && env > 20 ? env : 80
 }
 
+/** `title... status` in `room` columns: the title cut after its last whole word that fits, then "…". */
+export function oneRow(title: string, status: string, room: number): string {
+  const tail = `...${status ? ` ${status}` : ''}`
+  const chars = [...title]
+  if (chars.length + tail.length <= room) return title + tail
+  const cut = chars.slice(0, Math.max(0, room - tail.length - 1)).join('')
+  const word = cut.slice(0, Math.max(cut.lastIndexOf(' '), 0)).trimEnd()
+  return `${word}…${tail.slice(3)}`
+}
+
 export class Output {
   readonly cli: Cli
   /** Warnings of this run: printed on stderr, and returned as `warnings` under --json. */
@@ -145,10 +155,9 @@ export class Output {
   private draw(): void {
     if (!this.active) return
     const {status, title} = this.active
-    const full = `${title}...${status ? ` ${status}` : ''}`
-    // One terminal row, never wrapped: a wrapped row could not be erased in place.
-    const room = Math.max(10, widthOf(this.err) - 1)
-    this.err.write(`\r\u001B[K${[...full].length > room ? `${[...full].slice(0, room - 1).join('')}…` : full}`)
+    // One terminal row, never wrapped: a wrapped row could not be erased in place. A title too long for it is cut
+    // after a whole word ("…"), keeping the status; the line that ends it is printed whole, wrapped.
+    this.err.write(`\r\u001B[K${oneRow(title, status, Math.max(10, widthOf(this.err) - 1))}`)
   }
 
   /** Write for people: the progress line is set aside first and drawn again after. */
