@@ -61,9 +61,7 @@ export default class AuditCommand extends BaseCommand<typeof AuditCommand> {
       devices: names,
       onProgress: (done, total, read) => bar?.draw(done, total, read, names ? 'devices' : 'pages'),
       onRows: (rows, index) => {
-        const kept = rows.filter((r) => keep(r))
-        for (const r of kept) tally.add(r)
-        pages[index] = kept
+        pages[index] = rows.filter((r) => keep(r))
       },
       parallel: this.flags.parallel,
       perPage: this.flags['per-page'],
@@ -81,6 +79,8 @@ export default class AuditCommand extends BaseCommand<typeof AuditCommand> {
 
     const devices = pages.flat()
     pages.length = 0
+    // Counted in the table's order (pages arrive in any order), so the devices each fix names are always the same.
+    for (const r of devices) tally.add(r)
     const summary = tally.summary(result.read, result.failures, result.notRead, result.notReadExact)
     if (result.failures.length > 0) {
       const {unknown} = result
