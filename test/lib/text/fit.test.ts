@@ -8,7 +8,8 @@ import {platformByName} from '../../../src/lib/particle/platforms.js'
 import {type DeviceReport, newReport, verdict} from '../../../src/lib/setup-flag/report.js'
 import {fitTable} from '../../../src/lib/text/layout.js'
 import {groupedNotes} from '../../../src/lib/text/notes.js'
-import {renderReports} from '../../../src/lib/text/render.js'
+import {renderReports, setSummaryLine} from '../../../src/lib/text/render.js'
+import {errors} from '../../../src/lib/errors.js'
 import {wrapText} from '../../../src/lib/wrap.js'
 
 const ROWS = [
@@ -51,7 +52,7 @@ describe('tables that fit', () => {
 })
 
 function report(n: number, platform: string, o: Partial<DeviceReport> = {}): DeviceReport {
-  const r = newReport({id: `e00fce68000000000000000${n}`, mode: 'normal', platform: platformByName(platform)!})
+  const r = newReport({id: `e00fce68${n.toString(16).padStart(16, '0')}`, mode: 'normal', platform: platformByName(platform)!})
   return Object.assign(r, {mode: 'listening'}, o)
 }
 
@@ -89,6 +90,16 @@ describe("get's notes: one per cause", () => {
     const text = renderReports([reports[1]], {bin: 'acme'})
     expect(text).to.contain('Fix it: acme setup-flag set e00fce680000000000000002')
     expect(text).not.to.contain('particle-setup-flag')
+  })
+})
+
+describe("set's summary over several devices", () => {
+  it('names the devices that failed, in the order of the reports (ID order, or the order asked), ten at most', () => {
+    const reports = Array.from({length: 13}, (_, i) => report(i + 1, 'argon', i === 1 ? {} : {error: errors.noDevices()}))
+    const line = setSummaryLine(reports)
+    expect(line).to.match(/^13 devices: 0 fixed, 1 unchanged, 12 failed \(e00fce680000000000000001, e00fce680000000000000003, /)
+    expect(line).to.match(/e00fce68000000000000000b and 2 more\)\.$/)
+    expect(setSummaryLine(reports.slice(1, 2))).to.equal('1 device: 0 fixed, 1 unchanged, 0 failed.')
   })
 })
 
