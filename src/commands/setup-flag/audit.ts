@@ -77,6 +77,10 @@ export default class AuditCommand extends BaseCommand<typeof AuditCommand> {
       },
     )
 
+    // Failures come as requests end: listed by page, or in the order the devices were named.
+    const place = (f: {device?: string; page?: number}) => f.page ?? names?.indexOf(f.device ?? '') ?? 0
+    result.failures.sort((a, b) => place(a) - place(b))
+    result.unknown.sort((a, b) => (names?.indexOf(a) ?? 0) - (names?.indexOf(b) ?? 0))
     const devices = pages.flat()
     pages.length = 0
     // Counted in the table's order (pages arrive in any order), so the devices each fix names are always the same.
