@@ -34,14 +34,21 @@ export function widthOf(stream: Stream): number {
   return Number.isInteger(env) && env > 20 ? env : 80
 }
 
-/** `title... status` in `room` columns: the title cut after its last whole word that fits, then "…". */
+/** `title... status` in `room` columns: the title cut after its last whole word that fits ("…"), keeping the status. */
 export function oneRow(title: string, status: string, room: number): string {
-  const tail = `...${status ? ` ${status}` : ''}`
-  const chars = [...title]
-  if (chars.length + tail.length <= room) return title + tail
-  const cut = chars.slice(0, Math.max(0, room - tail.length - 1)).join('')
-  const word = cut.slice(0, Math.max(cut.lastIndexOf(' '), 0)).trimEnd()
-  return `${word}…${tail.slice(3)}`
+  const tail = status ? ` ${status}` : ''
+  if ([...title].length + 3 + [...tail].length <= room) return `${title}...${tail}`
+  const left = room - [...tail].length - 1
+  // A status too long for the row itself (the audit's bar and counts): the status alone, cut after a word.
+  return left >= 0 ? `${wordsUpTo(title, left)}…${tail}` : `${wordsUpTo(status, room - 1)}…`
+}
+
+/** The whole words of `text` that fit in `n` columns. */
+function wordsUpTo(text: string, n: number): string {
+  const chars = [...text]
+  if (chars.length <= n) return text
+  const cut = chars.slice(0, Math.max(0, n)).join('')
+  return (chars[n] === ' ' ? cut : cut.slice(0, Math.max(0, cut.lastIndexOf(' ')))).trimEnd()
 }
 
 export class Output {

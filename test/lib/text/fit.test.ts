@@ -17,6 +17,7 @@ const ROWS = [
   ['e00fce681a2b3c4d5e6f7a01', 'Argon', 'listening', '3.3.1 (usb)', 'NOT DONE'],
   ['e00fce681a2b3c4d5e6f7a05', 'Asset Tracker / Monitor One', 'normal', '4.2.0 (usb)', 'n/a'],
 ]
+const words = (text: string) => text.split(/\s+/).filter(Boolean)
 const widest = (text: string) => Math.max(...text.split('\n').map((l) => [...l].length))
 /** Every cell of every row is on the screen whole, in its row's order. */
 function cellsInOrder(text: string): void {
@@ -122,9 +123,18 @@ describe('lines for people at any width from 40 columns', () => {
   })
 
   it('the progress line is cut after a whole word, keeping its status, and fits its row', () => {
-    expect(oneRow('Reading 9 devices (waiting up to 10 s for each answer)', '', 39)).to.equal('Reading 9 devices (waiting up to…')
-    expect(oneRow('Waiting for field-boron to come online', '29:41 left', 39)).to.equal('Waiting for field-boron… 29:41 left')
+    expect(oneRow('Reading 9 devices (waiting up to 10 s for each answer)', '', 39)).to.equal('Reading 9 devices (waiting up to 10 s…')
+    expect(oneRow('Waiting for field-boron to come online', '29:41 left', 39)).to.equal('Waiting for field-boron to… 29:41 left')
     expect(oneRow('Reading the device', '', 39)).to.equal('Reading the device...')
-    for (const room of [39, 59, 99]) expect([...oneRow('Waiting for the Argon e00fce681a2b3c4d5e6f7a01 to come back in DFU mode', '12 s left', room)].length).to.be.at.most(room)
+    // The audit's bar: a status longer than the row is cut after a word too.
+    const bar = '[##########..........] 50/100 pages, 5000 devices read'
+    expect(oneRow('Reading the fleet', bar, 39)).to.equal('[##########..........] 50/100 pages,…')
+    for (const room of [39, 59, 99]) {
+      for (const [title, status] of [['Waiting for the Argon e00fce681a2b3c4d5e6f7a01 to come back in DFU mode', '12 s left'], ['Reading the fleet', bar]]) {
+        const row = oneRow(title, status, room)
+        expect([...row].length, row).to.be.at.most(room)
+        expect(words(row.replace('…', ' ')).every((w) => words(`${title}... ${status}`).includes(w)), row).to.equal(true)
+      }
+    }
   })
 })
