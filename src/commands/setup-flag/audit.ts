@@ -77,10 +77,7 @@ export default class AuditCommand extends BaseCommand<typeof AuditCommand> {
       },
     )
 
-    // Failures come as requests end: listed by page, or in the order the devices were named.
-    const place = (f: {device?: string; page?: number}) => f.page ?? names?.indexOf(f.device ?? '') ?? 0
-    result.failures.sort((a, b) => place(a) - place(b))
-    result.unknown.sort((a, b) => (names?.indexOf(a) ?? 0) - (names?.indexOf(b) ?? 0))
+    inReadOrder(result, names)
     const devices = pages.flat()
     pages.length = 0
     // Counted in the table's order (pages arrive in any order), so the devices each fix names are always the same.
@@ -106,6 +103,13 @@ export default class AuditCommand extends BaseCommand<typeof AuditCommand> {
     this.out.line(`${devices.length > 0 ? '\n' : ''}${renderSummary(summary, tally, this.cli)}`)
     return undefined
   }
+}
+
+/** Failures come as requests end: listed by page, or in the order the devices were named. */
+function inReadOrder(r: {failures: Array<{device?: string; page?: number}>; unknown: string[]}, names: string[] | undefined): void {
+  const place = (f: {device?: string; page?: number}) => f.page ?? names?.indexOf(f.device ?? '') ?? 0
+  r.failures.sort((a, b) => place(a) - place(b))
+  r.unknown.sort((a, b) => (names?.indexOf(a) ?? 0) - (names?.indexOf(b) ?? 0))
 }
 
 /**
