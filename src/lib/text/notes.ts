@@ -91,6 +91,8 @@ export function groupedNotes(reports: readonly DeviceReport[], cli: Cli): string
     // The table above says each device's platform; a long list wraps between devices.
     const who = devices.map((r) => deviceLabel(r)).join(', ')
     const fix = cause.fix ? [`Fix ${devices.length > 1 ? 'them' : 'it'}: ${commandLine(cli, `set ${ids(devices)}`)}`] : []
-    return [`${who}:`, ...[...cause.text(devices).split('\n'), ...fix].map((l) => `  ${l}`)].join('\n')
+    // "- devices: what it means", its lines hanging under it (the output port wraps them there).
+    const [first, ...rest] = cause.text(devices).split('\n')
+    return [`- ${who}: ${first}`, ...[...rest, ...fix].map((l) => `  ${l}`)].join('\n')
   })
 }

@@ -72,11 +72,11 @@ describe("get's notes: one per cause", () => {
 
   it('groups devices by cause, in the order of their first device, each naming its devices in the table\'s order', () => {
     const notes = groupedNotes(reports, STANDALONE)
-    expect(notes.map((n) => n.split('\n')[0])).to.deep.equal([
-      'e00fce680000000000000001, e00fce680000000000000003:',
-      'e00fce680000000000000002, e00fce680000000000000007:',
-      'e00fce680000000000000004, e00fce680000000000000005:',
-      'e00fce680000000000000006:',
+    expect(notes.map((n) => /^- ([^:]+):/.exec(n)![1])).to.deep.equal([
+      'e00fce680000000000000001, e00fce680000000000000003',
+      'e00fce680000000000000002, e00fce680000000000000007',
+      'e00fce680000000000000004, e00fce680000000000000005',
+      'e00fce680000000000000006',
     ])
     expect(notes[0]).to.contain('run particle-setup-flag get e00fce680000000000000001 e00fce680000000000000003 again')
     expect(notes[0]).to.match(/\n {2}Fix them: particle-setup-flag set e00fce680000000000000001 e00fce680000000000000003$/)
@@ -85,6 +85,8 @@ describe("get's notes: one per cause", () => {
     expect(notes[2]).not.to.contain('Fix')
     expect(notes[3]).to.contain('something else keeps this device in Listening Mode')
     for (const n of notes) for (const l of n.split('\n').slice(1)) expect(l.startsWith('  '), l).to.equal(true)
+    // Wrapped, every line of a note hangs under its text.
+    for (const n of notes) for (const l of wrapText(n, 40).split('\n').slice(1)) expect(l.startsWith('  '), l).to.equal(true)
   })
 
   it('a host CLI spells the commands its way', () => {
