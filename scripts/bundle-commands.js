@@ -2,7 +2,7 @@
 // Build step: bundle each compiled command (dist/commands/setup-flag/*.js) with the parts of dist/lib it uses,
 // and with @oclif/core itself, so starting a command loads a handful of files instead of hundreds of small
 // modules (see BENCHMARKS.md). bin/run.js takes Config and run from dist/oclif.js, an entry of the same build, so
-// the runner and the commands share one copy of oclif. Other packages in node_modules stay external and are
+// the runner and the commands share one copy of oclif; so does our help class (dist/help.js). Other packages in node_modules stay external and are
 // still imported lazily where the code does so; code shared by several entries, and the virtual device (loaded
 // only with PARTICLE_VIRTUAL_DEVICES), go to dist/chunks/, outside the commands folder that oclif scans.
 // dist/lib stays as tsc wrote it: it is the library surface (`particle-plugin-setup-flag/virtual`, types).
@@ -20,6 +20,7 @@ const entryPoints = [
     .filter((f) => f.endsWith('.js'))
     .map((f) => join(commands, f)),
   join(dist, 'oclif.js'),
+  join(dist, 'help.js'),
 ]
 // Our own imports of packages stay external, but for @oclif/core and @particle/device-constants (a CommonJS table
 // every command reads: bundled, it needs no resolution and no CommonJS export scan at start); what those import is

@@ -23,6 +23,7 @@ import {listeningStates} from './setup-flag/many.js'
 import {type Ended, type OperationContext, type Progress} from './setup-flag/session.js'
 import {type OnlineHow} from './setup-flag/steps.js'
 import {caveatText, flashQuestion, onlineWaitTitle, onSiteCard} from './text/fleet.js'
+import {TIMEOUT_HELP} from './text/help.js'
 import {namedDevice, pickerLabel} from './text/render.js'
 import {waitTitle} from './text/waits.js'
 import {type UsbBackend} from './usb/backend.js'
@@ -43,7 +44,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       helpGroup: 'GLOBAL',
       max: 3600,
       min: 1,
-      summary: 'Seconds to wait for a device to answer one request before giving up.',
+      summary: TIMEOUT_HELP.device,
     }),
   }
 

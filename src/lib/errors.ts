@@ -203,6 +203,15 @@ export const errors = {
   /** An oclif parse error (bad flag value, missing or unknown argument), its text made one line; `command` for its help. */
   parse: (message: string, command: string | undefined, exit: ExitCode = EXIT.USAGE) =>
     make('SETUP_FLAG_USAGE', exit, message, [(cli) => `See \`${command ? commandLine(cli, `${command} --help`) : `${cli.bin} --help`}\`.`]),
+  /** A word that is none of our commands (`gett`), with the closest of them when one is near. */
+  unknownCommand: (typed: readonly string[], closest?: string) =>
+    new SetupFlagError('SETUP_FLAG_USAGE', EXIT.USAGE, (cli) => ({
+      message: `${oneLine(typed.join(' '))} is not a ${cli.bin} command.`,
+      suggestions: [...(closest ? [`Did you mean \`${commandLine(cli, closest)}\`?`] : []), `Run \`${commandLine(cli, '--help')}\` for the list of commands.`],
+    })),
+  /** --json with no command: nothing to answer in JSON. */
+  jsonWithoutCommand: (commands: readonly string[]) =>
+    make('SETUP_FLAG_USAGE', EXIT.USAGE, `--json goes with a command: ${commands.join(', ')}.`, [run('Run `', '--help', '` for the list of commands.')]),
   /** An argument that holds control characters where one of a few words is expected (shown as \xNN). */
   notAChoice: (what: string, input: string, choices: readonly string[]) =>
     make('SETUP_FLAG_USAGE', EXIT.USAGE, `"${showControl(input)}" is not a ${what}: it holds control characters (shown as \\xNN). A ${what} is one of: ${choices.join(', ')}.`, [

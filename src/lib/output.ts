@@ -8,7 +8,7 @@
 import {type Cli} from './cli.js'
 import {type SetupFlagError} from './errors.js'
 import {forTerminal, redactDeep} from './redact.js'
-import {withSuggestions} from './text/render.js'
+import {withSuggestions} from './text/labels.js'
 import {type Ended} from './setup-flag/session.js'
 
 export interface Stream {
@@ -34,6 +34,23 @@ export function widthOf(stream: Stream): number {
   return Number.isInteger(env) && env > 20 ? env : 80
 }
 
+/** `title... status` in `room` columns: the title cut after its last whole word that fits ("…"), keeping the status. */
+export function oneRow(title: string, status: string, room: number): string {
+  const tail = status ? ` ${status}` : ''
+  if ([...title].length + 3 + [...tail].length <= room) return `${title}...${tail}`
+  const left = room - [...tail].length - 1
+  // A status too long for the row itself (the audit's bar and counts): the status alone, cut after a word.
+  return left >= 0 ? `${wordsUpTo(title, left)}…${tail}` : `${wordsUpTo(status, room - 1)}…`
+}
+
+/** The whole words of `text` that fit in `n` columns. */
+function wordsUpTo(text: string, n: number): string {
+  const chars = [...text]
+  if (chars.length <= n) return text
+  const cut = chars.slice(0, Math.max(0, n)).join('')
+  return (chars[n] === ' ' ? cut : cut.slice(0, Math.max(0, cut.lastIndexOf(' ')))).trimEnd()
+}
+
 export class Output {
   readonly cli: Cli
   /** Warnings of this run: printed on stderr, and returned as `warnings` under --json. */
@@ -51,6 +68,11 @@ export class Output {
   /** Whether a progress line can be shown: a person at a terminal, not --json. */
   get showsProgress(): boolean {
     return !this.o.json && this.err.isTTY === true
+  }
+
+  /** How many columns text for people may take on `on` (widthOf: the terminal's, else COLUMNS, else 80). */
+  width(on: 'stderr' | 'stdout' = 'stdout'): number {
+    return widthOf(on === 'stdout' ? this.out : this.err)
   }
 
   get json(): boolean {
@@ -140,10 +162,9 @@ export class Output {
   private draw(): void {
     if (!this.active) return
     const {status, title} = this.active
-    const full = `${title}...${status ? ` ${status}` : ''}`
-    // One terminal row, never wrapped: a wrapped row could not be erased in place.
-    const room = Math.max(10, widthOf(this.err) - 1)
-    this.err.write(`\r\u001B[K${[...full].length > room ? `${[...full].slice(0, room - 1).join('')}…` : full}`)
+    // One terminal row, never wrapped: a wrapped row could not be erased in place. A title too long for it is cut
+    // after a whole word ("…"), keeping the status; the line that ends it is printed whole, wrapped.
+    this.err.write(`\r\u001B[K${oneRow(title, status, Math.max(10, widthOf(this.err) - 1))}`)
   }
 
   /** Write for people: the progress line is set aside first and drawn again after. */

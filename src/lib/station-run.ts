@@ -103,7 +103,9 @@ function fail(o: StationRunOptions, proc: StationProcess, error: unknown): void 
   proc.exitCode(error.exit)
 }
 
-function printSummary(o: StationRunOptions, s: StationSummary): void {
+function printSummary(o: StationRunOptions, summary: StationSummary): void {
+  // Lines came as devices were plugged in; the summary lists the failed ones in ID order.
+  const s = {...summary, failures: [...summary.failures].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))}
   if (!o.out.json) return o.out.item(`\n${summaryText(s, o.out.cli)}`)
   const failures = s.failures.map((f) => ({code: f.error.code, id: f.id, message: f.error.words(o.out.cli).message}))
   o.out.jsonLine({summary: {failed: s.failed, failures, fixed: s.fixed, interrupted: s.interrupted, total: s.total, unchanged: s.unchanged}})

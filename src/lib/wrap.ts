@@ -1,9 +1,10 @@
 /**
  * Text for people, wrapped at word boundaries to the terminal's width with wrap-ansi and string-width (not
  * hand-written): each line keeps its indentation and hangs its continuation lines under its text (after a
- * leading mark such as "✔ ", "→ " or "- "), and a command (in backticks, or starting with our bin or `particle`)
- * or a URL is never broken. Lines laid out as columns (tables) are left as they are. Loaded only when text
- * is printed for people, so `--json` runs never load it.
+ * leading mark such as "✔ ", "→ " or "- ", or an aligned label such as "by risk:   "), and a command (in backticks,
+ * or starting with our bin or `particle`) or a URL is broken only when it does not fit on a line of its own, and
+ * then between its words. Lines laid out as columns (tables, which text/layout.ts fits to the width) are left as
+ * they are. Loaded only when text is printed for people, so `--json` runs never load it.
  */
 import stringWidth from 'string-width'
 import wrapAnsi from 'wrap-ansi'
@@ -16,7 +17,7 @@ export function widthOf(stream: NodeJS.WriteStream): number {
 }
 
 const NBSP = '\u00A0'
-const MARK = /^(\s*)((?:[✔✖⚠•–→?👉-]|\d+\.)\s+)?/u
+const MARK = /^(\s*)((?:[✔✖⚠•–→?👉-]|\d+\.)\s+|[^\s:][^:]*: {2,})?/u
 /**
  * Spans that must stay on one line: `code`, and commands written out (our bin, the official CLI, or the oclif
  * host we run in), with their words up to the end of the sentence.
@@ -27,14 +28,18 @@ function unbreakable(bin: string): RegExp {
 }
 
 function wrapLine(line: string, width: number, keep: RegExp): string {
-  if (stringWidth(line) <= width || /\S {2,}\S/.test(line.trim())) return line
+  if (stringWidth(line) <= width) return line
   const [, indent, mark = ''] = MARK.exec(line)!
+  const text = line.slice(indent.length + mark.length)
+  if (/\S {2,}\S/.test(text.trim())) return line
   // Symbols such as ✔ and ⚠ take one column in terminals (string-width counts them as emoji, two).
   const markWidth = mark.codePointAt(0)! < 0x1_f0_00 ? mark.length : stringWidth(mark)
   const hang = ' '.repeat(indent.length + markWidth)
-  const body = line.slice(indent.length + mark.length).replaceAll(keep, (m) => m.replaceAll(' ', NBSP))
   const room = Math.max(20, width - hang.length)
-  const wrapped = wrapAnsi(body, room, {hard: false, trim: true, wordWrap: true}).replaceAll(NBSP, ' ').split('\n')
+  // A command longer than a whole line breaks between its words rather than past the edge, mid-word.
+  const body = text.replaceAll(keep, (m) => (stringWidth(m) <= room ? m.replaceAll(' ', NBSP) : m))
+  // A single word wider than the line (a long path) cannot fit whole: it is broken here, under its hanging indent.
+  const wrapped = wrapAnsi(body, room, {hard: true, trim: true, wordWrap: true}).replaceAll(NBSP, ' ').split('\n')
   return wrapped.map((l, i) => (i === 0 ? indent + mark + l : hang + l)).join('\n')
 }
 

@@ -139,6 +139,21 @@ describe('audit (loopback cloud)', function () {
     expect(json.warnings.join('\n')).to.match(/100 devices could not be read \(page 7\)/)
   })
 
+  it('pages that fail are listed in page order, whatever order they failed in', async () => {
+    cloud.products[0].devices = BIG.slice(0, 1000)
+    // Page 2 fails after its retries (a 500 is asked again, after a pause), page 7 at once (a 400 is not): they end
+    // in the order 7, 2.
+    cloud.pageHook = (page) => {
+      if (page === 7) return {body: {error: 'bad_request', error_description: 'nope'}, status: 400}
+      if (page === 2) return {body: {error: 'server_error'}, status: 500}
+      return undefined
+    }
+    const {code, json} = await runJson<AuditResult>(['audit', '--product', 'field-fleet'], {env})
+    expect(code).to.equal(7)
+    expect(json.summary.failures.map((f) => f.page)).to.deep.equal([2, 7]) // (the text's "not read" lines come from the same list)
+    expect(json.warnings.join('\n')).to.match(/\(page 2, page 7\)/)
+  })
+
   it('a 429 pauses for its Retry-After, then the page is read', async () => {
     cloud.products[0].devices = BIG.slice(0, 500)
     const seen: number[] = []

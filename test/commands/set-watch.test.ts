@@ -88,6 +88,28 @@ describe('setup-flag set --watch (built binary, virtual devices)', function () {
     expect(readDevices(file).devices.find((d) => d.id === id(1))!.setupDone).to.equal(255)
   })
 
+  it('the summary lists the failed devices in ID order, whatever order they were plugged in (text and --json)', async () => {
+    for (const json of [false, true]) {
+      const file = devicesFile([dev(9, 'argon', '3.3.1', 'dfu', 255, {dfuWriteError: true})])
+      const cli = new LiveCli(['set', '--watch', ...(json ? ['--json'] : [])], {PARTICLE_VIRTUAL_DEVICES: file})
+      try {
+        await cli.until('the failure of the device plugged in first', () => (cli.stdout.includes(id(9)) ? true : undefined))
+        plug(file, (d) => [...d, dev(1, 'argon', '3.3.1', 'dfu', 255, {dfuWriteError: true})])
+        await cli.until('the failure of the one plugged in second', () => (cli.stdout.includes(id(1)) ? true : undefined))
+      } finally {
+        cli.kill('SIGINT')
+      }
+      const {stdout} = await cli.exited
+      if (json) {
+        expect((cli.records.at(-1) as {summary: {failures: Array<{id: string}>}}).summary.failures.map((f) => f.id)).to.deep.equal([id(1), id(9)])
+      } else {
+        const failed = stdout.slice(stdout.indexOf('Failed:')).split('\n').slice(1, 3)
+        expect(failed.map((l) => l.slice(4, 28))).to.deep.equal([id(1), id(9)])
+        expect(stdout.indexOf(`✖ ${id(9)}`)).to.be.lessThan(stdout.indexOf(`✖ ${id(1)}`)) // the lines as they came
+      }
+    }
+  })
+
   it('a second Ctrl-C while a device is being written quits at once: exit 130, counted as interrupted', async () => {
     // --method dfu on a normal-mode device takes a reset into DFU mode and one back (seconds of virtual boot).
     const file = devicesFile([dev(1, 'boron', '3.3.1', 'normal', 255)])

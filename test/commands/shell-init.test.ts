@@ -101,8 +101,8 @@ describe('setup-flag shell-init', function () {
     expect(bad.stderr).to.contain('Expected tcsh to be one of: bash, zsh, fish, powershell')
     expect((await runCli(['setup-flag', 'shell-init'])).code).to.equal(2)
     const help = await runCli(['setup-flag', 'shell-init', '--help'])
-    expect(help.stdout).to.contain('eval "$(particle-setup-flag setup-flag shell-init bash)"')
-    expect(help.stdout).to.contain('$ particle-setup-flag setup-flag shell-init fish | source')
+    expect(help.stdout).to.contain('eval "$(particle-setup-flag shell-init bash)"')
+    expect(help.stdout).to.contain('$ particle-setup-flag shell-init fish | source')
     expect(help.stdout).to.match(/shell-init powershell \| Out-String \|/)
   })
 
@@ -120,7 +120,7 @@ describe('setup-flag shell-init', function () {
         const r = await inShell(shell, 'particle setup-flag get --help')
         expect(r.code, r.stderr).to.equal(0)
         expect(r.stdout).to.contain('Read the setup-done flag of connected devices.')
-        expect(r.stdout).to.contain('$ particle-setup-flag setup-flag get')
+        expect(r.stdout).to.contain('$ particle-setup-flag get')
         expect(r.calls).to.deep.equal([])
       })
 

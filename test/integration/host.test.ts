@@ -93,6 +93,12 @@ describe('inside an oclif host (plugins link, plugins install)', function () {
     expect(help.stdout).to.contain('Read the setup-done flag of connected devices.')
     expect(help.stdout).to.contain(`$ ${HOST} setup-flag get [DEVICE...]`)
     expect(help.stdout).not.to.contain('particle-setup-flag setup-flag get')
+    // The examples too, with the host's own help class: `<host> setup-flag get …`.
+    expect(help.stdout).to.contain(`$ ${HOST} setup-flag get --json`)
+    expect(help.stdout).to.contain(`PARTICLE_VIRTUAL_DEVICES=mixed-bench ${HOST} setup-flag get`)
+    expect(help.stdout).not.to.contain('particle-setup-flag')
+    const audit = await runHost(['setup-flag', 'audit', '--help'], env)
+    expect(audit.stdout.replaceAll(/\s+/g, ' ')).to.contain('Seconds to wait for the Particle Cloud to answer one request')
 
     const topic = await runHost(['setup-flag', '--help'], env)
     expect(topic.stdout).to.contain(`$ ${HOST} setup-flag COMMAND`)

@@ -167,7 +167,7 @@ describe('the npm package (npm pack, install into an empty folder, npx)', functi
     // --no: never fetch anything; the bin must come from the installed package.
     const help = await runOk('npx', ['--no', 'particle-setup-flag', 'get', '--help'], {cwd: app, env})
     expect(help.stdout).to.contain('Read the setup-done flag of connected devices.')
-    expect(help.stdout).to.contain('$ particle-setup-flag setup-flag get [DEVICE...]')
+    expect(help.stdout).to.contain('$ particle-setup-flag get [DEVICE...]')
 
     const devices = join(tempDir('setup-flag-devices-'), 'devices.json')
     writeFileSync(devices, readFileSync(join(app, 'node_modules/particle-plugin-setup-flag/examples/stuck-argon.json')))

@@ -48,6 +48,18 @@ export class Terminal {
     return this.tmux('capture-pane', '-p', '-S', '-200', '-t', this.session)
   }
 
+  /**
+   * Every line printed so far, the history included, without trailing blanks: as shown, or `joined`, with each row
+   * the terminal wrapped itself (a line wider than the terminal) joined back to the row it continues (tmux -J).
+   */
+  lines(joined = false): string[] {
+    const lines = this.tmux('capture-pane', '-p', ...(joined ? ['-J'] : []), '-S', '-', '-t', this.session)
+      .split('\n')
+      .map((l) => l.trimEnd())
+    while (lines.length > 0 && lines.at(-1) === '') lines.pop()
+    return lines
+  }
+
   /** Wait until the screen shows `pattern`; bounded so that a hang fails clearly. */
   async waitFor(pattern: RegExp, ms = 30_000): Promise<string> {
     const deadline = Date.now() + ms

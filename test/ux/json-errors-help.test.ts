@@ -1,6 +1,7 @@
 // Under --json every error, ours or oclif's, is exactly one
-// {"error": {code, exit, message, suggestions}} on stdout with the documented exit status; help, version and
-// "not found" come from oclif's own plugins, and the topic separator never shows as ":".
+// {"error": {code, exit, message, suggestions}} on stdout with the documented exit status; help reads as the README
+// speaks (`particle-setup-flag set`), a mistyped command is answered with the closest one in our one error style
+// (with or without a terminal), and the topic separator never shows as ":".
 import {expect} from 'chai'
 
 import {devicesFile, runCli} from '../support/cli.js'
@@ -26,6 +27,8 @@ describe('--json errors: one shape, ours or oclif\'s', function () {
     ['an unknown flag', ['get', '--bogus', '--json'], 2, /Nonexistent flag: --bogus/],
     ['an unknown command', ['foo', '--json'], 2, /^foo is not a particle-setup-flag command\.$/],
     ['an unknown command in the topic', ['setup-flag', 'foo', '--json'], 2, /^setup-flag foo is not a particle-setup-flag command\.$/],
+    ['a mistyped command', ['gett', '--json'], 2, /^gett is not a particle-setup-flag command\.$/],
+    ['help for a mistyped command', ['help', 'gett', '--json'], 2, /^gett is not a particle-setup-flag command\.$/],
   ]
   for (const [what, args, exit, message] of cases) {
     it(`${what}: ${args.join(' ')}`, async () => {
@@ -39,19 +42,40 @@ describe('--json errors: one shape, ours or oclif\'s', function () {
   }
 })
 
-describe('help, version and "did you mean" (oclif plugins)', function () {
+describe('help, version and "did you mean"', function () {
   this.timeout(60_000)
 
-  it('`help`, `help get` and `help setup-flag get` show help, with the short forms at the top', async () => {
-    const top = await runCli(['help'])
-    expect(top.code).to.equal(0)
-    expect(top.stdout).to.contain('Device blinking dark blue? Run: particle-setup-flag doctor')
-    expect(top.stdout).to.contain('particle-setup-flag get [DEVICE...]')
-    for (const args of [['help', 'get'], ['help', 'setup-flag', 'get'], ['get', '--help']]) {
+  it('the root help (`help`, `--help`, none, the topic) lists the five commands, the doctor first, one line each', async () => {
+    for (const args of [['help'], ['--help'], [], ['setup-flag']]) {
+      const top = await runCli(args)
+      expect(top.code, args.join(' ')).to.equal(0)
+      expect(top.stdout).to.contain('Device blinking dark blue? Run: particle-setup-flag doctor')
+      expect(top.stdout).to.contain('$ particle-setup-flag COMMAND')
+      const list = top.stdout.slice(top.stdout.indexOf('COMMANDS\n') + 9).split('\n\n')[0].split('\n')
+      expect(list.map((l) => l.trim().split(/\s+/)[0])).to.deep.equal(['doctor', 'get', 'set', 'audit', 'shell-init'])
+      for (const l of list) expect(l, l).to.match(/^ {2}[a-z-]+ +\S.*\S$/)
+      expect(top.stdout).not.to.match(/TOPICS|^ {2}help /m)
+      expect(top.stdout).not.to.contain(' setup-flag get')
+    }
+  })
+
+  it('`help get`, `help setup-flag get` and `get --help`: usage and examples as the README speaks', async () => {
+    for (const args of [['help', 'get'], ['help', 'setup-flag', 'get'], ['get', '--help'], ['setup-flag', 'get', '--help']]) {
       const r = await runCli(args)
       expect(r.code, args.join(' ')).to.equal(0)
       expect(r.stdout).to.contain('Read the setup-done flag of connected devices.')
+      expect(r.stdout).to.contain('$ particle-setup-flag get [DEVICE...]')
+      expect(r.stdout).to.contain('$ particle-setup-flag get --json')
+      expect(r.stdout).to.contain('$ PARTICLE_VIRTUAL_DEVICES=mixed-bench particle-setup-flag get')
+      expect(r.stdout).not.to.contain('setup-flag setup-flag')
     }
+  })
+
+  it('--timeout is described per command: the cloud on audit, the device on get, set and the doctor', async () => {
+    const flat = async (c: string) => (await runCli([c, '--help'])).stdout.replaceAll(/\s+/g, ' ')
+    expect(await flat('audit')).to.contain('--timeout=<value> Seconds to wait for the Particle Cloud to answer one request')
+    expect(await flat('audit')).not.to.contain('for a device to answer')
+    for (const c of ['get', 'set', 'doctor']) expect(await flat(c), c).to.contain('[default: 10] Seconds to wait for a device to answer one request')
   })
 
   for (const args of [['version'], ['--version'], ['-v']]) {
@@ -68,7 +92,43 @@ describe('help, version and "did you mean" (oclif plugins)', function () {
     expect(r.code).to.equal(2)
     expect(r.stderr).to.contain('setup-flag foo is not a particle-setup-flag command')
     expect(r.stderr).not.to.contain('setup-flag:foo')
-    expect(r.stderr).to.contain('particle-setup-flag help')
+    expect(r.stderr).to.contain('particle-setup-flag --help')
+  })
+
+  for (const args of [['gett'], ['help', 'gett'], ['setup-flag', 'gett'], ['gett', '--timeout', '5']]) {
+    it(`a typo without a terminal (\`${args.join(' ')}\`): "Did you mean", in our one error style, exit 2`, async () => {
+      const r = await runCli(args)
+      expect(r.code).to.equal(2)
+      expect(r.stdout).to.equal('')
+      expect(r.stderr).to.equal(
+        [
+          `Error: ${args[0] === 'setup-flag' ? 'setup-flag ' : ''}gett is not a particle-setup-flag command.`,
+          '  → Did you mean `particle-setup-flag get`?',
+          '  → Run `particle-setup-flag --help` for the list of commands.',
+          '  (SETUP_FLAG_USAGE, exit status 2)',
+          '',
+        ].join('\n'),
+      )
+    })
+  }
+
+  it('a typo under --json: the suggestion in `suggestions` of the one error shape', async () => {
+    const r = await runCli(['sett', '--json'])
+    expect(r.code).to.equal(2)
+    expect(errorOf(r.stdout).suggestions).to.deep.equal(['Did you mean `particle-setup-flag set`?', 'Run `particle-setup-flag --help` for the list of commands.'])
+  })
+
+  it('a word far from every command is offered the list, not a guess', async () => {
+    const r = await runCli(['frobnicate'])
+    expect(r.code).to.equal(2)
+    expect(r.stderr).not.to.contain('Did you mean')
+    expect(r.stderr).to.contain('Run `particle-setup-flag --help` for the list of commands.')
+  })
+
+  it('oclif\'s own parse errors are in the same style (the command\'s help named as the README spells it)', async () => {
+    const r = await runCli(['get', '--timeout', 'x'])
+    expect(r.code).to.equal(2)
+    expect(r.stderr).to.equal('Error: Parsing --timeout: Expected an integer but received: x\n  → See `particle-setup-flag get --help`.\n  (SETUP_FLAG_USAGE, exit status 2)\n')
   })
 
   it('the set usage line shows --restore and --method as separate options', async () => {
@@ -82,10 +142,14 @@ describe('"did you mean" in a real terminal (tmux)', function () {
   this.timeout(60_000)
   const terminal = withTerminal()
 
-  it('a typo of a short form (`sett`) is offered the command, and runs it when accepted', async () => {
-    const term = terminal.start(['sett', '--dry-run'], {env: {PARTICLE_OFFLINE: '1', PARTICLE_VIRTUAL_DEVICES: devicesFile([])}})
-    await term.answer(/Did you mean setup-flag set\?/, 'Enter')
-    expect(await term.exit()).to.equal(3) // `set` ran: no device connected
-    expect(term.screen()).to.contain('No Particle device is connected')
-  })
+  for (const args of [['sett', '--dry-run'], ['help', 'sett']]) {
+    it(`a typo (\`${args.join(' ')}\`) is answered at once, as without a terminal: no question, nothing run, exit 2`, async () => {
+      const file = devicesFile([])
+      const term = terminal.start(args, {env: {PARTICLE_OFFLINE: '1', PARTICLE_VIRTUAL_DEVICES: file}})
+      expect(await term.exit()).to.equal(2)
+      const screen = term.screen()
+      expect(screen).to.contain('Error: sett is not a particle-setup-flag command.\n  → Did you mean `particle-setup-flag set`?')
+      expect(screen).not.to.match(/\(Y\/n\)|No Particle device/)
+    })
+  }
 })

@@ -43,7 +43,7 @@ describe('wrapping text for people', function () {
     const r = await runCli(['get'], {env: {COLUMNS: '', PARTICLE_OFFLINE: '1', PARTICLE_VIRTUAL_DEVICES: file}})
     const advice = r.stdout.split('\n\n')[1]
     checkWrapped(advice, advice, 80)
-    expect(advice).to.match(/\nparticle-setup-flag set e00fce680000000000000001\n?$/)
+    expect(advice).to.match(/\n {2}Fix it: particle-setup-flag set e00fce680000000000000001\n?$/)
   })
 
   describe('in a real terminal (tmux, 80 columns)', () => {

@@ -6,7 +6,7 @@ import {type Risk, RISKS} from '../../lib/audit/risk.js'
 import {BaseCommand} from '../../lib/base-command.js'
 import {errors} from '../../lib/errors.js'
 import {type Output} from '../../lib/output.js'
-import {commandHelp} from '../../lib/text/help.js'
+import {commandHelp, TIMEOUT_HELP} from '../../lib/text/help.js'
 
 export interface AuditResult {
   devices: AuditRow[]
@@ -19,6 +19,12 @@ const help = commandHelp('audit')
 export default class AuditCommand extends BaseCommand<typeof AuditCommand> {
   static override args = {
     device: Args.string({description: 'Device ID or cloud name to audit; several may be given. Omit to audit all your devices (or all of --product).'}),
+  }
+
+  /** --timeout is about the cloud here: the deadline of each cloud request, 15 s unless given. */
+  static override baseFlags = {
+    ...BaseCommand.baseFlags,
+    timeout: Flags.integer({helpGroup: 'GLOBAL', max: 3600, min: 1, summary: TIMEOUT_HELP.cloud}),
   }
 
   static override description = help.description
@@ -55,9 +61,7 @@ export default class AuditCommand extends BaseCommand<typeof AuditCommand> {
       devices: names,
       onProgress: (done, total, read) => bar?.draw(done, total, read, names ? 'devices' : 'pages'),
       onRows: (rows, index) => {
-        const kept = rows.filter((r) => keep(r))
-        for (const r of kept) tally.add(r)
-        pages[index] = kept
+        pages[index] = rows.filter((r) => keep(r))
       },
       parallel: this.flags.parallel,
       perPage: this.flags['per-page'],
@@ -73,8 +77,11 @@ export default class AuditCommand extends BaseCommand<typeof AuditCommand> {
       },
     )
 
+    inReadOrder(result, names)
     const devices = pages.flat()
     pages.length = 0
+    // Counted in the table's order (pages arrive in any order), so the devices each fix names are always the same.
+    for (const r of devices) tally.add(r)
     const summary = tally.summary(result.read, result.failures, result.notRead, result.notReadExact)
     if (result.failures.length > 0) {
       const {unknown} = result
@@ -92,10 +99,17 @@ export default class AuditCommand extends BaseCommand<typeof AuditCommand> {
       this.out.note(renderSummary(summary, tally, this.cli))
       return undefined
     }
-    if (devices.length > 0) this.out.line(renderTable(devices))
+    if (devices.length > 0) this.out.line(renderTable(devices, this.out.width()))
     this.out.line(`${devices.length > 0 ? '\n' : ''}${renderSummary(summary, tally, this.cli)}`)
     return undefined
   }
+}
+
+/** Failures come as requests end: listed by page, or in the order the devices were named. */
+function inReadOrder(r: {failures: Array<{device?: string; page?: number}>; unknown: string[]}, names: string[] | undefined): void {
+  const place = (f: {device?: string; page?: number}) => f.page ?? names?.indexOf(f.device ?? '') ?? 0
+  r.failures.sort((a, b) => place(a) - place(b))
+  r.unknown.sort((a, b) => (names?.indexOf(a) ?? 0) - (names?.indexOf(b) ?? 0))
 }
 
 /**

@@ -44,7 +44,7 @@ export default class GetCommand extends BaseCommand<typeof GetCommand> {
     this.out.end(reports.some((r) => r.error) ? 'failed' : 'done')
     for (const r of reports) for (const remark of r.remarks) this.out.warn(remarkText(r.id, remark))
     this.exitWithFirstFailure(reports)
-    this.out.line(renderReports(reports, this.cli))
+    this.out.line(renderReports(reports, this.cli, this.out.width()))
     return {devices: reports.map((r) => flagJson(r, this.cli)), warnings: this.out.warnings}
   }
 }

@@ -59,8 +59,8 @@ function sorted(m: Map<string, number>): Record<string, number> {
   return Object.fromEntries(keys.map((k) => [k, m.get(k)!]))
 }
 
-export function renderTable(rows: AuditRow[]): string {
-  return auditTable(rows)
+export function renderTable(rows: AuditRow[], room?: number): string {
+  return auditTable(rows, room)
 }
 
 export function renderSummary(s: AuditSummary, tally: Tally, cli: Cli): string {

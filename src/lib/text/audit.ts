@@ -3,7 +3,8 @@ import {type Cli, commandLine} from '../cli.js'
 import {type Platform} from '../particle/platforms.js'
 import {count} from '../words.js'
 import {whyText} from './report.js'
-import {table} from './render.js'
+import {someDevices} from './labels.js'
+import {fitTable} from './layout.js'
 
 /** Why a device is at risk or safe, or why that is unknown: the audit's decisions as records. */
 export type RiskWhy =
@@ -62,16 +63,11 @@ export interface AuditRowText {
   risk: string
 }
 
-export function auditTable(rows: readonly AuditRowText[]): string {
+/** The audit's table in at most `room` columns (layout.ts). */
+export function auditTable(rows: readonly AuditRowText[], room = Number.POSITIVE_INFINITY): string {
   const out = [['DEVICE', 'PLATFORM', 'DEVICE OS', 'ONLINE', 'LAST HEARD', 'DEV', 'RISK']]
   for (const r of rows) out.push([r.name ? `${r.name} [${r.id}]` : r.id || '(no ID)', r.platformName, r.deviceOs ?? '?', yesNo(r.online), r.lastHeard ?? r.lastHandshake ?? '?', yesNo(r.development), r.risk])
-  return table(out)
-}
-
-/** Up to ten devices by name, then how many more: "pump-07, pump-09 and 3 more". */
-export function someDevices(labels: readonly string[], total: number): string {
-  const more = total - labels.length
-  return more > 0 ? `${labels.join(', ')} and ${more} more` : labels.join(', ')
+  return fitTable(out, room)
 }
 
 export interface AuditSummaryText {

@@ -1,21 +1,51 @@
 /**
  * Each command's help: its summary, description and examples, with the exit statuses made from the one exit
- * table (exits.ts), so help, README and code cannot disagree.
+ * table (exits.ts), so help, README and code cannot disagree; the root help's list of commands; the words of flags
+ * that differ by command. Examples are kept in a neutral form (the command as typed after the CLI's name) and
+ * composed with the CLI the person typed when shown (cli.ts), as `particle-setup-flag set` or `<host> setup-flag set`.
  */
+import {type Cli, commandLine} from '../cli.js'
 import {type CommandName, EXIT_TABLE, type ExitCode} from '../exits.js'
 
+/** An example in its neutral form. */
 export interface Example {
+  /** Shell text after the command (` | source`). */
+  after?: string
+  /** Shell text before the command (`PARTICLE_VIRTUAL_DEVICES=mixed-bench `, `eval "$(`). */
+  before?: string
+  /** The command as typed after the CLI's name: `get --json`. */
+  command: string
+  description: string
+}
+
+/** An example as oclif's help takes it: a shell line and what it does. */
+export interface ShownExample {
   command: string
   description: string
 }
 
 export interface CommandHelp {
   description: string
-  examples: Example[]
+  /** For oclif's own help (an oclif host we run in renders its name into them, see TEMPLATE). */
+  examples: ShownExample[]
   summary: string
 }
 
-const bin = '<%= config.bin %> <%= command.id %>'
+/** Facts the examples name that live above the text layer (shell-init's profile files). */
+export interface HelpFacts {
+  profileFile?: (shell: 'bash' | 'fish' | 'powershell' | 'zsh') => string
+}
+
+/**
+ * The CLI as oclif's own help spells it when it shows an example: an oclif host that runs our commands uses its own
+ * help class, which renders its name here (`<host> setup-flag get`); our bin shows examples with our help (help.ts).
+ */
+const TEMPLATE: Cli = {bin: '<%= config.bin %>'}
+
+/** An example's shell line for the CLI the person typed. */
+export function exampleLine(e: Example, cli: Cli): string {
+  return `${e.before ?? ''}${commandLine(cli, e.command)}${e.after ?? ''}`
+}
 
 /** What 0 means for each command, and how each status reads there when it differs from the table's words. */
 const SUCCESS: Record<CommandName, string> = {
@@ -42,15 +72,16 @@ export function exitHelp(command: CommandName): string {
   return `Exit status: ${SUCCESS[command]}${rows.length > 0 ? `; ${rows.join(', ')}` : ''}.`
 }
 
-const DESCRIPTIONS: Record<CommandName, {examples: Example[]; summary: string; text: string}> = {
+const DESCRIPTIONS: Record<CommandName, {examples: (f: HelpFacts) => Example[]; line: string; summary: string; text: string}> = {
   audit: {
-    examples: [
-      {command: bin, description: 'Audit every device of your account'},
-      {command: `${bin} --product my-fleet --risk at-risk`, description: 'The devices of a product that can get stuck'},
-      {command: `${bin} --product 12345 --csv > fleet.csv`, description: 'A spreadsheet of a whole product'},
-      {command: `${bin} --product 12345 --online --json`, description: 'Online devices only, for scripts'},
-      {command: `${bin} my-boron e00fce681a2b3c4d5e6f7a8b`, description: 'Named devices'},
+    examples: () => [
+      {command: 'audit', description: 'Audit every device of your account'},
+      {command: 'audit --product my-fleet --risk at-risk', description: 'The devices of a product that can get stuck'},
+      {command: 'audit --product 12345 --csv > fleet.csv', description: 'A spreadsheet of a whole product'},
+      {command: 'audit --product 12345 --online --json', description: 'Online devices only, for scripts'},
+      {command: 'audit my-boron e00fce681a2b3c4d5e6f7a8b', description: 'Named devices'},
     ],
+    line: 'Which devices of a fleet can get stuck, and the lasting fix',
     summary: 'Audit a fleet: which devices can get stuck on the setup-done flag, and the lasting fix for each.',
     text: `Lists which devices of a fleet can get stuck blinking dark blue because of the setup-done flag, from what the Particle Cloud knows of each (platform and Device OS version), and what to do about each. Read-only: it never changes a device or the cloud.
 
@@ -61,41 +92,44 @@ The lasting fix for an at-risk device is Device OS 4.0 or later (which has no fl
 Product lists are read page by page with at most --parallel requests in flight, pausing as long as a 429 answer's Retry-After asks; a page that keeps failing is reported (and counted as not read), never dropped.`,
   },
   doctor: {
-    examples: [
-      {command: bin, description: 'Walk through the fix for the connected device'},
-      {command: `${bin} my-argon`, description: 'A named device'},
-      {command: `${bin} --yes --json`, description: 'Unattended, with a JSON report'},
+    examples: () => [
+      {command: 'doctor', description: 'Walk through the fix for the connected device'},
+      {command: 'doctor my-argon', description: 'A named device'},
+      {command: 'doctor --yes --json', description: 'Unattended, with a JSON report'},
     ],
+    line: 'Walk through fixing a device that blinks dark blue',
     summary: 'Walk through fixing a device that blinks dark blue.',
     text: `A guided fix for a device that blinks dark blue, from plug-in to verified: it finds the device (and waits for you to plug it in), identifies it (platform, mode, LED, Device OS version), diagnoses whether the setup-done flag is the cause, fixes it with your consent (a USB control request; Safe Mode when the firmware does not answer, with the button steps; DFU mode as a last resort), restarts the device and checks that it no longer listens, and sums up what was wrong, what was done and what to do if it happens again.
 
 It asks before it writes. --yes takes every recommended action without asking, for scripts and support staff; without a terminal, --yes is required. --json prints a report of every step.`,
   },
   get: {
-    examples: [
-      {command: bin, description: 'Read every connected device'},
-      {command: `${bin} e00fce681a2b3c4d5e6f7a8b`, description: 'Read one device'},
-      {command: `${bin} --json`, description: 'Machine-readable output for scripts'},
-      {command: `PARTICLE_VIRTUAL_DEVICES=mixed-bench ${bin}`, description: 'Try it without hardware, on the bundled example devices (mixed-bench, stuck-argon, blocked-boron)'},
+    examples: () => [
+      {command: 'get', description: 'Read every connected device'},
+      {command: 'get e00fce681a2b3c4d5e6f7a8b', description: 'Read one device'},
+      {command: 'get --json', description: 'Machine-readable output for scripts'},
+      {before: 'PARTICLE_VIRTUAL_DEVICES=mixed-bench ', command: 'get', description: 'Try it without hardware, on the bundled example devices (mixed-bench, stuck-argon, blocked-boron)'},
     ],
+    line: 'Read the setup-done flag of connected devices',
     summary: 'Read the setup-done flag of connected devices.',
     text: `Reads the one-byte "setup done" flag that Gen3 devices (Argon, Boron, B SoM, B5 SoM, Tracker, Xenon) on Device OS below 4.0 keep in their configuration flash (DCT offset 8134). While it is not set, the device boots into Listening Mode and blinks dark blue.
 
 Works in normal, listening and safe mode (control request 74, plus the Device OS version over USB) and in DFU mode (a one-byte DfuSe read, plus the version from the system part's header). Nothing is ever written. On Device OS 4.0 and later, on P2 / Photon 2 / M SoM and on Gen2 devices the flag does not exist, and the output says so and why.`,
   },
   set: {
-    examples: [
-      {command: bin, description: 'Fix the one connected device'},
-      {command: `${bin} my-boron --method dfu`, description: 'Fix a named device over DFU'},
-      {command: `${bin} --all --json`, description: 'Fix every connected device, for a production line'},
-      {command: `${bin} --dry-run`, description: 'Say what would be done, touch nothing'},
-      {command: `${bin} e00fce681a2b3c4d5e6f7a8b --not-done`, description: 'Clear the flag again (the device listens after its next reset)'},
-      {command: `${bin} --watch --json`, description: 'Manufacturing station: fix each device the moment it is plugged in, one JSON line per device; Ctrl-C sums up'},
+    examples: () => [
+      {command: 'set', description: 'Fix the one connected device'},
+      {command: 'set my-boron --method dfu', description: 'Fix a named device over DFU'},
+      {command: 'set --all --json', description: 'Fix every connected device, for a production line'},
+      {command: 'set --dry-run', description: 'Say what would be done, touch nothing'},
+      {command: 'set e00fce681a2b3c4d5e6f7a8b --not-done', description: 'Clear the flag again (the device listens after its next reset)'},
+      {command: 'set --watch --json', description: 'Manufacturing station: fix each device the moment it is plugged in, one JSON line per device; Ctrl-C sums up'},
       {
-        command: `${bin} field-boron --method firmware --wait-online 3600 --restore production.bin`,
+        command: 'set field-boron --method firmware --wait-online 3600 --restore production.bin',
         description: 'Field rescue: print the card for the person on site, flash the moment the device comes online, then flash production back',
       },
     ],
+    line: 'Set the flag so a device stops blinking dark blue',
     summary: 'Set the setup-done flag so the device stops blinking dark blue.',
     text: `Fixes a Gen3 device (Argon, Boron, B SoM, B5 SoM, Tracker, Xenon) on Device OS below 4.0 that blinks dark blue because its setup-done flag is not set. Exactly one byte is written, the setup-done byte at DCT offset 8134, and read back; nothing is written when it already holds the wanted value or where the flag does not apply (Device OS 4.0+, P2 / Photon 2 / M SoM, Gen2).
 
@@ -104,7 +138,14 @@ Methods: "usb" sends control request 73 and then leaves Listening Mode (request 
 Ctrl-C starts no new device and lets those under way reach a safe state (a device this run put into DFU mode leaves it; a write under way completes and is read back), then says what was done to each; a second Ctrl-C quits at once.`,
   },
   'shell-init': {
-    examples: [],
+    examples: ({profileFile: profile = (shell) => `your ${shell} profile`}) => [
+      {after: ')"', before: 'eval "$(', command: 'shell-init bash', description: `bash: put this line in ${profile('bash')}, then \`particle setup-flag get\` works`},
+      {after: ')"', before: 'eval "$(', command: 'shell-init zsh', description: `zsh: put this line in ${profile('zsh')}`},
+      {after: ' | source', command: 'shell-init fish', description: `fish: put this line in ${profile('fish')}`},
+      {after: ' | Out-String | Invoke-Expression', command: 'shell-init powershell', description: 'PowerShell: put this line in $PROFILE'},
+      {command: 'shell-init bash', description: 'Just look at the function'},
+    ],
+    line: 'Make `particle setup-flag ...` work beside the Particle CLI',
     summary: 'Print a shell function so that `particle setup-flag ...` works next to the official Particle CLI.',
     text: `For people who also use the official Particle CLI and want to type \`particle setup-flag get\`: prints a small shell function named \`particle\` that sends \`particle setup-flag ...\` to \`particle-setup-flag setup-flag ...\`, and every other command, with its arguments and exit status untouched, to the real \`particle\` (through \`command particle\` in bash, zsh and fish; through the application Get-Command finds in PowerShell).
 
@@ -112,10 +153,51 @@ Nothing is installed and the official CLI is not modified: add the line from the
   },
 }
 
-export function commandHelp(command: CommandName): CommandHelp {
+/** A command's help for oclif: its examples as oclif's own help (an oclif host's) renders them. */
+export function commandHelp(command: CommandName, facts: HelpFacts = {}): CommandHelp {
   const d = DESCRIPTIONS[command]
-  return {description: `${d.text}\n\n${exitHelp(command)}`, examples: d.examples, summary: d.summary}
+  const examples = d.examples(facts).map((e) => ({command: exampleLine(e, TEMPLATE), description: e.description}))
+  return {description: `${d.text}\n\n${exitHelp(command)}`, examples, summary: d.summary}
 }
+
+/** A command's examples in their neutral form, for our own help to compose with the CLI the person typed. */
+export function helpExamples(command: CommandName, facts: HelpFacts = {}): Example[] {
+  return DESCRIPTIONS[command].examples(facts)
+}
+
+/** The root help lists the commands in this order: the doctor first, for a person whose device blinks dark blue. */
+export const ROOT_ORDER: readonly CommandName[] = ['doctor', 'get', 'set', 'audit', 'shell-init']
+
+export interface RootHelp {
+  /** Each command and its one line, in ROOT_ORDER. */
+  commands: Array<[CommandName, string]>
+  /** What follows the list: a few words, and the command they are about. */
+  more: Array<{command: string; text: string}>
+  /** The line under the summary. */
+  lead: string
+  summary: string
+  usage: string
+}
+
+/** The root help (`particle-setup-flag --help`): what the tool is, the way in, the commands with one line each. */
+export function rootHelp(cli: Cli): RootHelp {
+  return {
+    commands: ROOT_ORDER.map((c) => [c, DESCRIPTIONS[c].line]),
+    lead: `Device blinking dark blue? Run: ${commandLine(cli, 'doctor')}`,
+    more: [
+      {command: commandLine(cli, 'COMMAND --help'), text: "A command's flags and examples:"},
+      {command: `PARTICLE_VIRTUAL_DEVICES=mixed-bench ${commandLine(cli, 'get')}`, text: 'Try it without hardware, on bundled example devices:'},
+    ],
+    summary: 'Read, set and fix the Gen3 setup-done flag of Particle devices stuck blinking dark blue.',
+    usage: commandLine(cli, 'COMMAND'),
+  }
+}
+
+/** `--timeout` is about what the command talks to: a device (get, set, doctor) or the Particle Cloud (audit). */
+export const TIMEOUT_HELP = {
+  cloud: 'Seconds to wait for the Particle Cloud to answer one request (15 when not given).',
+  device: 'Seconds to wait for a device to answer one request before giving up.',
+} as const
 
 /** The README's exit-status table, as the one exit table makes it (test/ux/readme.test.ts holds the README to it). */
 export function exitTableMarkdown(): string {

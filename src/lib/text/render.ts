@@ -1,10 +1,12 @@
-/** Reports for people: a table read at a glance, advice per device, the lines and summaries of `set`. */
+/** Reports for people: a table read at a glance, notes by cause, the lines and summaries of `set`. */
 import {type Cli, commandLine} from '../cli.js'
-import {DFU_BUTTONS} from '../instructions.js'
 import {type DeviceReport, summaryOf} from '../setup-flag/report.js'
 import {hasStep, MODE_CHANGES, stepsOf, WOULD} from '../setup-flag/steps.js'
 import {describeFound, type FoundDevice} from '../usb/discovery.js'
 import {byteText, count} from '../words.js'
+import {deviceLabel, someDevices, withSuggestions} from './labels.js'
+import {fitTable} from './layout.js'
+import {groupedNotes} from './notes.js'
 import {reasonText} from './report.js'
 import {stepText} from './steps.js'
 
@@ -22,34 +24,6 @@ export function versionCell(r: Pick<DeviceReport, 'deviceOsVersion' | 'deviceOsV
 
 export function flagCell(r: Pick<DeviceReport, 'flag' | 'value'>): string {
   return `${FLAG_TEXT[r.flag]}${r.flag === 'not-applicable' ? '' : byteSuffix(r.value)}`
-}
-
-export function deviceLabel(r: {id: string; name: null | string}): string {
-  return r.name ? `${r.name} [${r.id}]` : r.id
-}
-
-/** A message followed by its suggestions, one per line, each behind an arrow. */
-export function withSuggestions(message: string, suggestions: readonly string[], indent = '  '): string {
-  return [message, ...suggestions.map((x) => `${indent}→ ${x}`)].join('\n')
-}
-
-/** What a person should do about one report, or undefined when nothing is needed. */
-export function advice(r: DeviceReport, cli: Cli): string | undefined {
-  if (r.error) {
-    const w = r.error.words(cli)
-    return withSuggestions(w.message, w.suggestions)
-  }
-  const fix = commandLine(cli, `set ${r.id}`)
-  if (r.flag === 'not-done' && r.value === null) {
-    // Read with request 74: only "not 0x01" is known; the boot outcome needs the byte (a DFU read).
-    return `The setup-done byte is not 0x01 (request 74). If it is 0x00 or 0xFF (the usual case) this ${r.platform.displayName} boots into Listening Mode (blinking dark blue); another value boots as set up, and only a DFU read tells which: put it in DFU mode (${DFU_BUTTONS}) and run ${commandLine(cli, `get ${r.id}`)} again. Setting it works whatever the byte holds. Fix it: ${fix}`
-  }
-  if (r.flag === 'not-done') return `The setup-done flag is not set, so this ${r.platform.displayName} boots into Listening Mode (blinking dark blue). Fix it: ${fix}`
-  const reason = reasonText(r, cli)
-  if (r.flag === 'done' && !reason && r.mode === 'listening') {
-    return 'The flag is set; something else keeps the device in Listening Mode (Wi-Fi credentials or cellular settings missing, or the application asked for it).'
-  }
-  return reason ?? undefined
 }
 
 /** A device as discovery describes it, after its cloud name when it has one (lists of connected devices). */
@@ -80,27 +54,23 @@ export function progressLine(r: DeviceReport, cli: Cli): string {
   return `– ${who}: ${last ? stepText(last) : 'nothing to do.'}`
 }
 
-/** The closing line of `set` over several devices: its counts agree with each device's `changed`. */
+/**
+ * The closing line of `set` over several devices: its counts agree with each device's `changed`. Each device's line
+ * is printed as it finishes (what a person at the bench watches); the devices that failed are named here in the
+ * order of the reports (ID order, or the order asked), as in the JSON.
+ */
 export function setSummaryLine(reports: readonly DeviceReport[]): string {
   const {failed, fixed, total, unchanged} = summaryOf(reports)
   const would = reports.filter((r) => !r.error && hasStep(r.steps, WOULD)).length
-  if (would > 0) return `${count(total, 'device')}: ${would} would be fixed (dry run: nothing was written), ${failed} failed.`
-  return `${count(total, 'device')}: ${fixed} fixed, ${unchanged} unchanged, ${failed} failed.`
+  const which = failed > 0 ? ` (${someDevices(reports.filter((r) => r.error).slice(0, 10).map((r) => deviceLabel(r)), failed)})` : ''
+  if (would > 0) return `${count(total, 'device')}: ${would} would be fixed (dry run: nothing was written), ${failed} failed${which}.`
+  return `${count(total, 'device')}: ${fixed} fixed, ${unchanged} unchanged, ${failed} failed${which}.`
 }
 
-/** Rows laid out as columns, two spaces apart (the last column unpadded). */
-export function table(rows: string[][]): string {
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)))
-  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]))).join('  ')).join('\n')
-}
-
-/** `get`'s table, then the advice for each device that needs any. */
-export function renderReports(reports: readonly DeviceReport[], cli: Cli): string {
+/** `get`'s table in at most `room` columns (layout.ts), then its notes: one per cause (notes.ts). */
+export function renderReports(reports: readonly DeviceReport[], cli: Cli, room = Number.POSITIVE_INFINITY): string {
   const rows = [['DEVICE', 'PLATFORM', 'MODE', 'DEVICE OS', 'SETUP FLAG']]
   for (const r of reports) rows.push([deviceLabel(r), r.platform.displayName, r.mode, versionCell(r), flagCell(r)])
-  const notes = reports.flatMap((r) => {
-    const a = advice(r, cli)
-    return a ? [`${r.id}: ${a}`] : []
-  })
-  return [table(rows), ...(notes.length > 0 ? ['', ...notes] : [])].join('\n')
+  const notes = groupedNotes(reports, cli)
+  return [fitTable(rows, room), ...(notes.length > 0 ? ['', ...notes] : [])].join('\n')
 }
