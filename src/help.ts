@@ -1,7 +1,7 @@
 /**
  * Our bin's help (package.json oclif.helpClass), and its answer to a command that is not one of ours. Usage lines
  * and examples are composed when shown, from the neutral forms in text/help.ts, with the CLI the person typed
- * (cli.ts): `particle-setup-flag set …`. The root help lists our five commands, the doctor first. An oclif host
+ * (cli.ts): `particle-setup-flag set …`. The root help lists our commands, the doctor first. An oclif host
  * that runs our commands shows them with its own help class, and their examples in commandHelp's template form
  * (`<host> setup-flag set …`). The build bundles this entry with oclif (scripts/bundle-commands.js), so help starts
  * as fast as a command.
@@ -44,7 +44,8 @@ class OurCommandHelp extends CommandHelp {
   protected override usage(): string {
     const name = nameOf(this.command.id)
     if (!name) return super.usage()
-    const synopsis = this.defaultUsage().replace('<%= command.id %>', name)
+    const own = typeof this.command.usage === 'string' ? this.command.usage : undefined
+    const synopsis = (own ?? this.defaultUsage()).replace('<%= command.id %>', name)
     return this.hanging(`$ ${commandLine(this.cli, synopsis)}`, this.indentSpacing)
   }
 

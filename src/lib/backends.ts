@@ -13,6 +13,7 @@ import {join} from 'node:path'
 import type {Clock} from './clock.js'
 
 import {errors} from './errors.js'
+import {virtualErrors} from './virtual-errors.js'
 import {type UsbBackend, VIRTUAL_DEVICES_ENV} from './usb/backend.js'
 
 export async function openUsbBackend(env: NodeJS.ProcessEnv, clock: Clock, packageRoot: string): Promise<UsbBackend> {
@@ -62,7 +63,7 @@ export async function devicesFile(value: string | undefined, packageRoot: string
   if (/[\\/]/.test(value) || existsSync(value)) return {file: value}
   const name = value.endsWith('.json') ? value : `${value}.json`
   const source = join(packageRoot, 'examples', name)
-  if (!existsSync(source)) throw errors.unknownExample(value, await bundledExamples(packageRoot, value))
+  if (!existsSync(source)) throw virtualErrors.unknownExample(value, await bundledExamples(packageRoot, value))
   const file = join(tmpdir(), `particle-setup-flag-${process.getuid?.() ?? 'user'}-${name}`)
   return {example: {name: name.slice(0, -'.json'.length), source}, file}
 }
@@ -73,10 +74,10 @@ export async function devicesFile(value: string | undefined, packageRoot: string
  */
 export async function pressFile(env: NodeJS.ProcessEnv, packageRoot: string): Promise<string> {
   const chosen = await devicesFile(env[VIRTUAL_DEVICES_ENV], packageRoot)
-  if (!chosen) throw errors.virtualPress({kind: 'not-virtual'})
+  if (!chosen) throw virtualErrors.virtualPress({kind: 'not-virtual'})
   if (!chosen.example) return chosen.file
   const {runsUsing} = await import('./virtual/shared-copy.js')
-  if (runsUsing(chosen.file).length === 0 || !existsSync(chosen.file)) throw errors.virtualPress({example: chosen.example.name, kind: 'example-unused'})
+  if (runsUsing(chosen.file).length === 0 || !existsSync(chosen.file)) throw virtualErrors.virtualPress({example: chosen.example.name, kind: 'example-unused'})
   return chosen.file
 }
 

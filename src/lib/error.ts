@@ -3,7 +3,7 @@
  * CLI the person typed). The factories that make each one are in errors.ts; code that must tell errors apart asks
  * `errorIs` here, never compares code strings. docs/architecture.md, "Words".
  */
-import {type Cli, STANDALONE} from './cli.js'
+import {type Cli, commandLine, STANDALONE} from './cli.js'
 import {EXIT, type ExitCode} from './exits.js'
 
 /** Every error code this tool reports (a stable interface: scripts branch on them). */
@@ -107,3 +107,16 @@ export const errorIs = {
   /** The cloud does not know this device (a name or ID not in the account). */
   unknownDevice: (e: unknown) => has(e, 'SETUP_FLAG_UNKNOWN_DEVICE'),
 }
+
+/** A suggestion: its words, or words that name one of our commands, composed for the CLI the person typed. */
+export type Suggestion = ((cli: Cli) => string) | string
+
+/** An error made by a factory (errors.ts, virtual-errors.ts): its message and suggestions composed when shown. */
+export const makeError = (code: ErrorCode, exit: ExitCode, message: string, suggestions: Suggestion[] = [], o: {cause?: unknown} = {}) =>
+  new SetupFlagError(code, exit, errorWords(message, suggestions), o.cause)
+
+/** A message and its suggestions, composed when shown. */
+export const errorWords = (message: string, suggestions: Suggestion[]): Compose => (cli) => ({message, suggestions: suggestions.map((x) => (typeof x === 'string' ? x : x(cli)))})
+
+/** A suggestion that names one of our commands (`before`, the command, `after`), composed for the CLI the person typed. */
+export const suggestRun = (before: string, command: string, after = '') => (cli: Cli) => `${before}${commandLine(cli, command)}${after}`

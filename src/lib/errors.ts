@@ -4,25 +4,18 @@
  * is shown, with the CLI the person typed (`words(cli)`), so nothing rewrites them afterwards. Code that must tell
  * errors apart asks `errorIs`, never compares code strings. docs/architecture.md, "Words".
  */
-import {type Cli, commandLine} from './cli.js'
-import {type Compose, DfuNotPermitted, type ErrorCode, RequestPendingTimeout, SetupFlagError} from './error.js'
+import {commandLine} from './cli.js'
+import {DfuNotPermitted, errorWords as words, makeError as make, RequestPendingTimeout, SetupFlagError, suggestRun as run} from './error.js'
 import {EXIT, type ExitCode} from './exits.js'
 import {DFU_BUTTONS, DFU_BY_HAND, DFU_STEPS, SAFE_MODE_BUTTONS, SAFE_MODE_BY_HAND, SAFE_MODE_STEPS, udevInstallCommand} from './instructions.js'
 import {resultName} from './particle/results.js'
 import {oneLine, showControl} from './redact.js'
-import {BACK, type Back, count, dfuDetail, type DfuProblem, type DoneSoFar, doneText, hex, listText, type Nearby, nearbyLines, type OfflineBy, offlineWords, requestLabel, seconds} from './words.js'
+import {BACK, type Back, count, dfuDetail, type DfuProblem, type DoneSoFar, doneText, hex, listText, connectedNow, type Nearby, nearbyLines, type OfflineBy, offlineWords, requestLabel, seconds} from './words.js'
 
 export {type Back, BACK, type DfuProblem, type DoneSoFar, type Nearby, type OfflineBy, requestLabel} from './words.js'
 
 export {EXIT, type ExitCode} from './exits.js'
 export {type Compose, DfuNotPermitted, type ErrorCode, errorIs, type ErrorJson, isCancellation, isSetupFlagError, RequestPendingTimeout, SetupFlagError, type Words} from './error.js'
-
-type Suggestion = ((cli: Cli) => string) | string
-const words = (message: string, suggestions: Suggestion[]): Compose => (cli) => ({message, suggestions: suggestions.map((s) => (typeof s === 'string' ? s : s(cli)))})
-const make = (code: ErrorCode, exit: ExitCode, message: string, suggestions: Suggestion[] = [], o: {cause?: unknown} = {}) => new SetupFlagError(code, exit, words(message, suggestions), o.cause)
-
-/** A suggestion that names one of our commands, composed for the CLI the person typed. */
-const run = (before: string, command: string, after = '') => (cli: Cli) => `${before}${commandLine(cli, command)}${after}`
 
 /** What a command needs the cloud for (names the sentence of the offline and not-logged-in errors). */
 export type CloudNeed = 'audit' | 'firmware' | {name: string}
@@ -33,10 +26,6 @@ const LOGIN = {
   firmware: 'Log in with `particle login`, then run the command again.',
 }
 
-/** " Connected now, closest first:" and the devices, after a sentence about a device that is not there (nothing when none is). */
-const connectedNow = (list: readonly Nearby[] | undefined, lead = 'Connected now') => (list && list.length > 0 ? ` ${lead}, closest first:\n${nearbyLines(list)}` : '')
-
-const devicesFileShape = 'Its shape: {"devices": [{"id": "<24 hex>", "platform": "argon", "deviceOs": "3.3.1", "mode": "listening", "setupDone": 255, "faults": {}}]}'
 
 export const errors = {
   /** `prefix`: hex digits that could start an ID (6 to 23), matched in vain against the `connected` devices. */
@@ -51,17 +40,6 @@ export const errors = {
     make('SETUP_FLAG_MULTIPLE_DEVICES', EXIT.NO_DEVICE, `"${oneLine(arg)}" starts the ID of ${matches.length} connected devices:\n${nearbyLines(matches.map((m) => ({...m, off: 0})))}`, [
       'Give more of the ID, enough digits for one device (or all 24).',
     ]),
-  devicesFile: (file: string, problem: string, cause?: unknown) =>
-    make('SETUP_FLAG_DEVICES_FILE', EXIT.USAGE, `The virtual devices file ${file} is not usable: ${problem}.`, ['Fix the file, or unset PARTICLE_VIRTUAL_DEVICES to use real USB.', devicesFileShape], {cause}),
-  /** PARTICLE_VIRTUAL_DEVICES=`value` names no file and no bundled example; `examples`: the bundled ones, closest first. */
-  unknownExample: (value: string, examples: string[]) =>
-    make('SETUP_FLAG_DEVICES_FILE', EXIT.USAGE, `PARTICLE_VIRTUAL_DEVICES=${oneLine(value)} names no file, and no bundled example has that name. The bundled examples, closest first: ${examples.join(', ')}.`, [
-      `Name one of them (PARTICLE_VIRTUAL_DEVICES=${examples[0]}), or give the path of a devices file of your own.`,
-    ]),
-  devicesFileWrite: (file: string, problem: string, cause?: unknown) =>
-    make('SETUP_FLAG_DEVICES_FILE_WRITE', EXIT.USAGE, `The virtual devices file ${file} could not be written back (${problem}); the virtual devices' state is not saved.`, [
-      'Make the file and its folder writable for this user (a temporary file and a .lock file are created beside it), or point PARTICLE_VIRTUAL_DEVICES at a copy in a writable folder.',
-    ], {cause}),
   noDevices: () =>
     make('SETUP_FLAG_NO_DEVICE', EXIT.NO_DEVICE, 'No Particle device is connected over USB.', [
       'Connect the device with a USB data cable (some cables carry power only) and run the command again.',
@@ -344,33 +322,6 @@ export const errors = {
         : o.system === 'darwin'
           ? 'On macOS a program that opened it for exclusive access keeps it until it quits (kIOReturnExclusiveAccess); unplugging and plugging it in again frees it too.'
           : 'On Linux, `sudo lsof /dev/bus/usb/*/*` names the program that holds it.',
-    ], {cause}),
-  /** `virtual press` words that are no button press (`unknown`, with the press `closest` to it), or none; `presses`: those that are. */
-  pressWords: (o: {closest?: string; presses: readonly string[]; unknown?: string}) =>
-    make('SETUP_FLAG_USAGE', EXIT.USAGE, `${o.unknown === undefined ? '`virtual press` needs the buttons to press' : `"${oneLine(o.unknown)}" is not a button press`}: ${listText(o.presses.map((p) => `\`${p}\``))}, one or more, then the device when there are several (replug is unplug then plug).`, [
-      run(o.closest ? 'Did you mean `' : 'For example: `', `virtual press ${o.closest ?? 'safe-mode'}`, o.closest ? '`?' : '`.'),
-    ]),
-  /** `virtual press` has nothing to press: real USB, a bundled example no run uses (a fresh copy's press is lost), no such device. */
-  virtualPress: (p: {kind: 'not-virtual'} | {example: string; kind: 'example-unused'} | {arg?: string; devices: Nearby[]; file: string; kind: 'no-device'}) => {
-    if (p.kind === 'not-virtual') {
-      return make('SETUP_FLAG_VIRTUAL_PRESS', EXIT.USAGE, '`virtual press` presses the buttons of virtual devices, and PARTICLE_VIRTUAL_DEVICES is not set: press a real device\'s buttons by hand.', [
-        run('To try it: PARTICLE_VIRTUAL_DEVICES=blocked-boron ', 'doctor', ' in one terminal, and the `virtual press` it shows in another.'),
-      ])
-    }
-    if (p.kind === 'example-unused') {
-      return make('SETUP_FLAG_VIRTUAL_PRESS', EXIT.NO_DEVICE, `No run is using the bundled example ${p.example} now, so there is nothing to press: each run starts from a fresh copy of it, unless another run is using it.`, [
-        run(`Start the doctor first, in another terminal (PARTICLE_VIRTUAL_DEVICES=${p.example} `, 'doctor', '), then press while it runs.'),
-        `Or copy it to a file of your own, whose devices keep their state from run to run, and set PARTICLE_VIRTUAL_DEVICES to its path.`,
-      ])
-    }
-    const message = p.arg === undefined ? `The virtual devices file ${p.file} holds no device.` : `No device "${oneLine(p.arg)}" in the virtual devices file ${p.file}.${connectedNow(p.devices, 'Its devices')}`
-    return make('SETUP_FLAG_VIRTUAL_PRESS', EXIT.NO_DEVICE, message, ['Name one of its devices by ID, the first 6 or more digits of its ID, or its name.'])
-  },
-  /** The fixture PARTICLE_VIRTUAL_CLOUD names cannot be used (`what`: the value or the file; `problem`: why). */
-  virtualCloud: (what: string, problem: string, cause?: unknown) =>
-    make('SETUP_FLAG_VIRTUAL_CLOUD', EXIT.USAGE, `The virtual cloud ${oneLine(what)} is not usable: ${oneLine(problem)}.`, [
-      'Fix the file, or unset PARTICLE_VIRTUAL_CLOUD to use the Particle Cloud.',
-      'Its shape: {"devices": [{"id": "<24 hex>", "name": "pump-07", "platform": "boron", "deviceOs": "2.3.1", "online": true}], "products": [{"id": 12345, "slug": "pumps", "devices": [...]}], "events": [{"device": "pump-07", "name": "spark/status", "data": "online", "afterSeconds": 5}]}',
     ], {cause}),
   /**
    * The serial line of a device (its CDC ACM interface, docs/protocol.md §10) cannot be used: it has none ('no-cdc'),

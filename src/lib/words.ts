@@ -110,3 +110,6 @@ export function nearbyLines(list: readonly Nearby[]): string {
   if (list.length > NEARBY_SHOWN) lines.push(`  and ${count(list.length - NEARBY_SHOWN, 'more device')}`)
   return lines.join('\n')
 }
+
+/** " Connected now, closest first:" and the devices, after a sentence about a device that is not there (nothing when none is). */
+export const connectedNow = (list: readonly Nearby[] | undefined, lead = 'Connected now') => (list && list.length > 0 ? ` ${lead}, closest first:\n${nearbyLines(list)}` : '')

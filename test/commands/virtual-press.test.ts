@@ -69,7 +69,7 @@ describe('virtual press (built binary)', function () {
   it('its help shows the presses and examples', async () => {
     const r = await runCli(['virtual', '--help'])
     expect(r.code).to.equal(0)
-    expect(r.stdout).to.contain('particle-setup-flag setup-flag virtual press safe-mode')
+    expect(r.stdout).to.contain('$ particle-setup-flag virtual press safe-mode')
     expect(r.stdout.replaceAll(/\s+/g, ' ')).to.contain('"replug" is unplug then plug')
   })
 })

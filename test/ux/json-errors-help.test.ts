@@ -45,14 +45,14 @@ describe('--json errors: one shape, ours or oclif\'s', function () {
 describe('help, version and "did you mean"', function () {
   this.timeout(60_000)
 
-  it('the root help (`help`, `--help`, none, the topic) lists the five commands, the doctor first, one line each', async () => {
+  it('the root help (`help`, `--help`, none, the topic) lists the commands, the doctor first, one line each', async () => {
     for (const args of [['help'], ['--help'], [], ['setup-flag']]) {
       const top = await runCli(args)
       expect(top.code, args.join(' ')).to.equal(0)
       expect(top.stdout).to.contain('Device blinking dark blue? Run: particle-setup-flag doctor')
       expect(top.stdout).to.contain('$ particle-setup-flag COMMAND')
       const list = top.stdout.slice(top.stdout.indexOf('COMMANDS\n') + 9).split('\n\n')[0].split('\n')
-      expect(list.map((l) => l.trim().split(/\s+/)[0])).to.deep.equal(['doctor', 'get', 'set', 'audit', 'shell-init'])
+      expect(list.map((l) => l.trim().split(/\s+/)[0])).to.deep.equal(['doctor', 'get', 'set', 'audit', 'shell-init', 'virtual'])
       for (const l of list) expect(l, l).to.match(/^ {2}[a-z-]+ +\S.*\S$/)
       expect(top.stdout).not.to.match(/TOPICS|^ {2}help /m)
       expect(top.stdout).not.to.contain(' setup-flag get')

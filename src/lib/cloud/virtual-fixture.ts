@@ -5,7 +5,7 @@
 import {existsSync, readdirSync, readFileSync} from 'node:fs'
 import {basename, join} from 'node:path'
 
-import {errors} from '../errors.js'
+import {virtualErrors} from '../virtual-errors.js'
 import {platformByName} from '../particle/platforms.js'
 import {VirtualCloud, type VirtualCloudDevice} from './virtual.js'
 
@@ -167,13 +167,13 @@ export async function startVirtualCloud(spec: {examples?: string; value: string}
   const file = resolveVirtualCloud(spec.value, spec.examples)
   if (!file) {
     const names = bundledClouds(spec.examples)
-    throw errors.virtualCloud(spec.value, `no such file, and no bundled example by that name${names.length > 0 ? ` (bundled: ${names.join(', ')})` : ''}`)
+    throw virtualErrors.virtualCloud(spec.value, `no such file, and no bundled example by that name${names.length > 0 ? ` (bundled: ${names.join(', ')})` : ''}`)
   }
   let doc: unknown
   try {
     doc = JSON.parse(readFileSync(file, 'utf8'))
   } catch (error) {
-    throw errors.virtualCloud(file, error instanceof SyntaxError ? `not valid JSON (${error.message})` : String((error as Error).message), error)
+    throw virtualErrors.virtualCloud(file, error instanceof SyntaxError ? `not valid JSON (${error.message})` : String((error as Error).message), error)
   }
   let cloud: VirtualCloud
   try {
@@ -181,7 +181,7 @@ export async function startVirtualCloud(spec: {examples?: string; value: string}
   } catch (error) {
     if (!(error instanceof FixtureProblem)) throw error
     const devicesFile = isObject(doc) && Array.isArray(doc.devices) && doc.devices.some((d) => isObject(d) && 'mode' in d)
-    throw errors.virtualCloud(file, `${error.message}${devicesFile ? ' (a virtual devices file? that one is for PARTICLE_VIRTUAL_DEVICES)' : ''}`)
+    throw virtualErrors.virtualCloud(file, `${error.message}${devicesFile ? ' (a virtual devices file? that one is for PARTICLE_VIRTUAL_DEVICES)' : ''}`)
   }
   cloud.token = token
   return cloud.start({unref: true})

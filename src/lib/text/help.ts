@@ -5,7 +5,7 @@
  * composed with the CLI the person typed when shown (cli.ts), as `particle-setup-flag set` or `<host> setup-flag set`.
  */
 import {type Cli, commandLine} from '../cli.js'
-import {type CommandName, EXIT_TABLE, type ExitCode} from '../exits.js'
+import {type CommandName, COMMANDS, EXIT_TABLE, type ExitCode} from '../exits.js'
 
 /** An example in its neutral form. */
 export interface Example {
@@ -54,6 +54,7 @@ const SUCCESS: Record<CommandName, string> = {
   get: "0 when every device was read (whatever the flag's value)",
   set: '0 when every device is as asked',
   'shell-init': '0',
+  virtual: '0 when every press was made (one that does nothing, like a button of an unplugged device, is said so)',
 }
 
 const OWN: Partial<Record<CommandName, Partial<Record<ExitCode, string>>>> = {
@@ -62,6 +63,7 @@ const OWN: Partial<Record<CommandName, Partial<Record<ExitCode, string>>>> = {
   'shell-init': {2: 'for a missing or unknown shell'},
   set: {3: 'no device or several without a choice', 6: 'a device did not answer'},
   get: {6: 'a device did not answer'},
+  virtual: {2: 'bad input (an unknown press, no PARTICLE_VIRTUAL_DEVICES)', 3: 'no such device in the devices file, several and none chosen, or a bundled example no run is using'},
 }
 
 /** "Exit status: 0 when …; 2 bad input, 3 no device, …" for one command, from the exit table. */
@@ -151,6 +153,21 @@ Ctrl-C starts no new device and lets those under way reach a safe state (a devic
 
 Nothing is installed and the official CLI is not modified: add the line from the examples to your shell profile, and delete it to undo.`,
   },
+  virtual: {
+    examples: () => [
+      {command: 'virtual press safe-mode', description: 'Put the only virtual device in Safe Mode, as the doctor asks'},
+      {command: 'virtual press dfu e00fce681a2b3c4d5e6f7a01', description: 'Put one device of several in DFU mode'},
+      {command: 'virtual press unplug,plug e00fce681a2b', description: 'Unplug a device and plug it in again, named by the start of its ID'},
+      {before: 'PARTICLE_VIRTUAL_DEVICES=blocked-boron ', command: 'virtual press safe-mode', description: 'Press on the bundled example the doctor runs on in another terminal'},
+    ],
+    line: "Press a virtual device's buttons, to try it all without hardware",
+    summary: 'Press the buttons of a virtual device (Safe Mode, DFU mode, RESET) or unplug and plug it.',
+    text: `Does to a virtual device (PARTICLE_VIRTUAL_DEVICES) what hands do to a real one, so that everything the doctor asks can be done without hardware: "safe-mode" holds MODE and RESET, releases RESET, and releases MODE when the LED blinks magenta (Safe Mode); "dfu" holds MODE through a tap of RESET and releases it at yellow (DFU mode); "reset" taps RESET; "unplug" and "plug" pull its USB cable and put it back (without power its buttons do nothing); "replug" is unplug then plug. Several presses run in order; they may be joined by commas.
+
+The device: its ID, the first 6 or more digits of its ID, or its name in the devices file; it may be left out when the file holds one device. A process that has the file open (the doctor waiting for the buttons) sees the press at once: the device leaves USB and comes back in its new mode.
+
+With a bundled example (PARTICLE_VIRTUAL_DEVICES=blocked-boron), it presses on the copy that the runs using the example share while one runs: start the doctor in one terminal, and press in another.`,
+  },
 }
 
 /** A command's help for oclif: its examples as oclif's own help (an oclif host's) renders them. */
@@ -166,7 +183,7 @@ export function helpExamples(command: CommandName, facts: HelpFacts = {}): Examp
 }
 
 /** The root help lists the commands in this order: the doctor first, for a person whose device blinks dark blue. */
-export const ROOT_ORDER: readonly CommandName[] = ['doctor', 'get', 'set', 'audit', 'shell-init']
+export const ROOT_ORDER: readonly CommandName[] = ['doctor', 'get', 'set', 'audit', 'shell-init', 'virtual']
 
 export interface RootHelp {
   /** Each command and its one line, in ROOT_ORDER. */
@@ -201,6 +218,6 @@ export const TIMEOUT_HELP = {
 
 /** The README's exit-status table, as the one exit table makes it (test/ux/readme.test.ts holds the README to it). */
 export function exitTableMarkdown(): string {
-  const rows = Object.entries(EXIT_TABLE).map(([status, row]) => `| ${status} | ${row.meaning} | ${row.commands.length === 5 ? 'all' : row.commands.join(', ')} |`)
+  const rows = Object.entries(EXIT_TABLE).map(([status, row]) => `| ${status} | ${row.meaning} | ${row.commands.length === COMMANDS.length ? 'all' : row.commands.join(', ')} |`)
   return ['| status | meaning | commands |', '| --- | --- | --- |', ...rows].join('\n')
 }

@@ -59,22 +59,3 @@ export const PRESS_KEY = 'p'
 
 /** Which instructions a virtual device can follow through `virtual press`. */
 export const pressable = (instruction: string): instruction is keyof typeof PRESS_FOR => instruction in PRESS_FOR
-
-const bin = '<%= config.bin %> <%= command.id %>'
-
-export const virtualHelp: {description: string; examples: Array<{command: string; description: string}>; summary: string} = {
-  description: `Does to a virtual device (PARTICLE_VIRTUAL_DEVICES) what hands do to a real one, so that everything the doctor asks can be done without hardware: "safe-mode" holds MODE and RESET, releases RESET, and releases MODE when the LED blinks magenta (Safe Mode); "dfu" holds MODE through a tap of RESET and releases it at yellow (DFU mode); "reset" taps RESET; "unplug" and "plug" pull its USB cable and put it back (without power its buttons do nothing); "replug" is unplug then plug. Several presses run in order; they may be joined by commas.
-
-The device: its ID, the first 6 or more digits of its ID, or its name in the devices file; it may be left out when the file holds one device. A process that has the file open (the doctor waiting for the buttons) sees the press at once: the device leaves USB and comes back in its new mode.
-
-With a bundled example (PARTICLE_VIRTUAL_DEVICES=blocked-boron), it presses on the copy that the runs using the example share while one runs: start the doctor in one terminal, and press in another.
-
-Exit status: 0 when every press was made (one that does nothing, like a button of an unplugged device, is said so); 2 bad input (an unknown press, no PARTICLE_VIRTUAL_DEVICES), 3 no such device in the devices file, several and none chosen, or a bundled example no run is using.`,
-  examples: [
-    {command: `${bin} press safe-mode`, description: 'Put the only virtual device in Safe Mode, as the doctor asks'},
-    {command: `${bin} press dfu e00fce681a2b3c4d5e6f7a01`, description: 'Put one device of several in DFU mode'},
-    {command: `${bin} press unplug,plug e00fce681a2b`, description: 'Unplug a device and plug it in again, named by the start of its ID'},
-    {command: `PARTICLE_VIRTUAL_DEVICES=blocked-boron ${bin} press safe-mode`, description: 'Press on the bundled example the doctor runs on in another terminal'},
-  ],
-  summary: 'Press the buttons of a virtual device (Safe Mode, DFU mode, RESET) or unplug and plug it.',
-}

@@ -12,6 +12,7 @@
  * first 6 or more digits of its ID, or its name in the file).
  */
 import {errors} from '../errors.js'
+import {virtualErrors} from '../virtual-errors.js'
 import {platformByName} from '../particle/platforms.js'
 import {nearby} from '../usb/nearby.js'
 import {type DevicePort, VirtualDevice} from './device.js'
@@ -64,9 +65,9 @@ export async function parsePresses(words: readonly string[]): Promise<{device?: 
     if (p === 'replug') presses.push('unplug', 'plug')
     else if ((BUTTON_PRESSES as readonly string[]).includes(p)) presses.push(p as ButtonPress)
     else if (i === parts.length - 1 && presses.length > 0 && !(await looksLikePress(p))) return {device: word, presses}
-    else throw errors.pressWords({closest: await closestPress(p), presses: PRESS_WORDS, unknown: word})
+    else throw virtualErrors.pressWords({closest: await closestPress(p), presses: PRESS_WORDS, unknown: word})
   }
-  if (presses.length === 0) throw errors.pressWords({presses: PRESS_WORDS})
+  if (presses.length === 0) throw virtualErrors.pressWords({presses: PRESS_WORDS})
   return {presses}
 }
 
@@ -86,7 +87,7 @@ async function pickDevice(arg: string | undefined, devices: VirtualDeviceSpec[],
   const label = (d: VirtualDeviceSpec) => `${d.name ? `${d.name} ` : ''}${d.id} (${platformName(d)})`
   if (arg === undefined) {
     if (devices.length === 1) return devices[0]
-    if (devices.length === 0) throw errors.virtualPress({devices: [], file, kind: 'no-device'})
+    if (devices.length === 0) throw virtualErrors.virtualPress({devices: [], file, kind: 'no-device'})
     throw errors.multipleDevices(devices.map((d) => label(d)), {all: false, command: 'virtual press <buttons>'})
   }
   const typed = arg.trim().toLowerCase()
@@ -96,7 +97,7 @@ async function pickDevice(arg: string | undefined, devices: VirtualDeviceSpec[],
   const candidates = (list: VirtualDeviceSpec[]) => nearby(arg, list.map((d) => ({dfu: d.mode === 'dfu', id: d.id, name: d.name, platform: platformName(d)})))
   if (found.length === 1) return found[0]
   if (found.length > 1) throw errors.ambiguousPrefix(arg, await candidates(found))
-  throw errors.virtualPress({arg, devices: await candidates(devices), file, kind: 'no-device'})
+  throw virtualErrors.virtualPress({arg, devices: await candidates(devices), file, kind: 'no-device'})
 }
 
 /**
@@ -111,7 +112,7 @@ export async function pressInFile(file: string, words: readonly string[]): Promi
   for (const press of presses) {
     updateDevicesFile(file, (list) => {
       const i = list.findIndex((d) => d.id === target.id)
-      if (i === -1) throw errors.virtualPress({arg: target.id, devices: [], file, kind: 'no-device'}) // removed meanwhile
+      if (i === -1) throw virtualErrors.virtualPress({arg: target.id, devices: [], file, kind: 'no-device'}) // removed meanwhile
       const r = pressedSpec(list[i], press)
       list[i] = r.spec
       now = r.spec

@@ -28,7 +28,8 @@ import {createHash} from 'node:crypto'
 import {basename, dirname} from 'node:path'
 
 import type {Clock} from '../clock.js'
-import {errors, SetupFlagError} from '../errors.js'
+import {SetupFlagError} from '../errors.js'
+import {virtualErrors} from '../virtual-errors.js'
 import {VirtualUsb} from './bus.js'
 import {checkDevicesDocument, SpecProblem} from './spec.js'
 import type {VirtualDeviceSpec, VirtualDevicesFile, VirtualUsbOptions} from './types.js'
@@ -38,7 +39,7 @@ export function validateDevicesFile(json: unknown, file: string): VirtualDevices
   try {
     return {devices: checkDevicesDocument(json)}
   } catch (error) {
-    if (error instanceof SpecProblem) throw errors.devicesFile(file, error.message, error)
+    if (error instanceof SpecProblem) throw virtualErrors.devicesFile(file, error.message, error)
     throw error
   }
 }
@@ -63,15 +64,15 @@ function readText(path: string): string {
   try {
     // Only a regular file of sane size: /dev/zero, a FIFO or a terminal would hang or fill memory.
     const s = statSync(path)
-    if (!s.isFile()) throw errors.devicesFile(path, 'it is not a regular file (a device, FIFO or directory cannot hold devices)')
-    if (s.size > MAX_FILE_BYTES) throw errors.devicesFile(path, `it is larger than ${MAX_FILE_BYTES / 1024 / 1024} MiB`)
+    if (!s.isFile()) throw virtualErrors.devicesFile(path, 'it is not a regular file (a device, FIFO or directory cannot hold devices)')
+    if (s.size > MAX_FILE_BYTES) throw virtualErrors.devicesFile(path, `it is larger than ${MAX_FILE_BYTES / 1024 / 1024} MiB`)
     fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0))
     return readFileSync(fd, 'utf8')
   } catch (error) {
     if (error instanceof SetupFlagError) throw error
     const code = (error as NodeJS.ErrnoException).code
     const problem = code === 'ENOENT' ? 'it does not exist' : `it cannot be read (${code ?? (error as Error).message})`
-    throw errors.devicesFile(path, problem, error)
+    throw virtualErrors.devicesFile(path, problem, error)
   } finally {
     if (fd !== undefined) closeSync(fd)
   }
@@ -82,9 +83,9 @@ function parseJson(text: string, path: string): unknown {
   try {
     json = JSON.parse(text)
   } catch (error) {
-    throw errors.devicesFile(path, `not valid JSON (${(error as Error).message})`, error)
+    throw virtualErrors.devicesFile(path, `not valid JSON (${(error as Error).message})`, error)
   }
-  if (deeperThan(json, MAX_DEPTH)) throw errors.devicesFile(path, `its arrays and objects nest more than ${MAX_DEPTH} levels deep (a devices file needs 4)`)
+  if (deeperThan(json, MAX_DEPTH)) throw virtualErrors.devicesFile(path, `its arrays and objects nest more than ${MAX_DEPTH} levels deep (a devices file needs 4)`)
   return json
 }
 
@@ -141,7 +142,7 @@ export function alive(pid: number): boolean {
 function writeProblem(path: string, error: unknown): SetupFlagError {
   if (error instanceof SetupFlagError) return error
   const e = error as NodeJS.ErrnoException
-  return errors.devicesFileWrite(path, e.code ? `${e.code}${e.syscall ? ` on ${e.syscall}` : ''}` : String(e.message ?? e), error)
+  return virtualErrors.devicesFileWrite(path, e.code ? `${e.code}${e.syscall ? ` on ${e.syscall}` : ''}` : String(e.message ?? e), error)
 }
 
 /** Remove a lock whose writer is gone (its pid is dead, or it has held it far too long). */
@@ -190,7 +191,7 @@ export function withDevicesFileLock<R>(path: string, fn: () => R): R {
       } catch (breakError) {
         throw writeProblem(target, breakError)
       }
-      if (Date.now() > giveUp) throw errors.devicesFileWrite(target, `another process has held its lock ${lock} for ${LOCK_WAIT_MS / 1000} s`)
+      if (Date.now() > giveUp) throw virtualErrors.devicesFileWrite(target, `another process has held its lock ${lock} for ${LOCK_WAIT_MS / 1000} s`)
       sleepSync(Math.min(1 + attempt, 20) * (0.5 + Math.random()))
     }
   }
