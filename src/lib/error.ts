@@ -94,6 +94,10 @@ export const errorIs = {
   busyFirmware: (e: unknown) => has(e, 'SETUP_FLAG_NOT_RESPONDING'),
   /** The firmware answers, but refuses or garbles control requests: the bootloader does not depend on it. */
   firmwareRefuses: (e: unknown) => has(e, 'SETUP_FLAG_DEVICE_ERROR', 'SETUP_FLAG_PROTOCOL', 'SETUP_FLAG_USB_STALL'),
+  /** The device went away during the operation (unplugged, or a cable that came loose). */
+  disconnected: (e: unknown) => has(e, 'SETUP_FLAG_DISCONNECTED'),
+  /** Another program holds the device, so it cannot be opened here. */
+  heldElsewhere: (e: unknown) => has(e, 'SETUP_FLAG_USB_BUSY'),
   /** A device did not come back in time after a restart. */
   noReturn: (e: unknown) => has(e, 'SETUP_FLAG_NO_RETURN'),
   /** The device is not on USB (named, or none). */

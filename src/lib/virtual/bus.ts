@@ -173,6 +173,21 @@ export class VirtualUsb extends EventTarget implements USB {
     this.require(id).reboot(mode, opts?.listening)
   }
 
+  /** "Hold MODE and tap RESET": the device resets and waits in its bootloader; setMode() is the release of MODE. */
+  holdInReset(id: string): void {
+    this.require(id).holdInReset()
+  }
+
+  /** Pull the cable: 'disconnect' fires (if it was enumerated); the device keeps its state for plugIn(). */
+  unplug(id: string): void {
+    this.require(id).pullOut()
+  }
+
+  /** Plug the cable in again: it boots as after a reset and 'connect' fires bootMs later. */
+  plugIn(id: string): void {
+    this.require(id).plugIn()
+  }
+
   /**
    * Called whenever persistent state changes (DCT byte, mode, presence, violations), with the device's ID when one
    * device's state changed (undefined: any may have). Returns an unsubscribe.
