@@ -5,7 +5,7 @@
  */
 import {commandLine, STANDALONE} from '../cli.js'
 import {DFU_STEPS, SAFE_MODE_STEPS, UDEV_RULE, UDEV_RULES_DIR, UDEV_RULES_FILE, udevInstallCommand} from '../instructions.js'
-import {type ReportedMode} from '../setup-flag/report.js'
+import {type DeviceReport, type ReportedMode, type VersionSource} from '../setup-flag/report.js'
 import {count, hex} from '../words.js'
 
 // The page's records (the flows in src/lib/web/ hold these; the words below are made from them).
@@ -74,6 +74,22 @@ export const MODE_WORDS: Record<ReportedMode, string> = {
 }
 
 export const FACTS = {deviceOs: 'Device OS', flag: 'Setup-done flag', mode: 'Mode'} as const
+
+const SOURCE: Record<VersionSource, string> = {cloud: 'as the cloud last saw it', dfu: "from its system part's header", usb: 'from the device'}
+
+/** The Device OS version and where it was read (the device first; the module table in DFU mode). */
+export function versionText(r: Pick<DeviceReport, 'deviceOsVersion' | 'deviceOsVersionSource' | 'note' | 'systemModuleVersion'>): string {
+  if (r.deviceOsVersion) return `${r.deviceOsVersion} (${SOURCE[r.deviceOsVersionSource ?? 'usb']})`
+  if (r.note?.kind === 'no-control-requests') return 'below 0.9.0 (from its USB descriptors)'
+  if (r.systemModuleVersion !== undefined) return `unknown (system module ${r.systemModuleVersion})`
+  return 'unknown'
+}
+
+/** The flag as read: set, not set (with the byte when the device told it), absent, or unknown. */
+export function flagText(r: Pick<DeviceReport, 'flag' | 'value'>): string {
+  const byte = r.value === null ? '' : ` (${hex(r.value)})`
+  return {done: `set${byte}`, 'not-applicable': 'does not exist on this device', 'not-done': `not set${byte}`, unknown: 'unknown'}[r.flag]
+}
 
 export const CAUSE: Record<Cause, string> = {
   'not-applicable': 'Not the flag: it does not exist on this device',
@@ -154,6 +170,9 @@ export function buttonsText(stage: 'dfu' | 'safe'): {heading: string; steps: str
 
 export const deviceTitle = (platformName: string, id: string) => `${platformName} ${id}`
 
+/** The log's heading, with how many steps it holds. */
+export const doneText = (n: number) => `${PAGE.done} (${count(n, 'step')})`
+
 export const fixAllText = (n: number) => `${PAGE.fixAll} (${count(n, 'device')})`
 
 /** A virtual device's buttons and state, as on its picture. */
@@ -169,3 +188,13 @@ export const VIRTUAL = {
 }
 
 export const documentProblemText = (problem: string) => `That document cannot be used: ${problem}.`
+
+/** A device in the page's chooser (the virtual devices'): its USB product name and serial number, as browsers list them. */
+export const chooserItem = (productName: string | undefined, serial: string | undefined) => `${productName ?? 'USB device'} (${serial ?? '?'})`
+
+/** Said after a failure whose write went out but was not read back. */
+export const writeUnknownText = () => "The byte's state after the write is unknown: read it again once the device is back."
+
+/** The note at the foot of the page. */
+export const privacyText = () =>
+  `This page sends nothing anywhere: it talks only to the USB devices you connect. It is a static page: publish dist/web on any HTTPS host, or run it on this computer with ${commandLine(STANDALONE, 'web')}.`

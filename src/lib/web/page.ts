@@ -30,9 +30,20 @@ export class WebDoctor {
   /** A chooser that failed for another reason than no choice (a policy, no user gesture), said on the page. */
   problem: null | {message: string} = null
 
+  private readonly listeners = {
+    connect: (ev: Event) => void this.onConnect((ev as USBConnectionEvent).device),
+    disconnect: (ev: Event) => this.onDisconnect((ev as USBConnectionEvent).device),
+  }
+
   constructor(readonly o: PageOptions) {
-    o.usb.addEventListener('connect', (ev) => void this.onConnect((ev as USBConnectionEvent).device))
-    o.usb.addEventListener('disconnect', (ev) => this.onDisconnect((ev as USBConnectionEvent).device))
+    o.usb.addEventListener('connect', this.listeners.connect)
+    o.usb.addEventListener('disconnect', this.listeners.disconnect)
+  }
+
+  /** Stop listening to the bus (the page switched to other devices). */
+  close(): void {
+    this.o.usb.removeEventListener('connect', this.listeners.connect)
+    this.o.usb.removeEventListener('disconnect', this.listeners.disconnect)
   }
 
   /** The Particle devices this page may open already (granted before), each read. */

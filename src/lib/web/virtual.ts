@@ -1,11 +1,10 @@
 /**
  * The page's virtual devices: our simulator (the one the CLI's tests use), in memory, behind a browser's grants
- * (browser-usb.ts), with each device's buttons and cable on screen. Built from a devices document (a bundled
+ * (virtual/browser.ts), with each device's buttons and cable on screen. Built from a devices document (a bundled
  * example, or one a person pastes), checked as PARTICLE_VIRTUAL_DEVICES files are.
  */
 import {type Clock} from '../clock.js'
-import {checkDevicesDocument, createVirtualUsb, SpecProblem, type Violation, type VirtualDevice, type VirtualDeviceSpec, type VirtualUsb} from '../virtual/core.js'
-import {type Chooser, GrantingUsb} from './browser-usb.js'
+import {type Chooser, checkDevicesDocument, createVirtualUsb, GrantingUsb, SpecProblem, type Violation, type VirtualDevice, type VirtualDeviceSpec, type VirtualUsb} from '../virtual/core.js'
 import {DeviceButtons} from './buttons.js'
 import {type Led, ledOfVirtual} from './led.js'
 

@@ -1,5 +1,5 @@
 /**
- * A browser's WebUSB around the simulator, for the page's virtual devices: a page may open only the devices it was
+ * A browser's WebUSB around the simulator (for the web doctor's virtual devices): a page may open only the devices it was
  * granted, one at a time through the browser's chooser, each known by vendor, product ID and serial number (so a
  * device restarted in DFU mode, with its other product ID, needs a grant of its own); `getDevices()` lists only
  * those, and `connect` / `disconnect` events come only for them. The chooser is the page's own dialog here (a real
