@@ -14,14 +14,14 @@ import {endQuietlyOnClosedPipe} from './closed-pipe.js'
 // A reader that closes stdout or stderr early ends the run quietly, exit status 141 (closed-pipe.js says why).
 endQuietlyOnClosedPipe()
 
-const SHORTHAND = new Set(['audit', 'doctor', 'get', 'set', 'shell-init'])
+const SHORTHAND = new Set(['audit', 'doctor', 'get', 'set', 'shell-init', 'web'])
 // `version` as a word, like `help`: the same as --version.
 if (process.argv[2] === 'version') process.argv[2] = '--version'
 // oclif reads process.argv again for help and errors, so the implied word goes there too.
 if (SHORTHAND.has(process.argv[2])) process.argv.splice(2, 0, 'setup-flag')
 else if (process.argv[2] === 'help' && SHORTHAND.has(process.argv[3])) process.argv.splice(3, 0, 'setup-flag')
 // A mistyped short form (`sett`) goes to plugin-not-found inside our topic, so that it offers `set`, not `help`.
-else if (/^[adgs]\w*$/.test(process.argv[2] ?? '') && process.argv[2] !== 'setup-flag') process.argv.splice(2, 0, 'setup-flag')
+else if (/^[adgsw]\w*$/.test(process.argv[2] ?? '') && process.argv[2] !== 'setup-flag') process.argv.splice(2, 0, 'setup-flag')
 const args = process.argv.slice(2)
 const ours = args[0] === 'setup-flag' && SHORTHAND.has(args[1])
 const json = args.includes('--json')
@@ -44,7 +44,7 @@ try {
   )
   if (!ours && json && !known(config, w)) {
     const typed = toConfiguredId(w.join(':'), config)
-    throw Object.assign(new Error(typed ? `${typed} is not a ${config.bin} command.` : `--json goes with a command: ${[...SHORTHAND].join(', ')}.`), {
+    throw Object.assign(new Error(typed ? `${typed} is not a ${config.bin} command.` : `--json goes with a command: ${[...SHORTHAND].filter((c) => c !== 'web').join(', ')}.`), {
       oclif: {exit: 2},
       suggestions: [`Run \`${config.bin} --help\` for the list of commands.`],
     })

@@ -2,7 +2,7 @@
  * Each command's help: its summary, description and examples, with the exit statuses made from the one exit
  * table (exits.ts), so help, README and code cannot disagree.
  */
-import {type CommandName, EXIT_TABLE, type ExitCode} from '../exits.js'
+import {type CommandName, COMMANDS, EXIT_TABLE, type ExitCode} from '../exits.js'
 
 export interface Example {
   command: string
@@ -24,12 +24,14 @@ const SUCCESS: Record<CommandName, string> = {
   get: "0 when every device was read (whatever the flag's value)",
   set: '0 when every device is as asked',
   'shell-init': '0',
+  web: '0 when stopped with Ctrl-C',
 }
 
 const OWN: Partial<Record<CommandName, Partial<Record<ExitCode, string>>>> = {
   audit: {7: 'the cloud failed (not logged in, unknown product, or some devices not read: the output still lists those read)'},
   doctor: {2: 'bad input, or no terminal without --yes', 6: 'the device did not answer', 7: 'cloud'},
   'shell-init': {2: 'for a missing or unknown shell'},
+  web: {1: 'the page is not built (or a bug)', 2: 'bad input, or the --port is in use'},
   set: {3: 'no device or several without a choice', 6: 'a device did not answer'},
   get: {6: 'a device did not answer'},
 }
@@ -110,6 +112,16 @@ Ctrl-C starts no new device and lets those under way reach a safe state (a devic
 
 Nothing is installed and the official CLI is not modified: add the line from the examples to your shell profile, and delete it to undo.`,
   },
+  web: {
+    examples: [
+      {command: bin, description: 'Serve the web doctor on this computer and open it in the browser'},
+      {command: `${bin} --port 8080 --no-open`, description: 'On a port of your choice, without opening a browser'},
+    ],
+    summary: 'Serve the web doctor (the same fix, in Chrome or Edge) on this computer.',
+    text: `Serves the web doctor on http://127.0.0.1 (a free port, or --port) and opens it in your browser (--no-open: only print the address). The page is the doctor in a browser, built from the same code: it reads a device's setup-done flag over WebUSB, names the cause, fixes it (one byte, read back), restarts the device and checks; where the firmware does not answer it shows the Safe Mode and DFU button steps with the LED to wait for. It needs Chrome or Edge (WebUSB), sends nothing anywhere but to the device, and its "virtual devices" rehearse the whole fix without hardware.
+
+127.0.0.1 is a secure context, where browsers offer WebUSB; served from another machine over plain http it would not be. The page is static (dist/web): any HTTPS host can publish it. Ctrl-C stops the server.`,
+  },
 }
 
 export function commandHelp(command: CommandName): CommandHelp {
@@ -119,6 +131,6 @@ export function commandHelp(command: CommandName): CommandHelp {
 
 /** The README's exit-status table, as the one exit table makes it (test/ux/readme.test.ts holds the README to it). */
 export function exitTableMarkdown(): string {
-  const rows = Object.entries(EXIT_TABLE).map(([status, row]) => `| ${status} | ${row.meaning} | ${row.commands.length === 5 ? 'all' : row.commands.join(', ')} |`)
+  const rows = Object.entries(EXIT_TABLE).map(([status, row]) => `| ${status} | ${row.meaning} | ${row.commands.length === COMMANDS.length ? 'all' : row.commands.join(', ')} |`)
   return ['| status | meaning | commands |', '| --- | --- | --- |', ...rows].join('\n')
 }

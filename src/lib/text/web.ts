@@ -198,3 +198,11 @@ export const writeUnknownText = () => "The byte's state after the write is unkno
 /** The note at the foot of the page. */
 export const privacyText = () =>
   `This page sends nothing anywhere: it talks only to the USB devices you connect. It is a static page: publish dist/web on any HTTPS host, or run it on this computer with ${commandLine(STANDALONE, 'web')}.`
+
+/** What `web` prints while it serves the page. */
+export const SERVE = {
+  opened: 'Opened it in your browser (it needs Chrome or Edge). Ctrl-C stops the server.',
+  open: 'Open it in Chrome or Edge. Ctrl-C stops the server.',
+  serving: (url: string) => `The web doctor is served at ${url}`,
+  stopped: 'Stopped serving the web doctor.',
+}
