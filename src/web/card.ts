@@ -25,7 +25,8 @@ const entryText = (e: Entry) => ('event' in e ? `${MARK[e.mark]} ${eventText(e.e
 
 function facts(f: DeviceFlow): HTMLElement | null {
   const r = f.report
-  if (!r) return null
+  // Nothing was read (the device could not be opened): no facts to show, the problem says why.
+  if (!r || (r.error && !r.deviceOsVersion && r.flag === 'unknown')) return null
   const row = (term: string, value: string) => [h('dt', {}, term), h('dd', {}, value)]
   return h('dl', {class: 'facts'}, row(FACTS.mode, MODE_WORDS[r.mode]), row(FACTS.deviceOs, versionText(r)), row(FACTS.flag, flagText(r)))
 }
@@ -88,9 +89,9 @@ export function deviceCard(f: DeviceFlow, doctor: WebDoctor): HTMLElement {
     {'aria-labelledby': `title-${f.id}`, class: 'device', 'data-device': f.id, 'data-outcome': f.outcome ?? undefined, 'data-phase': f.phase.kind},
     h('h3', {id: `title-${f.id}`}, title),
     h('div', {class: 'device-body'}, led ? ledPicture(led, f.id) : null, facts(f)),
+    cause(f),
     phase(f),
     permission(f, doctor),
-    cause(f),
     problem(f),
     outcome(f),
     actions(f),

@@ -57,7 +57,9 @@ export class VirtualBench {
     this.bus = createVirtualUsb({clock: o.clock, devices})
     this.usb = new GrantingUsb(this.bus, o.choose)
     for (const d of devices) this.buttons.set(d.id.toLowerCase(), new DeviceButtons(this.bus, d.id.toLowerCase(), o.clock, o.changed))
+    // A state change (the byte, a mode) and an enumeration (the LED lights up again) both show on the picture.
     this.bus.onStateChange(() => o.changed())
+    for (const type of ['connect', 'disconnect'] as const) this.bus.addEventListener(type, () => o.changed())
   }
 
   /** Each virtual device as the page shows it: LED, buttons, cable, and the setup-done byte it holds. */
