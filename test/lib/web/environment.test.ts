@@ -12,8 +12,8 @@ const IOS_CHROME = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) Apple
 
 describe('web: where the page can work', () => {
   it('an insecure page first (the cure is its address), then a browser without WebUSB, by name', () => {
-    const at = (o: {hasUsb: boolean; secure: boolean; userAgent: string}) => webSupport({origin: 'http://192.168.1.20:8080', ...o})
-    expect(at({hasUsb: false, secure: false, userAgent: CHROME})).to.deep.equal({kind: 'insecure', origin: 'http://192.168.1.20:8080'})
+    const at = (o: {hasUsb: boolean; secure: boolean; userAgent: string}) => webSupport({origin: 'http://bench.example:8080', ...o})
+    expect(at({hasUsb: false, secure: false, userAgent: CHROME})).to.deep.equal({kind: 'insecure', origin: 'http://bench.example:8080'})
     expect(at({hasUsb: false, secure: true, userAgent: FIREFOX})).to.deep.equal({browser: 'firefox', kind: 'no-webusb'})
     expect(at({hasUsb: false, secure: true, userAgent: SAFARI})).to.deep.equal({browser: 'safari', kind: 'no-webusb'})
     expect(at({hasUsb: false, secure: true, userAgent: IOS_CHROME})).to.deep.equal({browser: 'ios', kind: 'no-webusb'})
