@@ -2,7 +2,7 @@
 // all", and the virtual devices (the simulator behind the same WebUSB calls). Everything drawn comes from the flows
 // in src/lib/web/ and the words in src/lib/text/; nothing leaves the page but USB transfers.
 import {realClock} from '../lib/clock.js'
-import {fixAllText, PAGE, privacyText, supportText, virtualStillText} from '../lib/text/web.js'
+import {announceText, fixAllText, PAGE, privacyText, supportText, virtualStillText} from '../lib/text/web.js'
 import {type Support, webSupport} from '../lib/web/environment.js'
 import {type GrantStore, Grants, memoryStore} from '../lib/web/grants.js'
 import {WebDoctor} from '../lib/web/page.js'
@@ -30,9 +30,11 @@ class App {
   readonly chooser = new ChooserDialog()
   private scheduled = false
   private readonly root = document.getElementById('app')!
+  /** Outside what is redrawn, so screen readers hear each change of what it says once. */
+  private readonly live = h('p', {'aria-live': 'polite', class: 'visually-hidden', id: 'live', role: 'status'})
 
   constructor(readonly support: Support) {
-    document.body.append(this.chooser.el)
+    document.body.append(this.chooser.el, this.live)
     if (support.kind === 'ok') this.doctor = this.newDoctor(navigator.usb, new Grants(localStore))
   }
 
@@ -83,6 +85,17 @@ class App {
       h('footer', {}, h('p', {}, privacyText())),
     ])
     document.body.dataset.ready = doctor ? 'connect' : 'unsupported'
+    // For the bench: the moment "Connect a device" is first there to press.
+    if (doctor && performance.getEntriesByName('connect-ready').length === 0) performance.mark('connect-ready')
+    this.announce()
+  }
+
+  private announce(): void {
+    const said = (this.doctor?.flows ?? [])
+      .map((f) => announceText({outcome: f.outcome, platformName: f.found.platform.displayName, stage: f.phase.kind === 'buttons' ? f.phase.stage : undefined, waiting: f.permission !== null}))
+      .filter(Boolean)
+      .join(' ')
+    if (this.live.textContent !== said) this.live.textContent = said
   }
 
   private supportPanel(): HTMLElement {

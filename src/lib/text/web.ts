@@ -206,3 +206,10 @@ export const SERVE = {
   serving: (url: string) => `The web doctor is served at ${url}`,
   stopped: 'Stopped serving the web doctor.',
 }
+
+/** What the page's live region says of a device (screen readers hear it when it changes). */
+export function announceText(d: {outcome: null | Outcome; platformName: string; stage?: 'dfu' | 'safe'; waiting: boolean}): string {
+  if (d.stage) return `${d.platformName}: ${buttonsText(d.stage).heading}.`
+  if (d.waiting) return `${d.platformName}: ${PAGE.allowTitle}.`
+  return d.outcome ? `${d.platformName}: ${OUTCOME[d.outcome]}.` : ''
+}
