@@ -83,16 +83,17 @@ function actions(f: DeviceFlow): HTMLElement | null {
 
 export function deviceCard(f: DeviceFlow, doctor: WebDoctor): HTMLElement {
   const title = deviceTitle(f.found.platform.displayName, f.id)
-  const led = f.phase.kind === 'buttons' ? undefined : f.report ? ledOfMode(f.report.mode) : undefined
+  // While the page waits for a replug the device is gone: its LED is not shown as it was.
+  const led = f.phase.kind === 'buttons' ? undefined : f.phase.kind === 'replug' ? 'off' : f.report ? ledOfMode(f.report.mode) : undefined
   return h(
     'article',
     {'aria-labelledby': `title-${f.id}`, class: 'device', 'data-device': f.id, 'data-outcome': f.outcome ?? undefined, 'data-phase': f.phase.kind},
     h('h3', {id: `title-${f.id}`}, title),
     h('div', {class: 'device-body'}, led ? ledPicture(led, f.id) : null, facts(f)),
     cause(f),
+    problem(f),
     phase(f),
     permission(f, doctor),
-    problem(f),
     outcome(f),
     actions(f),
     f.entries.length > 0 ? h('details', {class: 'log'}, h('summary', {}, doneText(f.entries.length)), h('ol', {}, f.entries.map((e) => h('li', {}, entryText(e))))) : null,
