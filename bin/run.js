@@ -15,7 +15,7 @@ import {endQuietlyOnClosedPipe} from './closed-pipe.js'
 // A reader that closes stdout or stderr early ends the run quietly, exit status 141 (closed-pipe.js says why).
 endQuietlyOnClosedPipe()
 
-const SHORTHAND = new Set(['audit', 'doctor', 'get', 'set', 'shell-init', 'virtual'])
+const SHORTHAND = new Set(['audit', 'doctor', 'get', 'set', 'shell-init', 'virtual', 'web'])
 // oclif reads process.argv again for help and errors, so every change of the words is made there.
 // `version` as a word, like `help`: the same as --version.
 if (process.argv[2] === 'version') process.argv[2] = '--version'

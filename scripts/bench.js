@@ -7,7 +7,8 @@
  * Options: --runs N (timed runs per figure, default 9; 21 for start-up), --soak N (cycles, default 1000), --no-write (print only),
  * --only audit (just the audit rows, printed, nothing written), --only virtual (just the virtual-bus rows: get and
  * set --all on 1,000 devices, printed), --only fleet (get and set --all on 10,000 mixed virtual devices, printed),
- * --only cloud (a 1 GiB cloud answer, printed), --only startup (just the start-up rows, printed).
+ * --only cloud (a 1 GiB cloud answer, printed), --only startup (just the start-up rows, printed), --only web (the web
+ * doctor in Chromium: its bundle gzipped, load to "Connect" ready, connect to flag read; printed).
  *
  * Everything above the notes marker in BENCHMARKS.md is regenerated; everything below it (hand-written findings,
  * before/after numbers) is kept.
@@ -34,7 +35,7 @@ const STARTUP_RUNS = option('--runs', 21)
 const SOAK_CYCLES = option('--soak', 1000)
 const WRITE = !argv.includes('--no-write')
 
-const TARGET = {auditMiB: 150, cloudAnswerMiB: 100, fleetLinear: 1.5, fleetMiB: 300, memoryMiB: 100, scale: 2.0, soakMiB: 10, startup: 2.5, virtualLinear: 1.5, virtualMiB: 200}
+const TARGET = {webBundleKiB: 150, webConnectMs: 500, webLoadMs: 500, auditMiB: 150, cloudAnswerMiB: 100, fleetLinear: 1.5, fleetMiB: 300, memoryMiB: 100, scale: 2.0, soakMiB: 10, startup: 2.5, virtualLinear: 1.5, virtualMiB: 200}
 const ONLY = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined
 
 // ---- set-up ----------------------------------------------------------------------------------------------
@@ -634,6 +635,82 @@ function cloudRow(c) {
   ]
 }
 
+// ---- the web doctor, in Chromium ------------------------------------------------------------------------
+
+const CHROMIUM = '/usr/bin/chromium'
+
+/** `web --no-open`, until its address is printed. */
+function serveWeb() {
+  const child = spawn(process.execPath, [BIN, 'web', '--no-open'], {env: cliEnv(), stdio: ['ignore', 'pipe', 'inherit']})
+  return new Promise((resolve, reject) => {
+    let out = ''
+    child.stdout.on('data', (d) => {
+      out += d
+      const url = /http:\/\/127\.0\.0\.1:\d+\//.exec(out)?.[0]
+      if (url) resolve({stop: () => child.kill('SIGINT'), url})
+    })
+    child.once('exit', (code) => reject(new Error(`web exited (${code}): ${out}`)))
+  })
+}
+
+/**
+ * The page's bundle gzipped; and, in Debian's Chromium (fresh profile each run), the time from navigation to
+ * "Connect a device" ready (the page's own performance mark) and from the chooser's pick to the flag read of a stuck
+ * Argon on the virtual devices (measured in the page, from the click to the card showing what was read).
+ */
+async function webPage() {
+  const {gzipSync} = await import('node:zlib')
+  const gz = gzipSync(readFileSync(join(ROOT, 'dist', 'web', 'app.js'))).length / 1024
+  const rows = [{label: 'web: the page bundle (dist/web/app.js), gzipped', figure: `${gz.toFixed(1)} KiB`, target: `≤ ${TARGET.webBundleKiB} KiB`, pass: gz <= TARGET.webBundleKiB}]
+  if (!existsSync(CHROMIUM)) {
+    rows.push({label: 'web: load, connect (Chromium)', figure: `${CHROMIUM} missing`, target: '–', pass: undefined})
+    return rows
+  }
+  const {chromium} = await import('playwright-core')
+  const served = await serveWeb()
+  const load = []
+  const connect = []
+  try {
+    for (let run = 0; run <= RUNS; run++) {
+      const dir = mkdtempSync(join(work, 'chromium-'))
+      const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+      const context = await chromium.launchPersistentContext(dir, {args: flags, executablePath: CHROMIUM, headless: true})
+      const page = context.pages()[0] ?? (await context.newPage())
+      await page.goto(`${served.url}?virtual=stuck-argon`)
+      await page.waitForSelector('body[data-ready="connect"]')
+      const loaded = await page.evaluate(() => performance.getEntriesByName('connect-ready')[0].startTime)
+      await page.click('#connect')
+      await page.waitForSelector('#choose-0')
+      const read = await page.evaluate(
+        () =>
+          new Promise((resolve) => {
+            const start = performance.now()
+            const done = () => document.querySelector('article[data-phase="idle"] .facts')
+            const observer = new MutationObserver(() => {
+              if (!done()) return
+              observer.disconnect()
+              resolve(performance.now() - start)
+            })
+            observer.observe(document.body, {attributes: true, childList: true, subtree: true})
+            document.querySelector('#choose-0').click()
+          }),
+      )
+      await context.close()
+      rmSync(dir, {force: true, recursive: true})
+      if (run === 0) continue // the warm-up
+      load.push(loaded)
+      connect.push(read)
+    }
+  } finally {
+    served.stop()
+  }
+  const l = median(load)
+  const c = median(connect)
+  rows.push({label: 'web: navigation to "Connect a device" ready (Chromium, virtual devices)', figure: ms(l), target: `≤ ${TARGET.webLoadMs} ms`, pass: l <= TARGET.webLoadMs})
+  rows.push({label: 'web: connect to flag read, a stuck Argon (Chromium, virtual device)', figure: ms(c), target: `≤ ${TARGET.webConnectMs} ms`, pass: c <= TARGET.webConnectMs})
+  return rows
+}
+
 // ---- report ----------------------------------------------------------------------------------------------
 
 const verdict = (pass) => (pass === undefined ? '–' : pass ? 'PASS' : 'FAIL')
@@ -654,7 +731,7 @@ function machine() {
   ].join('\n')
 }
 
-function render({auditResult, cloudResult, fleetRows, mem, soakResult, start, sc, virtualRows, wireRows}) {
+function render({auditResult, cloudResult, fleetRows, mem, soakResult, start, sc, virtualRows, webRows, wireRows}) {
   const rows = []
   for (const r of start.rows) rows.push([`start-up: ${r.label}${r.key === 'node' ? '' : ` (exit ${r.exit})`}`, r.figure, r.target, verdict(r.pass)])
   if (!start.particle) rows.push(['start-up: official CLI (`particle usb list`)', 'not installed on this machine (`which particle` finds nothing)', '–', '–'])
@@ -675,6 +752,7 @@ function render({auditResult, cloudResult, fleetRows, mem, soakResult, start, sc
   for (const v of virtualRows) rows.push([v.label, v.figure, v.target, verdict(v.pass)])
   for (const v of fleetRows) rows.push([v.label, v.figure, v.target, verdict(v.pass)])
   rows.push(cloudRow(cloudResult))
+  for (const v of webRows) rows.push([v.label, v.figure, v.target, verdict(v.pass)])
   rows.push([
     `soak: ${soakResult.cycles} set/get cycles on one virtual device, one process`,
     `RSS ${mib(soakResult.startRssKiB).toFixed(1)} → ${mib(soakResult.endRssKiB).toFixed(1)} MiB (${soakResult.growthKiB >= 0 ? '+' : ''}${(soakResult.growthKiB / 1024).toFixed(1)} MiB); heap ${mib(soakResult.startHeapKiB).toFixed(1)} → ${mib(soakResult.endHeapKiB).toFixed(1)} MiB; ${(soakResult.ms / soakResult.cycles).toFixed(2)} ms/cycle`,
@@ -791,6 +869,11 @@ async function main() {
     for (const v of virtualFleet()) console.log(`| ${v.label} | ${v.figure} | ${v.target} | ${verdict(v.pass)} |`)
     return
   }
+  if (ONLY === 'web') {
+    ensureBuilt()
+    for (const v of await webPage()) console.log(`| ${v.label} | ${v.figure} | ${v.target} | ${verdict(v.pass)} |`)
+    return
+  }
   if (ONLY === 'cloud') {
     console.log(`| ${cloudRow(await cloudAnswer()).join(' | ')} |`)
     return
@@ -814,7 +897,9 @@ async function main() {
   const fleetRows = virtualFleet()
   console.error('bench: a 1 GiB cloud answer…')
   const cloudResult = await cloudAnswer()
-  const text = render({auditResult, cloudResult, fleetRows, mem, soakResult, start, sc, virtualRows, wireRows})
+  console.error('bench: the web doctor in Chromium…')
+  const webRows = await webPage()
+  const text = render({auditResult, cloudResult, fleetRows, mem, soakResult, start, sc, virtualRows, webRows, wireRows})
   const tableOnly = text.slice(text.indexOf('## Machine'), text.indexOf('## Start-up detail')).trim()
   console.log(tableOnly)
   if (WRITE) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// `npm run build`: compile src/ to dist/ (tsc), bundle each command (scripts/bundle-commands.js), then write
-// oclif.manifest.json (`oclif manifest`). In Node rather than shell, so that it runs alike on Windows (where the
-// global install from a clone builds through it, see scripts/prepare.js). The oclif CLI checks the registry for a
+// `npm run build`: compile src/ to dist/ (tsc), bundle each command (scripts/bundle-commands.js), bundle the web
+// doctor into dist/web/ (scripts/build-web.js), then write oclif.manifest.json (`oclif manifest`). In Node rather
+// than shell, so that it runs alike on Windows (where the global install from a clone builds through it, see
+// scripts/prepare.js). The oclif CLI checks the registry for a
 // newer oclif at every run and prints "oclif update available"; OCLIF_SKIP_NEW_VERSION_CHECK (read by its
 // warn-if-update-available plugin, as <bin>_SKIP_NEW_VERSION_CHECK) keeps the build quiet and offline.
 import {spawnSync} from 'node:child_process'
@@ -25,4 +26,5 @@ rmSync(join(root, 'dist'), {force: true, recursive: true})
 rmSync(join(root, 'oclif.manifest.json'), {force: true})
 step('tsc', require.resolve('typescript/bin/tsc'), ['-p', 'tsconfig.json'])
 step('bundling the commands', join(root, 'scripts', 'bundle-commands.js'), [])
+step('bundling the page', join(root, 'scripts', 'build-web.js'), [])
 step('oclif manifest', require.resolve('oclif/bin/run.js'), ['manifest'], {OCLIF_SKIP_NEW_VERSION_CHECK: 'true'})

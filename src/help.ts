@@ -132,7 +132,8 @@ export async function notFound(typed: readonly string[], json: boolean): Promise
 
 /** `--json` with no command. */
 export async function jsonWithoutCommand(): Promise<void> {
-  await fail(errors.jsonWithoutCommand([...ROOT_ORDER].sort()), true)
+  // The commands that answer in JSON (web serves a page until Ctrl-C: it has no --json).
+  await fail(errors.jsonWithoutCommand(ROOT_ORDER.filter((c) => c !== 'web').sort()), true)
 }
 
 async function fail(e: ReturnType<typeof errors.unknownCommand>, json: boolean): Promise<void> {

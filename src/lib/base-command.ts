@@ -74,7 +74,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   /** Where this package is installed (its bundled examples live there). */
-  private get packageRoot(): string {
+  protected get packageRoot(): string {
     return (this.ctor as typeof Command).plugin?.root ?? this.config.root
   }
 

@@ -11,8 +11,8 @@ export type ErrorCode = `SETUP_FLAG_${
   | 'BAD_DEVICE_ID' | 'BAD_FILE' | 'CANCELLED' | 'CLOUD_BAD_ANSWER' | 'CLOUD_MALFORMED' | 'CLOUD_REFUSED' | 'CLOUD_TOO_LARGE'
   | 'CLOUD_UNAVAILABLE' | 'CONFIRM' | 'DECLINED' | 'DEVICES_FILE' | 'DEVICES_FILE_WRITE' | 'DEVICE_ERROR' | 'DFU'
   | 'DISCONNECTED' | 'INTERRUPTED' | 'INVALID_TOKEN' | 'MULTIPLE_DEVICES' | 'NEED_DEVICE' | 'NOT_ALL_READ'
-  | 'NOT_CONNECTED' | 'NOT_INTERACTIVE' | 'NOT_LOGGED_IN' | 'NOT_ONLINE' | 'NOT_RESPONDING' | 'NO_DEVICE' | 'NO_EVENT'
-  | 'NO_RETURN' | 'NO_USB' | 'NO_VERSION' | 'OFFLINE' | 'OFFLINE_DEVICE' | 'PROTECTED' | 'PROTOCOL' | 'RESTORE_FAILED'
+  | 'NOT_CONNECTED' | 'NOT_INTERACTIVE' | 'NOT_LOGGED_IN' | 'NOT_ONLINE' | 'NOT_RESPONDING' | 'NO_DEVICE' | 'NO_EVENT' | 'NO_PAGE'
+  | 'NO_RETURN' | 'NO_USB' | 'NO_VERSION' | 'OFFLINE' | 'OFFLINE_DEVICE' | 'PORT_IN_USE' | 'PROTECTED' | 'PROTOCOL' | 'RESTORE_FAILED'
   | 'RESTORE_FILE' | 'SERIAL_LINE' | 'SETTINGS' | 'TIMEOUT' | 'UNEXPECTED' | 'UNKNOWN' | 'UNKNOWN_DEVICE' | 'UNKNOWN_PLATFORM'
   | 'UNKNOWN_PRODUCT' | 'USAGE' | 'USB_ACCESS' | 'USB_BUSY' | 'USB_DRIVER' | 'USB_STALL' | 'VERIFY' | 'VERSION_UNKNOWN'
   | 'VIRTUAL_CLOUD' | 'VIRTUAL_PRESS' | 'WATCH_ARGS' | 'WATCH_METHOD'}`
@@ -94,6 +94,10 @@ export const errorIs = {
   busyFirmware: (e: unknown) => has(e, 'SETUP_FLAG_NOT_RESPONDING'),
   /** The firmware answers, but refuses or garbles control requests: the bootloader does not depend on it. */
   firmwareRefuses: (e: unknown) => has(e, 'SETUP_FLAG_DEVICE_ERROR', 'SETUP_FLAG_PROTOCOL', 'SETUP_FLAG_USB_STALL'),
+  /** The device went away during the operation (unplugged, or a cable that came loose). */
+  disconnected: (e: unknown) => has(e, 'SETUP_FLAG_DISCONNECTED'),
+  /** Another program holds the device, so it cannot be opened here. */
+  heldElsewhere: (e: unknown) => has(e, 'SETUP_FLAG_USB_BUSY'),
   /** A device did not come back in time after a restart. */
   noReturn: (e: unknown) => has(e, 'SETUP_FLAG_NO_RETURN'),
   /** The device is not on USB (named, or none). */

@@ -334,6 +334,16 @@ export const errors = {
       'no-cdc': `Device ${id} has no USB serial interface to set a line coding on.`,
       'no-detach': `Device ${id}'s USB serial interface belongs to this system's serial driver, which this tool cannot reach here.`,
     }[reason], [DFU_BY_HAND], {cause}),
+  /** `web`: the page was not built into the package (a clone that skipped `npm run build`). */
+  pageNotBuilt: (dir: string) =>
+    make('SETUP_FLAG_NO_PAGE', EXIT.UNEXPECTED, `The web doctor's page is not built: ${oneLine(dir)} has no index.html.`, [
+      'In a clone, run `npm run build` first; an installed package ships the page, so install it again.',
+    ]),
+  /** `web --port`: another program listens on that port of 127.0.0.1. */
+  portInUse: (port: number, cause?: unknown) =>
+    make('SETUP_FLAG_PORT_IN_USE', EXIT.USAGE, `Port ${port} of 127.0.0.1 is in use by another program.`, [
+      run('Pick another port (`', `web --port ${port + 1}`, '`), or leave --port out for a free one.'),
+    ], {cause}),
 }
 
 /** Anything thrown, as one of ours (what is not ours is unexpected). */

@@ -20,10 +20,10 @@ export const EXIT = {
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT]
 
-export type CommandName = 'audit' | 'doctor' | 'get' | 'set' | 'shell-init' | 'virtual'
+export type CommandName = 'audit' | 'doctor' | 'get' | 'set' | 'shell-init' | 'virtual' | 'web'
 
 /** Every command, in the order help lists them. */
-export const COMMANDS: readonly CommandName[] = ['audit', 'doctor', 'get', 'set', 'shell-init', 'virtual']
+export const COMMANDS: readonly CommandName[] = ['audit', 'doctor', 'get', 'set', 'shell-init', 'virtual', 'web']
 
 export interface ExitRow {
   /** The commands that end with it. */
@@ -36,15 +36,19 @@ export interface ExitRow {
 
 export const EXIT_TABLE: Record<ExitCode, ExitRow> = {
   0: {
-    commands: ['get', 'set', 'doctor', 'audit', 'shell-init', 'virtual'],
+    commands: ['get', 'set', 'doctor', 'audit', 'shell-init', 'virtual', 'web'],
     help: 'success',
-    meaning: 'done: every device read, set as asked, or (doctor) fixed, nothing to fix, or another cause named',
+    meaning: 'done: every device read, set as asked, or (doctor) fixed, nothing to fix, or another cause named; (web) the page served until Ctrl-C',
   },
-  1: {commands: ['get', 'set', 'doctor', 'audit', 'shell-init', 'virtual'], help: 'a bug in this tool', meaning: 'a bug in this tool (rerun with `DEBUG=*` and report it)'},
+  1: {
+    commands: ['get', 'set', 'doctor', 'audit', 'shell-init', 'virtual', 'web'],
+    help: 'a bug in this tool',
+    meaning: "a bug in this tool (rerun with `DEBUG=*` and report it); (web) the page is not built (a clone without `npm run build`)",
+  },
   2: {
-    commands: ['get', 'set', 'doctor', 'audit', 'shell-init', 'virtual'],
+    commands: ['get', 'set', 'doctor', 'audit', 'shell-init', 'virtual', 'web'],
     help: 'bad input',
-    meaning: 'bad input: an unknown command or flag, a device ID that is not 24 hex digits, a malformed devices file; the doctor without a terminal and without `--yes`',
+    meaning: 'bad input: an unknown command or flag, a device ID that is not 24 hex digits, a malformed devices file; the doctor without a terminal and without `--yes`; (virtual) an unknown press, or PARTICLE_VIRTUAL_DEVICES not set; (web) a --port in use',
   },
   3: {
     commands: ['get', 'set', 'doctor', 'virtual'],
@@ -77,7 +81,7 @@ export const EXIT_TABLE: Record<ExitCode, ExitRow> = {
       'interrupted: Ctrl-C or SIGTERM, or the end of input at a question, before the fix was done (what had been done is printed; a flag already written and read back counts as fixed, 0); a second Ctrl-C (station); Ctrl-C while waiting for a device to come online (nothing flashed)',
   },
   141: {
-    commands: ['get', 'set', 'doctor', 'audit', 'shell-init', 'virtual'],
+    commands: ['get', 'set', 'doctor', 'audit', 'shell-init', 'virtual', 'web'],
     help: 'the output was cut (its reader closed it)',
     meaning:
       'the output was cut: whatever read stdout or stderr closed it early (`get | head -1`); nothing more is printed, the devices already started are finished (the station stops as on Ctrl-C). A shell reports 141 (128 + SIGPIPE) for a pipeline member whose reader left, so `set -o pipefail` scripts already know it, and it never claims everything was delivered as 0 would; a failure met before keeps its own status (1 to 9)',

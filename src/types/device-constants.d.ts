@@ -19,3 +19,9 @@ declare module '@particle/device-constants' {
   export const platforms: Readonly<Record<string, DeviceConstantsPlatform>>
   export const platformsById: Readonly<Record<number, DeviceConstantsPlatform>>
 }
+
+// The package's platform table itself (what its index freezes as `platforms`); the page's bundle reads it directly.
+declare module '@particle/device-constants/src/constants.json' {
+  const table: Record<string, import('@particle/device-constants').DeviceConstantsPlatform>
+  export default table
+}

@@ -100,7 +100,9 @@ describe('the npm package (npm pack, install into an empty folder, npx)', functi
     for (const f of ['bin/run.js', 'bin/run.cmd', 'oclif.manifest.json', 'README.md', 'package.json', 'dist/index.js', 'examples/stuck-argon.json']) {
       expect(files, f).to.include(f)
     }
-    for (const c of ['get', 'set', 'doctor', 'shell-init']) expect(files).to.include(`dist/commands/setup-flag/${c}.js`)
+    for (const c of ['get', 'set', 'doctor', 'shell-init', 'web']) expect(files).to.include(`dist/commands/setup-flag/${c}.js`)
+    // The web doctor's page, which `web` serves.
+    for (const f of ['index.html', 'app.js', 'style.css']) expect(files).to.include(`dist/web/${f}`)
     expect(files.filter((f) => f.startsWith('src/') || f.startsWith('test/') || (f.endsWith('.ts') && !f.endsWith('.d.ts')))).to.deep.equal([])
 
     // Windows: CRLF, and it runs node on run.js next to it (node resolves "run" to run.js).

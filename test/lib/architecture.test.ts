@@ -56,6 +56,10 @@ describe('architecture: the layer rules of docs/architecture.md', () => {
     expect(only(found, 'command')).to.deep.equal([])
   })
 
+  it('the page (src/web) imports src/lib and its own files only', () => {
+    expect(only(found, 'page')).to.deep.equal([])
+  })
+
   it('the files of setup-flag/ import only files of a lower rank, and no cycle among them', () => {
     expect(only(found, 'order')).to.deep.equal([])
     expect(only(found, 'inner-cycle')).to.deep.equal([])
@@ -213,6 +217,13 @@ describe('architecture: the checks themselves', () => {
       ],
       ['a command importing src/index', {'src/commands/two.ts': `export * from '../index.js'\n`}, ['command'], 'a command imports src/index.ts'],
       ['src/lib importing src/commands', lone(`import '../commands/one.js'`), ['lib-above'], 'src/lib imports src/commands/one.ts'],
+      ['src/lib importing the page', lone(`import '../web/main.js'`), ['lib-above'], 'src/lib imports src/web/main.ts'],
+      [
+        'the page importing a command',
+        {'src/web/main.ts': `import {one} from '../commands/one.js'\nimport {t} from '../lib/top.js'\nimport './view.js'\nexport const x = [one, t]\n`, 'src/web/view.ts': `export {}\n`},
+        ['page'],
+        "src/web/main.ts:1: import '../commands/one.js': the page imports src/commands/one.ts",
+      ],
       [
         'a file of svc/ importing one above it in the order',
         {'src/lib/svc/c.ts': `import {d} from "./d.js"\nexport const c = d\n`, 'src/lib/svc/d.ts': `import {b} from './b.js'\nexport const d = b\n`},

@@ -285,6 +285,7 @@ export type Rule =
   | 'cycle' // no cycle between the folders and files of src/lib, nor with src/commands
   | 'lib-above' // src/lib imports nothing of src outside src/lib (src/commands, src/index.ts)
   | 'command' // a command imports src/lib and packages only: never another command nor src/index.ts
+  | 'page' // the page (src/web) imports src/lib, its own files and packages only
   | 'order' // inside an ordered folder, a file imports only files of a lower rank
   | 'inner-cycle' // no cycle between the files of an ordered folder
 
@@ -367,8 +368,11 @@ export function checkLayers(root: string, layout: Layout): Violation[] {
   const rel = (p: string) => posix.relative(toPosix(root), p)
   const inLib = (p: string) => p.startsWith(`${lib}/`)
   const inCommands = (p: string) => p.startsWith(`${commands}/`)
+  const page = `${src}/web`
+  const inPage = (p: string) => p.startsWith(`${page}/`)
   const libFiles = sourceFiles(lib).map(toPosix)
   const commandFiles = sourceFiles(commands).map(toPosix)
+  const pageFiles = sourceFiles(page).map(toPosix)
   const all = sourceFiles(src).map(toPosix)
   const out: Violation[] = []
 
@@ -407,7 +411,7 @@ export function checkLayers(root: string, layout: Layout): Violation[] {
 
   // The imports of every checked file, resolved.
   const edges: Edge[] = []
-  for (const file of [...libFiles, ...commandFiles]) {
+  for (const file of [...libFiles, ...commandFiles, ...pageFiles]) {
     for (const ref of readImports(file, readFileSync(file, 'utf8'))) {
       const at = `${rel(file)}:${ref.line}`
       const target = resolveImport(file, ref, all)
@@ -462,6 +466,8 @@ export function checkLayers(root: string, layout: Layout): Violation[] {
         out.push({rule: 'command', message: `${says(e)}: a command imports ${rel(e.to)}; it may import only src/lib`})
       }
       if (inLib(e.to)) link('', 'src/commands', unitOf(e.to), e)
+    } else if (inPage(e.from) && e.to.startsWith(`${src}/`) && !inLib(e.to) && !inPage(e.to)) {
+      out.push({rule: 'page', message: `${says(e)}: the page imports ${rel(e.to)}; it may import only src/lib and its own files`})
     }
   }
 

@@ -257,6 +257,32 @@ describe('through a real kernel USB stack (usb-vm)', function () {
     })
   })
 
+  describe('the web doctor in Chromium, through the kernel stack', () => {
+    // Debian's chromium of the host (the guest's / is the host's), through playwright-core, with the managed policy
+    // WebUsbAllowDevicesForUrls granting vendor 0x2b04 to the page's origin: getDevices() returns the gadget with no
+    // chooser (test/usb-vm/guest/web.js). Chromium needs more memory than the CLI alone.
+    const devices = [device(0x31, 'argon', '3.3.1', 'listening', 255)]
+    // Chromium under the guest's emulation takes minutes where the CLI takes seconds.
+    const steps = [{limitMs: 480_000, name: 'web', run: [process.execPath, 'test/usb-vm/guest/web.js']}]
+    let b: Boot
+    before(async () => {
+      b = await boot(devices, steps, {compare: false, env: {USB_VM_MEMORY: '2048'}})
+      times.push(`web: ${b.timing}`)
+    })
+
+    it('reads the stuck Argon served by the gadget bridge, fixes it, and the devices file holds setupDone 1', () => {
+      const r = b.real.get('web')
+      expect(r, b.runner.stderr).to.not.equal(undefined)
+      const page = JSON.parse(r!.stdout ?? '{}') as {error?: string; log?: string; outcome?: string; policy?: string[]; read?: string; stage?: string}
+      expect(r!.status, `${page.stage}: ${page.error}\n${r!.stderr}`).to.equal(0)
+      expect(page.policy).to.deep.equal([`2b04:c00c ${id(0x31)}`])
+      expect(page.read).to.contain('The setup-done flag is not set: this is why the Argon boots into Listening Mode.')
+      expect(page.outcome).to.equal('fixed')
+      expect(page.log).to.contain('The device restarted and is not in Listening Mode.')
+      expect(r!.devices.find((d) => d.id === id(0x31))).to.include({mode: 'normal', setupDone: 1})
+    })
+  })
+
   describe('dfu-util as a second client, faults, permissions', () => {
     const devices = [
       device(0x31, 'argon', '3.3.1', 'dfu', 255),

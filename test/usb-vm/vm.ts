@@ -57,7 +57,7 @@ function load(file: string): Map<string, StepResult> {
   }
 }
 
-export async function boot(devices: unknown[], steps: unknown[], opts: {compare?: boolean} = {}): Promise<Boot> {
+export async function boot(devices: unknown[], steps: unknown[], opts: {compare?: boolean; env?: NodeJS.ProcessEnv} = {}): Promise<Boot> {
   const dir = mkdtempSync(join(tmpdir(), 'usb-vm-test-'))
   chmodSync(dir, 0o755)
   const realDir = join(dir, 'real')
@@ -71,7 +71,7 @@ export async function boot(devices: unknown[], steps: unknown[], opts: {compare?
   writeFileSync(join(dir, 'steps.json'), JSON.stringify(steps))
   copyFileSync(join(dir, 'steps.json'), join(realDir, 'steps.json'))
 
-  const env: NodeJS.ProcessEnv = {...process.env, USB_VM_TIMES: '1'}
+  const env: NodeJS.ProcessEnv = {...process.env, USB_VM_TIMES: '1', ...opts.env}
   delete env.PARTICLE_VIRTUAL_DEVICES
   const started = Date.now()
   const real = join(realDir, 'devices.json')

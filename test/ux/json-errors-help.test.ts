@@ -52,7 +52,7 @@ describe('help, version and "did you mean"', function () {
       expect(top.stdout).to.contain('Device blinking dark blue? Run: particle-setup-flag doctor')
       expect(top.stdout).to.contain('$ particle-setup-flag COMMAND')
       const list = top.stdout.slice(top.stdout.indexOf('COMMANDS\n') + 9).split('\n\n')[0].split('\n')
-      expect(list.map((l) => l.trim().split(/\s+/)[0])).to.deep.equal(['doctor', 'get', 'set', 'audit', 'shell-init', 'virtual'])
+      expect(list.map((l) => l.trim().split(/\s+/)[0])).to.deep.equal(['doctor', 'get', 'set', 'audit', 'web', 'shell-init', 'virtual'])
       for (const l of list) expect(l, l).to.match(/^ {2}[a-z-]+ +\S.*\S$/)
       expect(top.stdout).not.to.match(/TOPICS|^ {2}help /m)
       expect(top.stdout).not.to.contain(' setup-flag get')

@@ -4,9 +4,6 @@
  * device's platform and Device OS version, flash it over the air, and wait for its event. The device then runs
  * this application instead of the production one, which must be flashed back (`--restore <firmware.bin>` does it).
  */
-import {existsSync, readFileSync, statSync} from 'node:fs'
-import {basename} from 'node:path'
-
 import type {Clock} from '../clock.js'
 
 import {type Cloud, type CloudDevice, type CloudEvent} from '../cloud/cloud.js'
@@ -16,6 +13,7 @@ import {SETUP_DONE_OFFSET} from '../protocol/constants.js'
 import {wantedByte, type WriteOptions} from './decide.js'
 import {type Applicability, flagApplies} from './policy.js'
 import {type DeviceReport, judge, newReport} from './report.js'
+import {type RestoreFile} from './restore-file.js'
 import {type Progress} from './session.js'
 import {type OnlineHow, type Step} from './steps.js'
 import {type Writer} from './writer.js'
@@ -70,12 +68,6 @@ export interface FirmwareOptions {
    * online (how it came), so the flash follows at once; rejects to flash nothing.
    */
   waitOnline?: () => Promise<OnlineHow>
-}
-
-export interface RestoreFile {
-  binary: Buffer
-  /** The path as given on the command line (what a person types again to flash it by hand). */
-  path: string
 }
 
 /** One device known only to the cloud: its report, and what the firmware method records on the way. */
@@ -182,13 +174,13 @@ export class FirmwareWriter implements Writer<CloudSession> {
     const {restore} = s.o
     if (!restore) return s.record({kind: 'restore-reminder'})
     try {
-      await s.o.cloud.flash(s.device.id, restore.binary, basename(restore.path))
+      await s.o.cloud.flash(s.device.id, restore.binary, restore.name)
     } catch (error) {
       // The flag is set (the device said so): keep that, and say the device still runs the preparatory firmware.
       s.report.error = errors.restoreFailed({byte: s.report.after, file: restore.path, who: s.who}, error instanceof SetupFlagError ? error : undefined)
-      return s.record({file: basename(restore.path), kind: 'restore-failed'})
+      return s.record({file: restore.name, kind: 'restore-failed'})
     }
-    s.record({file: basename(restore.path), kind: 'restored'})
+    s.record({file: restore.name, kind: 'restored'})
   }
 }
 
@@ -204,19 +196,4 @@ function waitForEvent(stream: {on(e: 'event', fn: (ev: CloudEvent) => void): voi
   })
   promise.catch(() => {}) // observed by the caller when it awaits; never an unhandled rejection
   return {cancel: () => cancel(), promise}
-}
-
-/** Application firmware is at most a few MB; a huge file is a mistake (and over 2 GiB Node cannot read it at all). */
-const MAX_RESTORE_BYTES = 64 * 1024 * 1024
-
-/** The production firmware for --restore, checked before anything is flashed. */
-export function readRestoreFile(file: string): RestoreFile {
-  if (!existsSync(file) || !statSync(file).isFile()) throw errors.noFirmwareFile(file)
-  const size = statSync(file).size
-  if (size > MAX_RESTORE_BYTES) throw errors.restoreFile(file, `it is ${Math.round(size / 1024 / 1024)} MiB, and application firmware is at most a few MiB`)
-  try {
-    return {binary: readFileSync(file), path: file}
-  } catch (error) {
-    throw errors.restoreFile(file, `it cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, error)
-  }
 }

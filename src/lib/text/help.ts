@@ -55,12 +55,14 @@ const SUCCESS: Record<CommandName, string> = {
   set: '0 when every device is as asked',
   'shell-init': '0',
   virtual: '0 when every press was made (one that does nothing, like a button of an unplugged device, is said so)',
+  web: '0 when stopped with Ctrl-C',
 }
 
 const OWN: Partial<Record<CommandName, Partial<Record<ExitCode, string>>>> = {
   audit: {7: 'the cloud failed (not logged in, unknown product, or some devices not read: the output still lists those read)'},
   doctor: {2: 'bad input, or no terminal without --yes', 6: 'the device did not answer', 7: 'cloud'},
   'shell-init': {2: 'for a missing or unknown shell'},
+  web: {1: 'the page is not built (or a bug)', 2: 'bad input, or the --port is in use'},
   set: {3: 'no device or several without a choice', 6: 'a device did not answer'},
   get: {6: 'a device did not answer'},
   virtual: {2: 'bad input (an unknown press, no PARTICLE_VIRTUAL_DEVICES)', 3: 'no such device in the devices file, several and none chosen, or a bundled example no run is using'},
@@ -168,6 +170,17 @@ The device: its ID, the first 6 or more digits of its ID, or its name in the dev
 
 With a bundled example (PARTICLE_VIRTUAL_DEVICES=blocked-boron), it presses on the copy that the runs using the example share while one runs: start the doctor in one terminal, and press in another.`,
   },
+  web: {
+    examples: () => [
+      {command: 'web', description: 'Serve the web doctor on this computer and open it in the browser'},
+      {command: 'web --port 8080 --no-open', description: 'On a port of your choice, without opening a browser'},
+    ],
+    line: 'The doctor in a browser (Chrome or Edge), served on this computer',
+    summary: 'Serve the web doctor (the same fix, in Chrome or Edge) on this computer.',
+    text: `Serves the web doctor on http://127.0.0.1 (a free port, or --port) and opens it in your browser (--no-open: only print the address). The page is the doctor in a browser, built from the same code: it reads a device's setup-done flag over WebUSB, names the cause, fixes it (one byte, read back), restarts the device and checks; where the firmware does not answer it shows the Safe Mode and DFU button steps with the LED to wait for. It needs Chrome or Edge (WebUSB), sends nothing anywhere but to the device, and its "virtual devices" rehearse the whole fix without hardware.
+
+127.0.0.1 is a secure context, where browsers offer WebUSB; served from another machine over plain http it would not be. The page is static (dist/web): any HTTPS host can publish it. Ctrl-C stops the server.`,
+  },
 }
 
 /** A command's help for oclif: its examples as oclif's own help (an oclif host's) renders them. */
@@ -183,7 +196,7 @@ export function helpExamples(command: CommandName, facts: HelpFacts = {}): Examp
 }
 
 /** The root help lists the commands in this order: the doctor first, for a person whose device blinks dark blue. */
-export const ROOT_ORDER: readonly CommandName[] = ['doctor', 'get', 'set', 'audit', 'shell-init', 'virtual']
+export const ROOT_ORDER: readonly CommandName[] = ['doctor', 'get', 'set', 'audit', 'web', 'shell-init', 'virtual']
 
 export interface RootHelp {
   /** Each command and its one line, in ROOT_ORDER. */

@@ -6,6 +6,7 @@
  * on Linux, Windows and macOS).
  */
 import {errors, isSetupFlagError, SetupFlagError} from '../errors.js'
+import {hostSystem} from '../host.js'
 
 function describe(e: unknown): {message: string; name: string} {
   if (e && typeof e === 'object') {
@@ -77,10 +78,10 @@ export function isNoUsbSubsystem(e: unknown): boolean {
 
 /**
  * Turn anything a USB call threw into a SetupFlagError that says what happened and what to do, with the advice of
- * the system it happened on (`system` as process.platform names it). Permission problems are
+ * the system it happened on (`system` as process.platform names it, host.ts). Permission problems are
  * udev's on Linux; on Windows and macOS "access denied" means another program has the device.
  */
-export function mapUsbError(e: unknown, what: string, deviceId?: string, system: string = process.platform): SetupFlagError {
+export function mapUsbError(e: unknown, what: string, deviceId?: string, system: string = hostSystem()): SetupFlagError {
   if (isSetupFlagError(e)) return e
   if (isDriverMissing(e, system)) return errors.usbDriver({deviceId, system}, e)
   if (isBusy(e)) return errors.usbBusy({deviceId, system}, e)

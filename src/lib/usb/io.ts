@@ -4,6 +4,7 @@
  * the implementation resolves with status 'stall' (W3C WebUSB) or rejects "endpoint stalled" (the `usb`
  * package 3.1.0, what users run).
  */
+import {hostSystem} from '../host.js'
 import {isStall, mapUsbError} from './errors.js'
 
 /** A control transfer's setup, as WebUSB spells it. */
@@ -70,7 +71,7 @@ export class UsbIo {
  * is claimed there. DFU mode has no such interface (its DFU interface is claimed where DFU is spoken), and other
  * systems need no claim (control requests to the device recipient take nothing from a kernel driver).
  */
-export async function openForControl(device: USBDevice, deviceId: string | undefined, system: string = process.platform): Promise<UsbIo> {
+export async function openForControl(device: USBDevice, deviceId: string | undefined, system: string = hostSystem()): Promise<UsbIo> {
   try {
     await device.open()
   } catch (error) {

@@ -174,6 +174,21 @@ export class VirtualUsb extends EventTarget implements USB {
     this.require(id).reboot(mode, opts?.listening)
   }
 
+  /** "Hold MODE and tap RESET": the device resets and waits in its bootloader; setMode() is the release of MODE. */
+  holdInReset(id: string): void {
+    this.require(id).holdInReset()
+  }
+
+  /** Pull the cable: 'disconnect' fires (if it was enumerated); the device keeps its state for plugIn(). */
+  unplug(id: string): void {
+    this.require(id).pullOut()
+  }
+
+  /** Plug the cable in again: it boots as after a reset and 'connect' fires bootMs later. */
+  plugIn(id: string): void {
+    this.require(id).plugIn()
+  }
+
   /**
    * What hands do (buttons.ts): the buttons restart the device into Safe Mode, DFU mode or the boot check, or its
    * cable is pulled or put back. Returns whether anything happened (an unplugged device's buttons do nothing, a

@@ -309,6 +309,35 @@ export class VirtualDevice implements UsbDeviceOwner {
     this.reboot(spec.mode, spec.mode === 'safe' ? spec.listening === true : undefined)
   }
 
+  /**
+   * RESET pressed while MODE is held: the device resets and its bootloader waits for MODE to be released (the
+   * bus's setMode then boots it into the mode the LED showed at the release). Off the bus until then.
+   */
+  holdInReset(): void {
+    this.cancelTimers()
+    this.goOffBus()
+    this.port.stateChanged()
+  }
+
+  /** The cable pulled (the state kept, as the unplug fault keeps it): off the bus until plugIn(). */
+  pullOut(): void {
+    this.vanish()
+  }
+
+  /**
+   * The cable plugged in again: a power-up, so the device boots as after a reset (the boot rule, §3.1). A loose
+   * cable rehearsed with unplugAfterTransfers is fixed by the replug: that fault is dropped.
+   */
+  plugIn(): void {
+    if (this.present) return
+    if (this.givenFaults?.unplugAfterTransfers !== undefined) {
+      const {unplugAfterTransfers: _dropped, ...rest} = this.givenFaults
+      this.givenFaults = Object.keys(rest).length > 0 ? rest : undefined
+    }
+    this.present = true
+    this.reboot('normal')
+  }
+
   /** Unplugged for good (removeDevice): off the bus, nothing pending. */
   unplug(): void {
     this.cancelTimers()

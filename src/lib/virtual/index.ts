@@ -1,11 +1,9 @@
 /**
  * The virtual Particle USB device and bus (`particle-plugin-setup-flag/virtual`): WebUSB devices that behave like
  * real Gen2, Gen3 and Realtek Particle devices per docs/protocol.md, for tests and for trying the CLI without
- * hardware (PARTICLE_VIRTUAL_DEVICES).
+ * hardware (PARTICLE_VIRTUAL_DEVICES). The simulator itself is core.ts (memory only); file.ts keeps devices in a file.
  */
-export {createVirtualUsb, VirtualUsb} from './bus.js'
-export {VirtualDevice} from './device.js'
-export {VirtualUsbDevice} from './usb-device.js'
+export {createVirtualUsb, VirtualDevice, VirtualUsb, VirtualUsbDevice} from './core.js'
 export {
   devicesFileTarget,
   loadDevicesFile,
@@ -25,4 +23,4 @@ export {
   type VirtualMode,
   type VirtualTiming,
   type VirtualUsbOptions,
-} from './types.js'
+} from './core.js'

@@ -1,7 +1,8 @@
 /**
  * Runs inside the usb-vm guest (as root, from the repository root): the steps of one boot of the VM suite, in
  * order, and writes what each did to RESULTS. Steps (JSON):
- *   {name, run: [argv...], user?, groups?}  a command (as `user` with supplementary `groups`); records status,
+ *   {name, run: [argv...], user?, groups?, limitMs?}  a command (as `user` with supplementary `groups`; stopped
+ *                                           after limitMs, default 120 s); records status,
  *                                           stdout, stderr, ms
  *   {name, udevRule: true}                  install our udev rule (errors.ts UDEV_RULE) and re-trigger USB devices
  *   {name, edit: {id, set: {...}} | {add: spec}}  edit the devices file ("press the buttons", "plug in")
@@ -92,7 +93,7 @@ function asUser(argv, user, groups) {
   return ['setpriv', `--reuid=${user}`, `--regid=${gid}`, groups ? `--groups=${groups}` : '--init-groups', '--', ...argv]
 }
 
-function run(argv, {groups, onLine, user} = {}) {
+function run(argv, {groups, limitMs = STEP_LIMIT_MS, onLine, user} = {}) {
   return new Promise((resolve) => {
     const started = Date.now()
     const full = asUser(argv, user, groups)
@@ -111,7 +112,7 @@ function run(argv, {groups, onLine, user} = {}) {
       }
     })
     child.stderr.on('data', (d) => (stderr += d))
-    const limit = setTimeout(() => child.kill('SIGKILL'), STEP_LIMIT_MS)
+    const limit = setTimeout(() => child.kill('SIGKILL'), limitMs)
     child.on('close', (status, signal) => {
       clearTimeout(limit)
       resolve({ms: Date.now() - started, signal, status, stderr, stdout})
@@ -122,7 +123,7 @@ function run(argv, {groups, onLine, user} = {}) {
 for (const step of steps) {
   const result = {name: step.name}
   if (virtual && step.realOnly) result.skipped = true
-  else if (step.run) Object.assign(result, await run(step.run, {groups: step.groups, user: step.user}))
+  else if (step.run) Object.assign(result, await run(step.run, {groups: step.groups, limitMs: step.limitMs, user: step.user}))
   else if (step.udevRule) {
     const {UDEV_RULE} = await import(`${process.cwd()}/dist/lib/errors.js`)
     writeFileSync('/run/udev/rules.d/50-particle.rules', `${UDEV_RULE}\n`)
