@@ -9,23 +9,14 @@ import {join} from 'node:path'
 
 import {realClock} from '../../src/lib/clock.js'
 import {devicesFile, openUsbBackend, pressFile} from '../../src/lib/backends.js'
-import {SetupFlagError} from '../../src/lib/errors.js'
 import {pressInFile} from '../../src/lib/virtual/buttons.js'
 import {type VirtualUsb} from '../../src/lib/virtual/index.js'
 import {ROOT} from '../support/cli.js'
+import {failure} from '../support/failure.js'
 
 const BORON = 'e00fce681a2b3c4d5e6f7b01'
 const env = {PARTICLE_VIRTUAL_DEVICES: 'blocked-boron'}
 
-async function failure(p: Promise<unknown>): Promise<SetupFlagError> {
-  try {
-    await p
-  } catch (error) {
-    expect(error).to.be.instanceOf(SetupFlagError)
-    return error as SetupFlagError
-  }
-  throw new Error('expected a failure')
-}
 
 describe('bundled examples: the copy the runs using one share', () => {
   const saved = process.env.TMPDIR

@@ -105,9 +105,10 @@ describe('web doctor in Chromium (virtual devices)', function () {
     await page.click(`#fix-${BSOM}`)
     await page.waitForSelector(`#allow-${BSOM}`)
     expect(await page.innerText(`${card(BSOM)} .permission`)).to.contain('In normal mode the B-SoM has another USB product ID')
-    await state(page, 'dfu-bsom-permission')
-    // As the page says: once it has restarted (the virtual device's LED breathes cyan), allow it.
+    // As the page says: once it has restarted (the virtual device's LED breathes cyan), allow it. The picture is of
+    // that moment, the same from run to run (before it, the restart is caught at any point).
     await page.waitForSelector(`#led-v-${BSOM}[data-led="breathing-cyan"]`)
+    await state(page, 'dfu-bsom-permission')
     await page.click(`#allow-${BSOM}`)
     await page.click(`#chooser button:has-text("${BSOM}")`)
     await page.waitForSelector(`${card(BSOM)}[data-outcome="fixed"]`)
@@ -212,15 +213,22 @@ describe('web doctor in Chromium (virtual devices)', function () {
   })
 
   it('a page outside a secure context: said, with the address that works', async () => {
-    const url = served.url.replace('127.0.0.1', 'insecure.test')
-    await b.page.goto(url)
-    await b.page.waitForSelector('body[data-ready="unsupported"]')
-    expect(await b.page.evaluate(() => window.isSecureContext)).to.equal(false)
-    const text = await b.page.innerText('#support')
-    expect(text).to.contain('This page is not in a secure context')
-    expect(text).to.contain(url.replace(/\/$/, ''))
-    expect(text).to.contain('http://127.0.0.1')
-    await state(b.page, 'insecure-context')
+    // The address is on the screenshot: served on a fixed port when it is free, so that the picture stays the same
+    // from run to run (any free port otherwise: the test holds the same).
+    const fixed = await serveWeb(['--port', '48134']).catch(() => undefined)
+    try {
+      const url = (fixed ?? served).url.replace('127.0.0.1', 'insecure.test')
+      await b.page.goto(url)
+      await b.page.waitForSelector('body[data-ready="unsupported"]')
+      expect(await b.page.evaluate(() => window.isSecureContext)).to.equal(false)
+      const text = await b.page.innerText('#support')
+      expect(text).to.contain('This page is not in a secure context')
+      expect(text).to.contain(url.replace(/\/$/, ''))
+      expect(text).to.contain('http://127.0.0.1')
+      await state(b.page, 'insecure-context')
+    } finally {
+      await fixed?.stop()
+    }
   })
 })
 

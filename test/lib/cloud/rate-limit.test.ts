@@ -4,8 +4,8 @@ import {expect} from 'chai'
 
 import {FakeClock} from '../../../src/lib/clock.js'
 import {Cloud} from '../../../src/lib/cloud/cloud.js'
-import {SetupFlagError} from '../../../src/lib/errors.js'
 import {VirtualCloud as FakeCloud} from '../../../src/lib/cloud/virtual.js'
+import {failure} from '../../support/failure.js'
 
 const ARGON = 'e00fce681a2b3c4d5e6f7a01'
 
@@ -25,14 +25,6 @@ describe('cloud: 429 and Retry-After', () => {
   const cloud = (timeoutMs?: number) =>
     new Cloud({accessToken: fake.token, apiUrl: fake.url, from: 'test', offline: false, profile: 'particle', timeoutMs}, clock, (m) => warnings.push(m))
 
-  async function failure(p: Promise<unknown>): Promise<SetupFlagError> {
-    try {
-      await p
-    } catch (error) {
-      return error as SetupFlagError
-    }
-    throw new Error('expected a failure')
-  }
 
   it('a Retry-After that fits in the deadline is waited for (on the clock), then the answer comes', async () => {
     fake.failWith = {count: 1, retryAfter: '3', status: 429}

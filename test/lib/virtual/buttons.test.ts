@@ -6,20 +6,11 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {FakeClock} from '../../../src/lib/clock.js'
-import {SetupFlagError} from '../../../src/lib/errors.js'
 import {parsePresses, pressedSpec, pressInFile} from '../../../src/lib/virtual/buttons.js'
 import {openVirtualUsbFile, type VirtualUsb} from '../../../src/lib/virtual/index.js'
 import {ARGON_ID, BORON_ID, bus, nextEvent, spec} from './helpers.js'
+import {failure} from '../../support/failure.js'
 
-async function failure(p: Promise<unknown>): Promise<SetupFlagError> {
-  try {
-    await p
-  } catch (error) {
-    expect(error).to.be.instanceOf(SetupFlagError)
-    return error as SetupFlagError
-  }
-  throw new Error('expected a failure')
-}
 
 describe('virtual device: hands on the buttons and the cable', () => {
   describe('what each press makes of a device', () => {
