@@ -125,8 +125,10 @@ export default class SetupFlagHelp extends Help {
 export async function notFound(typed: readonly string[], json: boolean): Promise<void> {
   const word = typed[0] === 'setup-flag' && typed.length > 1 ? typed[1] : typed[0]
   const {closest, distance} = await import('fastest-levenshtein')
-  const best = word.startsWith('-') ? undefined : closest(word, [...ROOT_ORDER])
-  const near = best !== undefined && (best.startsWith(word) || distance(word, best) <= Math.max(1, Math.floor(word.length / 3)))
+  // Two neighbouring letters swapped (`wbe`, `gte`) is one slip of the fingers, though two edits for Levenshtein.
+  const swapped = ROOT_ORDER.find((c) => c.length === word.length && [...word].some((_, i) => i + 1 < word.length && `${word.slice(0, i)}${word[i + 1]}${word[i]}${word.slice(i + 2)}` === c))
+  const best = word.startsWith('-') ? undefined : (swapped ?? closest(word, [...ROOT_ORDER]))
+  const near = best !== undefined && (best === swapped || best.startsWith(word) || distance(word, best) <= Math.max(1, Math.floor(word.length / 3)))
   await fail(errors.unknownCommand(typed, near ? best : undefined), json)
 }
 

@@ -118,6 +118,14 @@ describe('help, version and "did you mean"', function () {
     expect(errorOf(r.stdout).suggestions).to.deep.equal(['Did you mean `particle-setup-flag set`?', 'Run `particle-setup-flag --help` for the list of commands.'])
   })
 
+  it('two neighbouring letters swapped get the command too (`wbe`, `gte`, `aduit`)', async () => {
+    for (const [typo, command] of [['wbe', 'web'], ['gte', 'get'], ['aduit', 'audit']]) {
+      const r = await runCli([typo])
+      expect(r.code, typo).to.equal(2)
+      expect(r.stderr, typo).to.contain(`Did you mean \`particle-setup-flag ${command}\`?`)
+    }
+  })
+
   it('a word far from every command is offered the list, not a guess', async () => {
     const r = await runCli(['frobnicate'])
     expect(r.code).to.equal(2)
