@@ -346,7 +346,8 @@ describe('through a real kernel USB stack (usb-vm)', function () {
       })
     }
 
-    it('the usb package and the virtual bus reject alike: stall, timeout, unplug, invalid state, missing data', () => {
+    it('the usb package and the virtual bus reject alike: stall, timeout, unplug, invalid state, missing data, an object in use', () => {
+      expect(b.real.get('probe')?.stdout, b.real.get('probe')?.stderr).to.match(/^\[/)
       const real = JSON.parse(b.real.get('probe')!.stdout!) as Array<Record<string, unknown>>
       const virtual = JSON.parse(b.virtual.get('probe')!.stdout!) as Array<Record<string, unknown>>
       const objects = (rows: Array<Record<string, unknown>>) => rows.find((r) => r.what === 'one object per enumeration')
@@ -354,7 +355,7 @@ describe('through a real kernel USB stack (usb-vm)', function () {
       // code compares enumerations by bus and address instead (test/lib/virtual/usb-package.test.ts).
       expect(objects(real)).to.include({same: false})
       const rest = (rows: Array<Record<string, unknown>>) => rows.filter((r) => r !== objects(rows))
-      expect(rest(real)).to.deep.equal(rest(virtual))
+      expect(rest(real), JSON.stringify(real, undefined, 1)).to.deep.equal(rest(virtual))
       expect(real.find((r) => r.what === 'stalled IN')).to.include({error: 'controlTransferIn error: endpoint stalled'})
     })
 

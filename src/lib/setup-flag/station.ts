@@ -18,7 +18,7 @@ import type {Clock} from '../clock.js'
 import {type CloudFacts} from '../cloud/facts.js'
 import {asSetupFlagError, EXIT, type SetupFlagError} from '../errors.js'
 import type {UsbBackend} from '../usb/backend.js'
-import {findParticleDevices, type FoundDevice, identifyParticle} from '../usb/discovery.js'
+import {findParticleDevices, type FoundDevice, type Identified, identifyParticle} from '../usb/discovery.js'
 import {FlagOperation, type SetOptions} from './operation.js'
 import {type DeviceReport, failed, type Outcome, outcomeOf, type SetSummary} from './report.js'
 
@@ -117,7 +117,7 @@ export interface StationOptions {
  * A Particle device from a hot-plug event (as discovery would list it); `unreadable` when it is a Particle
  * device whose serial string (its device ID) could not be read; undefined for any other USB device.
  */
-function identify(usbDevice: USBDevice | undefined): FoundDevice | undefined | {unreadable: string} {
+function identify(usbDevice: USBDevice | undefined): Identified {
   return usbDevice ? identifyParticle(usbDevice) : undefined
 }
 
@@ -196,14 +196,17 @@ export class Station {
       this.forced = true
       return this.summary
     }
+    this.pump() // a device offered in this same turn has not started yet (offer defers it)
     while (this.inFlight.size > 0 && !this.forced) await Promise.race(this.inFlight.values())
     return this.summary
   }
 
   private readonly onConnect = (event: USBConnectionEvent): void => {
     const found = identify(event.device)
-    if (found && 'unreadable' in found) this.opts.onUnreadable?.(found.unreadable)
-    else if (found) this.offer(found, true)
+    // In use: another listener of this event has begun on it; the next scan lists the device afresh.
+    if (!found || 'inUse' in found) return
+    if ('unreadable' in found) this.opts.onUnreadable?.(found.unreadable)
+    else this.offer(found, true)
   }
 
   private offer(found: FoundDevice, plugged: boolean): void {
@@ -226,7 +229,9 @@ export class Station {
     this.seen.set(found.id, 'active')
     this.queue.push(found)
     this.queued.add(found.id)
-    this.pump()
+    // Not from inside the connect event that offered it: the `usb` package hands every listener of one event the
+    // same object, and a device being opened here throws from the getters the listeners after this one read.
+    queueMicrotask(() => this.pump())
   }
 
   private pump(): void {

@@ -16,15 +16,37 @@ export function describeFound(d: FoundDevice): string {
   return `${d.id} (${d.platform.displayName}${d.mode === 'dfu' ? ', DFU' : ''})`
 }
 
+/** A device's serial string, or undefined when it has none or its object is in use (see identifyParticle). */
+export function serialOf(usbDevice: USBDevice): string | undefined {
+  try {
+    return usbDevice.serialNumber ?? undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** What identifyParticle makes of one USB device. */
+export type Identified = FoundDevice | undefined | {inUse: true} | {unreadable: string}
+
 /**
  * One USB device as a Particle device: platform and mode from its IDs, device ID from its serial string.
  * Undefined for anything that is not a Particle device; `{unreadable}` (the platform's name) for a Particle
- * device whose serial string is not a device ID (very old Gen2 bootloaders).
+ * device whose serial string is not a device ID (very old Gen2 bootloaders); `{inUse}` for an object another
+ * part of this process is using at this moment: the `usb` package (3.x) then throws from its getters (a borrow
+ * conflict, docs/architecture.md "USB objects in use"), as when one listener of a connect event has begun to
+ * open the device the event names before the next listener looks at it. Never throws: it runs in event listeners,
+ * where a throw would end the process.
  */
-export function identifyParticle(usbDevice: USBDevice): FoundDevice | undefined | {unreadable: string} {
-  const match = identifyUsb(usbDevice.vendorId, usbDevice.productId)
-  if (!match) return undefined
-  const serial = usbDevice.serialNumber ?? ''
+export function identifyParticle(usbDevice: USBDevice): Identified {
+  let match: ReturnType<typeof identifyUsb>
+  let serial: string
+  try {
+    match = identifyUsb(usbDevice.vendorId, usbDevice.productId)
+    if (!match) return undefined
+    serial = usbDevice.serialNumber ?? ''
+  } catch {
+    return {inUse: true}
+  }
   if (!DEVICE_ID_PATTERN.test(serial)) return {unreadable: match.platform.displayName}
   return {id: serial.toLowerCase(), mode: match.mode, platform: match.platform, usbDevice}
 }

@@ -7,7 +7,7 @@
 import type {Clock} from '../clock.js'
 import {listUsbDevices, type UsbBackend} from './backend.js'
 
-import {findParticleDevices, type FoundDevice, identifyParticle} from './discovery.js'
+import {findParticleDevices, type FoundDevice, identifyParticle, serialOf} from './discovery.js'
 
 export interface WaitOptions {
   clock: Clock
@@ -40,7 +40,7 @@ function sameSerial(serial: null | string | undefined, lower: string): boolean {
 async function findMatch(backend: UsbBackend, match: (d: FoundDevice) => boolean, serial: string | undefined): Promise<FoundDevice | undefined> {
   if (serial === undefined) return (await findParticleDevices(backend)).find((d) => match(d))
   for (const usbDevice of await listUsbDevices(backend)) {
-    if (!sameSerial(usbDevice.serialNumber, serial)) continue
+    if (!sameSerial(serialOf(usbDevice), serial)) continue
     const d = identifyParticle(usbDevice)
     if (d && 'id' in d && match(d)) return d
   }
@@ -84,6 +84,8 @@ class Waiter {
       const usbDevice = (event as Partial<USBConnectionEvent>).device
       if (!usbDevice) return void this.check()
       const d = identifyParticle(usbDevice)
+      // An object another listener of this event has begun to use: the bus lists the device afresh.
+      if (d && 'inUse' in d) return void this.check()
       if (d && 'id' in d && this.match(d)) this.finish(undefined, d)
     }
     this.backend.usb.addEventListener('connect', onConnect)

@@ -67,6 +67,7 @@ export class VirtualUsb extends EventTarget implements USB {
     this.clock = options.clock ?? realClock
     this.timing = {...DEFAULT_TIMING, ...options.timing}
     this.port = {
+      borrowRules: options.borrowRules !== false,
       clock: this.clock,
       connected: (_d, usb) => this.emit('connect', usb),
       disconnected: (_d, usb) => this.emit('disconnect', usb),

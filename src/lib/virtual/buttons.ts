@@ -40,6 +40,7 @@ export interface PressReport {
 
 /** A port to nowhere: a device model made only to press its buttons once and say what it became. */
 const NOWHERE: DevicePort = {
+  borrowRules: false,
   clock: {now: () => 0, setTimer: () => () => {}, sleep: async () => {}},
   connected() {},
   disconnected() {},

@@ -28,6 +28,8 @@ import {copyBufferSource, hex, ownDataView, stringDescriptor, u16le, usbErrors} 
 
 /** How a device reaches its bus. */
 export interface DevicePort {
+  /** VirtualUsbOptions.borrowRules. */
+  readonly borrowRules: boolean
   readonly clock: Clock
   readonly timing: VirtualTiming
   connected(device: VirtualDevice, usb: VirtualUsbDevice): void
@@ -609,9 +611,14 @@ export class VirtualDevice implements UsbDeviceOwner {
     if (usb !== this.current) throw usbErrors.gone()
   }
 
+  /** @internal */
+  get borrowRules(): boolean {
+    return this.port.borrowRules
+  }
+
   private admit(usb: VirtualUsbDevice, setup: USBControlTransferParameters): void {
     this.admitDevice(usb)
-    if (!usb.opened) throw usbErrors.notOpen()
+    if (!usb.isOpened) throw usbErrors.notOpen()
     checkSetup(setup)
     if (setup.recipient === 'interface' && !usb.isClaimed(setup.index & 0xff)) throw usbErrors.notClaimed(setup.index & 0xff)
   }

@@ -506,7 +506,7 @@ class FileVirtualUsb extends VirtualUsb {
   ) {
     const json = parseJson(text, path)
     const {devices} = validateDevicesFile(json, path)
-    super({clock: options.clock, devices, keepLog: options.keepLog, timing: options.timing})
+    super({borrowRules: options.borrowRules, clock: options.clock, devices, keepLog: options.keepLog, timing: options.timing})
     this.target = devicesFileTarget(path)
     this.base = basename(this.target)
     this.document = json as Record<string, unknown>

@@ -182,4 +182,11 @@ export interface VirtualUsbOptions {
    * turns it off: nobody reads it there, and over 10,000 devices it held hundreds of thousands of records.
    */
   keepLog?: boolean
+  /**
+   * Hold the `usb` package's borrow rules (usb-device.ts: a getter or call on a USBDevice object that another
+   * call is using throws). Default true: the virtual bus stands where the package stands. False where it stands
+   * for a browser's WebUSB (the web doctor's virtual devices) or serves as a real device's firmware (the gadget
+   * bridge), neither of which has them.
+   */
+  borrowRules?: boolean
 }

@@ -10,6 +10,8 @@ import type {VirtualFaults} from './types.js'
 
 /** What a USBDevice needs from the device model behind it. */
 export interface UsbDeviceOwner {
+  /** Whether this bus holds the `usb` package's borrow rules (VirtualUsbOptions.borrowRules). */
+  readonly borrowRules: boolean
   readonly faults: VirtualFaults
   /** Throws NotFoundError unless `usb` is the device's live enumeration. */
   admitDevice(usb: VirtualUsbDevice): void
@@ -63,54 +65,117 @@ async function asUsbPackage<T>(method: string, call: () => Promise<T>): Promise<
 }
 
 /**
+ * The `usb` package (3.x) is a napi-rs addon, and napi-rs 3 checks borrows of a native object at run time, per
+ * JavaScript object. What it does, as read through the kernel stack (test/usb-vm/guest/probe.js, `npm run
+ * test:usb-vm`):
+ * - every getter (vendorId, address, opened as much as serialNumber or configuration) borrows the object for
+ *   its read, and throws at once when any call holds it: reading `vendorId` while `open()` runs, or while a
+ *   transfer is pending, throws;
+ * - open, close, forget, claimInterface, releaseInterface and selectAlternateInterface borrow it exclusively
+ *   until their promise settles, and throw at once when it is held (`close()` during a transfer throws);
+ * - transfers, reset, selectConfiguration, clearHalt and the kernel-driver calls borrow it shared until their
+ *   promise settles; a conflict rejects their promise instead (a transfer started while `open()` runs);
+ * - the error is an Error with code 'InvalidArg' and the message below.
+ * The package hands out a new object on every getDevices() and connect event, so its conflicts arise only where
+ * one object is shared (the listeners of one connect event); our bus keeps one object per enumeration (W3C), so
+ * here an object listed again while it is in use is busy too. Code that may meet an object in use (discovery.ts
+ * identifyParticle) treats the conflict as "in use by this process".
+ */
+export const BORROW_CONFLICT = 'The same native value cannot be borrowed mutably while another borrow is active'
+
+type Borrow = 'exclusive' | 'shared'
+
+/**
  * The `USBDevice` of one enumeration. Identity fields are fixed for its life; once the device resets or is
  * unplugged, every call rejects ('device disconnected', as the `usb` package does).
  */
 let enumerations = 0
 
 export class VirtualUsbDevice implements USBDevice {
-  /** As in the `usb` package: the bus, and the address the host gave this enumeration (new at each one). */
-  readonly bus = '1'
-  readonly address: number
-  readonly deviceClass: number
-  readonly deviceProtocol: number
-  readonly deviceSubclass: number
-  readonly deviceVersionMajor: number
-  readonly deviceVersionMinor: number
-  readonly deviceVersionSubminor: number
-  readonly manufacturerName: null | string
-  readonly productId: number
-  readonly productName: null | string
-  readonly serialNumber: null | string
   readonly usbVersionMajor = 2
   readonly usbVersionMinor = 0
   readonly usbVersionSubminor = 0
-  readonly vendorId: number
+  private readonly enumeration: number
   private readonly claimed = new Set<number>()
   private configurationObjects: USBConfiguration[] | undefined
   /** Interfaces the host's kernel driver (cdc_acm) holds: every CDC ACM pair, from enumeration. */
   private readonly kernelDriver = new Set<number>()
   private gone = false
   private isOpen = false
+  /** Borrows held now (napi-rs rules above): shared ones counted, the exclusive one flagged. */
+  private shared = 0
+  private exclusive = false
 
   constructor(
     private readonly owner: UsbDeviceOwner,
     /** @internal */ readonly identity: UsbIdentity,
   ) {
-    this.address = ++enumerations
-    this.vendorId = identity.vendorId
-    this.productId = identity.productId
-    this.deviceClass = identity.deviceClass
-    this.deviceSubclass = identity.deviceSubclass
-    this.deviceProtocol = identity.deviceProtocol
-    // bcdDevice 0xJJMN = version JJ.M.N (WebUSB)
-    this.deviceVersionMajor = (identity.bcdDevice >> 8) & 0xff
-    this.deviceVersionMinor = (identity.bcdDevice >> 4) & 0x0f
-    this.deviceVersionSubminor = identity.bcdDevice & 0x0f
-    this.manufacturerName = identity.strings.get(1) ?? null
-    this.productName = identity.strings.get(2) ?? null
-    this.serialNumber = identity.strings.get(3) ?? null
+    this.enumeration = ++enumerations
     for (const n of this.cdcPair()) this.kernelDriver.add(n)
+  }
+
+  /** As in the `usb` package: the bus, and the address the host gave this enumeration (new at each one). */
+  get bus(): string {
+    return this.peek('1')
+  }
+
+  get address(): number {
+    return this.peek(this.enumeration)
+  }
+
+  get vendorId(): number {
+    return this.peek(this.identity.vendorId)
+  }
+
+  get productId(): number {
+    return this.peek(this.identity.productId)
+  }
+
+  get deviceClass(): number {
+    return this.peek(this.identity.deviceClass)
+  }
+
+  get deviceSubclass(): number {
+    return this.peek(this.identity.deviceSubclass)
+  }
+
+  get deviceProtocol(): number {
+    return this.peek(this.identity.deviceProtocol)
+  }
+
+  // bcdDevice 0xJJMN = version JJ.M.N (WebUSB)
+  get deviceVersionMajor(): number {
+    return this.peek((this.identity.bcdDevice >> 8) & 0xff)
+  }
+
+  get deviceVersionMinor(): number {
+    return this.peek((this.identity.bcdDevice >> 4) & 0x0f)
+  }
+
+  get deviceVersionSubminor(): number {
+    return this.peek(this.identity.bcdDevice & 0x0f)
+  }
+
+  get manufacturerName(): null | string {
+    return this.peek(this.identity.strings.get(1) ?? null)
+  }
+
+  get productName(): null | string {
+    return this.peek(this.identity.strings.get(2) ?? null)
+  }
+
+  get serialNumber(): null | string {
+    return this.peek(this.serial)
+  }
+
+  /** @internal The serial string without a borrow (the simulator's own bookkeeping, never a client's). */
+  get serial(): null | string {
+    return this.identity.strings.get(3) ?? null
+  }
+
+  /** @internal Whether the host opened it, without a borrow (the device model's own check). */
+  get isOpened(): boolean {
+    return this.isOpen
   }
 
   /** The CDC ACM communication interface (class 2, subclass 2) and the data interface after it, if any. */
@@ -125,6 +190,7 @@ export class VirtualUsbDevice implements USBDevice {
    * enumeration of every device was a good part of a simulated fleet's memory.
    */
   get configurations(): USBConfiguration[] {
+    this.peek(undefined)
     this.configurationObjects ??= [
       new VirtualConfiguration(this.identity, {
         currentAlternate: (n) => this.owner.currentAlternate(n),
@@ -138,9 +204,20 @@ export class VirtualUsbDevice implements USBDevice {
     return this.configurations[0]
   }
 
+  /** @internal The configuration tree without a borrow (the simulator's own use). */
+  get configurationTree(): USBConfiguration {
+    this.configurationObjects ??= [
+      new VirtualConfiguration(this.identity, {
+        currentAlternate: (n) => this.owner.currentAlternate(n),
+        isClaimed: (n) => this.claimed.has(n),
+      }),
+    ]
+    return this.configurationObjects[0]
+  }
+
   /** Stays true after the device went away, as in the `usb` package. */
   get opened(): boolean {
-    return this.isOpen
+    return this.peek(this.isOpen)
   }
 
   /** @internal */
@@ -154,7 +231,11 @@ export class VirtualUsbDevice implements USBDevice {
     return this.claimed.has(interfaceNumber)
   }
 
-  async open(): Promise<void> {
+  open(): Promise<void> {
+    return this.borrow('exclusive', () => this._open())
+  }
+
+  private async _open(): Promise<void> {
     return asUsbPackage('open', async () => {
       this.owner.admitDevice(this)
       if (this.owner.faults.accessDenied) throw usbErrors.accessDenied()
@@ -164,23 +245,39 @@ export class VirtualUsbDevice implements USBDevice {
   }
 
   /** Resolves on a device that went away too (`usb` package). */
-  async close(): Promise<void> {
+  close(): Promise<void> {
+    return this.borrow('exclusive', () => this._close())
+  }
+
+  private async _close(): Promise<void> {
     this.isOpen = false
     this.claimed.clear()
   }
 
-  async forget(): Promise<void> {
-    if (!this.gone) await this.close()
+  forget(): Promise<void> {
+    return this.borrow('exclusive', () => this._forget())
   }
 
-  async selectConfiguration(configurationValue: number): Promise<void> {
+  private async _forget(): Promise<void> {
+    if (!this.gone) await this._close()
+  }
+
+  selectConfiguration(configurationValue: number): Promise<void> {
+    return this.borrow('shared', () => this._selectConfiguration(configurationValue))
+  }
+
+  private async _selectConfiguration(configurationValue: number): Promise<void> {
     return asUsbPackage('selectConfiguration', async () => {
       this.requireOpen()
       if (configurationValue !== this.identity.configurationValue) throw usbPackageError('selectConfiguration', 'invalid configuration')
     })
   }
 
-  async claimInterface(interfaceNumber: number): Promise<void> {
+  claimInterface(interfaceNumber: number): Promise<void> {
+    return this.borrow('exclusive', () => this._claimInterface(interfaceNumber))
+  }
+
+  private async _claimInterface(interfaceNumber: number): Promise<void> {
     return asUsbPackage('claimInterface', async () => {
       this.requireOpen()
       if (!this.hasInterface(interfaceNumber)) throw usbPackageError('claimInterface', 'interface not found (errno 2)')
@@ -191,7 +288,11 @@ export class VirtualUsbDevice implements USBDevice {
   }
 
   /** The `usb` package's Linux extension: release the interface from its kernel driver (cdc_acm lets go of its pair). */
-  async detachKernelDriver(interfaceNumber: number): Promise<void> {
+  detachKernelDriver(interfaceNumber: number): Promise<void> {
+    return this.borrow('shared', () => this._detachKernelDriver(interfaceNumber))
+  }
+
+  private async _detachKernelDriver(interfaceNumber: number): Promise<void> {
     return asUsbPackage('detachKernelDriver', async () => {
       this.requireOpen()
       if (!this.hasInterface(interfaceNumber)) throw usbPackageError('detachKernelDriver', 'interface not found (errno 22)')
@@ -201,7 +302,11 @@ export class VirtualUsbDevice implements USBDevice {
   }
 
   /** The `usb` package's Linux extension: let the kernel probe the interface again (cdc_acm takes the pair back). */
-  async attachKernelDriver(interfaceNumber: number): Promise<void> {
+  attachKernelDriver(interfaceNumber: number): Promise<void> {
+    return this.borrow('shared', () => this._attachKernelDriver(interfaceNumber))
+  }
+
+  private async _attachKernelDriver(interfaceNumber: number): Promise<void> {
     return asUsbPackage('attachKernelDriver', async () => {
       this.requireOpen()
       if (!this.hasInterface(interfaceNumber)) throw usbPackageError('attachKernelDriver', 'interface not found (errno 22)')
@@ -219,7 +324,11 @@ export class VirtualUsbDevice implements USBDevice {
     return this.kernelDriver.has(interfaceNumber)
   }
 
-  async releaseInterface(interfaceNumber: number): Promise<void> {
+  releaseInterface(interfaceNumber: number): Promise<void> {
+    return this.borrow('exclusive', () => this._releaseInterface(interfaceNumber))
+  }
+
+  private async _releaseInterface(interfaceNumber: number): Promise<void> {
     return asUsbPackage('releaseInterface', async () => {
       this.requireOpen()
       if (!this.claimed.has(interfaceNumber)) throw usbPackageError('releaseInterface', 'not claimed')
@@ -228,7 +337,11 @@ export class VirtualUsbDevice implements USBDevice {
   }
 
   /** Sends a standard SET_INTERFACE (logged like any control transfer); the interface must be claimed (WebUSB). */
-  async selectAlternateInterface(interfaceNumber: number, alternateSetting: number): Promise<void> {
+  selectAlternateInterface(interfaceNumber: number, alternateSetting: number): Promise<void> {
+    return this.borrow('exclusive', () => this._selectAlternateInterface(interfaceNumber, alternateSetting))
+  }
+
+  private async _selectAlternateInterface(interfaceNumber: number, alternateSetting: number): Promise<void> {
     return asUsbPackage('selectAlternateInterface', () => this.selectAlternate(interfaceNumber, alternateSetting))
   }
 
@@ -252,14 +365,22 @@ export class VirtualUsbDevice implements USBDevice {
   }
 
   /** A stall rejects ('endpoint stalled'), as in the `usb` package; the exchange log still records 'stall'. */
-  async controlTransferIn(setup: USBControlTransferParameters, length: number, _timeout?: number): Promise<USBInTransferResult> {
+  controlTransferIn(setup: USBControlTransferParameters, length: number, _timeout?: number): Promise<USBInTransferResult> {
+    return this.borrow('shared', () => this._controlTransferIn(setup, length, _timeout))
+  }
+
+  private async _controlTransferIn(setup: USBControlTransferParameters, length: number, _timeout?: number): Promise<USBInTransferResult> {
     this.hostChecks('controlTransferIn', setup)
     const result = await asUsbPackage('controlTransferIn', () => this.owner.transferIn(this, setup, length))
     if (result.status === 'stall') throw usbPackageError('controlTransferIn', 'endpoint stalled')
     return result
   }
 
-  async controlTransferOut(setup: USBControlTransferParameters, data?: BufferSource, timeout?: number): Promise<USBOutTransferResult> {
+  controlTransferOut(setup: USBControlTransferParameters, data?: BufferSource, timeout?: number): Promise<USBOutTransferResult> {
+    return this.borrow('shared', () => this._controlTransferOut(setup, data, timeout))
+  }
+
+  private async _controlTransferOut(setup: USBControlTransferParameters, data?: BufferSource, timeout?: number): Promise<USBOutTransferResult> {
     // usb 3.1.0 reads data.buffer unconditionally.
     if (data === undefined) throw new TypeError("Cannot read properties of undefined (reading 'buffer')")
     this.hostChecks('controlTransferOut', setup)
@@ -268,40 +389,103 @@ export class VirtualUsbDevice implements USBDevice {
     return result
   }
 
-  async reset(): Promise<void> {
+  reset(): Promise<void> {
+    return this.borrow('shared', () => this._reset())
+  }
+
+  private async _reset(): Promise<void> {
     return asUsbPackage('reset', async () => {
       this.requireOpen()
       this.owner.busReset(this)
     })
   }
 
-  async clearHalt(_direction: USBDirection, _endpointNumber: number): Promise<void> {
+  clearHalt(_direction: USBDirection, _endpointNumber: number): Promise<void> {
+    return this.borrow('shared', () => this._clearHalt(_direction, _endpointNumber))
+  }
+
+  private async _clearHalt(_direction: USBDirection, _endpointNumber: number): Promise<void> {
     this.owner.admitDevice(this)
     throw usbErrors.notSupported('clearHalt')
   }
 
-  async transferIn(_endpointNumber: number, _length: number): Promise<USBInTransferResult> {
+  transferIn(_endpointNumber: number, _length: number): Promise<USBInTransferResult> {
+    return this.borrow('shared', () => this._transferIn(_endpointNumber, _length))
+  }
+
+  private async _transferIn(_endpointNumber: number, _length: number): Promise<USBInTransferResult> {
     this.owner.admitDevice(this)
     throw usbErrors.notSupported('transferIn')
   }
 
-  async transferOut(_endpointNumber: number, _data: BufferSource): Promise<USBOutTransferResult> {
+  transferOut(_endpointNumber: number, _data: BufferSource): Promise<USBOutTransferResult> {
+    return this.borrow('shared', () => this._transferOut(_endpointNumber, _data))
+  }
+
+  private async _transferOut(_endpointNumber: number, _data: BufferSource): Promise<USBOutTransferResult> {
     this.owner.admitDevice(this)
     throw usbErrors.notSupported('transferOut')
   }
 
-  async isochronousTransferIn(_endpointNumber: number, _packetLengths: number[]): Promise<USBIsochronousInTransferResult> {
+  isochronousTransferIn(_endpointNumber: number, _packetLengths: number[]): Promise<USBIsochronousInTransferResult> {
+    return this.borrow('shared', () => this._isochronousTransferIn(_endpointNumber, _packetLengths))
+  }
+
+  private async _isochronousTransferIn(_endpointNumber: number, _packetLengths: number[]): Promise<USBIsochronousInTransferResult> {
     this.owner.admitDevice(this)
     throw usbErrors.notSupported('isochronousTransferIn')
   }
 
-  async isochronousTransferOut(
+  isochronousTransferOut(
+    _endpointNumber: number,
+    _data: BufferSource,
+    _packetLengths: number[],
+  ): Promise<USBIsochronousOutTransferResult> {
+    return this.borrow('shared', () => this._isochronousTransferOut(_endpointNumber, _data, _packetLengths))
+  }
+
+  private async _isochronousTransferOut(
     _endpointNumber: number,
     _data: BufferSource,
     _packetLengths: number[],
   ): Promise<USBIsochronousOutTransferResult> {
     this.owner.admitDevice(this)
     throw usbErrors.notSupported('isochronousTransferOut')
+  }
+
+  /**
+   * A call under a borrow, held until the call's promise settles. A conflict throws at once for an exclusive
+   * call and rejects the promise for a shared one (as the package does).
+   */
+  private borrow<T>(kind: Borrow, call: () => Promise<T>): Promise<T> {
+    if (kind === 'shared') {
+      try {
+        this.acquire(kind)
+      } catch (error) {
+        return Promise.reject(error)
+      }
+    } else this.acquire(kind)
+    return call().finally(() => this.release(kind))
+  }
+
+  /** A getter's borrow (exclusive, whatever the getter): taken and given back at once; a conflict throws. */
+  private peek<T>(value: T): T {
+    this.acquire('exclusive')
+    this.release('exclusive')
+    return value
+  }
+
+  private acquire(kind: Borrow): void {
+    if (!this.owner.borrowRules) return
+    if (this.exclusive || (kind === 'exclusive' && this.shared > 0)) throw Object.assign(new Error(BORROW_CONFLICT), {code: 'InvalidArg'})
+    if (kind === 'exclusive') this.exclusive = true
+    else this.shared++
+  }
+
+  private release(kind: Borrow): void {
+    if (!this.owner.borrowRules) return
+    if (kind === 'exclusive') this.exclusive = false
+    else this.shared--
   }
 
   /** The faults `usbError` (a call failing below the package, with the system's text) and `claimForControl` (Windows). */
@@ -326,7 +510,7 @@ export class VirtualUsbDevice implements USBDevice {
   }
 
   private requireInterface(interfaceNumber: number): USBInterface {
-    const iface = this.configurations[0].interfaces.find((i) => i.interfaceNumber === interfaceNumber)
+    const iface = this.configurationTree.interfaces.find((i) => i.interfaceNumber === interfaceNumber)
     if (!iface) throw usbErrors.noInterface(interfaceNumber)
     return iface
   }

@@ -54,7 +54,7 @@ export class VirtualBench {
     devices: VirtualDeviceSpec[],
     o: {changed: () => void; choose: Chooser; clock: Clock},
   ) {
-    this.bus = createVirtualUsb({clock: o.clock, devices})
+    this.bus = createVirtualUsb({borrowRules: false, clock: o.clock, devices})
     this.usb = new GrantingUsb(this.bus, o.choose)
     for (const d of devices) this.buttons.set(d.id.toLowerCase(), new DeviceButtons(this.bus, d.id.toLowerCase(), o.clock, o.changed))
     // A state change (the byte, a mode) and an enumeration (the LED lights up again) both show on the picture.

@@ -6,6 +6,7 @@ import {FakeClock} from '../../../src/lib/clock.js'
 import {BoundedMap, Station, type StationOptions} from '../../../src/lib/setup-flag/station.js'
 import type {DeviceReport as SetReport} from '../../../src/lib/setup-flag/report.js'
 import type {UsbBackend} from '../../../src/lib/usb/backend.js'
+import {waitForDevice} from '../../../src/lib/usb/wait.js'
 import {createVirtualUsb, type VirtualDeviceSpec, type VirtualUsb} from '../../../src/lib/virtual/index.js'
 
 const id = (n: number) => `e00fce68${n.toString(16).padStart(16, '0')}`
@@ -116,6 +117,23 @@ describe('station (set --watch), in process', function () {
     expect(reports.map((r) => r.id).sort()).to.deep.equal([1, 2, 3, 4].map((n) => id(n)))
     expect(usb.device(id(1))!.spec().setupDone).to.equal(0xff) // the replugged one: untouched
     for (const n of [2, 3]) expect(usb.device(id(n))!.spec().setupDone).to.equal(1)
+    noViolations(usb)
+  })
+
+  it('a device plugged in is read by every listener of its connect event, the station first (the usb package hands them one object)', async () => {
+    const {clock, reportOf, station, usb} = setup()
+    await station.start()
+    // A second listener after the station's: a wait for a device to come back, as a `set` of another device has.
+    const backend: UsbBackend = {close() {}, description: 'virtual', kind: 'virtual', usb}
+    let waited!: Promise<{id: string}>
+    await new Promise<void>((resolve) => {
+      waited = waitForDevice(backend, (d) => d.id === id(1), {clock, onWaiting: () => queueMicrotask(resolve), recheckMs: 3_600_000, timeoutMs: 3_600_000})
+    })
+    // Before: the station began opening it inside the event, and the wait's listener, reading its vendorId next,
+    // threw a borrow conflict from inside the event (the process ended in the usb-vm suite).
+    usb.addDevice(spec(1))
+    expect((await waited).id).to.equal(id(1))
+    expect(await reportOf(id(1))).to.include({after: 1, changed: true})
     noViolations(usb)
   })
 

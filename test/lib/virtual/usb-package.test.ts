@@ -7,10 +7,11 @@ import {expect} from 'chai'
 
 import {waitForReturn} from '../../../src/lib/device/reboot.js'
 import type {UsbBackend} from '../../../src/lib/usb/backend.js'
-import {findParticleDevices, type FoundDevice, sameEnumeration} from '../../../src/lib/usb/discovery.js'
+import {findParticleDevices, type FoundDevice, identifyParticle, sameEnumeration, serialOf} from '../../../src/lib/usb/discovery.js'
 import {STALL, UsbIo} from '../../../src/lib/usb/io.js'
 import {isGone, isStall, isTimeout, mapUsbError} from '../../../src/lib/usb/errors.js'
 import {FakeClock} from '../../../src/lib/clock.js'
+import {createVirtualUsb} from '../../../src/lib/virtual/index.js'
 import {bus, dfuClass, INIT, nextEvent, openFirst, rejection, spec, vendor} from './helpers.js'
 
 const ID = spec().id
@@ -79,6 +80,50 @@ describe('virtual bus: the `usb` package 3.1.0 where it differs from W3C WebUSB'
     const error = await rejection(dev.controlTransferOut(vendor(0x50, 0, 40)))
     expect(error).to.be.instanceOf(TypeError)
     expect(usb.log).to.deep.equal([]) // nothing reached the device
+  })
+})
+
+describe('virtual bus: the `usb` package\'s borrow rules (an object used while a call holds it)', () => {
+  const CONFLICT = 'The same native value cannot be borrowed mutably while another borrow is active'
+  const throwsConflict = (fn: () => unknown) => expect(fn).to.throw(CONFLICT).with.property('code', 'InvalidArg')
+
+  it('a getter while open() runs or a transfer is pending throws at once; close() during a transfer too; a transfer during open() rejects', async () => {
+    const {usb} = bus(spec())
+    const [dev] = await usb.getDevices()
+    const opening = dev.open()
+    throwsConflict(() => dev.vendorId)
+    throwsConflict(() => dev.opened)
+    expect((await rejection(dev.controlTransferIn(INIT(20), 64))).message).to.equal(CONFLICT)
+    throwsConflict(() => dev.close())
+    await opening
+    const pending = dev.controlTransferIn(INIT(20), 64)
+    for (const read of [() => dev.vendorId, () => dev.serialNumber, () => dev.configuration, () => dev.claimInterface(0), () => dev.close()]) throwsConflict(read)
+    await pending
+    expect(dev.serialNumber).to.equal(ID) // settled: free again
+    await dev.close()
+  })
+
+  it('identifyParticle and serialOf never throw: an object in use is {inUse}, its serial undefined', async () => {
+    const {usb} = bus(spec())
+    const [dev] = await usb.getDevices()
+    await dev.open()
+    const pending = dev.controlTransferIn(INIT(20), 64)
+    expect(identifyParticle(dev)).to.deep.equal({inUse: true})
+    expect(serialOf(dev)).to.equal(undefined)
+    await pending
+    expect(identifyParticle(dev)).to.include({id: ID})
+    expect(serialOf(dev)).to.equal(ID)
+  })
+
+  it('a bus standing for a browser (borrowRules: false) has none of them', async () => {
+    const usb = createVirtualUsb({borrowRules: false, clock: new FakeClock(), devices: [spec()]})
+    const [dev] = await usb.getDevices()
+    const opening = dev.open()
+    expect(dev.vendorId).to.be.a('number')
+    await opening
+    const pending = dev.controlTransferIn(INIT(20), 64)
+    expect(dev.serialNumber).to.equal(ID)
+    await pending
   })
 })
 

@@ -1,6 +1,7 @@
 /**
  * What a WebUSB implementation does at the edges where the `usb` package (3.1.0) and the W3C text differ: a stall,
- * a transfer timeout, an unplug, an unclaimed interface, a missing argument. Run in the usb-vm guest against the
+ * a transfer timeout, an unplug, an unclaimed interface, a missing argument, an object used while a call holds it
+ * (the package's borrow rules, docs/architecture.md "USB objects in use"). Run in the usb-vm guest against the
  * real `usb` package, and on the host against the WebUSB virtual bus (PARTICLE_VIRTUAL_DEVICES set); the suite
  * compares the two. Usage: node probe.js STALL_ID P2_ID UNPLUG_ID (devices of the devices file).
  */
@@ -23,6 +24,26 @@ const outcome = async (what, fn) => {
     return {error: error?.message, name: error?.name, what}
   }
 }
+/**
+ * A getter or call made while another call holds the same object: what it returns, or what it throws at once
+ * (the package's napi-rs borrow rules, virtual/usb-device.ts). A call that does not throw is left to run.
+ */
+const settling = []
+const atOnce = (what, fn) => {
+  try {
+    const r = fn()
+    if (typeof r?.then === 'function') {
+      const row = {returned: 'a promise', what}
+      // Only whether it met a borrow conflict: how the device itself answers a call left to run is not the point.
+      const settled = (error) => (row.settled = error?.code === 'InvalidArg' ? error.message : 'no borrow conflict')
+      settling.push(r.then(() => settled(), settled))
+      return row
+    }
+    return {returned: typeof r === 'object' && r !== null ? 'an object' : r, what}
+  } catch (error) {
+    return {code: error?.code, threw: error?.message, what}
+  }
+}
 const vendorIn = {index: 20, recipient: 'device', request: 1, requestType: 'vendor', value: 0}
 const rawIn = {index: 30, recipient: 'device', request: 0x50, requestType: 'vendor', value: 0}
 const find = async (id) => (await usb.getDevices()).find((d) => d.serialNumber === id)
@@ -30,7 +51,14 @@ const out = []
 
 const stall = await find(stallId)
 out.push(await outcome('transfer on a closed device', () => stall.controlTransferIn(vendorIn, 64)))
-await stall.open()
+const opening = stall.open()
+out.push(atOnce('vendorId while open() runs', () => stall.vendorId))
+out.push(atOnce('opened while open() runs', () => stall.opened))
+out.push(atOnce('serialNumber while open() runs', () => stall.serialNumber))
+out.push(atOnce('controlTransferIn while open() runs', () => stall.controlTransferIn(vendorIn, 64)))
+out.push(atOnce('close() while open() runs', () => stall.close()))
+await opening
+out.push(atOnce('serialNumber once open() is done', () => stall.serialNumber))
 out.push(await outcome('stalled IN', () => stall.controlTransferIn(vendorIn, 64)))
 out.push(await outcome('stalled OUT', () => stall.controlTransferOut({...rawIn, index: 40}, new Uint8Array(0))))
 out.push(await outcome('OUT without data', () => stall.controlTransferOut({...rawIn, index: 40})))
@@ -42,14 +70,25 @@ await stall.close()
 
 const p2 = await find(p2Id)
 await p2.open()
-out.push(await outcome('OUT without a data stage (Realtek), timeout 300 ms', () => p2.controlTransferOut({...rawIn, index: 302, request: 0x50}, new Uint8Array(0), 300)))
+const pending = outcome('OUT without a data stage (Realtek), timeout 300 ms', () => p2.controlTransferOut({...rawIn, index: 302, request: 0x50}, new Uint8Array(0), 300))
+out.push(atOnce('vendorId during a transfer', () => p2.vendorId))
+out.push(atOnce('address during a transfer', () => p2.address))
+out.push(atOnce('serialNumber during a transfer', () => p2.serialNumber))
+out.push(atOnce('productName during a transfer', () => p2.productName))
+out.push(atOnce('configuration during a transfer', () => p2.configuration))
+out.push(atOnce('claimInterface(0) during a transfer', () => p2.claimInterface(0)))
+out.push(atOnce('close() during a transfer', () => p2.close()))
+out.push(await pending)
+out.push(atOnce('serialNumber after the transfer', () => p2.serialNumber))
 await p2.close()
 
 const gone = await find(unplugId)
 const disconnected = new Promise((resolve) => {
   const timer = setTimeout(() => resolve(false), 20_000)
   usb.addEventListener('disconnect', (e) => {
-    if (e.device.serialNumber === unplugId) {
+    // The package's disconnect event carries an object of its own; our bus's is the one the cut transfer still
+    // holds (one object per enumeration), whose serialNumber is then busy (virtual/usb-device.ts).
+    if (e.device === gone || e.device.serialNumber === unplugId) {
       clearTimeout(timer)
       resolve(true)
     }
@@ -63,6 +102,7 @@ out.push(await outcome('transfer on an unplugged device', () => gone.controlTran
 out.push({opened: gone.opened, what: 'opened after the unplug'})
 out.push(await outcome('close an unplugged device', () => gone.close()))
 
+await Promise.all(settling)
 process.stdout.write(`${JSON.stringify(out)}\n`)
 usb.close?.()
 process.exit(0)

@@ -180,7 +180,7 @@ class Slot {
   async attach(usb: VirtualUsbDevice): Promise<void> {
     const id = usb.identity
     this.usb = usb
-    this.device = usb.serialNumber ?? undefined
+    this.device = usb.serial ?? undefined
     this.altDirty = true
     try {
       await usb.open()
@@ -203,7 +203,7 @@ class Slot {
     write(join(g, 'bMaxPacketSize0'), String(id.deviceDescriptor[7]))
     write(join(g, 'strings/0x409/manufacturer'), usb.manufacturerName ?? '')
     write(join(g, 'strings/0x409/product'), usb.productName ?? '')
-    write(join(g, 'strings/0x409/serialnumber'), usb.serialNumber ?? '')
+    write(join(g, 'strings/0x409/serialnumber'), usb.serial ?? '')
     const config = id.configDescriptor
     write(join(g, 'configs/c.1/bmAttributes'), String(config[7]))
     write(join(g, 'configs/c.1/MaxPower'), String(config[8] * 2))
@@ -401,7 +401,7 @@ class Slot {
 /** Serve the devices of `file` as gadgets; the guest must have loaded dummy_hcd, libcomposite, usb_f_fs and configfs. */
 export async function serveDevicesFile(file: string, options: ServeOptions = {}): Promise<Served> {
   const log = options.log ?? (() => {})
-  const bus = openVirtualUsbFile(file)
+  const bus = openVirtualUsbFile(file, {borrowRules: false})
   const udcs = udcNames()
   const slots: Slot[] = []
   const byDevice = new Map<string, Slot>()
@@ -418,7 +418,7 @@ export async function serveDevicesFile(file: string, options: ServeOptions = {})
     if (!slot) {
       if (slots.length >= udcs.length) throw new Error(`no free UDC for ${id} (dummy_hcd num=${udcs.length})`)
       slot = new Slot(slots.length, udcs[slots.length], log)
-      slot.modelFaults = (usb) => bus.device(usb.serialNumber ?? '')?.faults
+      slot.modelFaults = (usb) => bus.device(usb.serial ?? '')?.faults
       slots.push(slot)
     }
     slot.device = id
@@ -430,18 +430,18 @@ export async function serveDevicesFile(file: string, options: ServeOptions = {})
     const usb = ev.device as VirtualUsbDevice
     void serial(async () => {
       // Only if it is still the device's live enumeration (a quick reset may have replaced it already).
-      if (bus.device(usb.serialNumber ?? '')?.usbDevice !== usb) return
-      await slotFor(usb.serialNumber!).attach(usb)
+      if (bus.device(usb.serial ?? '')?.usbDevice !== usb) return
+      await slotFor(usb.serial!).attach(usb)
     })
   })
   bus.addEventListener('disconnect', (ev) => {
-    const id = ev.device.serialNumber ?? ''
+    const id = (ev.device as VirtualUsbDevice).serial ?? ''
     void serial(async () => {
       await byDevice.get(id)?.detach()
     })
   })
 
-  for (const usb of (await bus.getDevices()) as VirtualUsbDevice[]) await serial(() => slotFor(usb.serialNumber!).attach(usb))
+  for (const usb of (await bus.getDevices()) as VirtualUsbDevice[]) await serial(() => slotFor(usb.serial!).attach(usb))
 
   // The host's CDC class requests, which the kernel's f_acm answers, reach the virtual device through usbmon.
   let usbmon: Worker | undefined
