@@ -121,7 +121,13 @@ export class DeviceSession {
 
   /** Close every USB object this device had on the way (not by listing the bus: that made `set --all` quadratic). */
   async close(): Promise<void> {
-    for (const d of this.usbObjects) if (d.opened) await d.close().catch(() => {})
+    for (const d of this.usbObjects) {
+      try {
+        if (d.opened) await d.close()
+      } catch {
+        // Gone already, or (the `usb` package's borrow rules) still held by a call: nothing to say, nothing to undo.
+      }
+    }
   }
 
   /** Open the device as it is now for control requests (normal, listening or safe mode). */
