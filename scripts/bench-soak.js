@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * The soak of `npm run bench`: N set/get cycles on one virtual device in this process, alternating done / not done
- * so that every cycle writes, through the library functions the commands use (setSetupFlag, readSetupFlag) on a
+ * so that every cycle writes, through the operation the commands use (FlagOperation: set, read) on a
  * FakeClock. Prints {cycles, startRssKiB, endRssKiB, growthKiB, ...} as JSON. Run with --expose-gc.
  */
 import {join, resolve, dirname} from 'node:path'
@@ -19,8 +19,7 @@ if (typeof globalThis.gc !== 'function') {
 
 const {createVirtualUsb} = await lib('lib/virtual/index.js')
 const {FakeClock} = await lib('lib/clock.js')
-const {readSetupFlag} = await lib('lib/setup-flag/read.js')
-const {setSetupFlag} = await lib('lib/setup-flag/write.js')
+const {FlagOperation} = await lib('lib/setup-flag/operation.js')
 const {findParticleDevices} = await lib('lib/usb/discovery.js')
 
 const ID = 'e00fce681a2b3c4d5e6f7a8b'
@@ -47,10 +46,10 @@ for (let i = 0; i < WARMUP + cycles; i++) {
   }
   const done = i % 2 === 0
   const [found] = await findParticleDevices(backend)
-  const set = await setSetupFlag(found, {backend, clock, done, dryRun: false, force: false, method: 'auto', timeoutMs: 10_000})
+  const set = await new FlagOperation(found, {backend, clock, timeoutMs: 10_000}).set({done, dryRun: false, force: false, method: 'auto'})
   if (set.error || !set.changed) throw new Error(`cycle ${i}: set did not write: ${JSON.stringify(set)}`)
   const [again] = await findParticleDevices(backend)
-  const got = await readSetupFlag(again, {clock, timeoutMs: 10_000})
+  const got = await new FlagOperation(again, {backend, clock, timeoutMs: 10_000}).read()
   if (got.flag !== (done ? 'done' : 'not-done')) throw new Error(`cycle ${i}: get says ${got.flag}`)
   if (usb.violations.length > 0) throw new Error(`cycle ${i}: write guard: ${JSON.stringify(usb.violations)}`)
   logRecordsPerCycle = usb.log.length

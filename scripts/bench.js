@@ -40,6 +40,11 @@ const ONLY = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefi
 
 // ---- set-up ----------------------------------------------------------------------------------------------
 
+/** One of our built modules (test/integration/bench-scripts.test.ts checks that each one named here exists). */
+const lib = (p) => import(pathToFileURL(join(ROOT, 'dist', p)).href)
+/** A test helper, in TypeScript (tsx registered by the caller; the same test checks these paths). */
+const testSupport = (name) => import(pathToFileURL(join(ROOT, 'test', 'support', name)).href)
+
 function ensureBuilt() {
   if (existsSync(join(ROOT, 'dist', 'commands')) && existsSync(join(ROOT, 'oclif.manifest.json'))) return
   console.error('dist/ or oclif.manifest.json missing: running npm run build first')
@@ -200,11 +205,9 @@ const versionOverDfu = [W.setIf(0), W.status, W.read('the system-part header at 
 const afterBoot = (listening) => [W.reset0, mode72(listening)]
 
 async function wire() {
-  const lib = (p) => import(pathToFileURL(join(ROOT, 'dist', p)).href)
   const {createVirtualUsb} = await lib('lib/virtual/index.js')
   const {FakeClock} = await lib('lib/clock.js')
-  const {readSetupFlag} = await lib('lib/setup-flag/read.js')
-  const {setSetupFlag} = await lib('lib/setup-flag/write.js')
+  const {FlagOperation} = await lib('lib/setup-flag/operation.js')
   const {findParticleDevices} = await lib('lib/usb/discovery.js')
 
   const scenarios = [
@@ -262,8 +265,8 @@ async function wire() {
     const backend = {close: () => usb.close(), description: 'bench', kind: 'virtual', usb}
     const [found] = await findParticleDevices(backend)
     const report = s.method
-      ? await setSetupFlag(found, {backend, clock, done: true, dryRun: false, force: false, method: s.method, timeoutMs: 10_000})
-      : await readSetupFlag(found, {clock, timeoutMs: 10_000})
+      ? await new FlagOperation(found, {backend, clock, timeoutMs: 10_000}).set({done: true, dryRun: false, force: false, method: s.method})
+      : await new FlagOperation(found, {backend, clock, timeoutMs: 10_000}).read()
     usb.close()
     if (report.error) throw new Error(`${s.name}: ${report.error.message}`)
     if (usb.violations.length > 0) throw new Error(`${s.name}: write guard: ${JSON.stringify(usb.violations)}`)
@@ -328,13 +331,14 @@ const AUDIT_PER_PAGE = 100
 async function audit() {
   const {register} = await import('tsx/esm/api')
   register()
-  const {FakeCloud} = await import(pathToFileURL(join(ROOT, 'test', 'support', 'fake-cloud.ts')).href)
-  const {expectedCounts, fleet} = await import(pathToFileURL(join(ROOT, 'test', 'support', 'fleet.ts')).href)
+  const {VirtualCloud} = await lib('lib/cloud/virtual.js')
+  const {expectedCounts, fleet} = await testSupport('fleet.ts')
+  const {profileHome} = await testSupport('cloud-home.ts')
   const devices = fleet(AUDIT_DEVICES)
   const want = expectedCounts(devices)
-  const cloud = await new FakeCloud().start()
+  const cloud = await new VirtualCloud().start()
   cloud.products.push({devices, id: 4242, slug: 'bench-fleet'})
-  const auditHome = cloud.profileHome()
+  const auditHome = profileHome(cloud)
   const gnuTime = existsSync('/usr/bin/time')
   const once = () =>
     new Promise((resolvePromise, reject) => {
@@ -558,7 +562,8 @@ function virtualFleet() {
 async function cloudAnswer() {
   const {register} = await import('tsx/esm/api')
   register()
-  const {FakeCloud} = await import(pathToFileURL(join(ROOT, 'test', 'support', 'fake-cloud.ts')).href)
+  const {VirtualCloud} = await lib('lib/cloud/virtual.js')
+  const {profileHome} = await testSupport('cloud-home.ts')
   const {createServer} = await import('node:http')
   const GiB = 1024 ** 3
   const chunk = Buffer.alloc(64 * 1024, 'a')
@@ -577,7 +582,7 @@ async function cloudAnswer() {
     pump()
   })
   await new Promise((r) => huge.listen(0, '127.0.0.1', () => r()))
-  const ordinary = await new FakeCloud().start()
+  const ordinary = await new VirtualCloud().start()
   ordinary.devices = [{id: id(1), name: 'my-device', platform_id: 12, system_firmware_version: '3.3.1'}]
   const file = devicesFile([stuck(1)])
   const profile = (apiUrl) => {
@@ -601,7 +606,7 @@ async function cloudAnswer() {
     })
   let homes
   try {
-    homes = {huge: profile(`http://127.0.0.1:${huge.address().port}`), ordinary: ordinary.profileHome()}
+    homes = {huge: profile(`http://127.0.0.1:${huge.address().port}`), ordinary: profileHome(ordinary)}
     const base = []
     const big = []
     let error
@@ -812,7 +817,7 @@ flag 0xFF, default virtual timing, method auto = usb): 1 device ${sc.oneTimes.ma
 
 ## Wire efficiency detail
 
-Counted in-process: \`readSetupFlag\` / \`setSetupFlag\` from dist/ on \`createVirtualUsb\` with a FakeClock, one
+Counted in-process: \`FlagOperation\` (\`read\`, \`set\`) from dist/ on \`createVirtualUsb\` with a FakeClock, one
 Argon on Device OS 3.3.1, every control transfer in \`usb.log\` (standard SET_INTERFACE included; descriptors come
 from WebUSB's cached configuration and cost no transfer). The minimum is built from the exchanges that
 docs/protocol.md spells out: §2.10 for 73/74 (a request without payload is INIT + CHECK, with payload INIT + SEND +
@@ -826,7 +831,7 @@ ${wireDetail}
 ## Audit detail
 
 \`audit --product bench-fleet --per-page 100 --json\` through the built binary against the loopback cloud of the
-tests (test/support/fake-cloud.ts, run in the bench's own process through tsx), serving the 10,000-device fixture
+tests (the virtual cloud, src/lib/cloud/virtual.ts, in the bench's own process), serving the 10,000-device fixture
 of test/support/fleet.ts (11 platforms × 8 Device OS versions, online and development flags mixed) in 100 pages;
 the CLI reads them with its defaults (4 requests in flight). Peak RSS is GNU time's for the CLI process; "per page"
 is the span from the first page request to the last, over 99 intervals, as the cloud sees it; the whole run
@@ -834,8 +839,8 @@ includes start-up and writing the JSON. Every run's risk and Device OS counts ar
 
 ## Soak detail
 
-${soakResult.cycles} cycles of \`setSetupFlag\` (alternately done / not done, so every cycle writes) then
-\`readSetupFlag\`, in one process (\`node --expose-gc scripts/bench-soak.js\`), one virtual Argon 3.3.1, FakeClock.
+${soakResult.cycles} cycles of \`FlagOperation.set\` (alternately done / not done, so every cycle writes) then
+\`FlagOperation.read\`, in one process (\`node --expose-gc scripts/bench-soak.js\`), one virtual Argon 3.3.1, FakeClock.
 "Start-up" is taken after \`gc()\` once ${soakResult.warmup} warm-up cycles have run (code compiled, V8's young generation
 grown to its working size), "end" after \`gc()\` following the last cycle. Three runs; the median growth decides
 (growths: ${soakResult.growths.map((g) => `${(g / 1024).toFixed(1)}`).join(', ')} MiB). With the young generation pinned

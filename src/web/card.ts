@@ -3,7 +3,7 @@
 import {STANDALONE} from '../lib/cli.js'
 import {errorIs} from '../lib/errors.js'
 import {eventText, sayText, summaryLines, waitingText} from '../lib/text/doctor.js'
-import {buttonsText, CAUSE, deviceTitle, doneText, FACTS, flagText, heldText, ledLabel, MODE_WORDS, OUTCOME, PAGE, permissionText, udevText, unpluggedText, versionText, writeUnknownText} from '../lib/text/web.js'
+import {buttonsText, CAUSE, deviceTitle, doneText, FACTS, flagText, heldText, ledLabel, MODE_WORDS, OUTCOME, PAGE, permissionText, restartingFrom, udevText, unpluggedText, versionText, writeUnknownText} from '../lib/text/web.js'
 import {type DeviceFlow} from '../lib/web/flow.js'
 import {type Led, ledOfButtons, ledOfMode} from '../lib/web/led.js'
 import {type WebDoctor} from '../lib/web/page.js'
@@ -28,7 +28,13 @@ function facts(f: DeviceFlow): HTMLElement | null {
   // Nothing was read (the device could not be opened): no facts to show, the problem says why.
   if (!r || (r.error && !r.deviceOsVersion && r.flag === 'unknown')) return null
   const row = (term: string, value: string) => [h('dt', {}, term), h('dd', {}, value)]
-  return h('dl', {class: 'facts'}, row(FACTS.mode, MODE_WORDS[r.mode]), row(FACTS.deviceOs, versionText(r)), row(FACTS.flag, flagText(r)))
+  const mode = restarting(f) ? restartingFrom(r.mode) : MODE_WORDS[r.mode]
+  return h('dl', {class: 'facts'}, row(FACTS.mode, mode), row(FACTS.deviceOs, versionText(r)), row(FACTS.flag, flagText(r)))
+}
+
+/** The page waits for the device to restart: the mode it was read in is the one it is leaving. */
+function restarting(f: DeviceFlow): boolean {
+  return f.phase.kind === 'working' && f.phase.what.kind === 'wait' && f.phase.what.wait.kind === 'restart'
 }
 
 function cause(f: DeviceFlow): HTMLElement | null {
@@ -83,8 +89,9 @@ function actions(f: DeviceFlow): HTMLElement | null {
 
 export function deviceCard(f: DeviceFlow, doctor: WebDoctor): HTMLElement {
   const title = deviceTitle(f.found.platform.displayName, f.id)
-  // While the page waits for a replug the device is gone: its LED is not shown as it was.
-  const led = f.phase.kind === 'buttons' ? undefined : f.phase.kind === 'replug' ? 'off' : f.report ? ledOfMode(f.report.mode) : undefined
+  // While the page waits for a replug the device is gone, and while it restarts its LED is no longer what was read:
+  // neither is shown as it was.
+  const led = f.phase.kind === 'buttons' || restarting(f) ? undefined : f.phase.kind === 'replug' ? 'off' : f.report ? ledOfMode(f.report.mode) : undefined
   return h(
     'article',
     {'aria-labelledby': `title-${f.id}`, class: 'device', 'data-device': f.id, 'data-outcome': f.outcome ?? undefined, 'data-phase': f.phase.kind},

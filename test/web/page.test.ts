@@ -108,6 +108,13 @@ describe('web doctor in Chromium (virtual devices)', function () {
     // As the page says: once it has restarted (the virtual device's LED breathes cyan), allow it. The picture is of
     // that moment, the same from run to run (before it, the restart is caught at any point).
     await page.waitForSelector(`#led-v-${BSOM}[data-led="breathing-cyan"]`)
+    // While it restarts, the card says what was written and read back (before: "not set (0xFF)", the first read),
+    // that it is restarting (before: "DFU mode"), and shows no LED picture of the mode it has left.
+    const waiting = await page.innerText(`${card(BSOM)} .facts`)
+    expect(waiting).to.contain('set (0x01)')
+    expect(waiting).to.not.contain('not set')
+    expect(waiting).to.contain('restarting (was in DFU mode)')
+    expect(await page.$(`#led-${BSOM}`)).to.equal(null)
     await state(page, 'dfu-bsom-permission')
     await page.click(`#allow-${BSOM}`)
     await page.click(`#chooser button:has-text("${BSOM}")`)

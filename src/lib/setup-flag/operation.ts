@@ -38,6 +38,7 @@ export class FlagOperation {
   found: FoundDevice
   /** Work under way on the device (a request, a write, a restart being waited for): an interruption lets it finish. */
   busy = false
+  private session: DeviceSession | undefined
 
   constructor(
     found: FoundDevice,
@@ -118,8 +119,17 @@ export class FlagOperation {
     }
   }
 
+  /**
+   * The report of the run under way, as far as it has come (the object the run returns): a view can say a write
+   * that was read back while the restart after it is still awaited.
+   */
+  get underWay(): DeviceReport | undefined {
+    return this.session?.report
+  }
+
   private async run(fn: (s: DeviceSession) => Promise<void>): Promise<DeviceReport> {
     const s = new DeviceSession(this.found, this.ctx)
+    this.session = s
     this.busy = true
     try {
       await fn(s)
@@ -132,6 +142,7 @@ export class FlagOperation {
       this.found = s.found
       await s.close()
       this.busy = false
+      this.session = undefined
     }
     return s.report
   }

@@ -73,6 +73,9 @@ export const MODE_WORDS: Record<ReportedMode, string> = {
   unknown: 'firmware not answering USB requests',
 }
 
+/** The mode fact while the device restarts: what it was read in, which it is leaving. */
+export const restartingFrom = (mode: ReportedMode) => `restarting (was in ${MODE_WORDS[mode]})`
+
 export const FACTS = {deviceOs: 'Device OS', flag: 'Setup-done flag', mode: 'Mode'} as const
 
 const SOURCE: Record<VersionSource, string> = {cloud: 'as the cloud last saw it', dfu: "from its system part's header", usb: 'from the device'}

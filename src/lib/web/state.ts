@@ -62,6 +62,8 @@ export class FlowState {
   write: null | Pick<DeviceReport, 'after' | 'before' | 'changed' | 'method'> = null
   /** A write went out and failed before it was read back: the byte's state is unknown. */
   writeUnknown = false
+  /** The run whose write is said already (recordWrite). */
+  private writeSaid: DeviceReport | undefined
 
   constructor(
     found: FoundDevice,
@@ -96,10 +98,15 @@ export class FlowState {
     this.ctx.changed()
   }
 
-  /** A write, recorded; the report takes its flag (nothing stale), as the doctor's does. */
+  /**
+   * A write, recorded; the report takes its flag (nothing stale), as the doctor's does. Said once per run: when
+   * the restart after it begins (the byte was read back), and brought up to date when the run ends.
+   */
   recordWrite(r: DeviceReport): void {
     this.write = {after: r.after, before: r.before, changed: r.changed, method: r.method}
     if (this.report) Object.assign(this.report, {flag: r.flag, mode: r.mode, note: r.note, value: r.value, why: r.why})
+    if (this.writeSaid === r) return this.ctx.changed()
+    this.writeSaid = r
     this.record('done', r.changed ? {after: r.after, before: r.before, kind: 'wrote'} : {kind: 'already-held'})
   }
 
@@ -126,6 +133,9 @@ export class FlowState {
         },
         waiting: (w) => {
           this.permission = w.kind === 'restart' ? this.permissionFor(w) : null
+          // A restart after a write that was read back: the card says the byte now, not once the device is back.
+          const live = this.op.underWay
+          if (w.kind === 'restart' && live && live.method !== null && live.after !== null && !live.error) this.recordWrite(live)
           if (this.phase.kind !== 'buttons') this.phase = {kind: 'working', what: {kind: 'wait', wait: w}}
           this.ctx.changed()
         },
