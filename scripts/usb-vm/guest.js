@@ -3,7 +3,7 @@
  * modules, serve every device of the devices file as a real USB gadget, run the command, write its status.
  */
 import {execFileSync, spawn} from 'node:child_process'
-import {existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 
 process.env.PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
@@ -42,6 +42,35 @@ const say = (text) => writeFileSync(err, `usb-vm: ${text}\n`)
 process.on('uncaughtException', (error) => say(`bridge: ${error?.stack ?? error}`))
 process.on('unhandledRejection', (error) => say(`bridge: ${error?.stack ?? error}`))
 
+/**
+ * A stranger on the bus, as on any desktop: a USB device that is no Particle device and has no serial number (many
+ * keyboards and hubs have none), its node root's alone. The `usb` package reads the serial string of such a device
+ * by opening it, which only root may: a look for a Particle device must never ask it (src/lib/usb/discovery.ts,
+ * isParticleUsb). Served by the kernel's own CDC ACM function on the last UDC (the bridge takes them from the first).
+ */
+function addStranger() {
+  const udc = readdirSync('/sys/class/udc').sort((a, b) => a.localeCompare(b, undefined, {numeric: true})).at(-1)
+  const g = '/sys/kernel/config/usb_gadget/stranger'
+  mkdirSync(join(g, 'configs/c.1'), {recursive: true})
+  writeFileSync(join(g, 'idVendor'), '0x046d')
+  writeFileSync(join(g, 'idProduct'), '0xc31c')
+  writeFileSync(join(g, 'bcdUSB'), '0x0200')
+  mkdirSync(join(g, 'functions/acm.stranger'))
+  symlinkSync(join(g, 'functions/acm.stranger'), join(g, 'configs/c.1/acm.stranger'))
+  writeFileSync(join(g, 'UDC'), udc)
+  // Configured by the guest's host before the command runs (the kernel enumerates it on its own time).
+  const until = Date.now() + 10_000
+  const here = () => readdirSync('/sys/bus/usb/devices').some((d) => {
+    try {
+      return readFileSync(`/sys/bus/usb/devices/${d}/idProduct`, 'utf8').trim() === 'c31c' && existsSync(`/sys/bus/usb/devices/${d}/${d}:1.0`)
+    } catch {
+      return false
+    }
+  })
+  while (!here() && Date.now() < until) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20)
+  if (!here()) say('the stranger (046d:c31c) did not enumerate')
+}
+
 let bridge
 mark('stage 2')
 try {
@@ -62,6 +91,7 @@ try {
   const {serveDevicesFile} = await import(join(job.cwd, 'dist/lib/virtual/gadget/serve.js'))
   bridge = await serveDevicesFile(job.devices, {log: (line) => job.env.USB_VM_DEBUG && say(line)})
   await bridge.ready
+  addStranger()
   mark('devices')
 } catch (error) {
   say(`could not serve the devices: ${error?.stack ?? error}`)

@@ -206,8 +206,8 @@ function main() {
       token: token.toString('latin1'),
       cwd: repo,
       devices,
-      // Spare UDCs for devices plugged in while the command runs.
-      udcs: Math.min(32, Math.max(2, deviceCount + 2)),
+      // Spare UDCs for devices plugged in while the command runs, and one for the stranger (guest.js).
+      udcs: Math.min(32, Math.max(3, deviceCount + 3)),
       env: {
         HOME: env.HOME ?? '/root',
         LANG: env.LANG ?? 'C.UTF-8',

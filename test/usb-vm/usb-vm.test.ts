@@ -294,6 +294,7 @@ describe('through a real kernel USB stack (usb-vm)', function () {
       device(0x37, 'boron', '3.3.1', 'listening', 255),
       device(0x38, 'p2', '5.9.0', 'normal', 1),
       device(0x39, 'argon', '3.3.1', 'normal', 1, {faults: {unplugAfterTransfers: 2}}),
+      device(0x3a, 'argon', '3.3.1', 'listening', 255),
     ]
     const dir = '$DIR'
     const steps = () => [
@@ -315,6 +316,9 @@ describe('through a real kernel USB stack (usb-vm)', function () {
       // Debian's 50-udev-default.rules sorts after 50-particle.rules and sets MODE 0664 again: the rule's GROUP
       // (plugdev, which desktop users are in) is what grants access.
       {groups: 'plugdev', name: 'with udev rule', realOnly: true, run: cli('get', id(0x37), '--json', '--offline'), user: 'nobody'},
+      // Two restarts (into DFU mode and back), each a look for the device by its serial number among the bus's
+      // devices, the stranger (guest.js) among them, which this user may not open.
+      {groups: 'plugdev', name: 'set beside a stranger', realOnly: true, run: cli('set', id(0x3a), '--method', 'dfu', '--json', '--offline'), user: 'nobody'},
     ]
     let b: Boot
     before(async () => {
@@ -370,6 +374,13 @@ describe('through a real kernel USB stack (usb-vm)', function () {
       const r = b.real.get('with udev rule')!
       expect(r.status, `${r.stderr}${r.stdout}`).to.equal(0)
       expect(json(r).devices[0]).to.include({flag: 'not-done'})
+    })
+
+    it('beside a USB device without a serial number that the user may not open, set restarts the device and finds it again', () => {
+      const r = b.real.get('set beside a stranger')!
+      expect(r.status, `${r.stderr}${r.stdout}`).to.equal(0)
+      expect(json(r).devices[0]).to.include({after: 1, flag: 'done', method: 'dfu'})
+      expect(r.devices.find((x) => x.id === id(0x3a))).to.include({mode: 'normal', setupDone: 1})
     })
   })
 })

@@ -13,7 +13,7 @@ import {waitForReturn} from '../device/reboot.js'
 import {type Back, errorIs, errors, isSetupFlagError, RequestPendingTimeout} from '../errors.js'
 import {isGen3WithoutControlRequests, sendLineCoding, SERIAL_LINE_RATE} from '../protocol/cdc.js'
 import {DfuseClient} from '../protocol/dfuse.js'
-import {type FoundDevice, serialOf} from '../usb/discovery.js'
+import {type FoundDevice, isParticleUsb, serialOf} from '../usb/discovery.js'
 import {type DeviceReport, newReport} from './report.js'
 import {type RestartMode, type Step} from './steps.js'
 
@@ -143,7 +143,7 @@ export class DeviceSession {
 
   /** The device's USB object now, when it has re-enumerated behind our back (raw 302, a late restart). */
   async refresh(): Promise<void> {
-    const now = (await this.ctx.backend.usb.getDevices().catch(() => [] as USBDevice[])).find((d) => serialOf(d)?.toLowerCase() === this.id)
+    const now = (await this.ctx.backend.usb.getDevices().catch(() => [] as USBDevice[])).find((d) => isParticleUsb(d) && serialOf(d)?.toLowerCase() === this.id)
     if (now && now !== this.found.usbDevice) this.enumerated({...this.found, usbDevice: now})
   }
 

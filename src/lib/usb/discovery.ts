@@ -16,6 +16,19 @@ export function describeFound(d: FoundDevice): string {
   return `${d.id} (${d.platform.displayName}${d.mode === 'dfu' ? ', DFU' : ''})`
 }
 
+/**
+ * Whether a device's USB IDs are a Particle device's: asked before its serial string, which the `usb` package
+ * (3.x) reads by opening the device and asking it when the system has none (a keyboard or hub without a serial
+ * number): a look for one Particle device must not open, or send requests to, anything else on the bus.
+ */
+export function isParticleUsb(usbDevice: USBDevice): boolean {
+  try {
+    return identifyUsb(usbDevice.vendorId, usbDevice.productId) !== undefined
+  } catch {
+    return false // in use (see identifyParticle)
+  }
+}
+
 /** A device's serial string, or undefined when it has none or its object is in use (see identifyParticle). */
 export function serialOf(usbDevice: USBDevice): string | undefined {
   try {

@@ -7,7 +7,7 @@
 import type {Clock} from '../clock.js'
 import {listUsbDevices, type UsbBackend} from './backend.js'
 
-import {findParticleDevices, type FoundDevice, identifyParticle, serialOf} from './discovery.js'
+import {findParticleDevices, type FoundDevice, identifyParticle, isParticleUsb, serialOf} from './discovery.js'
 
 export interface WaitOptions {
   clock: Clock
@@ -40,7 +40,7 @@ function sameSerial(serial: null | string | undefined, lower: string): boolean {
 async function findMatch(backend: UsbBackend, match: (d: FoundDevice) => boolean, serial: string | undefined): Promise<FoundDevice | undefined> {
   if (serial === undefined) return (await findParticleDevices(backend)).find((d) => match(d))
   for (const usbDevice of await listUsbDevices(backend)) {
-    if (!sameSerial(serialOf(usbDevice), serial)) continue
+    if (!isParticleUsb(usbDevice) || !sameSerial(serialOf(usbDevice), serial)) continue
     const d = identifyParticle(usbDevice)
     if (d && 'id' in d && match(d)) return d
   }

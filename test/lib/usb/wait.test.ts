@@ -61,4 +61,25 @@ describe('waiting for a device among many', () => {
     expect(listings()).to.be.at.least(2)
     usb.close()
   })
+
+  it('a look for one device by its serial number never reads the serial string of anything else (a keyboard without one)', async () => {
+    const {backend, clock, usb} = fleet(3)
+    // As the usb package (3.x) shows a device the system knows no serial string for: reading serialNumber opens it
+    // and asks it (here, without permission, it throws as the package does).
+    let keyboardAsked = 0
+    const keyboard = {
+      productId: 0x2010,
+      get serialNumber(): string {
+        keyboardAsked++
+        throw new Error('open error: Permission denied (os error 13)')
+      },
+      vendorId: 0x046d,
+    } as unknown as USBDevice
+    const listed = usb.getDevices
+    usb.getDevices = async () => [keyboard, ...(await listed())]
+    const found = await waitForDevice(backend, (d) => d.id === id(2), {clock, serialNumber: id(2), timeoutMs: 1000})
+    expect(found.id).to.equal(id(2))
+    expect(keyboardAsked).to.equal(0)
+    usb.close()
+  })
 })
