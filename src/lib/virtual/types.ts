@@ -34,7 +34,10 @@ export interface VirtualFaults {
   busy?: number
   /** Any DfuSe data DNLOAD (wValue >= 2) fails: the second GETSTATUS reports dfuERROR/errUNKNOWN, nothing is written. */
   dfuWriteError?: boolean
-  /** USBDevice.open() rejects like a missing udev rule (name 'SecurityError', message with 'Permission denied'). */
+  /**
+   * No permission to open the device node (a missing udev rule): open() rejects, and so does reading
+   * `configuration` before it, as the `usb` package does on Linux ('open error: permission denied (errno 13)').
+   */
   accessDenied?: boolean
   /**
    * Device Protection (6.x): control requests other than 20, 76, 77, 10 complete with result -1801; DFU layouts

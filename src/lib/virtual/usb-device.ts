@@ -48,6 +48,9 @@ export function usbPackageError(method: string, reason: string): Error {
   return Object.assign(new Error(`${method} error: ${reason}`), {code: 'GenericFailure'})
 }
 
+/** What the package (on Linux) says when the device node may not be opened: no udev rule for this user. */
+const accessDenied = () => usbPackageError('open', 'permission denied (errno 13)')
+
 const REASONS: Record<string, string> = {
   InvalidStateError: 'invalid state',
   NotFoundError: 'device disconnected',
@@ -191,6 +194,8 @@ export class VirtualUsbDevice implements USBDevice {
    */
   get configurations(): USBConfiguration[] {
     this.peek(undefined)
+    // The package reads the descriptors through an open device, opening it here if the caller has not.
+    if (!this.isOpen && this.owner.faults.accessDenied) throw accessDenied()
     this.configurationObjects ??= [
       new VirtualConfiguration(this.identity, {
         currentAlternate: (n) => this.owner.currentAlternate(n),
@@ -238,7 +243,7 @@ export class VirtualUsbDevice implements USBDevice {
   private async _open(): Promise<void> {
     return asUsbPackage('open', async () => {
       this.owner.admitDevice(this)
-      if (this.owner.faults.accessDenied) throw usbErrors.accessDenied()
+      if (this.owner.faults.accessDenied) throw accessDenied()
       this.failAs('open')
       this.isOpen = true
     })

@@ -17,7 +17,6 @@ export const usbErrors = {
     new UsbNamedError('NotFoundError', `The alternate setting ${alt} of interface ${n} does not exist.`),
   noConfiguration: (v: number) => new UsbNamedError('NotFoundError', `The configuration value ${v} is not supported by the device.`),
   notSupported: (what: string) => new UsbNamedError('NotSupportedError', `${what} is not supported by the virtual device.`),
-  accessDenied: () => new UsbNamedError('SecurityError', 'open error: Permission denied (os error 13)'),
   timeout: () => new UsbNamedError('TimeoutError', 'Control transfer timed out (no status stage from the device).'),
 }
 
