@@ -21,7 +21,8 @@ export const WAIT_ONLINE_DEFAULT_S = 1800
 export interface WaitOnlineOptions {
   clock: Clock
   cloud: Pick<Cloud, 'deviceRecord' | 'events'>
-  device: Pick<CloudDevice, 'id' | 'name'>
+  /** The device as first looked up: when that said offline, a record saying online now means it came online. */
+  device: Pick<CloudDevice, 'connected' | 'id' | 'name' | 'online'>
   /** Show the card for the person on site (once, and only when the device is not online already). */
   onCard: () => void
   /** Progress while waiting (e.g. "29:41 left"); undefined when the wait is over. */
@@ -59,7 +60,8 @@ export async function waitUntilOnline(o: WaitOnlineOptions): Promise<OnlineHow> 
   try {
     const fresh = await o.cloud.deviceRecord(o.device.id)
     if (seen) return seen
-    if (fresh.ok && isOnline(fresh.body)) return 'already'
+    // Online now, offline when first looked up: it came online in between (its event may still be on its way).
+    if (fresh.ok && isOnline(fresh.body)) return o.device.online === false && o.device.connected !== true ? 'online' : 'already'
     o.onCard()
     const start = o.clock.now()
     return await new Promise<OnlineHow>((resolve, reject) => {
