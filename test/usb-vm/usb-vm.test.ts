@@ -295,6 +295,7 @@ describe('through a real kernel USB stack (usb-vm)', function () {
       device(0x38, 'p2', '5.9.0', 'normal', 1),
       device(0x39, 'argon', '3.3.1', 'normal', 1, {faults: {unplugAfterTransfers: 2}}),
       device(0x3a, 'argon', '3.3.1', 'listening', 255),
+      device(0x3b, 'argon', '3.3.1', 'normal', 1),
     ]
     const dir = '$DIR'
     const steps = () => [
@@ -309,7 +310,7 @@ describe('through a real kernel USB stack (usb-vm)', function () {
       {name: 'unplug mid-write', run: cli('set', id(0x33), '--json', '--offline')},
       {name: 'never answers', run: cli('set', id(0x34), '--method', 'usb', '--timeout', '3', '--json', '--offline')},
       {name: 'busy', run: cli('set', id(0x35), '--method', 'usb', '--json', '--offline')},
-      {name: 'probe', run: ['node', 'test/usb-vm/guest/probe.js', id(0x36), id(0x38), id(0x39)]},
+      {name: 'probe', run: ['node', 'test/usb-vm/guest/probe.js', id(0x36), id(0x38), id(0x39), id(0x3b)]},
       {name: 'stallControl', run: cli('set', id(0x36), '--method', 'usb', '--json', '--offline')},
       {name: 'no udev rule', realOnly: true, run: cli('get', id(0x37), '--offline'), user: 'nobody'},
       {name: 'udev rule', realOnly: true, udevRule: true},

@@ -3,9 +3,10 @@
  * a transfer timeout, an unplug, an unclaimed interface, a missing argument, an object used while a call holds it
  * (the package's borrow rules, docs/architecture.md "USB objects in use"). Run in the usb-vm guest against the
  * real `usb` package, and on the host against the WebUSB virtual bus (PARTICLE_VIRTUAL_DEVICES set); the suite
- * compares the two. Usage: node probe.js STALL_ID P2_ID UNPLUG_ID (devices of the devices file).
+ * compares the two. Usage: node probe.js STALL_ID P2_ID UNPLUG_ID BORROW_ID (devices of the devices file; BORROW_ID
+ * is used for nothing but the open() rows, so that no other case meets a device they left behind).
  */
-const [stallId, p2Id, unplugId] = process.argv.slice(2)
+const [stallId, p2Id, unplugId, borrowId] = process.argv.slice(2)
 const file = process.env.PARTICLE_VIRTUAL_DEVICES
 let usb
 if (file) {
@@ -49,16 +50,21 @@ const rawIn = {index: 30, recipient: 'device', request: 0x50, requestType: 'vend
 const find = async (id) => (await usb.getDevices()).find((d) => d.serialNumber === id)
 const out = []
 
+const borrowed = await find(borrowId)
+const opening = borrowed.open()
+out.push(atOnce('vendorId while open() runs', () => borrowed.vendorId))
+out.push(atOnce('opened while open() runs', () => borrowed.opened))
+out.push(atOnce('serialNumber while open() runs', () => borrowed.serialNumber))
+out.push(atOnce('controlTransferIn while open() runs', () => borrowed.controlTransferIn(rawIn, 64)))
+out.push(atOnce('close() while open() runs', () => borrowed.close()))
+await opening
+out.push(atOnce('serialNumber once open() is done', () => borrowed.serialNumber))
+await Promise.all(settling)
+await borrowed.close()
+
 const stall = await find(stallId)
 out.push(await outcome('transfer on a closed device', () => stall.controlTransferIn(vendorIn, 64)))
-const opening = stall.open()
-out.push(atOnce('vendorId while open() runs', () => stall.vendorId))
-out.push(atOnce('opened while open() runs', () => stall.opened))
-out.push(atOnce('serialNumber while open() runs', () => stall.serialNumber))
-out.push(atOnce('controlTransferIn while open() runs', () => stall.controlTransferIn(vendorIn, 64)))
-out.push(atOnce('close() while open() runs', () => stall.close()))
-await opening
-out.push(atOnce('serialNumber once open() is done', () => stall.serialNumber))
+await stall.open()
 out.push(await outcome('stalled IN', () => stall.controlTransferIn(vendorIn, 64)))
 out.push(await outcome('stalled OUT', () => stall.controlTransferOut({...rawIn, index: 40}, new Uint8Array(0))))
 out.push(await outcome('OUT without data', () => stall.controlTransferOut({...rawIn, index: 40})))
