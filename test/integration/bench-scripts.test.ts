@@ -11,18 +11,16 @@ import {ROOT} from '../support/cli.js'
 
 const SCRIPTS = ['scripts/bench.js', 'scripts/bench-soak.js']
 
-/** Every `const {A, B} = await lib('x.js')` of a script: the dist module and the names taken from it. */
-function libImports(script: string): Array<{module: string; names: string[]}> {
+/**
+ * Every `const {A, B} = await lib('x.js')` of a script (or `await testSupport('x.ts')`): the module and the names
+ * taken from it.
+ */
+function libImports(script: string, loader: 'lib' | 'testSupport' = 'lib'): Array<{module: string; names: string[]}> {
   const text = readFileSync(join(ROOT, script), 'utf8')
-  return [...text.matchAll(/const \{([^}]+)\} = await lib\('([^']+)'\)/g)].map((m) => ({
+  return [...text.matchAll(new RegExp(`const \\{([^}]+)\\} = await ${loader}\\('([^']+)'\\)`, 'g'))].map((m) => ({
     module: m[2],
     names: m[1].split(',').map((n) => n.trim().split(':')[0].trim()),
   }))
-}
-
-/** Every `await testSupport('x.ts')` of a script: the test helper it loads through tsx. */
-function supportImports(script: string): string[] {
-  return [...readFileSync(join(ROOT, script), 'utf8').matchAll(/await testSupport\('([^']+)'\)/g)].map((m) => m[1])
 }
 
 describe('the bench scripts load what they name from dist/', () => {
@@ -43,11 +41,11 @@ describe('the bench scripts load what they name from dist/', () => {
   }
 
   it('scripts/bench.js: every test helper it loads exists and has the names it takes', async () => {
-    const text = readFileSync(join(ROOT, 'scripts/bench.js'), 'utf8')
-    expect(supportImports('scripts/bench.js')).to.include.members(['fleet.ts', 'cloud-home.ts'])
-    for (const m of text.matchAll(/const \{([^}]+)\} = await testSupport\('([^']+)'\)/g)) {
-      const exported = (await import(pathToFileURL(join(ROOT, 'test', 'support', m[2])).href)) as Record<string, unknown>
-      for (const name of m[1].split(',').map((n) => n.trim())) expect(exported[name], `scripts/bench.js takes ${name} from test/support/${m[2]}`).to.not.equal(undefined)
+    const helpers = libImports('scripts/bench.js', 'testSupport')
+    expect(helpers.map((h) => h.module)).to.include.members(['fleet.ts', 'cloud-home.ts'])
+    for (const {module, names} of helpers) {
+      const exported = (await import(pathToFileURL(join(ROOT, 'test', 'support', module)).href)) as Record<string, unknown>
+      for (const name of names) expect(exported[name], `scripts/bench.js takes ${name} from test/support/${module}`).to.not.equal(undefined)
     }
   })
 

@@ -3,7 +3,6 @@
  * real Gen2, Gen3 and Realtek Particle devices per docs/protocol.md, for tests and for trying the CLI without
  * hardware (PARTICLE_VIRTUAL_DEVICES). The simulator itself is core.ts (memory only); file.ts keeps devices in a file.
  */
-export {createVirtualUsb, VirtualDevice, VirtualUsb, VirtualUsbDevice} from './core.js'
 export {
   devicesFileTarget,
   loadDevicesFile,
@@ -14,6 +13,7 @@ export {
   withDevicesFileLock,
 } from './file.js'
 export {
+  createVirtualUsb,
   DEFAULT_TIMING,
   type ExchangeRecord,
   type Violation,
@@ -23,4 +23,7 @@ export {
   type VirtualMode,
   type VirtualTiming,
   type VirtualUsbOptions,
+  VirtualDevice,
+  VirtualUsb,
+  VirtualUsbDevice,
 } from './core.js'

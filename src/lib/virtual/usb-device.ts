@@ -196,13 +196,7 @@ export class VirtualUsbDevice implements USBDevice {
     this.peek(undefined)
     // The package reads the descriptors through an open device, opening it here if the caller has not.
     if (!this.isOpen && this.owner.faults.accessDenied) throw accessDenied()
-    this.configurationObjects ??= [
-      new VirtualConfiguration(this.identity, {
-        currentAlternate: (n) => this.owner.currentAlternate(n),
-        isClaimed: (n) => this.claimed.has(n),
-      }),
-    ]
-    return this.configurationObjects
+    return this.tree()
   }
 
   get configuration(): USBConfiguration | null {
@@ -211,13 +205,17 @@ export class VirtualUsbDevice implements USBDevice {
 
   /** @internal The configuration tree without a borrow (the simulator's own use). */
   get configurationTree(): USBConfiguration {
+    return this.tree()[0]
+  }
+
+  private tree(): USBConfiguration[] {
     this.configurationObjects ??= [
       new VirtualConfiguration(this.identity, {
         currentAlternate: (n) => this.owner.currentAlternate(n),
         isClaimed: (n) => this.claimed.has(n),
       }),
     ]
-    return this.configurationObjects[0]
+    return this.configurationObjects
   }
 
   /** Stays true after the device went away, as in the `usb` package. */
